@@ -1,0 +1,180 @@
+#pragma once
+// The define-by-run graph: a Node per recorded op, pointing only to the nodes of its inputs.
+// backward() orders the nodes by an iterative topological sort (Kahn) and never recurses;
+// Node's destructor tears long chains down iteratively too.
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "eigrad/tensor.hpp"
+
+namespace eigrad {
+
+// ---- grad mode (thread-local, like PyTorch's) ----
+bool is_grad_enabled();
+void set_grad_enabled(bool enabled);
+
+// Disables graph recording in this thread for the guard's lifetime.
+class NoGradGuard {
+ public:
+  NoGradGuard() : previous_(is_grad_enabled()) { set_grad_enabled(false); }
+  ~NoGradGuard() { set_grad_enabled(previous_); }
+  NoGradGuard(const NoGradGuard&) = delete;
+  NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+template <class T>
+class GradSink;
+template <class T>
+struct Engine;
+
+template <class T>
+class Node {
+ public:
+  using Array = Eigen::Array<T, Eigen::Dynamic, 1>;
+  using Ptr = std::shared_ptr<Node>;
+
+  Node(const char* name, int64_t numel) : name_(name), numel_(numel) {}
+  virtual ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  const char* name() const { return name_; }
+  int64_t numel() const { return numel_; }  // elements of the gradient this node receives
+  const std::vector<Ptr>& next() const { return next_; }
+
+  // Receives the gradient of this node's output (the node's own buffer: it may be moved from)
+  // and adds the gradient of each input that needs one to `sink`.
+  virtual void apply(Array& grad, GradSink<T>& sink) = 0;
+  // Frees what backward saved; a released node throws if applied again.
+  virtual void release() {}
+  // Graph construction: the next input's node (null where it needs no gradient).
+  void add_next(Ptr node) { next_.push_back(std::move(node)); }
+  void reserve_next(size_t count) { next_.reserve(count); }
+
+ private:
+  friend class GradSink<T>;
+  friend struct Engine<T>;
+
+  const char* name_;
+  int64_t numel_;
+  std::vector<Ptr> next_;  // one per input; null where the input needs no gradient
+  // Engine scratch, valid during one backward pass.
+  Array pending_;
+  bool has_pending_ = false;
+  int dependencies_ = 0;
+  uint64_t pass_ = 0;
+};
+
+// Where an op's backward puts its inputs' gradients: sums them into the inputs' nodes.
+template <class T>
+class GradSink {
+ public:
+  using Array = typename Node<T>::Array;
+  explicit GradSink(Node<T>& node) : node_(node) {}
+
+  bool needs(size_t input) const { return node_.next_[input] != nullptr; }
+
+  template <class Expr>
+  void add(size_t input, const Expr& grad) {
+    Node<T>* target = node_.next_[input].get();
+    if (!target) return;
+    check(input, *target, grad.size());
+    if (target->has_pending_) {
+      target->pending_ += grad;
+    } else {
+      target->pending_ = grad;
+      target->has_pending_ = true;
+    }
+  }
+  void add(size_t input, Array&& grad) {
+    Node<T>* target = node_.next_[input].get();
+    if (!target) return;
+    check(input, *target, grad.size());
+    if (target->has_pending_) {
+      target->pending_ += grad;
+    } else {
+      target->pending_ = std::move(grad);
+      target->has_pending_ = true;
+    }
+  }
+
+ private:
+  void check(size_t input, const Node<T>& target, Eigen::Index size) const {
+    if (size != target.numel())
+      throw Error(std::string("backward of ") + node_.name() + ": gradient for input " +
+                  std::to_string(input) + " has " + std::to_string(size) +
+                  " elements but the input has " + std::to_string(target.numel()));
+  }
+  Node<T>& node_;
+};
+
+// A node whose backward is a lambda written beside the op's forward (flashlight's gradFunc).
+// The lambda captures only what backward reads: storages, never tensors (so no node is kept
+// alive through a saved value and teardown stays iterative).
+template <class T, class F>
+class FunctionNode final : public Node<T> {
+ public:
+  using Array = typename Node<T>::Array;
+  FunctionNode(const char* name, int64_t numel, F fn) : Node<T>(name, numel), fn_(std::move(fn)) {}
+  void apply(Array& grad, GradSink<T>& sink) override {
+    if (!fn_)
+      throw Error(std::string("backward: trying to backward through '") + this->name() +
+                  "' a second time: its saved values were freed by the first backward; pass "
+                  "retain_graph = true to the first backward() to keep them");
+    (*fn_)(grad, sink);
+  }
+  void release() override { fn_.reset(); }
+
+ private:
+  std::optional<F> fn_;
+};
+
+// True when grad mode is on and some input requires grad: the op must record a node.
+template <class T>
+bool needs_grad(std::initializer_list<const BasicTensor<T>*> inputs) {
+  if (!is_grad_enabled()) return false;
+  for (const BasicTensor<T>* t : inputs)
+    if (t->requires_grad()) return true;
+  return false;
+}
+template <class T>
+bool needs_grad(const BasicTensor<T>& a) {
+  return is_grad_enabled() && a.requires_grad();
+}
+template <class T>
+bool needs_grad(const BasicTensor<T>& a, const BasicTensor<T>& b) {
+  return is_grad_enabled() && (a.requires_grad() || b.requires_grad());
+}
+
+// The node a gradient for `input` must go to: its grad_fn, its accumulator, or none.
+template <class T>
+typename Node<T>::Ptr make_edge(const BasicTensor<T>& input);
+
+// Makes `out` the output of a new node with `backward`, whose inputs are `inputs` in order.
+template <class T, class Inputs, class F>
+void record_inputs(const char* name, BasicTensor<T>& out, const Inputs& inputs, F&& backward) {
+  auto node = std::make_shared<FunctionNode<T, std::decay_t<F>>>(name, out.numel(),
+                                                                  std::forward<F>(backward));
+  node->reserve_next(inputs.size());
+  for (const BasicTensor<T>* t : inputs) node->add_next(make_edge(*t));
+  out.impl()->grad_fn = std::move(node);
+  out.impl()->requires_grad = true;
+}
+template <class T, class F>
+void record(const char* name, BasicTensor<T>& out,
+            std::initializer_list<const BasicTensor<T>*> inputs, F&& backward) {
+  record_inputs(name, out, inputs, std::forward<F>(backward));
+}
+
+extern template class Node<float>;
+extern template class Node<double>;
+
+}  // namespace eigrad

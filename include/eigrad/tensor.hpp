@@ -1,0 +1,132 @@
+#pragma once
+// BasicTensor<T>: an N-dimensional, contiguous, row-major tensor of float or double.
+// A tensor is a cheap handle: copies share storage and graph node; clone() copies the data.
+#include <Eigen/Core>
+#include <cstdint>
+#include <initializer_list>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "eigrad/error.hpp"
+#include "eigrad/random.hpp"
+#include "eigrad/shape.hpp"
+
+namespace eigrad {
+
+template <class T>
+class Node;
+template <class T>
+class BasicTensor;
+
+template <class T>
+struct DtypeName;
+template <>
+struct DtypeName<float> {
+  static constexpr const char* value = "float32";
+};
+template <>
+struct DtypeName<double> {
+  static constexpr const char* value = "float64";
+};
+
+namespace detail {
+template <class T>
+struct TensorImpl {
+  using Array = Eigen::Array<T, Eigen::Dynamic, 1>;
+  Shape shape;
+  std::shared_ptr<Array> data;
+  std::shared_ptr<TensorImpl> grad;
+  std::shared_ptr<Node<T>> grad_fn;           // the node that produced this tensor (non-leaf)
+  std::weak_ptr<Node<T>> grad_accumulator;  // for leaves that require grad
+  bool requires_grad = false;
+};
+}  // namespace detail
+
+template <class T>
+class BasicTensor {
+ public:
+  using Scalar = T;
+  using Array = Eigen::Array<T, Eigen::Dynamic, 1>;
+  using Storage = std::shared_ptr<Array>;
+
+  // An undefined tensor (like a default-constructed torch::Tensor): defined() is false.
+  BasicTensor() = default;
+
+  // ---- factories ----
+  static BasicTensor empty(const Shape& shape);  // uninitialised values
+  static BasicTensor zeros(const Shape& shape, bool requires_grad = false);
+  static BasicTensor ones(const Shape& shape, bool requires_grad = false);
+  static BasicTensor full(const Shape& shape, T value, bool requires_grad = false);
+  static BasicTensor scalar(T value, bool requires_grad = false);
+  static BasicTensor from(std::vector<T> values, const Shape& shape, bool requires_grad = false);
+  static BasicTensor from(std::vector<T> values);  // rank 1
+  static BasicTensor arange(T start, T end, T step = T(1));
+  static BasicTensor linspace(T start, T end, int64_t steps);
+  static BasicTensor uniform(const Shape& shape, T lo, T hi, Generator& gen);
+  static BasicTensor normal(const Shape& shape, T mean, T stddev, Generator& gen);
+  // Wraps existing storage (shared, not copied) with a shape of the same number of elements.
+  static BasicTensor from_storage(Storage storage, const Shape& shape);
+
+  // ---- properties ----
+  bool defined() const { return impl_ != nullptr; }
+  const Shape& shape() const { return checked().shape; }
+  int rank() const { return shape().rank(); }
+  int64_t numel() const { return shape().numel(); }
+  int64_t size(int axis) const;
+  static constexpr const char* dtype() { return DtypeName<T>::value; }
+
+  // ---- data ----
+  T* data() { return checked().data->data(); }
+  const T* data() const { return checked().data->data(); }
+  Array& array() { return *checked().data; }
+  const Array& array() const { return *checked().data; }
+  const Storage& storage() const { return checked().data; }
+  std::vector<T> to_vector() const;
+  T at(std::initializer_list<int64_t> index) const;
+  T& at(std::initializer_list<int64_t> index);
+  T item() const;
+  template <class U>
+  BasicTensor<U> to() const;  // dtype conversion (a copy, outside the graph)
+
+  // ---- autograd ----
+  bool requires_grad() const { return checked().requires_grad; }
+  BasicTensor& set_requires_grad(bool requires_grad = true);
+  bool is_leaf() const { return checked().grad_fn == nullptr; }
+  BasicTensor grad() const;  // undefined until a backward reaches this leaf
+  void zero_grad();          // drops the accumulated gradient
+  const std::shared_ptr<Node<T>>& grad_fn() const { return checked().grad_fn; }
+  // Backpropagates from this tensor. Without `grad` the tensor must hold one element.
+  void backward(const BasicTensor& grad = BasicTensor(), bool retain_graph = false) const;
+  BasicTensor clone() const;   // copies the data; the copy is a new leaf
+  BasicTensor detach() const;  // shares the data; drops the graph
+
+  std::string str() const;  // PyTorch-style repr
+  bool same(const BasicTensor& other) const { return impl_ == other.impl_; }
+
+  // Internal: the node engine and ops work on the implementation.
+  using Impl = detail::TensorImpl<T>;
+  explicit BasicTensor(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+  const std::shared_ptr<Impl>& impl() const { return impl_; }
+
+ private:
+  Impl& checked() const {
+    if (!impl_) throw Error("Tensor: operation on an undefined tensor");
+    return *impl_;
+  }
+  int64_t flat_index(std::initializer_list<int64_t> index) const;
+
+  std::shared_ptr<Impl> impl_;
+};
+
+using Tensor = BasicTensor<float>;
+using DoubleTensor = BasicTensor<double>;
+
+template <class T>
+std::ostream& operator<<(std::ostream& os, const BasicTensor<T>& t);
+
+extern template class BasicTensor<float>;
+extern template class BasicTensor<double>;
+
+}  // namespace eigrad

@@ -1,0 +1,153 @@
+#include "eigrad/autograd.hpp"
+
+#include <atomic>
+
+namespace eigrad {
+
+namespace {
+thread_local bool grad_enabled = true;
+std::atomic<uint64_t> next_pass{1};
+}  // namespace
+
+bool is_grad_enabled() { return grad_enabled; }
+void set_grad_enabled(bool enabled) { grad_enabled = enabled; }
+
+// Tears down the chain of nodes only this node keeps alive, iteratively: each node about to die
+// hands its edges to the loop first, so no destructor ever runs another node's destructor.
+// (PyTorch learned this the hard way, issue 5534.)
+template <class T>
+Node<T>::~Node() {
+  std::vector<Ptr> doomed = std::move(next_);
+  while (!doomed.empty()) {
+    Ptr node = std::move(doomed.back());
+    doomed.pop_back();
+    if (node && node.use_count() == 1) {
+      for (Ptr& child : node->next_) doomed.push_back(std::move(child));
+      node->next_.clear();
+    }
+  }
+}
+
+namespace {
+// The sink of a leaf that requires grad: sums incoming gradients into the leaf's .grad.
+template <class T>
+class AccumulateGrad final : public Node<T> {
+ public:
+  using Array = typename Node<T>::Array;
+  explicit AccumulateGrad(std::shared_ptr<detail::TensorImpl<T>> leaf)
+      : Node<T>("AccumulateGrad", leaf->shape.numel()), leaf_(std::move(leaf)) {}
+  void apply(Array& grad, GradSink<T>&) override {
+    auto& slot = leaf_->grad;
+    if (slot) {
+      *slot->data += grad;
+    } else {
+      slot = std::make_shared<detail::TensorImpl<T>>();
+      slot->shape = leaf_->shape;
+      slot->data = std::make_shared<Array>(std::move(grad));
+    }
+  }
+
+ private:
+  std::shared_ptr<detail::TensorImpl<T>> leaf_;
+};
+}  // namespace
+
+template <class T>
+typename Node<T>::Ptr make_edge(const BasicTensor<T>& input) {
+  const auto& impl = input.impl();
+  if (impl->grad_fn) return impl->grad_fn;
+  if (!impl->requires_grad) return nullptr;
+  typename Node<T>::Ptr acc = impl->grad_accumulator.lock();
+  if (!acc) {
+    acc = std::make_shared<AccumulateGrad<T>>(impl);
+    impl->grad_accumulator = acc;
+  }
+  return acc;
+}
+
+template <class T>
+struct Engine {
+  static void run(const BasicTensor<T>& root, typename Node<T>::Array grad, bool retain_graph);
+};
+
+template <class T>
+void Engine<T>::run(const BasicTensor<T>& root, typename Node<T>::Array grad, bool retain_graph) {
+  typename Node<T>::Ptr root_node = make_edge(root);
+  if (!root_node)
+    throw Error("backward: the tensor of shape " + root.shape().str() +
+                " does not require grad and has no grad_fn; call set_requires_grad() on a leaf "
+                "that it depends on (outside NoGradGuard)");
+
+  // Count, for every node reachable from the root, the edges that lead into it.
+  const uint64_t pass = next_pass.fetch_add(1);
+  std::vector<Node<T>*> nodes{root_node.get()};
+  root_node->pass_ = pass;
+  root_node->dependencies_ = 0;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    for (const auto& child : nodes[i]->next_) {
+      if (!child) continue;
+      if (child->pass_ != pass) {
+        child->pass_ = pass;
+        child->dependencies_ = 0;
+        child->has_pending_ = false;
+        nodes.push_back(child.get());
+      }
+      ++child->dependencies_;
+    }
+  }
+
+  // If a backward throws, no stale gradient may stay behind in a node for the next pass.
+  struct ClearPending {
+    std::vector<Node<T>*>& nodes;
+    ~ClearPending() {
+      for (Node<T>* n : nodes) {
+        n->has_pending_ = false;
+        n->pending_ = typename Node<T>::Array();
+      }
+    }
+  } clear{nodes};
+
+  root_node->pending_ = std::move(grad);
+  root_node->has_pending_ = true;
+  std::vector<Node<T>*> ready{root_node.get()};
+  while (!ready.empty()) {
+    Node<T>* node = ready.back();
+    ready.pop_back();
+    if (node->has_pending_) {
+      GradSink<T> sink(*node);
+      node->apply(node->pending_, sink);
+      node->pending_ = typename Node<T>::Array();
+      node->has_pending_ = false;
+      if (!retain_graph) node->release();
+    }
+    for (const auto& child : node->next_)
+      if (child && --child->dependencies_ == 0) ready.push_back(child.get());
+  }
+}
+
+template <class T>
+void BasicTensor<T>::backward(const BasicTensor& grad, bool retain_graph) const {
+  Array seed;
+  if (grad.defined()) {
+    if (grad.shape() != shape())
+      throw Error("backward: the gradient has shape " + grad.shape().str() +
+                  " but the tensor has shape " + shape().str() + "; they must match");
+    seed = grad.array();
+  } else {
+    if (numel() != 1)
+      throw Error("backward: a gradient can be implied only for a one-element tensor, but this "
+                  "tensor has shape " +
+                  shape().str() + "; pass a gradient of that shape");
+    seed = Array::Ones(1);
+  }
+  Engine<T>::run(*this, std::move(seed), retain_graph);
+}
+
+template class Node<float>;
+template class Node<double>;
+template Node<float>::Ptr make_edge(const BasicTensor<float>&);
+template Node<double>::Ptr make_edge(const BasicTensor<double>&);
+template void BasicTensor<float>::backward(const BasicTensor&, bool) const;
+template void BasicTensor<double>::backward(const BasicTensor&, bool) const;
+
+}  // namespace eigrad
