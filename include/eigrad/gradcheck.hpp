@@ -1,0 +1,37 @@
+#pragma once
+// gradcheck: compares an op's analytic Jacobian (from backward) with central finite differences,
+// in float64, for every input that requires grad. Works for any function of tensors.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "eigrad/tensor.hpp"
+
+namespace eigrad {
+
+struct GradcheckOptions {
+  double eps = 1e-6;
+  double atol = 1e-5;
+  double rtol = 1e-3;  // passes when |analytic - numeric| <= atol + rtol * |numeric|
+  bool raise = false;  // throw eigrad::Error with the report when the check fails
+};
+
+struct GradcheckReport {
+  bool passed = true;
+  int64_t checked = 0;          // Jacobian entries compared
+  // The entry with the largest violation of the tolerance (or the largest error if none fails).
+  size_t worst_input = 0;       // which input
+  int64_t worst_element = 0;    // flat index in that input
+  int64_t worst_output = 0;     // flat index in the output
+  double analytic = 0, numeric = 0;
+  double max_abs_error = 0, max_rel_error = 0;
+  std::string str() const;
+};
+
+using GradcheckFunction = std::function<DoubleTensor(const std::vector<DoubleTensor>&)>;
+
+GradcheckReport gradcheck(const GradcheckFunction& f, const std::vector<DoubleTensor>& inputs,
+                          const GradcheckOptions& options = {});
+
+}  // namespace eigrad
