@@ -9,8 +9,12 @@ thread_local bool grad_enabled = true;
 std::atomic<uint64_t> next_pass{1};
 }  // namespace
 
-bool is_grad_enabled() { return grad_enabled; }
-void set_grad_enabled(bool enabled) { grad_enabled = enabled; }
+bool is_grad_enabled() {
+  return grad_enabled;
+}
+void set_grad_enabled(bool enabled) {
+  grad_enabled = enabled;
+}
 
 // Tears down the chain of nodes only this node keeps alive, iteratively: each node about to die
 // hands its edges to the loop first, so no destructor ever runs another node's destructor.
@@ -36,14 +40,14 @@ class AccumulateGrad final : public Node<T> {
   using Array = typename Node<T>::Array;
   explicit AccumulateGrad(std::shared_ptr<detail::TensorImpl<T>> leaf)
       : Node<T>("AccumulateGrad", leaf->shape.numel()), leaf_(std::move(leaf)) {}
-  void apply(Array& grad, GradSink<T>&) override {
+  void apply(const Array& grad, GradSink<T>& sink) override {
     auto& slot = leaf_->grad;
     if (slot) {
       *slot->data += grad;
     } else {
       slot = std::make_shared<detail::TensorImpl<T>>();
       slot->shape = leaf_->shape;
-      slot->data = std::make_shared<Array>(std::move(grad));
+      slot->data = std::make_shared<Array>(sink.take(grad));
     }
   }
 
@@ -67,11 +71,14 @@ typename Node<T>::Ptr make_edge(const BasicTensor<T>& input) {
 
 template <class T>
 struct Engine {
-  static void run(const BasicTensor<T>& root, typename Node<T>::Array grad, bool retain_graph);
+  // `seed` is the gradient of the root; it is read, never copied or changed.
+  static void run(const BasicTensor<T>& root, const typename Node<T>::Array& seed,
+                  bool retain_graph);
 };
 
 template <class T>
-void Engine<T>::run(const BasicTensor<T>& root, typename Node<T>::Array grad, bool retain_graph) {
+void Engine<T>::run(const BasicTensor<T>& root, const typename Node<T>::Array& seed,
+                    bool retain_graph) {
   typename Node<T>::Ptr root_node = make_edge(root);
   if (!root_node)
     throw Error("backward: the tensor of shape " + root.shape().str() +
@@ -107,15 +114,14 @@ void Engine<T>::run(const BasicTensor<T>& root, typename Node<T>::Array grad, bo
     }
   } clear{nodes};
 
-  root_node->pending_ = std::move(grad);
-  root_node->has_pending_ = true;
   std::vector<Node<T>*> ready{root_node.get()};
   while (!ready.empty()) {
     Node<T>* node = ready.back();
     ready.pop_back();
-    if (node->has_pending_) {
-      GradSink<T> sink(*node);
-      node->apply(node->pending_, sink);
+    const bool is_root = node == root_node.get();
+    if (node->has_pending_ || is_root) {
+      GradSink<T> sink(*node, is_root ? nullptr : &node->pending_);
+      node->apply(is_root ? seed : node->pending_, sink);
       node->pending_ = typename Node<T>::Array();
       node->has_pending_ = false;
       if (!retain_graph) node->release();
@@ -127,20 +133,19 @@ void Engine<T>::run(const BasicTensor<T>& root, typename Node<T>::Array grad, bo
 
 template <class T>
 void BasicTensor<T>::backward(const BasicTensor& grad, bool retain_graph) const {
-  Array seed;
   if (grad.defined()) {
     if (grad.shape() != shape())
       throw Error("backward: the gradient has shape " + grad.shape().str() +
                   " but the tensor has shape " + shape().str() + "; they must match");
-    seed = grad.array();
+    Engine<T>::run(*this, grad.array(), retain_graph);
   } else {
     if (numel() != 1)
-      throw Error("backward: a gradient can be implied only for a one-element tensor, but this "
-                  "tensor has shape " +
-                  shape().str() + "; pass a gradient of that shape");
-    seed = Array::Ones(1);
+      throw Error(
+          "backward: a gradient can be implied only for a one-element tensor, but this "
+          "tensor has shape " +
+          shape().str() + "; pass a gradient of that shape");
+    Engine<T>::run(*this, Array::Ones(1), retain_graph);
   }
-  Engine<T>::run(*this, std::move(seed), retain_graph);
 }
 
 template class Node<float>;

@@ -32,7 +32,8 @@ GradcheckReport gradcheck(const GradcheckFunction& f, const std::vector<DoubleTe
   const DoubleTensor out = f(leaves);
   const int64_t m = out.numel();
 
-  // Analytic Jacobian, one vector-Jacobian product per output element: rows[j][i] = d out_j / d in_i.
+  // Analytic Jacobian, one vector-Jacobian product per output element: rows[j][i] = d out_j / d
+  // in_i.
   std::vector<std::vector<DoubleTensor::Array>> rows(static_cast<size_t>(m));
   const bool differentiable = out.requires_grad();
   for (int64_t j = 0; j < m; ++j) {

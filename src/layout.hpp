@@ -76,8 +76,8 @@ Eigen::Array<T, Eigen::Dynamic, 1> expand(const Eigen::Array<T, Eigen::Dynamic, 
 
 // The gradient g of a broadcast result (shape `out`) summed back to the operand's shape `in`.
 template <class T>
-Eigen::Array<T, Eigen::Dynamic, 1> sum_to(Eigen::Array<T, Eigen::Dynamic, 1> g, const Shape& out,
-                                          const Shape& in) {
+Eigen::Array<T, Eigen::Dynamic, 1> sum_to(const Eigen::Array<T, Eigen::Dynamic, 1>& g,
+                                          const Shape& out, const Shape& in) {
   if (in.numel() == out.numel()) return g;
   if (in.numel() == 1) return Eigen::Array<T, Eigen::Dynamic, 1>::Constant(1, g.sum());
   Eigen::Array<T, Eigen::Dynamic, 1> r = Eigen::Array<T, Eigen::Dynamic, 1>::Zero(in.numel());

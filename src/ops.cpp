@@ -31,7 +31,18 @@ const Array<T>& operand(const Array<T>& x, const Shape& shape, const Shape& out,
   return scratch;
 }
 
-std::string str(const std::vector<int64_t>& v) { return Shape(v).str(); }
+std::string str(const std::vector<int64_t>& v) {
+  return Shape(v).str();
+}
+
+// Adds g, the gradient of a broadcast result of shape `out`, to input i of shape `in`.
+template <class T>
+void add_reduced(GradSink<T>& s, size_t i, Array<T> g, const Shape& out, const Shape& in) {
+  if (in.numel() == out.numel())
+    s.add(i, std::move(g));
+  else
+    s.add(i, sum_to(g, out, in));
+}
 
 }  // namespace
 
@@ -44,10 +55,11 @@ BasicTensor<T> add(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   auto out = BasicTensor<T>::empty(shape);
   out.array() = operand(a.array(), a.shape(), shape, sa) + operand(b.array(), b.shape(), shape, sb);
   if (needs_grad(a, b))
-    record("add", out, {&a, &b}, [shape, ash = a.shape(), bsh = b.shape()](Array<T>& g, GradSink<T>& s) {
-      if (s.needs(0)) s.add(0, sum_to(Array<T>(g), shape, ash));
-      s.add(1, sum_to(std::move(g), shape, bsh));
-    });
+    record("add", out, {&a, &b},
+           [shape, ash = a.shape(), bsh = b.shape()](const Array<T>& g, GradSink<T>& s) {
+             if (s.needs(0)) add_reduced(s, 0, Array<T>(g), shape, ash);
+             if (s.needs(1)) add_reduced(s, 1, s.take(g), shape, bsh);
+           });
   return out;
 }
 
@@ -58,10 +70,11 @@ BasicTensor<T> sub(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   auto out = BasicTensor<T>::empty(shape);
   out.array() = operand(a.array(), a.shape(), shape, sa) - operand(b.array(), b.shape(), shape, sb);
   if (needs_grad(a, b))
-    record("sub", out, {&a, &b}, [shape, ash = a.shape(), bsh = b.shape()](Array<T>& g, GradSink<T>& s) {
-      if (s.needs(0)) s.add(0, sum_to(Array<T>(g), shape, ash));
-      if (s.needs(1)) s.add(1, sum_to(Array<T>(-g), shape, bsh));
-    });
+    record("sub", out, {&a, &b},
+           [shape, ash = a.shape(), bsh = b.shape()](const Array<T>& g, GradSink<T>& s) {
+             if (s.needs(1)) add_reduced(s, 1, Array<T>(-g), shape, bsh);
+             if (s.needs(0)) add_reduced(s, 0, s.take(g), shape, ash);
+           });
   return out;
 }
 
@@ -74,12 +87,12 @@ BasicTensor<T> mul(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   if (needs_grad(a, b))
     record("mul", out, {&a, &b},
            [shape, ash = a.shape(), bsh = b.shape(), ad = a.storage(), bd = b.storage()](
-               Array<T>& g, GradSink<T>& s) {
+               const Array<T>& g, GradSink<T>& s) {
              Array<T> scratch;
              if (s.needs(0))
-               s.add(0, sum_to(Array<T>(g * operand(*bd, bsh, shape, scratch)), shape, ash));
+               add_reduced(s, 0, Array<T>(g * operand(*bd, bsh, shape, scratch)), shape, ash);
              if (s.needs(1))
-               s.add(1, sum_to(Array<T>(g * operand(*ad, ash, shape, scratch)), shape, bsh));
+               add_reduced(s, 1, Array<T>(g * operand(*ad, ash, shape, scratch)), shape, bsh);
            });
   return out;
 }
@@ -93,12 +106,12 @@ BasicTensor<T> div(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   if (needs_grad(a, b))
     record("div", out, {&a, &b},
            [shape, ash = a.shape(), bsh = b.shape(), bd = b.storage(), y = out.storage()](
-               Array<T>& g, GradSink<T>& s) {
+               const Array<T>& g, GradSink<T>& s) {
              Array<T> scratch;
              const Array<T>& bx = operand(*bd, bsh, shape, scratch);
              // d(a/b)/db = -(a/b)/b = -y/b
-             if (s.needs(1)) s.add(1, sum_to(Array<T>(-g * *y / bx), shape, bsh));
-             if (s.needs(0)) s.add(0, sum_to(Array<T>(g / bx), shape, ash));
+             if (s.needs(1)) add_reduced(s, 1, Array<T>(-g * *y / bx), shape, bsh);
+             if (s.needs(0)) add_reduced(s, 0, Array<T>(g / bx), shape, ash);
            });
   return out;
 }
@@ -108,7 +121,7 @@ BasicTensor<T> neg(const BasicTensor<T>& a) {
   auto out = BasicTensor<T>::empty(a.shape());
   out.array() = -a.array();
   if (needs_grad(a))
-    record("neg", out, {&a}, [](Array<T>& g, GradSink<T>& s) { s.add(0, -g); });
+    record("neg", out, {&a}, [](const Array<T>& g, GradSink<T>& s) { s.add(0, -g); });
   return out;
 }
 
@@ -117,10 +130,8 @@ BasicTensor<T> affine(const BasicTensor<T>& a, Scalar<T> scale, Scalar<T> shift)
   auto out = BasicTensor<T>::empty(a.shape());
   out.array() = a.array() * scale + shift;
   if (needs_grad(a))
-    record("affine", out, {&a}, [scale](Array<T>& g, GradSink<T>& s) {
-      g *= scale;
-      s.add(0, std::move(g));
-    });
+    record("affine", out, {&a},
+           [scale](const Array<T>& g, GradSink<T>& s) { s.add(0, g * scale); });
   return out;
 }
 
@@ -129,7 +140,7 @@ BasicTensor<T> rdiv(Scalar<T> c, const BasicTensor<T>& a) {
   auto out = BasicTensor<T>::empty(a.shape());
   out.array() = c / a.array();
   if (needs_grad(a))
-    record("rdiv", out, {&a}, [c, x = a.storage()](Array<T>& g, GradSink<T>& s) {
+    record("rdiv", out, {&a}, [c, x = a.storage()](const Array<T>& g, GradSink<T>& s) {
       s.add(0, -(g * c) / x->square());
     });
   return out;
@@ -142,10 +153,8 @@ BasicTensor<T> exp(const BasicTensor<T>& a) {
   auto out = BasicTensor<T>::empty(a.shape());
   out.array() = a.array().exp();
   if (needs_grad(a))
-    record("exp", out, {&a}, [y = out.storage()](Array<T>& g, GradSink<T>& s) {
-      g *= *y;
-      s.add(0, std::move(g));
-    });
+    record("exp", out, {&a},
+           [y = out.storage()](const Array<T>& g, GradSink<T>& s) { s.add(0, g * *y); });
   return out;
 }
 
@@ -154,10 +163,8 @@ BasicTensor<T> log(const BasicTensor<T>& a) {
   auto out = BasicTensor<T>::empty(a.shape());
   out.array() = a.array().log();
   if (needs_grad(a))
-    record("log", out, {&a}, [x = a.storage()](Array<T>& g, GradSink<T>& s) {
-      g /= *x;
-      s.add(0, std::move(g));
-    });
+    record("log", out, {&a},
+           [x = a.storage()](const Array<T>& g, GradSink<T>& s) { s.add(0, g / *x); });
   return out;
 }
 
@@ -166,12 +173,11 @@ BasicTensor<T> pow(const BasicTensor<T>& a, Scalar<T> p) {
   auto out = BasicTensor<T>::empty(a.shape());
   out.array() = a.array().pow(p);
   if (needs_grad(a))
-    record("pow", out, {&a}, [p, x = a.storage()](Array<T>& g, GradSink<T>& s) {
-      if (p == T(0))
-        g.setZero();  // d(x^0)/dx = 0 everywhere, 0^-1 included (PyTorch's convention)
+    record("pow", out, {&a}, [p, x = a.storage()](const Array<T>& g, GradSink<T>& s) {
+      if (p == T(0))  // d(x^0)/dx = 0 everywhere, 0^-1 included (PyTorch's convention)
+        s.add(0, Array<T>::Zero(g.size()));
       else
-        g *= p * x->pow(p - T(1));
-      s.add(0, std::move(g));
+        s.add(0, g * p * x->pow(p - T(1)));
     });
   return out;
 }
@@ -181,10 +187,8 @@ BasicTensor<T> sqrt(const BasicTensor<T>& a) {
   auto out = BasicTensor<T>::empty(a.shape());
   out.array() = a.array().sqrt();
   if (needs_grad(a))
-    record("sqrt", out, {&a}, [y = out.storage()](Array<T>& g, GradSink<T>& s) {
-      g /= T(2) * *y;
-      s.add(0, std::move(g));
-    });
+    record("sqrt", out, {&a},
+           [y = out.storage()](const Array<T>& g, GradSink<T>& s) { s.add(0, g / (T(2) * *y)); });
   return out;
 }
 
@@ -193,9 +197,8 @@ BasicTensor<T> abs(const BasicTensor<T>& a) {
   auto out = BasicTensor<T>::empty(a.shape());
   out.array() = a.array().abs();
   if (needs_grad(a))
-    record("abs", out, {&a}, [x = a.storage()](Array<T>& g, GradSink<T>& s) {
-      g *= x->sign();  // abs'(0) = 0, as in PyTorch
-      s.add(0, std::move(g));
+    record("abs", out, {&a}, [x = a.storage()](const Array<T>& g, GradSink<T>& s) {
+      s.add(0, g * x->sign());  // abs'(0) = 0, as in PyTorch
     });
   return out;
 }
@@ -209,9 +212,8 @@ BasicTensor<T> clamp(const BasicTensor<T>& a, Scalar<T> lo, Scalar<T> hi) {
   // NaN fails both comparisons and passes through, as in PyTorch.
   out.array() = a.array().unaryExpr([lo, hi](T v) { return v < lo ? lo : (v > hi ? hi : v); });
   if (needs_grad(a))
-    record("clamp", out, {&a}, [lo, hi, x = a.storage()](Array<T>& g, GradSink<T>& s) {
-      g *= (*x >= lo && *x <= hi).template cast<T>();
-      s.add(0, std::move(g));
+    record("clamp", out, {&a}, [lo, hi, x = a.storage()](const Array<T>& g, GradSink<T>& s) {
+      s.add(0, g * (*x >= lo && *x <= hi).template cast<T>());
     });
   return out;
 }
@@ -223,8 +225,10 @@ BasicTensor<T> matmul(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   const Shape &as = a.shape(), &bs = b.shape();
   const int ra = as.rank(), rb = bs.rank();
   if (!((ra == 2 && rb == 2) || (ra == 3 && (rb == 2 || rb == 3))))
-    throw Error("matmul: expected [n, k] x [k, m], [B, n, k] x [B, k, m] or [B, n, k] x [k, m], "
-                "got " + as.str() + " x " + bs.str());
+    throw Error(
+        "matmul: expected [n, k] x [k, m], [B, n, k] x [B, k, m] or [B, n, k] x [k, m], "
+        "got " +
+        as.str() + " x " + bs.str());
   const int64_t k = as[ra - 1], kb = bs[rb - 2], n = as[ra - 2], m = bs[rb - 1];
   if (k != kb)
     throw Error("matmul: cannot multiply " + as.str() + " by " + bs.str() + ": inner sizes " +
@@ -243,8 +247,8 @@ BasicTensor<T> matmul(const BasicTensor<T>& a, const BasicTensor<T>& b) {
         ConstMatrixMap<T>(b.data() + i * k * m, k, m);
   if (needs_grad(a, b))
     record("matmul", out, {&a, &b},
-           [batches, arows, k, m, ad = a.storage(), bd = b.storage()](Array<T>& g,
-                                                                       GradSink<T>& s) {
+           [batches, arows, k, m, ad = a.storage(), bd = b.storage()](const Array<T>& g,
+                                                                      GradSink<T>& s) {
              if (s.needs(0)) {
                Array<T> ga(batches * arows * k);
                for (int64_t i = 0; i < batches; ++i)
@@ -275,7 +279,7 @@ BasicTensor<T> transpose(const BasicTensor<T>& a, int axis0, int axis1) {
   auto out = BasicTensor<T>::empty(shape);
   swap_axes(a.data(), a.shape(), a0, a1, out.data());
   if (needs_grad(a))
-    record("transpose", out, {&a}, [shape, a0, a1](Array<T>& g, GradSink<T>& s) {
+    record("transpose", out, {&a}, [shape, a0, a1](const Array<T>& g, GradSink<T>& s) {
       Array<T> gx(g.size());
       swap_axes(g.data(), shape, a0, a1, gx.data());
       s.add(0, std::move(gx));
@@ -288,8 +292,7 @@ template <class T>
 BasicTensor<T> reshape_to(const char* op, const BasicTensor<T>& a, const Shape& shape) {
   // The result shares a's storage: a contiguous tensor reshapes for free.
   auto out = BasicTensor<T>::from_storage(a.storage(), shape);
-  if (needs_grad(a))
-    record(op, out, {&a}, [](Array<T>& g, GradSink<T>& s) { s.add(0, std::move(g)); });
+  if (needs_grad(a)) record(op, out, {&a}, [](const Array<T>& g, GradSink<T>& s) { s.pass(0, g); });
   return out;
 }
 }  // namespace
@@ -311,9 +314,8 @@ BasicTensor<T> reshape(const BasicTensor<T>& a, const std::vector<int64_t>& dims
   std::vector<int64_t> resolved = dims;
   if (infer >= 0) {
     if (known == 0 || a.numel() % known != 0)
-      throw Error("reshape: cannot reshape " + a.shape().str() + " (" +
-                  std::to_string(a.numel()) + " elements) into " + str(dims) +
-                  ": the -1 cannot be inferred");
+      throw Error("reshape: cannot reshape " + a.shape().str() + " (" + std::to_string(a.numel()) +
+                  " elements) into " + str(dims) + ": the -1 cannot be inferred");
     resolved[static_cast<size_t>(infer)] = a.numel() / known;
   }
   const Shape shape(resolved);
@@ -328,7 +330,8 @@ template <class T>
 BasicTensor<T> flatten(const BasicTensor<T>& a, int start_axis, int end_axis) {
   const int r = a.rank();
   if (r == 0) return reshape_to("flatten", a, Shape{1});
-  const int s = normalize_axis("flatten", start_axis, r), e = normalize_axis("flatten", end_axis, r);
+  const int s = normalize_axis("flatten", start_axis, r),
+            e = normalize_axis("flatten", end_axis, r);
   if (s > e)
     throw Error("flatten: start axis " + std::to_string(start_axis) + " comes after end axis " +
                 std::to_string(end_axis) + " for shape " + a.shape().str());
@@ -376,7 +379,7 @@ BasicTensor<T> cat(const std::vector<BasicTensor<T>>& tensors, int axis) {
   for (const auto& t : tensors) inputs.push_back(&t);
   if (is_grad_enabled() && std::any_of(tensors.begin(), tensors.end(),
                                        [](const BasicTensor<T>& t) { return t.requires_grad(); }))
-    record_inputs("cat", out, inputs, [v, sizes](Array<T>& g, GradSink<T>& s) {
+    record_inputs("cat", out, inputs, [v, sizes](const Array<T>& g, GradSink<T>& s) {
       int64_t off = 0;
       for (size_t i = 0; i < sizes.size(); ++i) {
         const int64_t len = sizes[i] * v.inner;
@@ -412,7 +415,7 @@ BasicTensor<T> index_select(const BasicTensor<T>& a, int axis, const std::vector
                 a.data() + (o * v.n + index[static_cast<size_t>(j)] + 1) * v.inner,
                 out.data() + (o * count + j) * v.inner);
   if (needs_grad(a))
-    record("index_select", out, {&a}, [v, index, count](Array<T>& g, GradSink<T>& s) {
+    record("index_select", out, {&a}, [v, index, count](const Array<T>& g, GradSink<T>& s) {
       Array<T> gx = Array<T>::Zero(v.outer * v.n * v.inner);
       for (int64_t o = 0; o < v.outer; ++o)
         for (int64_t j = 0; j < count; ++j)
@@ -429,7 +432,7 @@ template <class T>
 BasicTensor<T> sum(const BasicTensor<T>& a) {
   auto out = BasicTensor<T>::scalar(a.array().sum());
   if (needs_grad(a))
-    record("sum", out, {&a}, [n = a.numel()](Array<T>& g, GradSink<T>& s) {
+    record("sum", out, {&a}, [n = a.numel()](const Array<T>& g, GradSink<T>& s) {
       s.add(0, Array<T>::Constant(n, g[0]));
     });
   return out;
@@ -440,7 +443,7 @@ BasicTensor<T> mean(const BasicTensor<T>& a) {
   const T n = static_cast<T>(a.numel());
   auto out = BasicTensor<T>::scalar(a.array().sum() / n);
   if (needs_grad(a))
-    record("mean", out, {&a}, [n, count = a.numel()](Array<T>& g, GradSink<T>& s) {
+    record("mean", out, {&a}, [n, count = a.numel()](const Array<T>& g, GradSink<T>& s) {
       s.add(0, Array<T>::Constant(count, g[0] / n));
     });
   return out;
@@ -465,7 +468,7 @@ BasicTensor<T> reduce_sum(const char* op, const BasicTensor<T>& a, int axis, boo
           ConstMatrixMap<T>(a.data() + o * v.n * v.inner, v.n, v.inner).colwise().sum() * scale;
   }
   if (needs_grad(a))
-    record(op, out, {&a}, [v, scale](Array<T>& g, GradSink<T>& s) {
+    record(op, out, {&a}, [v, scale](const Array<T>& g, GradSink<T>& s) {
       Array<T> gx(v.outer * v.n * v.inner);
       for (int64_t o = 0; o < v.outer; ++o)
         for (int64_t j = 0; j < v.n; ++j)
@@ -516,7 +519,7 @@ BasicTensor<T> max(const BasicTensor<T>& a, int axis, bool keepdim) {
   auto out = BasicTensor<T>::empty(a.rank() == 0 ? Shape{} : reduced_shape(a.shape(), ax, keepdim));
   for (size_t i = 0; i < where.size(); ++i) out.data()[i] = a.data()[where[i]];
   if (needs_grad(a))
-    record("max", out, {&a}, [where, n = a.numel()](Array<T>& g, GradSink<T>& s) {
+    record("max", out, {&a}, [where, n = a.numel()](const Array<T>& g, GradSink<T>& s) {
       Array<T> gx = Array<T>::Zero(n);
       for (size_t i = 0; i < where.size(); ++i) gx[where[i]] += g[static_cast<Eigen::Index>(i)];
       s.add(0, std::move(gx));
@@ -533,32 +536,31 @@ std::vector<int64_t> argmax(const BasicTensor<T>& a, int axis) {
   return where;
 }
 
-#define EIGRAD_INSTANTIATE_OPS(T)                                                         \
-  template BasicTensor<T> add(const BasicTensor<T>&, const BasicTensor<T>&);              \
-  template BasicTensor<T> sub(const BasicTensor<T>&, const BasicTensor<T>&);              \
-  template BasicTensor<T> mul(const BasicTensor<T>&, const BasicTensor<T>&);              \
-  template BasicTensor<T> div(const BasicTensor<T>&, const BasicTensor<T>&);              \
-  template BasicTensor<T> neg(const BasicTensor<T>&);                                     \
-  template BasicTensor<T> affine(const BasicTensor<T>&, T, T);                            \
-  template BasicTensor<T> rdiv(T, const BasicTensor<T>&);                                 \
-  template BasicTensor<T> exp(const BasicTensor<T>&);                                     \
-  template BasicTensor<T> log(const BasicTensor<T>&);                                     \
-  template BasicTensor<T> pow(const BasicTensor<T>&, T);                                  \
-  template BasicTensor<T> sqrt(const BasicTensor<T>&);                                    \
-  template BasicTensor<T> abs(const BasicTensor<T>&);                                     \
-  template BasicTensor<T> clamp(const BasicTensor<T>&, T, T);                             \
-  template BasicTensor<T> matmul(const BasicTensor<T>&, const BasicTensor<T>&);           \
-  template BasicTensor<T> transpose(const BasicTensor<T>&, int, int);                     \
-  template BasicTensor<T> reshape(const BasicTensor<T>&, const std::vector<int64_t>&);    \
-  template BasicTensor<T> flatten(const BasicTensor<T>&, int, int);                       \
-  template BasicTensor<T> cat(const std::vector<BasicTensor<T>>&, int);                   \
-  template BasicTensor<T> index_select(const BasicTensor<T>&, int,                        \
-                                       const std::vector<int64_t>&);                      \
-  template BasicTensor<T> sum(const BasicTensor<T>&);                                     \
-  template BasicTensor<T> sum(const BasicTensor<T>&, int, bool);                          \
-  template BasicTensor<T> mean(const BasicTensor<T>&);                                    \
-  template BasicTensor<T> mean(const BasicTensor<T>&, int, bool);                         \
-  template BasicTensor<T> max(const BasicTensor<T>&, int, bool);                          \
+#define EIGRAD_INSTANTIATE_OPS(T)                                                                \
+  template BasicTensor<T> add(const BasicTensor<T>&, const BasicTensor<T>&);                     \
+  template BasicTensor<T> sub(const BasicTensor<T>&, const BasicTensor<T>&);                     \
+  template BasicTensor<T> mul(const BasicTensor<T>&, const BasicTensor<T>&);                     \
+  template BasicTensor<T> div(const BasicTensor<T>&, const BasicTensor<T>&);                     \
+  template BasicTensor<T> neg(const BasicTensor<T>&);                                            \
+  template BasicTensor<T> affine(const BasicTensor<T>&, T, T);                                   \
+  template BasicTensor<T> rdiv(T, const BasicTensor<T>&);                                        \
+  template BasicTensor<T> exp(const BasicTensor<T>&);                                            \
+  template BasicTensor<T> log(const BasicTensor<T>&);                                            \
+  template BasicTensor<T> pow(const BasicTensor<T>&, T);                                         \
+  template BasicTensor<T> sqrt(const BasicTensor<T>&);                                           \
+  template BasicTensor<T> abs(const BasicTensor<T>&);                                            \
+  template BasicTensor<T> clamp(const BasicTensor<T>&, T, T);                                    \
+  template BasicTensor<T> matmul(const BasicTensor<T>&, const BasicTensor<T>&);                  \
+  template BasicTensor<T> transpose(const BasicTensor<T>&, int, int);                            \
+  template BasicTensor<T> reshape(const BasicTensor<T>&, const std::vector<int64_t>&);           \
+  template BasicTensor<T> flatten(const BasicTensor<T>&, int, int);                              \
+  template BasicTensor<T> cat(const std::vector<BasicTensor<T>>&, int);                          \
+  template BasicTensor<T> index_select(const BasicTensor<T>&, int, const std::vector<int64_t>&); \
+  template BasicTensor<T> sum(const BasicTensor<T>&);                                            \
+  template BasicTensor<T> sum(const BasicTensor<T>&, int, bool);                                 \
+  template BasicTensor<T> mean(const BasicTensor<T>&);                                           \
+  template BasicTensor<T> mean(const BasicTensor<T>&, int, bool);                                \
+  template BasicTensor<T> max(const BasicTensor<T>&, int, bool);                                 \
   template std::vector<int64_t> argmax(const BasicTensor<T>&, int);
 
 EIGRAD_INSTANTIATE_OPS(float)

@@ -8,9 +8,25 @@
 
 #include "eigrad/autograd.hpp"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 namespace eigrad {
 
 namespace {
+#if defined(__GLIBC__)
+// Tensors of a training step are freed and reallocated at the same sizes every step. glibc
+// serves blocks over 128 KiB with fresh mmap pages and returns them on free, so each step
+// would fault in (and zero) all its memory again. Keeping such blocks in the heap lets them
+// be reused, as PyTorch's caching allocator does.
+const bool allocator_tuned = [] {
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  return true;
+}();
+#endif
+
 template <class T>
 std::shared_ptr<detail::TensorImpl<T>> make_impl(const Shape& shape) {
   auto impl = std::make_shared<detail::TensorImpl<T>>();
@@ -49,12 +65,10 @@ BasicTensor<T> BasicTensor<T>::scalar(T value, bool requires_grad) {
 }
 
 template <class T>
-BasicTensor<T> BasicTensor<T>::from(std::vector<T> values, const Shape& shape,
-                                    bool requires_grad) {
+BasicTensor<T> BasicTensor<T>::from(std::vector<T> values, const Shape& shape, bool requires_grad) {
   if (static_cast<int64_t>(values.size()) != shape.numel())
-    throw Error("Tensor::from: " + std::to_string(values.size()) +
-                " values cannot fill shape " + shape.str() + ", which holds " +
-                std::to_string(shape.numel()));
+    throw Error("Tensor::from: " + std::to_string(values.size()) + " values cannot fill shape " +
+                shape.str() + ", which holds " + std::to_string(shape.numel()));
   BasicTensor t = empty(shape);
   std::copy(values.begin(), values.end(), t.data());
   t.impl_->requires_grad = requires_grad;
@@ -76,7 +90,8 @@ BasicTensor<T> BasicTensor<T>::arange(T start, T end, T step) {
   const double count = std::ceil((static_cast<double>(end) - start) / step);
   const int64_t n = count > 0 ? static_cast<int64_t>(count) : 0;
   BasicTensor t = empty(Shape{n});
-  for (int64_t i = 0; i < n; ++i) t.data()[i] = static_cast<T>(start + static_cast<double>(i) * step);
+  for (int64_t i = 0; i < n; ++i)
+    t.data()[i] = static_cast<T>(start + static_cast<double>(i) * step);
   return t;
 }
 
@@ -253,8 +268,7 @@ struct Formatter {
   }
   std::string padded(T v) const {
     std::string s = format(v);
-    return std::string(static_cast<size_t>(std::max(0, width - static_cast<int>(s.size()))),
-                       ' ') +
+    return std::string(static_cast<size_t>(std::max(0, width - static_cast<int>(s.size()))), ' ') +
            s;
   }
 };
@@ -288,8 +302,8 @@ void gather_shown(const T* data, const Shape& shape, int axis, int64_t offset, b
 
 // Recursion here is over the tensor's axes (at most Shape::kMaxRank deep), not over the graph.
 template <class T>
-void print_axis(std::ostringstream& os, const T* data, const Shape& shape, int axis,
-                int64_t offset, bool summarize, const Formatter<T>& fmt, int indent) {
+void print_axis(std::ostringstream& os, const T* data, const Shape& shape, int axis, int64_t offset,
+                bool summarize, const Formatter<T>& fmt, int indent) {
   if (axis == shape.rank()) {
     os << fmt.padded(data[offset]);
     return;
@@ -309,8 +323,7 @@ void print_axis(std::ostringstream& os, const T* data, const Shape& shape, int a
     if (idx[k] < 0)
       os << "...";
     else
-      print_axis(os, data, shape, axis + 1, offset * shape[axis] + idx[k], summarize, fmt,
-                 indent);
+      print_axis(os, data, shape, axis + 1, offset * shape[axis] + idx[k], summarize, fmt, indent);
   }
   os << ']';
 }

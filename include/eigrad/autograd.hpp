@@ -50,9 +50,9 @@ class Node {
   int64_t numel() const { return numel_; }  // elements of the gradient this node receives
   const std::vector<Ptr>& next() const { return next_; }
 
-  // Receives the gradient of this node's output (the node's own buffer: it may be moved from)
-  // and adds the gradient of each input that needs one to `sink`.
-  virtual void apply(Array& grad, GradSink<T>& sink) = 0;
+  // Receives the gradient of this node's output and adds the gradient of each input that needs
+  // one to `sink`.
+  virtual void apply(const Array& grad, GradSink<T>& sink) = 0;
   // Frees what backward saved; a released node throws if applied again.
   virtual void release() {}
   // Graph construction: the next input's node (null where it needs no gradient).
@@ -78,9 +78,24 @@ template <class T>
 class GradSink {
  public:
   using Array = typename Node<T>::Array;
-  explicit GradSink(Node<T>& node) : node_(node) {}
+  // `owned` is the node's own gradient buffer when pass() may move from it (null otherwise).
+  GradSink(Node<T>& node, Array* owned) : node_(node), owned_(owned) {}
 
   bool needs(size_t input) const { return node_.next_[input] != nullptr; }
+
+  // The node's incoming gradient `grad` as an array of one's own: moved out of the node's buffer
+  // when the engine owns it, else copied. Call it last: `grad` may be empty afterwards.
+  Array take(const Array& grad) {
+    if (owned_ && &grad == owned_) {
+      owned_ = nullptr;
+      return std::move(*const_cast<Array*>(&grad));
+    }
+    return grad;
+  }
+  // Passes the incoming gradient unchanged to `input` (reshape, add), moving it when it can.
+  void pass(size_t input, const Array& grad) {
+    if (needs(input)) add(input, take(grad));
+  }
 
   template <class Expr>
   void add(size_t input, const Expr& grad) {
@@ -114,6 +129,7 @@ class GradSink {
                   " elements but the input has " + std::to_string(target.numel()));
   }
   Node<T>& node_;
+  Array* owned_;
 };
 
 // A node whose backward is a lambda written beside the op's forward (flashlight's gradFunc).
@@ -124,7 +140,7 @@ class FunctionNode final : public Node<T> {
  public:
   using Array = typename Node<T>::Array;
   FunctionNode(const char* name, int64_t numel, F fn) : Node<T>(name, numel), fn_(std::move(fn)) {}
-  void apply(Array& grad, GradSink<T>& sink) override {
+  void apply(const Array& grad, GradSink<T>& sink) override {
     if (!fn_)
       throw Error(std::string("backward: trying to backward through '") + this->name() +
                   "' a second time: its saved values were freed by the first backward; pass "
@@ -162,7 +178,7 @@ typename Node<T>::Ptr make_edge(const BasicTensor<T>& input);
 template <class T, class Inputs, class F>
 void record_inputs(const char* name, BasicTensor<T>& out, const Inputs& inputs, F&& backward) {
   auto node = std::make_shared<FunctionNode<T, std::decay_t<F>>>(name, out.numel(),
-                                                                  std::forward<F>(backward));
+                                                                 std::forward<F>(backward));
   node->reserve_next(inputs.size());
   for (const BasicTensor<T>* t : inputs) node->add_next(make_edge(*t));
   out.impl()->grad_fn = std::move(node);

@@ -19,11 +19,11 @@ struct GradcheckOptions {
 
 struct GradcheckReport {
   bool passed = true;
-  int64_t checked = 0;          // Jacobian entries compared
+  int64_t checked = 0;  // Jacobian entries compared
   // The entry with the largest violation of the tolerance (or the largest error if none fails).
-  size_t worst_input = 0;       // which input
-  int64_t worst_element = 0;    // flat index in that input
-  int64_t worst_output = 0;     // flat index in the output
+  size_t worst_input = 0;     // which input
+  int64_t worst_element = 0;  // flat index in that input
+  int64_t worst_output = 0;   // flat index in the output
   double analytic = 0, numeric = 0;
   double max_abs_error = 0, max_rel_error = 0;
   std::string str() const;

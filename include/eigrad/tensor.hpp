@@ -38,7 +38,7 @@ struct TensorImpl {
   Shape shape;
   std::shared_ptr<Array> data;
   std::shared_ptr<TensorImpl> grad;
-  std::shared_ptr<Node<T>> grad_fn;           // the node that produced this tensor (non-leaf)
+  std::shared_ptr<Node<T>> grad_fn;         // the node that produced this tensor (non-leaf)
   std::weak_ptr<Node<T>> grad_accumulator;  // for leaves that require grad
   bool requires_grad = false;
 };
