@@ -31,8 +31,11 @@ const Array<T>& operand(const Array<T>& x, const Shape& shape, const Shape& out,
   return scratch;
 }
 
+// "[2, -1]": requested sizes, which may not form a valid Shape.
 std::string str(const std::vector<int64_t>& v) {
-  return Shape(v).str();
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  return s + "]";
 }
 
 // Adds g, the gradient of a broadcast result of shape `out`, to input i of shape `in`.

@@ -321,7 +321,7 @@ void print_axis(std::ostringstream& os, const T* data, const Shape& shape, int a
       }
     }
     if (idx[k] < 0)
-      os << "...";
+      os << (last_axis ? " ..." : "...");
     else
       print_axis(os, data, shape, axis + 1, offset * shape[axis] + idx[k], summarize, fmt, indent);
   }
