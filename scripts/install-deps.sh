@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs, through apt-get, the Debian 12 packages eigrad needs that are not installed yet.
+# Usage: scripts/install-deps.sh [--peers]   (--peers adds libtorch and dlib for the comparison)
+set -euo pipefail
+packages=(build-essential cmake pkg-config libeigen3-dev catch2 libbenchmark-dev zlib1g-dev
+  nlohmann-json3-dev libstb-dev libcli11-dev dataset-fashion-mnist)
+if [[ "${1:-}" == "--peers" ]]; then
+  packages+=(libtorch-dev libdlib-dev)
+fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+echo "eigrad: installing ${missing[*]}"
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "eigrad: run as root or install sudo to install ${missing[*]}" >&2; exit 1; }
+  sudo=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
