@@ -2,6 +2,8 @@
 // The define-by-run graph: a Node per recorded op, pointing only to the nodes of its inputs.
 // backward() orders the nodes by an iterative topological sort (Kahn) and never recurses;
 // Node's destructor tears long chains down iteratively too.
+#include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
@@ -29,6 +31,43 @@ class NoGradGuard {
  private:
   bool previous_;
 };
+
+// ---- anomaly detection (off by default), like torch.autograd.detect_anomaly ----
+// When on, every recorded op's output and every gradient computed by backward is checked for
+// NaN and infinity; the first one found throws an Error naming the op and where it was created
+// (the call stack at creation). When off it costs one relaxed atomic load per op.
+bool is_anomaly_enabled();
+void set_anomaly_enabled(bool enabled);
+
+class DetectAnomalyGuard {
+ public:
+  DetectAnomalyGuard() : previous_(is_anomaly_enabled()) { set_anomaly_enabled(true); }
+  ~DetectAnomalyGuard() { set_anomaly_enabled(previous_); }
+  DetectAnomalyGuard(const DetectAnomalyGuard&) = delete;
+  DetectAnomalyGuard& operator=(const DetectAnomalyGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+namespace detail {
+extern std::atomic<bool> anomaly_flag;
+inline bool anomaly_on() {
+  return anomaly_flag.load(std::memory_order_relaxed);
+}
+std::string call_stack();  // the current call stack, one frame a line
+// Throws the anomaly error when `values` holds NaN or infinity.
+template <class Derived>
+void check_finite(const Eigen::ArrayBase<Derived>& values, const std::string& what,
+                  const std::string* origin) {
+  if (values.allFinite()) return;
+  Eigen::Index at = 0;
+  while (std::isfinite(values.derived().coeff(at))) ++at;
+  const bool nan = std::isnan(values.derived().coeff(at));
+  throw Error("anomaly: " + what + " produced " + (nan ? "nan" : "inf") + " at element " +
+              std::to_string(at) + (origin ? "; the op was created at:\n" + *origin : ""));
+}
+}  // namespace detail
 
 template <class T>
 class GradSink;
@@ -58,6 +97,11 @@ class Node {
   // Graph construction: the next input's node (null where it needs no gradient).
   void add_next(Ptr node) { next_.push_back(std::move(node)); }
   void reserve_next(size_t count) { next_.reserve(count); }
+  // Where the node was created; recorded only in anomaly mode.
+  const std::string* origin() const { return origin_.get(); }
+  void set_origin(std::string origin) {
+    origin_ = std::make_unique<const std::string>(std::move(origin));
+  }
 
  private:
   friend class GradSink<T>;
@@ -71,6 +115,7 @@ class Node {
   bool has_pending_ = false;
   int dependencies_ = 0;
   uint64_t pass_ = 0;
+  std::unique_ptr<const std::string> origin_;
 };
 
 // Where an op's backward puts its inputs' gradients: sums them into the inputs' nodes.
@@ -108,6 +153,7 @@ class GradSink {
       target->pending_ = grad;
       target->has_pending_ = true;
     }
+    if (detail::anomaly_on()) check_anomaly(input, *target);
   }
   void add(size_t input, Array&& grad) {
     Node<T>* target = node_.next_[input].get();
@@ -119,9 +165,16 @@ class GradSink {
       target->pending_ = std::move(grad);
       target->has_pending_ = true;
     }
+    if (detail::anomaly_on()) check_anomaly(input, *target);
   }
 
  private:
+  void check_anomaly(size_t input, const Node<T>& target) const {
+    detail::check_finite(target.pending_,
+                         std::string("backward of '") + node_.name() + "' (gradient of input " +
+                             std::to_string(input) + ")",
+                         node_.origin());
+  }
   void check(size_t input, const Node<T>& target, Eigen::Index size) const {
     if (size != target.numel())
       throw Error(std::string("backward of ") + node_.name() + ": gradient for input " +
@@ -181,6 +234,10 @@ void record_inputs(const char* name, BasicTensor<T>& out, const Inputs& inputs, 
                                                                  std::forward<F>(backward));
   node->reserve_next(inputs.size());
   for (const BasicTensor<T>* t : inputs) node->add_next(make_edge(*t));
+  if (detail::anomaly_on()) {
+    node->set_origin(detail::call_stack());
+    detail::check_finite(out.array(), std::string("forward of '") + name + "'", node->origin());
+  }
   out.impl()->grad_fn = std::move(node);
   out.impl()->requires_grad = true;
 }
