@@ -1,0 +1,104 @@
+#include "eigrad/nn/functional.hpp"
+
+#include <memory>
+#include <string>
+
+namespace eigrad::nn {
+
+namespace {
+template <class T>
+using Array = Eigen::Array<T, Eigen::Dynamic, 1>;
+template <class T>
+using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <class T>
+using MatrixMap = Eigen::Map<Matrix<T>>;
+template <class T>
+using ConstMatrixMap = Eigen::Map<const Matrix<T>>;
+template <class T>
+using ConstRowMap = Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>>;
+}  // namespace
+
+template <class T>
+BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
+                      const BasicTensor<T>& bias) {
+  const bool has_bias = bias.defined();
+  if (weight.rank() != 2)
+    throw Error("linear: expected a weight of shape [out_features, in_features], got " +
+                weight.shape().str());
+  const int64_t out_f = weight.shape()[0], in_f = weight.shape()[1];
+  const Shape& xs = x.shape();
+  if (xs.rank() < 1 || xs[xs.rank() - 1] != in_f)
+    throw Error("linear: cannot apply a weight of shape " + weight.shape().str() +
+                " to an input of shape " + xs.str() + ": the input's last size must be " +
+                std::to_string(in_f) + " (in_features)");
+  if (has_bias && (bias.rank() != 1 || bias.shape()[0] != out_f))
+    throw Error("linear: expected a bias of shape [" + std::to_string(out_f) +
+                "] for a weight of shape " + weight.shape().str() + ", got " + bias.shape().str());
+  int64_t rows = 1;
+  for (int i = 0; i + 1 < xs.rank(); ++i) rows *= xs[i];
+  Shape shape = xs;
+  shape[xs.rank() - 1] = out_f;
+
+  auto out = BasicTensor<T>::empty(shape);
+  MatrixMap<T> y(out.data(), rows, out_f);
+  if (has_bias)
+    y.rowwise() = ConstRowMap<T>(bias.data(), out_f);
+  else
+    y.setZero();
+  y.noalias() += ConstMatrixMap<T>(x.data(), rows, in_f) *
+                 ConstMatrixMap<T>(weight.data(), out_f, in_f).transpose();
+
+  auto backward = [rows, in_f, out_f, has_bias, xd = x.storage(), wd = weight.storage()](
+                      const Array<T>& g, GradSink<T>& s) {
+    const ConstMatrixMap<T> G(g.data(), rows, out_f);
+    if (s.needs(0)) {
+      Array<T> gx(rows * in_f);
+      MatrixMap<T>(gx.data(), rows, in_f).noalias() =
+          G * ConstMatrixMap<T>(wd->data(), out_f, in_f);
+      s.add(0, std::move(gx));
+    }
+    if (s.needs(1)) {
+      Array<T> gw(out_f * in_f);
+      MatrixMap<T>(gw.data(), out_f, in_f).noalias() =
+          G.transpose() * ConstMatrixMap<T>(xd->data(), rows, in_f);
+      s.add(1, std::move(gw));
+    }
+    if (has_bias && s.needs(2)) {
+      Array<T> gb(out_f);
+      MatrixMap<T>(gb.data(), 1, out_f) = G.colwise().sum();
+      s.add(2, std::move(gb));
+    }
+  };
+  if (has_bias) {
+    if (needs_grad({&x, &weight, &bias})) record("linear", out, {&x, &weight, &bias}, backward);
+  } else if (needs_grad(x, weight)) {
+    record("linear", out, {&x, &weight}, backward);
+  }
+  return out;
+}
+
+template <class T>
+BasicTensor<T> dropout(const BasicTensor<T>& x, double p, bool training, Generator& gen) {
+  if (!(p >= 0 && p <= 1))
+    throw Error("dropout: the probability p must be in [0, 1], got " + std::to_string(p));
+  if (!training || p == 0) return x;
+  const T scale = p < 1 ? static_cast<T>(1 / (1 - p)) : T(0);
+  auto mask = std::make_shared<Array<T>>(x.numel());
+  for (T& m : *mask) m = gen.uniform() >= p ? scale : T(0);
+  auto out = BasicTensor<T>::empty(x.shape());
+  out.array() = x.array() * *mask;
+  if (needs_grad(x))
+    record("dropout", out, {&x},
+           [mask](const Array<T>& g, GradSink<T>& s) { s.add(0, g * *mask); });
+  return out;
+}
+
+#define EIGRAD_INSTANTIATE_NN_FUNCTIONAL(T)                                    \
+  template BasicTensor<T> linear(const BasicTensor<T>&, const BasicTensor<T>&, \
+                                 const BasicTensor<T>&);                       \
+  template BasicTensor<T> dropout(const BasicTensor<T>&, double, bool, Generator&);
+
+EIGRAD_INSTANTIATE_NN_FUNCTIONAL(float)
+EIGRAD_INSTANTIATE_NN_FUNCTIONAL(double)
+
+}  // namespace eigrad::nn

@@ -1,0 +1,74 @@
+#include "eigrad/nn/layers.hpp"
+
+#include <cmath>
+#include <sstream>
+
+#include "eigrad/nn/functional.hpp"
+#include "eigrad/nn/init.hpp"
+#include "eigrad/ops.hpp"
+
+namespace eigrad::nn {
+
+template <class T>
+BasicLinear<T>::BasicLinear(int64_t in_features, int64_t out_features, Generator& gen, bool bias)
+    : in_features_(in_features), out_features_(out_features) {
+  if (in_features < 1 || out_features < 1)
+    throw Error("Linear: expected positive in_features and out_features, got " +
+                std::to_string(in_features) + " and " + std::to_string(out_features));
+  weight_ = this->register_parameter("weight", Tensor::empty(Shape{out_features, in_features}));
+  init::kaiming_uniform_(weight_, gen, std::sqrt(5.0));
+  if (bias) {
+    const double bound = 1.0 / std::sqrt(static_cast<double>(in_features));
+    bias_ = this->register_parameter("bias", Tensor::empty(Shape{out_features}));
+    init::uniform_(bias_, -bound, bound, gen);
+  }
+}
+
+template <class T>
+BasicTensor<T> BasicLinear<T>::forward(const Tensor& input) {
+  return linear(input, weight_, bias_);
+}
+
+template <class T>
+std::string BasicLinear<T>::extra_repr() const {
+  return "in_features=" + std::to_string(in_features_) +
+         ", out_features=" + std::to_string(out_features_) +
+         ", bias=" + (bias_.defined() ? "true" : "false");
+}
+
+template <class T>
+BasicTensor<T> BasicFlatten<T>::forward(const Tensor& input) {
+  return flatten(input, start_axis_, end_axis_);
+}
+
+template <class T>
+std::string BasicFlatten<T>::extra_repr() const {
+  return "start_axis=" + std::to_string(start_axis_) + ", end_axis=" + std::to_string(end_axis_);
+}
+
+template <class T>
+BasicDropout<T>::BasicDropout(double p, uint64_t seed) : p_(p), gen_(seed) {
+  if (!(p >= 0 && p <= 1))
+    throw Error("Dropout: the probability p must be in [0, 1], got " + std::to_string(p));
+}
+
+template <class T>
+BasicTensor<T> BasicDropout<T>::forward(const Tensor& input) {
+  return dropout(input, p_, this->is_training(), gen_);
+}
+
+template <class T>
+std::string BasicDropout<T>::extra_repr() const {
+  std::ostringstream os;
+  os << "p=" << p_;
+  return os.str();
+}
+
+template class BasicLinear<float>;
+template class BasicLinear<double>;
+template class BasicFlatten<float>;
+template class BasicFlatten<double>;
+template class BasicDropout<float>;
+template class BasicDropout<double>;
+
+}  // namespace eigrad::nn

@@ -1,0 +1,166 @@
+#include "eigrad/nn/loss.hpp"
+
+#include <cmath>
+#include <memory>
+#include <string>
+
+namespace eigrad::nn {
+
+namespace {
+template <class T>
+using Array = Eigen::Array<T, Eigen::Dynamic, 1>;
+template <class T>
+using RowMajorArray = Eigen::Array<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// The loss tensor from per-element (or per-sample) losses of shape `shape`.
+template <class T>
+BasicTensor<T> reduce(Array<T>&& values, const Shape& shape, Reduction reduction) {
+  if (reduction == Reduction::None)
+    return BasicTensor<T>::from_storage(std::make_shared<Array<T>>(std::move(values)), shape);
+  const T total = values.sum();
+  return BasicTensor<T>::scalar(reduction == Reduction::Mean ? total / static_cast<T>(values.size())
+                                                             : total);
+}
+
+// d(reduced loss)/d(each element's loss), when it is the same for all: g[0], or g[0] / n.
+template <class T>
+T common_scale(const Array<T>& g, Reduction reduction, int64_t n) {
+  return reduction == Reduction::Mean ? g[0] / static_cast<T>(n) : g[0];
+}
+
+// Checks [N, C] against N labels in [0, C).
+template <class T>
+void check_labels(const char* op, const char* what, const BasicTensor<T>& x,
+                  const std::vector<int64_t>& labels) {
+  const Shape& s = x.shape();
+  if (s.rank() != 2 || s[0] != static_cast<int64_t>(labels.size()))
+    throw Error(std::string(op) + ": expected " + what + " of shape [N, C] and N labels, got " +
+                what + " of shape " + s.str() + " and " + std::to_string(labels.size()) +
+                " labels");
+  for (size_t i = 0; i < labels.size(); ++i)
+    if (labels[i] < 0 || labels[i] >= s[1])
+      throw Error(std::string(op) + ": label " + std::to_string(labels[i]) + " of sample " +
+                  std::to_string(i) + " is out of range for " + std::to_string(s[1]) +
+                  " classes (" + what + " of shape " + s.str() + "); labels must be in [0, " +
+                  std::to_string(s[1]) + ")");
+}
+
+template <class T>
+void check_same_shape(const char* op, const BasicTensor<T>& input, const BasicTensor<T>& target) {
+  if (input.shape() != target.shape())
+    throw Error(std::string(op) + ": the input has shape " + input.shape().str() +
+                " but the target has shape " + target.shape().str() + "; they must match");
+}
+}  // namespace
+
+template <class T>
+BasicTensor<T> cross_entropy(const BasicTensor<T>& logits, const std::vector<int64_t>& labels,
+                             Reduction reduction) {
+  check_labels("cross_entropy", "logits", logits, labels);
+  const int64_t n = logits.shape()[0], c = logits.shape()[1];
+  const Eigen::Map<const RowMajorArray<T>> x(logits.data(), n, c);
+  // log_softmax(x)_j = x_j - m - log(sum_k exp(x_k - m)), m the row maximum: exp never overflows.
+  auto probs = std::make_shared<Array<T>>(n * c);
+  Eigen::Map<RowMajorArray<T>> p(probs->data(), n, c);
+  const Array<T> m = x.rowwise().maxCoeff();
+  p = (x.colwise() - m).exp();
+  const Array<T> z = p.rowwise().sum();
+  p.colwise() /= z;
+  Array<T> loss(n);
+  for (int64_t i = 0; i < n; ++i)
+    loss[i] = m[i] + std::log(z[i]) - x(i, labels[static_cast<size_t>(i)]);
+  auto out = reduce(std::move(loss), Shape{n}, reduction);
+  if (needs_grad(logits))
+    record("cross_entropy", out, {&logits},
+           [probs, labels, n, c, reduction](const Array<T>& g, GradSink<T>& s) {
+             Array<T> gx = *probs;
+             Eigen::Map<RowMajorArray<T>> d(gx.data(), n, c);
+             for (int64_t i = 0; i < n; ++i) d(i, labels[static_cast<size_t>(i)]) -= T(1);
+             if (reduction == Reduction::None)
+               d.colwise() *= g;
+             else
+               gx *= common_scale(g, reduction, n);
+             s.add(0, std::move(gx));
+           });
+  return out;
+}
+
+template <class T>
+BasicTensor<T> nll_loss(const BasicTensor<T>& log_probs, const std::vector<int64_t>& labels,
+                        Reduction reduction) {
+  check_labels("nll_loss", "log_probs", log_probs, labels);
+  const int64_t n = log_probs.shape()[0], c = log_probs.shape()[1];
+  Array<T> loss(n);
+  for (int64_t i = 0; i < n; ++i)
+    loss[i] = -log_probs.data()[i * c + labels[static_cast<size_t>(i)]];
+  auto out = reduce(std::move(loss), Shape{n}, reduction);
+  if (needs_grad(log_probs))
+    record("nll_loss", out, {&log_probs},
+           [labels, n, c, reduction](const Array<T>& g, GradSink<T>& s) {
+             Array<T> gx = Array<T>::Zero(n * c);
+             for (int64_t i = 0; i < n; ++i)
+               gx[i * c + labels[static_cast<size_t>(i)]] =
+                   reduction == Reduction::None ? -g[i] : -common_scale(g, reduction, n);
+             s.add(0, std::move(gx));
+           });
+  return out;
+}
+
+template <class T>
+BasicTensor<T> mse_loss(const BasicTensor<T>& input, const BasicTensor<T>& target,
+                        Reduction reduction) {
+  check_same_shape("mse_loss", input, target);
+  auto diff = std::make_shared<Array<T>>(input.array() - target.array());
+  auto out = reduce(Array<T>(diff->square()), input.shape(), reduction);
+  if (needs_grad(input, target))
+    record(
+        "mse_loss", out, {&input, &target}, [diff, reduction](const Array<T>& g, GradSink<T>& s) {
+          // d/d input = 2 (input - target) g; d/d target is its negative.
+          Array<T> gi = reduction == Reduction::None
+                            ? Array<T>(T(2) * *diff * g)
+                            : Array<T>(*diff * (T(2) * common_scale(g, reduction, diff->size())));
+          if (s.needs(1)) s.add(1, -gi);
+          s.add(0, std::move(gi));
+        });
+  return out;
+}
+
+template <class T>
+BasicTensor<T> binary_cross_entropy_with_logits(const BasicTensor<T>& logits,
+                                                const BasicTensor<T>& target, Reduction reduction) {
+  check_same_shape("binary_cross_entropy_with_logits", logits, target);
+  const Array<T>& x = logits.array();
+  const Array<T>& y = target.array();
+  // -y log s(x) - (1 - y) log(1 - s(x)), written so that exp never overflows.
+  auto out =
+      reduce(Array<T>(x.max(T(0)) - x * y + (-x.abs()).exp().log1p()), logits.shape(), reduction);
+  if (needs_grad(logits, target))
+    record("binary_cross_entropy_with_logits", out, {&logits, &target},
+           [xd = logits.storage(), yd = target.storage(), reduction](const Array<T>& g,
+                                                                     GradSink<T>& s) {
+             const Array<T>& x = *xd;
+             // sigmoid(x) = 1 / (1 + exp(-x)): exp(1000) = inf gives 0, never NaN.
+             if (reduction == Reduction::None) {
+               if (s.needs(0)) s.add(0, (T(1) / (T(1) + (-x).exp()) - *yd) * g);
+               if (s.needs(1)) s.add(1, -x * g);
+             } else {
+               const T k = common_scale(g, reduction, x.size());
+               if (s.needs(0)) s.add(0, (T(1) / (T(1) + (-x).exp()) - *yd) * k);
+               if (s.needs(1)) s.add(1, -x * k);
+             }
+           });
+  return out;
+}
+
+#define EIGRAD_INSTANTIATE_LOSSES(T)                                                               \
+  template BasicTensor<T> cross_entropy(const BasicTensor<T>&, const std::vector<int64_t>&,        \
+                                        Reduction);                                                \
+  template BasicTensor<T> nll_loss(const BasicTensor<T>&, const std::vector<int64_t>&, Reduction); \
+  template BasicTensor<T> mse_loss(const BasicTensor<T>&, const BasicTensor<T>&, Reduction);       \
+  template BasicTensor<T> binary_cross_entropy_with_logits(const BasicTensor<T>&,                  \
+                                                           const BasicTensor<T>&, Reduction);
+
+EIGRAD_INSTANTIATE_LOSSES(float)
+EIGRAD_INSTANTIATE_LOSSES(double)
+
+}  // namespace eigrad::nn

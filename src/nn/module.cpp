@@ -1,0 +1,215 @@
+#include "eigrad/nn/module.hpp"
+
+#include <algorithm>
+#include <set>
+#include <sstream>
+
+#include "eigrad/autograd.hpp"
+
+namespace eigrad::nn {
+
+namespace {
+template <class T>
+std::string names_of(const NamedTensors<T>& named) {
+  std::string out;
+  for (const auto& [name, tensor] : named) out += (out.empty() ? "" : ", ") + name;
+  return out.empty() ? "none" : out;
+}
+}  // namespace
+
+template <class T>
+BasicTensor<T> BasicModule<T>::forward(const Tensor&) {
+  throw Error(type_name() + "::forward: this module has no single-input forward(); override " +
+              "forward(const Tensor&) or call its own methods");
+}
+
+template <class T>
+void BasicModule<T>::check_name(const char* what, const std::string& name) const {
+  const std::string where = type_name() + "::register_" + what;
+  if (name.empty()) throw Error(where + ": the name must not be empty");
+  if (name.find('.') != std::string::npos)
+    throw Error(where + ": the name '" + name + "' must not contain '.' (dots separate levels " +
+                "in named_parameters())");
+  for (const auto& p : parameters_)
+    if (p.first == name)
+      throw Error(where + ": the name '" + name + "' is already taken by a parameter of shape " +
+                  p.second.shape().str());
+  for (const auto& c : children_)
+    if (c.first == name)
+      throw Error(where + ": the name '" + name + "' is already taken by a child module (" +
+                  c.second->type_name() + ")");
+}
+
+template <class T>
+BasicTensor<T> BasicModule<T>::register_parameter(const std::string& name, Tensor tensor,
+                                                  bool requires_grad) {
+  check_name("parameter", name);
+  if (!tensor.defined())
+    throw Error(type_name() + "::register_parameter: the tensor for '" + name + "' is undefined");
+  if (!tensor.is_leaf())
+    throw Error(type_name() + "::register_parameter: the tensor for '" + name + "' (shape " +
+                tensor.shape().str() + ") was produced by '" + tensor.grad_fn()->name() +
+                "'; a parameter must be a leaf: pass detach() or clone()");
+  tensor.set_requires_grad(requires_grad);
+  parameters_.emplace_back(name, tensor);
+  return tensor;
+}
+
+template <class T>
+void BasicModule<T>::add_child(const std::string& name, Ptr module) {
+  check_name("module", name);
+  if (!module)
+    throw Error(type_name() + "::register_module: the module for '" + name + "' is null");
+  // A module may not contain itself: parameters() would never end.
+  std::vector<const BasicModule*> stack{module.get()};
+  while (!stack.empty()) {
+    const BasicModule* m = stack.back();
+    stack.pop_back();
+    if (m == this)
+      throw Error(type_name() + "::register_module: registering '" + name + "' (" +
+                  module->type_name() + ") would make the module its own descendant");
+    for (const auto& c : m->children_) stack.push_back(c.second.get());
+  }
+  children_.emplace_back(name, std::move(module));
+}
+
+template <class T>
+NamedTensors<T> BasicModule<T>::named_parameters(bool recurse) const {
+  NamedTensors<T> out;
+  std::set<const void*> seen;  // identity of the tensor, to list a shared parameter once
+  // Depth-first, children in registration order: an explicit stack of (prefix, module).
+  std::vector<std::pair<std::string, const BasicModule*>> stack{{"", this}};
+  while (!stack.empty()) {
+    auto [prefix, m] = std::move(stack.back());
+    stack.pop_back();
+    for (const auto& [name, tensor] : m->parameters_)
+      if (seen.insert(tensor.impl().get()).second) out.emplace_back(prefix + name, tensor);
+    if (!recurse) break;
+    for (auto c = m->children_.rbegin(); c != m->children_.rend(); ++c)
+      stack.emplace_back(prefix + c->first + ".", c->second.get());
+  }
+  return out;
+}
+
+template <class T>
+std::vector<BasicTensor<T>> BasicModule<T>::parameters(bool recurse) const {
+  std::vector<Tensor> out;
+  for (auto& p : named_parameters(recurse)) out.push_back(std::move(p.second));
+  return out;
+}
+
+template <class T>
+std::vector<typename BasicModule<T>::Ptr> BasicModule<T>::children() const {
+  std::vector<Ptr> out;
+  for (const auto& c : children_) out.push_back(c.second);
+  return out;
+}
+
+template <class T>
+std::vector<std::pair<std::string, typename BasicModule<T>::Ptr>> BasicModule<T>::named_children()
+    const {
+  return children_;
+}
+
+template <class T>
+std::pair<const BasicModule<T>*, std::string> BasicModule<T>::resolve(
+    const char* op, const std::string& name) const {
+  const BasicModule* m = this;
+  size_t start = 0;
+  for (size_t dot = name.find('.'); dot != std::string::npos; dot = name.find('.', start)) {
+    const std::string part = name.substr(start, dot - start);
+    auto it = std::find_if(m->children_.begin(), m->children_.end(),
+                           [&](const auto& c) { return c.first == part; });
+    if (it == m->children_.end())
+      throw Error(type_name() + "::" + op + ": no parameter named '" + name + "' ('" +
+                  name.substr(0, dot) +
+                  "' is not a module); parameters: " + names_of(named_parameters()));
+    m = it->second.get();
+    start = dot + 1;
+  }
+  return {m, name.substr(start)};
+}
+
+template <class T>
+BasicTensor<T> BasicModule<T>::parameter(const std::string& name) const {
+  auto [owner, last] = resolve("parameter", name);
+  for (const auto& p : owner->parameters_)
+    if (p.first == last) return p.second;
+  throw Error(type_name() + "::parameter: no parameter named '" + name +
+              "'; parameters: " + names_of(named_parameters()));
+}
+
+template <class T>
+void BasicModule<T>::set_parameter(const std::string& name, const Tensor& values) {
+  Tensor target = parameter(name);
+  if (!values.defined() || values.shape() != target.shape())
+    throw Error(type_name() + "::set_parameter: parameter '" + name + "' has shape " +
+                target.shape().str() + " but the new values have shape " +
+                (values.defined() ? values.shape().str() : std::string("undefined")) +
+                "; the shapes must match");
+  target.array() = values.array();
+}
+
+template <class T>
+void BasicModule<T>::load_parameters(const NamedTensors<T>& named) {
+  const NamedTensors<T> own = named_parameters();
+  std::vector<Tensor> targets;
+  std::set<std::string> given;
+  for (const auto& [name, values] : named) {
+    if (!given.insert(name).second)
+      throw Error(type_name() + "::load_parameters: the name '" + name + "' appears twice");
+    auto it = std::find_if(own.begin(), own.end(), [&](const auto& p) { return p.first == name; });
+    if (it == own.end())
+      throw Error(type_name() + "::load_parameters: unexpected parameter '" + name +
+                  "'; the module's parameters are: " + names_of(own));
+    if (!values.defined() || values.shape() != it->second.shape())
+      throw Error(type_name() + "::load_parameters: parameter '" + name + "' has shape " +
+                  it->second.shape().str() + " but the loaded tensor has shape " +
+                  (values.defined() ? values.shape().str() : std::string("undefined")));
+    targets.push_back(it->second);
+  }
+  for (const auto& p : own)
+    if (!given.count(p.first))
+      throw Error(type_name() + "::load_parameters: missing parameter '" + p.first + "' (shape " +
+                  p.second.shape().str() + ")");
+  for (size_t i = 0; i < named.size(); ++i) targets[i].array() = named[i].second.array();
+}
+
+template <class T>
+void BasicModule<T>::train(bool on) {
+  std::vector<BasicModule*> stack{this};
+  while (!stack.empty()) {
+    BasicModule* m = stack.back();
+    stack.pop_back();
+    m->training_ = on;
+    for (auto& c : m->children_) stack.push_back(c.second.get());
+  }
+}
+
+template <class T>
+void BasicModule<T>::zero_grad() {
+  for (Tensor& p : parameters()) p.zero_grad();
+}
+
+template <class T>
+std::string BasicModule<T>::str() const {
+  // Recursion over the module tree (a few levels), not over the autograd graph.
+  std::ostringstream os;
+  os << type_name() << '(' << extra_repr();
+  if (!children_.empty()) {
+    os << '\n';
+    for (const auto& [name, child] : children_) {
+      std::string inner = child->str();
+      std::string indented;
+      for (char ch : inner) indented += ch == '\n' ? std::string("\n  ") : std::string(1, ch);
+      os << "  (" << name << "): " << indented << '\n';
+    }
+  }
+  os << ')';
+  return os.str();
+}
+
+template class BasicModule<float>;
+template class BasicModule<double>;
+
+}  // namespace eigrad::nn
