@@ -19,36 +19,55 @@ std::string GradcheckReport::str() const {
   return buf;
 }
 
-GradcheckReport gradcheck(const GradcheckFunction& f, const std::vector<DoubleTensor>& inputs,
-                          const GradcheckOptions& options) {
+namespace {
+
+using Rows = std::vector<std::vector<Eigen::ArrayXd>>;
+
+void check_eps(const char* op, const GradcheckOptions& options) {
   if (!(options.eps > 0))
-    throw Error("gradcheck: eps must be positive, got " + std::to_string(options.eps));
-  std::vector<DoubleTensor> leaves;  // detached leaves, so perturbing them touches no user graph
+    throw Error(std::string(op) + ": eps must be positive, got " + std::to_string(options.eps));
+}
+
+// Detached copies of the inputs, so perturbing them touches no user graph.
+template <class T>
+std::vector<BasicTensor<T>> leaves_of(const std::vector<DoubleTensor>& inputs) {
+  std::vector<BasicTensor<T>> leaves;
   for (const DoubleTensor& t : inputs) {
-    DoubleTensor leaf = t.clone();
+    BasicTensor<T> leaf = t.to<T>();
     leaf.set_requires_grad(t.requires_grad());
     leaves.push_back(leaf);
   }
-  const DoubleTensor out = f(leaves);
-  const int64_t m = out.numel();
+  return leaves;
+}
 
-  // Analytic Jacobian, one vector-Jacobian product per output element: rows[j][i] = d out_j / d
-  // in_i.
-  std::vector<std::vector<DoubleTensor::Array>> rows(static_cast<size_t>(m));
+// The analytic Jacobian, one vector-Jacobian product per output element:
+// rows[j][i] = d out_j / d input_i, in float64.
+template <class T, class F>
+Rows analytic_rows(const F& f, std::vector<BasicTensor<T>>& leaves) {
+  const BasicTensor<T> out = f(leaves);
+  const int64_t m = out.numel();
+  Rows rows(static_cast<size_t>(m));
   const bool differentiable = out.requires_grad();
   for (int64_t j = 0; j < m; ++j) {
-    for (DoubleTensor& leaf : leaves) leaf.zero_grad();
+    for (BasicTensor<T>& leaf : leaves) leaf.zero_grad();
     if (differentiable) {
-      DoubleTensor seed = DoubleTensor::zeros(out.shape());
-      seed.data()[j] = 1.0;
+      BasicTensor<T> seed = BasicTensor<T>::zeros(out.shape());
+      seed.data()[j] = T(1);
       out.backward(seed, /*retain_graph=*/true);
     }
-    for (const DoubleTensor& leaf : leaves)
+    for (const BasicTensor<T>& leaf : leaves)
       rows[static_cast<size_t>(j)].push_back(
-          leaf.grad().defined() ? leaf.grad().array()
-                                : DoubleTensor::Array(DoubleTensor::Array::Zero(leaf.numel())));
+          leaf.grad().defined() ? Eigen::ArrayXd(leaf.grad().array().template cast<double>())
+                                : Eigen::ArrayXd(Eigen::ArrayXd::Zero(leaf.numel())));
   }
+  return rows;
+}
 
+// Compares `rows` with central differences of f at `leaves`, one perturbation per element of
+// every input that requires grad.
+GradcheckReport compare(const GradcheckFunction& f, std::vector<DoubleTensor>& leaves,
+                        const Rows& rows, const GradcheckOptions& options) {
+  const int64_t m = static_cast<int64_t>(rows.size());
   GradcheckReport report;
   double worst_violation = -INFINITY;
   NoGradGuard no_grad;
@@ -90,6 +109,53 @@ GradcheckReport gradcheck(const GradcheckFunction& f, const std::vector<DoubleTe
   }
   if (!report.passed && options.raise) throw Error(report.str());
   return report;
+}
+
+}  // namespace
+
+GradcheckReport gradcheck(const GradcheckFunction& f, const std::vector<DoubleTensor>& inputs,
+                          const GradcheckOptions& options) {
+  check_eps("gradcheck", options);
+  std::vector<DoubleTensor> leaves = leaves_of<double>(inputs);
+  const Rows rows = analytic_rows(f, leaves);
+  return compare(f, leaves, rows, options);
+}
+
+GradcheckReport gradcheck_float32(const GradcheckFunction32& f32, const GradcheckFunction& f64,
+                                  const std::vector<DoubleTensor>& inputs,
+                                  const GradcheckOptions& options) {
+  check_eps("gradcheck_float32", options);
+  std::vector<Tensor> leaves32 = leaves_of<float>(inputs);
+  const Rows rows = analytic_rows(f32, leaves32);
+  std::vector<DoubleTensor> leaves64;  // the float32 points, exactly, in float64
+  for (const Tensor& t : leaves32) {
+    DoubleTensor leaf = t.to<double>();
+    leaf.set_requires_grad(t.requires_grad());
+    leaves64.push_back(leaf);
+  }
+  return compare(f64, leaves64, rows, options);
+}
+
+DoubleTensor uniform_away_from(const Shape& shape, double lo, double hi,
+                               const std::vector<double>& avoid, double margin, Generator& gen) {
+  if (!(lo < hi) || !(margin >= 0))
+    throw Error("uniform_away_from: expected lo < hi and margin >= 0, got lo " +
+                std::to_string(lo) + ", hi " + std::to_string(hi) + ", margin " +
+                std::to_string(margin));
+  DoubleTensor t = DoubleTensor::empty(shape);
+  constexpr int kTries = 10000;
+  for (double& v : t.array()) {
+    int tries = 0;
+    do {
+      if (++tries > kTries)
+        throw Error("uniform_away_from: found no value in [" + std::to_string(lo) + ", " +
+                    std::to_string(hi) + "] at least " + std::to_string(margin) +
+                    " away from the points to avoid");
+      v = gen.uniform(lo, hi);
+    } while (std::any_of(avoid.begin(), avoid.end(),
+                         [&](double a) { return std::fabs(v - a) < margin; }));
+  }
+  return t;
 }
 
 }  // namespace eigrad

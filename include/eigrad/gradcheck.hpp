@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "eigrad/random.hpp"
 #include "eigrad/tensor.hpp"
 
 namespace eigrad {
@@ -30,8 +31,24 @@ struct GradcheckReport {
 };
 
 using GradcheckFunction = std::function<DoubleTensor(const std::vector<DoubleTensor>&)>;
+using GradcheckFunction32 = std::function<Tensor(const std::vector<Tensor>&)>;
 
+// The full Jacobian of f at `inputs`: one vector-Jacobian product per output element (backward)
+// against one central difference per input element. Inputs that do not require grad are held
+// fixed. The inputs themselves are not touched (f sees detached copies).
 GradcheckReport gradcheck(const GradcheckFunction& f, const std::vector<DoubleTensor>& inputs,
                           const GradcheckOptions& options = {});
+
+// Checks float32 gradients: the analytic Jacobian from f32's backward, at the inputs rounded to
+// float32, against central differences of f64 (the same function in float64) at the same points.
+GradcheckReport gradcheck_float32(const GradcheckFunction32& f32, const GradcheckFunction& f64,
+                                  const std::vector<DoubleTensor>& inputs,
+                                  const GradcheckOptions& options = {});
+
+// Values uniform in [lo, hi], each at least `margin` away from every point of `avoid` (an
+// activation's kinks, say), so that no central difference straddles a kink. Throws if the
+// interval leaves no room.
+DoubleTensor uniform_away_from(const Shape& shape, double lo, double hi,
+                               const std::vector<double>& avoid, double margin, Generator& gen);
 
 }  // namespace eigrad

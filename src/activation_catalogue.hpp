@@ -1,0 +1,438 @@
+#pragma once
+// THE activation table. Each entry defines, once: its name (and aliases), parameters with
+// PyTorch 1.13's defaults, the forward kernel, the backward kernel g * f'(.) beside it, what
+// backward reads (the saved input or output) and the known kinks. The functional API, the runtime
+// catalogue, the gradient-check tool, the tests' sweep and the benchmark all enumerate
+// `Catalogue` at the end: adding an activation is one entry here.
+//
+// Kernels run block by block (a few thousand elements, so a block stays in cache) on maps of the
+// tensors' storage. A kernel is one Eigen array expression, or two where a costly value is
+// shared: the first statement writes it into the output block, the second reads it back from
+// cache instead of evaluating it again (Eigen does not share common subexpressions).
+// Hot kernels use max/min and the vectorized step `positive` rather than select(), which Eigen
+// 3.4 does not vectorize. Operands that may be NaN come first in max/min, so NaN propagates.
+#include <Eigen/Core>
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <string>
+#include <tuple>
+#include <unsupported/Eigen/SpecialFunctions>
+#include <vector>
+
+#include "eigrad/activations.hpp"
+#include "eigrad/error.hpp"
+
+namespace eigrad {
+namespace catalogue {
+
+template <class T>
+using In = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
+template <class T>
+using Out = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
+
+// Heaviside step with H(0) = 0: 1 where x > 0, 0 where x <= 0, NaN where x is NaN.
+template <class T>
+struct PositiveOp {
+  T operator()(const T& x) const { return x > T(0) ? T(1) : (x <= T(0) ? T(0) : x); }
+  template <class Packet>
+  Packet packetOp(const Packet& x) const {
+    using namespace Eigen::internal;
+    const Packet one_where_positive = pand(pcmp_lt(pzero(x), x), pset1<Packet>(T(1)));
+    const Packet nan_bits_where_nan = pandnot(ptrue(x), pcmp_eq(x, x));  // all-ones is a NaN
+    return por(one_where_positive, nan_bits_where_nan);
+  }
+};
+template <class Derived>
+auto positive(const Eigen::ArrayBase<Derived>& x) {
+  return x.unaryExpr(PositiveOp<typename Derived::Scalar>());
+}
+
+}  // namespace catalogue
+}  // namespace eigrad
+
+namespace Eigen {
+namespace internal {
+template <class T>
+struct functor_traits<eigrad::catalogue::PositiveOp<T>> {
+  enum { Cost = 4 * NumTraits<T>::AddCost, PacketAccess = packet_traits<T>::HasCmp };
+};
+}  // namespace internal
+}  // namespace Eigen
+
+namespace eigrad {
+namespace catalogue {
+
+struct Parameter {
+  const char* name;
+  double default_value;
+};
+
+// Defaults that entries override by declaring the same member.
+struct Entry {
+  static constexpr std::array<const char*, 0> aliases{};
+  static constexpr std::array<Parameter, 0> parameters{};
+  static std::vector<double> kinks(const double*) { return {}; }
+  static void check(const double*) {}  // throws eigrad::Error for values outside the domain
+};
+struct Elementwise : Entry {
+  static constexpr ActivationKind kind = ActivationKind::Elementwise;
+};
+struct AlongAxis : Entry {
+  static constexpr ActivationKind kind = ActivationKind::AlongAxis;
+  static constexpr std::array<Parameter, 1> parameters{{{"axis", -1}}};
+};
+
+// An elementwise entry E provides
+//   template <class T> static void forward(In<T> x, Out<T> y, const T* p);
+//   template <class T> static void backward(In<T> g, In<T> saved, Out<T> dx, const T* p);
+// where `saved` is the output if E::saves_output, else the input, and p its parameter values.
+
+struct Sigmoid : Elementwise {
+  static constexpr const char* name = "sigmoid";
+  static constexpr const char* formula = "1 / (1 + exp(-x))";
+  static constexpr bool saves_output = true;
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T*) {
+    y = T(1) / (T(1) + (-x).exp());  // exp(1000) = inf gives 0, not NaN
+  }
+  template <class T>
+  static void backward(In<T> g, In<T> y, Out<T> dx, const T*) {
+    dx = g * y * (T(1) - y);
+  }
+};
+
+struct HardSigmoid : Elementwise {
+  static constexpr const char* name = "hard_sigmoid";
+  static constexpr std::array<const char*, 1> aliases{{"hardsigmoid"}};
+  static constexpr const char* formula = "clamp(slope x + offset, 0, 1)";
+  static constexpr std::array<Parameter, 2> parameters{{{"slope", 1.0 / 6.0}, {"offset", 0.5}}};
+  static constexpr bool saves_output = true;
+  static std::vector<double> kinks(const double* p) {
+    if (p[0] == 0) return {};
+    const double a = -p[1] / p[0], b = (1 - p[1]) / p[0];
+    return {std::min(a, b), std::max(a, b)};
+  }
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T* p) {
+    y = (x * p[0] + p[1]).max(T(0)).min(T(1));
+  }
+  // `slope` strictly inside the linear part, where 0 < y < 1 (PyTorch: 0 at the corners).
+  template <class T>
+  static void backward(In<T> g, In<T> y, Out<T> dx, const T* p) {
+    dx = g * p[0] * positive(y) * positive(T(1) - y);
+  }
+};
+
+struct Tanh : Elementwise {
+  static constexpr const char* name = "tanh";
+  static constexpr const char* formula = "tanh(x)";
+  static constexpr bool saves_output = true;
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T*) {
+    y = x.tanh();
+  }
+  template <class T>
+  static void backward(In<T> g, In<T> y, Out<T> dx, const T*) {
+    dx = g * (T(1) - y.square());
+  }
+};
+
+struct Relu : Elementwise {
+  static constexpr const char* name = "relu";
+  static constexpr const char* formula = "max(0, x)";
+  static constexpr bool saves_output = true;
+  static std::vector<double> kinks(const double*) { return {0}; }
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T*) {
+    y = x.max(T(0));
+  }
+  template <class T>
+  static void backward(In<T> g, In<T> y, Out<T> dx, const T*) {
+    dx = g * positive(y);  // PyTorch 1.13: relu'(0) = 0
+  }
+};
+
+struct Relu6 : Elementwise {
+  static constexpr const char* name = "relu6";
+  static constexpr const char* formula = "min(max(0, x), 6)";
+  static constexpr bool saves_output = true;
+  static std::vector<double> kinks(const double*) { return {0, 6}; }
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T*) {
+    y = x.max(T(0)).min(T(6));
+  }
+  template <class T>
+  static void backward(In<T> g, In<T> y, Out<T> dx, const T*) {
+    dx = g * positive(y) * positive(T(6) - y);  // PyTorch (hardtanh): 0 at 0 and at 6
+  }
+};
+
+struct LeakyRelu : Elementwise {
+  static constexpr const char* name = "leaky_relu";
+  static constexpr const char* formula = "x if x > 0 else negative_slope x";
+  static constexpr std::array<Parameter, 1> parameters{{{"negative_slope", 0.01}}};
+  static constexpr bool saves_output = false;
+  static std::vector<double> kinks(const double*) { return {0}; }
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T* p) {
+    y = x.max(T(0)) + p[0] * x.min(T(0));
+  }
+  // x = 0 takes the negative branch. step + slope (1 - step) is exactly 1 or exactly slope.
+  template <class T>
+  static void backward(In<T> g, In<T> x, Out<T> dx, const T* p) {
+    dx = g * (positive(x) + p[0] * (T(1) - positive(x)));
+  }
+};
+
+struct Elu : Elementwise {
+  static constexpr const char* name = "elu";
+  static constexpr const char* formula = "x if x > 0 else alpha (exp(x) - 1)";
+  static constexpr std::array<Parameter, 1> parameters{{{"alpha", 1.0}}};
+  static constexpr bool saves_output = false;
+  static std::vector<double> kinks(const double*) { return {0}; }
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T* p) {
+    y = x.max(T(0)) + p[0] * x.min(T(0)).expm1();
+  }
+  // PyTorch 1.13: x = 0 takes the negative branch, alpha exp(0).
+  template <class T>
+  static void backward(In<T> g, In<T> x, Out<T> dx, const T* p) {
+    dx = g * (positive(x) + p[0] * (T(1) - positive(x)) * x.min(T(0)).exp());
+  }
+};
+
+struct Selu : Elementwise {
+  static constexpr const char* name = "selu";
+  static constexpr const char* formula = "scale (x if x > 0 else alpha (exp(x) - 1))";
+  static constexpr bool saves_output = false;
+  static constexpr double alpha = 1.6732632423543772848170429916717;
+  static constexpr double scale = 1.0507009873554804934193349852946;
+  static std::vector<double> kinks(const double*) { return {0}; }
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T*) {
+    y = T(scale) * (x.max(T(0)) + T(alpha) * x.min(T(0)).expm1());
+  }
+  template <class T>
+  static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
+    dx = g * T(scale) * (positive(x) + T(alpha) * (T(1) - positive(x)) * x.min(T(0)).exp());
+  }
+};
+
+struct Celu : Elementwise {
+  static constexpr const char* name = "celu";
+  static constexpr const char* formula = "max(0, x) + min(0, alpha (exp(x / alpha) - 1))";
+  static constexpr std::array<Parameter, 1> parameters{{{"alpha", 1.0}}};
+  static constexpr bool saves_output = false;
+  static std::vector<double> kinks(const double*) { return {0}; }
+  static void check(const double* p) {
+    if (p[0] == 0) throw Error("celu: alpha must be non-zero (it divides x), got 0");
+  }
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T* p) {
+    y = x.max(T(0)) + p[0] * (x.min(T(0)) / p[0]).expm1();
+  }
+  template <class T>
+  static void backward(In<T> g, In<T> x, Out<T> dx, const T* p) {
+    dx = g * (positive(x) + (T(1) - positive(x)) * (x.min(T(0)) / p[0]).exp());
+  }
+};
+
+struct Gelu : Elementwise {
+  static constexpr const char* name = "gelu";
+  static constexpr const char* formula = "x Phi(x) = 0.5 x (1 + erf(x / sqrt(2)))";
+  static constexpr bool saves_output = false;
+  static constexpr double sqrt1_2 = 0.70710678118654752440;      // 1 / sqrt(2)
+  static constexpr double inv_sqrt2pi = 0.39894228040143267794;  // 1 / sqrt(2 pi)
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T*) {
+    y = T(0.5) * x * (T(1) + (x * T(sqrt1_2)).erf());
+  }
+  // Phi(x) + x phi(x); x^2 may overflow to inf for huge |x|, where exp(-inf) = 0 is right.
+  template <class T>
+  static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
+    dx = g * (T(0.5) * (T(1) + (x * T(sqrt1_2)).erf()) +
+              x * T(inv_sqrt2pi) * (T(-0.5) * x.square()).exp());
+  }
+};
+
+// gelu(x, GeluApproximate::Tanh).
+struct GeluTanh : Elementwise {
+  static constexpr const char* name = "gelu_tanh";
+  static constexpr const char* formula = "0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))";
+  static constexpr bool saves_output = false;
+  static constexpr double k = 0.79788456080286535588;  // sqrt(2 / pi)
+  static constexpr double c = 0.044715;
+  // tanh(u) is exactly +-1 beyond |x| = 10 in float and double; clamping there keeps x^3 and
+  // x^2 (1 - tanh^2) finite for every finite x.
+  template <class T>
+  static auto clamped(In<T> x) {
+    return x.max(T(-10)).min(T(10));
+  }
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T*) {
+    y = T(0.5) * x * (T(1) + (T(k) * (clamped(x) + T(c) * clamped(x).cube())).tanh());
+  }
+  template <class T>
+  static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
+    dx = (T(k) * (clamped(x) + T(c) * clamped(x).cube())).tanh();  // t, shared
+    dx = g * (T(0.5) * (T(1) + dx) + T(0.5 * k) * clamped(x) * (T(1) - dx.square()) *
+                                         (T(1) + T(3 * c) * clamped(x).square()));
+  }
+};
+
+struct Softplus : Elementwise {
+  static constexpr const char* name = "softplus";
+  static constexpr const char* formula =
+      "log(1 + exp(beta x)) / beta, or x where beta x > threshold";
+  static constexpr std::array<Parameter, 2> parameters{{{"beta", 1.0}, {"threshold", 20.0}}};
+  static constexpr bool saves_output = false;
+  // The switch to x at beta x = threshold is a (tiny) jump.
+  static std::vector<double> kinks(const double* p) { return {p[1] / p[0]}; }
+  static void check(const double* p) {
+    if (p[0] == 0) throw Error("softplus: beta must be non-zero (it divides the result), got 0");
+  }
+  // log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)) never overflows; the step picks x above the
+  // threshold exactly: step x + (1 - step) smooth.
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T* p) {
+    y = positive(x * p[0] - p[1]) * x +
+        (T(1) - positive(x * p[0] - p[1])) *
+            ((x * p[0]).max(T(0)) + (-(x * p[0]).abs()).exp().log1p()) / p[0];
+  }
+  template <class T>
+  static void backward(In<T> g, In<T> x, Out<T> dx, const T* p) {
+    dx = g * (positive(x * p[0] - p[1]) +
+              (T(1) - positive(x * p[0] - p[1])) / (T(1) + (-(x * p[0])).exp()));
+  }
+};
+
+struct Softsign : Elementwise {
+  static constexpr const char* name = "softsign";
+  static constexpr const char* formula = "x / (1 + |x|)";
+  static constexpr bool saves_output = false;
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T*) {
+    y = x / (T(1) + x.abs());
+  }
+  template <class T>
+  static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
+    dx = g / (T(1) + x.abs()).square();
+  }
+};
+
+struct Swish : Elementwise {
+  static constexpr const char* name = "swish";
+  static constexpr std::array<const char*, 1> aliases{{"silu"}};
+  static constexpr const char* formula = "x sigmoid(x)";
+  static constexpr bool saves_output = false;
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T*) {
+    y = x / (T(1) + (-x).exp());
+  }
+  template <class T>
+  static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
+    dx = T(1) / (T(1) + (-x).exp());  // s, shared
+    dx = g * dx * (T(1) + x * (T(1) - dx));
+  }
+};
+
+struct Hardswish : Elementwise {
+  static constexpr const char* name = "hardswish";
+  static constexpr const char* formula = "x relu6(x + 3) / 6";
+  static constexpr bool saves_output = false;
+  static std::vector<double> kinks(const double*) { return {-3, 3}; }
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T*) {
+    y = x * ((x + T(3)).max(T(0)).min(T(6)) / T(6));
+  }
+  // PyTorch 1.13: 0 for x < -3, x / 3 + 1/2 for -3 <= x <= 3, 1 for x > 3.
+  template <class T>
+  static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
+    dx = g * (T(1) - positive(T(-3) - x)) *
+         (positive(x - T(3)) + (T(1) - positive(x - T(3))) * (x / T(3) + T(0.5)));
+  }
+};
+
+struct Mish : Elementwise {
+  static constexpr const char* name = "mish";
+  static constexpr const char* formula = "x tanh(softplus(x))";
+  static constexpr bool saves_output = false;
+  // With e = exp(x), tanh(softplus(x)) = n / (n + 2) where n = e (e + 2): one exp, no
+  // cancellation for negative x. Beyond x = 20 (float) or 40 (double) it is exactly 1, so e is
+  // taken at min(x, that) to keep e^4 finite.
+  template <class T>
+  static constexpr T cap = sizeof(T) == sizeof(float) ? T(20) : T(40);
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T*) {
+    y = x.min(cap<T>).exp();  // e, shared
+    y = x * ((y * (y + T(2))) / (y * (y + T(2)) + T(2)));
+  }
+  // mish' = t + x (1 - t^2) sigmoid(x) = (n (n + 2) + 4 x e (1 + e)) / (n + 2)^2.
+  template <class T>
+  static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
+    dx = x.min(cap<T>).exp();  // e, shared
+    dx =
+        g *
+        ((dx * (dx + T(2))) * (dx * (dx + T(2)) + T(2)) + T(4) * x.min(cap<T>) * dx * (T(1) + dx)) /
+        (dx * (dx + T(2)) + T(2)).square();
+  }
+};
+
+// An along-axis entry provides, for one contiguous slice along the axis,
+//   template <class T> static void forward(In<T> x, Out<T> y);
+//   template <class T> static void backward(In<T> g, In<T> saved, Out<T> dx);
+
+struct Softmax : AlongAxis {
+  static constexpr const char* name = "softmax";
+  static constexpr const char* formula = "exp(x - max) / sum(exp(x - max)) along an axis";
+  static constexpr bool saves_output = true;
+  template <class T>
+  static void forward(In<T> x, Out<T> y) {
+    y = (x - x.maxCoeff()).exp();  // the largest term is exp(0) = 1: no overflow
+    y *= T(1) / y.sum();
+  }
+  template <class T>
+  static void backward(In<T> g, In<T> y, Out<T> dx) {
+    dx = y * (g - (g * y).sum());
+  }
+};
+
+struct LogSoftmax : AlongAxis {
+  static constexpr const char* name = "log_softmax";
+  static constexpr const char* formula = "x - max - log(sum(exp(x - max))) along an axis";
+  static constexpr bool saves_output = true;
+  template <class T>
+  static void forward(In<T> x, Out<T> y) {
+    y = x - x.maxCoeff();
+    y -= std::log(y.exp().sum());  // the sum is at least exp(0) = 1: never log(0)
+  }
+  template <class T>
+  static void backward(In<T> g, In<T> y, Out<T> dx) {
+    dx = g - y.exp() * g.sum();
+  }
+};
+
+// Learnable slopes, one per channel (axis 1) or shared; the node is prelu() in activations.cpp.
+struct PReLU : Entry {
+  static constexpr ActivationKind kind = ActivationKind::PerChannel;
+  static constexpr const char* name = "prelu";
+  static constexpr const char* formula = "x if x > 0 else a_c x, a learnable per channel";
+  static constexpr std::array<Parameter, 2> parameters{
+      {{"num_parameters", 1}, {"init", kPReLUInitialSlope}}};
+  static constexpr bool saves_output = false;
+  static std::vector<double> kinks(const double*) { return {0}; }
+  static void check(const double* p) {
+    if (!(p[0] >= 1) || p[0] != std::floor(p[0]))
+      throw Error(
+          "prelu: num_parameters must be a positive integer (1 or the channel count), got " +
+          std::to_string(p[0]));
+  }
+};
+
+using Catalogue =
+    std::tuple<Sigmoid, HardSigmoid, Tanh, Relu, Relu6, LeakyRelu, Elu, Selu, Celu, Gelu, GeluTanh,
+               Softplus, Softsign, Swish, Hardswish, Mish, Softmax, LogSoftmax, PReLU>;
+
+}  // namespace catalogue
+}  // namespace eigrad

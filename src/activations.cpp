@@ -1,0 +1,423 @@
+// The activation nodes: one generic node per kind of entry (elementwise, along an axis) that runs
+// the entry's forward and records its backward beside it, PReLU's node, the functional API and
+// the runtime catalogue. The kernels themselves are the table in activation_catalogue.hpp.
+#include "eigrad/activations.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
+
+#include "activation_catalogue.hpp"
+#include "layout.hpp"
+
+namespace eigrad {
+
+namespace {
+
+using namespace catalogue;
+using Eigen::Index;
+template <class T>
+using Array = Eigen::Array<T, Eigen::Dynamic, 1>;
+template <class T>
+using Rows = Eigen::Array<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <class T>
+using RowsMap = Eigen::Map<Rows<T>>;
+template <class T>
+using ConstRowsMap = Eigen::Map<const Rows<T>>;
+
+// Elements per block: small enough that a kernel's operands stay in L1/L2 between its two
+// statements, large enough that the loop costs nothing.
+constexpr Index kBlock = 2048;
+
+template <class F>
+void for_blocks(Index n, F&& f) {
+  for (Index i = 0; i < n; i += kBlock) f(i, std::min(kBlock, n - i));
+}
+
+template <class E>
+using Params = std::array<double, std::tuple_size<decltype(E::parameters)>::value>;
+
+template <class T, size_t N>
+std::array<T, N> cast_params(const std::array<double, N>& p) {
+  std::array<T, N> r{};
+  for (size_t i = 0; i < N; ++i) r[i] = static_cast<T>(p[i]);
+  return r;
+}
+
+// ---------------------------------------------------------------- elementwise entries
+
+template <class E, class T>
+BasicTensor<T> elementwise(const BasicTensor<T>& x, const Params<E>& values) {
+  E::check(values.data());
+  const auto p = cast_params<T>(values);
+  auto y = BasicTensor<T>::empty(x.shape());
+  const T* xd = x.data();
+  T* yd = y.data();
+  for_blocks(x.numel(), [&](Index i, Index n) {
+    E::template forward<T>(In<T>(xd + i, n), Out<T>(yd + i, n), p.data());
+  });
+  if (needs_grad(x))
+    record(E::name, y, {&x},
+           [p, saved = E::saves_output ? y.storage() : x.storage()](const Array<T>& g,
+                                                                    GradSink<T>& s) {
+             Array<T> dx(g.size());
+             for_blocks(g.size(), [&](Index i, Index n) {
+               E::template backward<T>(In<T>(g.data() + i, n), In<T>(saved->data() + i, n),
+                                       Out<T>(dx.data() + i, n), p.data());
+             });
+             s.add(0, std::move(dx));
+           });
+  return y;
+}
+
+// ---------------------------------------------------------------- along-axis entries
+
+// Calls f(inputs, output) on every slice along the axis of a tensor seen as [outer, n, inner],
+// each slice contiguous: in place when inner == 1, else through transposed copies.
+template <class T, size_t K, class F>
+void for_each_slice(const AxisView& v, std::array<const T*, K> in, T* out, F&& f) {
+  const Index n = v.n, inner = v.inner, block = n * inner;
+  if (inner == 1) {
+    for (Index o = 0; o < v.outer; ++o) {
+      std::array<const T*, K> slice;
+      for (size_t k = 0; k < K; ++k) slice[k] = in[k] + o * n;
+      f(slice, out + o * n);
+    }
+    return;
+  }
+  std::array<Array<T>, K> columns;
+  for (Array<T>& c : columns) c.resize(block);
+  Array<T> result(block);
+  for (Index o = 0; o < v.outer; ++o) {
+    for (size_t k = 0; k < K; ++k)
+      swap_axes(in[k] + o * block, Shape{n, inner}, 0, 1, columns[k].data());
+    for (Index i = 0; i < inner; ++i) {
+      std::array<const T*, K> slice;
+      for (size_t k = 0; k < K; ++k) slice[k] = columns[k].data() + i * n;
+      f(slice, result.data() + i * n);
+    }
+    swap_axes(result.data(), Shape{inner, n}, 0, 1, out + o * block);
+  }
+}
+
+template <class E, class T>
+BasicTensor<T> along_axis(const BasicTensor<T>& x, int axis) {
+  const AxisView v = axis_view(x.shape(), normalize_axis(E::name, axis, x.rank()));
+  auto y = BasicTensor<T>::empty(x.shape());
+  if (x.numel() == 0) return y;
+  const Index n = v.n;
+  for_each_slice<T, 1>(v, {x.data()}, y.data(), [n](const std::array<const T*, 1>& in, T* out) {
+    E::template forward<T>(In<T>(in[0], n), Out<T>(out, n));
+  });
+  if (needs_grad(x))
+    record(E::name, y, {&x},
+           [v, saved = E::saves_output ? y.storage() : x.storage()](const Array<T>& g,
+                                                                    GradSink<T>& s) {
+             Array<T> dx(g.size());
+             const Index n = v.n;
+             for_each_slice<T, 2>(v, {g.data(), saved->data()}, dx.data(),
+                                  [n](const std::array<const T*, 2>& in, T* out) {
+                                    E::template backward<T>(In<T>(in[0], n), In<T>(in[1], n),
+                                                            Out<T>(out, n));
+                                  });
+             s.add(0, std::move(dx));
+           });
+  return y;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- prelu
+
+template <class T>
+BasicTensor<T> prelu(const BasicTensor<T>& x, const BasicTensor<T>& slopes) {
+  if (!slopes.defined()) throw Error("prelu: slopes is an undefined tensor");
+  if (x.rank() == 0)
+    throw Error("prelu: the input must have at least one dimension, got a scalar (shape [])");
+  const Shape& shape = x.shape();
+  // [outer, channels, inner] with the channels on axis 1; rank 1 is one channel.
+  const Index channels = shape.rank() >= 2 ? shape[1] : 1;
+  const Index outer = shape.rank() >= 2 ? shape[0] : 1;
+  const Index inner = channels && outer ? x.numel() / (channels * outer) : 0;
+  const Index count = slopes.numel();
+  if (slopes.rank() > 1 || (count != 1 && count != channels))
+    throw Error("prelu: slopes of shape " + slopes.shape().str() + " for an input of shape " +
+                shape.str() + " with " + std::to_string(channels) + " channel" +
+                (channels == 1 ? "" : "s") + (shape.rank() >= 2 ? " (axis 1)" : " (rank 1)") +
+                "; expected a vector of 1 (shared) or " + std::to_string(channels) + " values");
+
+  // The slopes as they are now: a training step that changes them in place after this forward
+  // must not change what this backward computes.
+  Array<T> a = count == 1 ? Array<T>::Constant(channels, slopes.data()[0]) : slopes.array();
+  auto y = BasicTensor<T>::empty(shape);
+  const T* xd = x.data();
+  T* yd = y.data();
+  if (inner == 1) {  // [N, C]: a channel per column
+    const ConstRowsMap<T> xs(xd, outer, channels);
+    RowsMap<T>(yd, outer, channels) = xs.max(T(0)) + xs.min(T(0)).rowwise() * a.transpose();
+  } else {
+    for (Index o = 0; o < outer; ++o)
+      for (Index c = 0; c < channels; ++c) {
+        const Index at = (o * channels + c) * inner;
+        const In<T> xs(xd + at, inner);
+        Out<T>(yd + at, inner) = xs.max(T(0)) + a[c] * xs.min(T(0));
+      }
+  }
+  if (needs_grad(x, slopes))
+    record("prelu", y, {&x, &slopes},
+           [outer, channels, inner, count, a = std::move(a), xs = x.storage()](const Array<T>& g,
+                                                                               GradSink<T>& s) {
+             // dx = g where x > 0, else a g (x = 0 takes the slope, as in leaky_relu);
+             // da_c = the sum of g x where x <= 0 over every axis but the channels.
+             Array<T> dx(s.needs(0) ? g.size() : 0);
+             Array<T> da = Array<T>::Zero(s.needs(1) ? channels : 0);
+             if (inner == 1) {
+               const ConstRowsMap<T> gs(g.data(), outer, channels), x(xs->data(), outer, channels);
+               if (s.needs(0))
+                 RowsMap<T>(dx.data(), outer, channels) =
+                     gs * (positive(x) + (T(1) - positive(x)).rowwise() * a.transpose());
+               if (s.needs(1)) da = (gs * x.min(T(0))).colwise().sum().transpose();
+             } else {
+               for (Index o = 0; o < outer; ++o)
+                 for (Index c = 0; c < channels; ++c) {
+                   const Index at = (o * channels + c) * inner;
+                   const In<T> gs(g.data() + at, inner), x(xs->data() + at, inner);
+                   if (s.needs(0))
+                     Out<T>(dx.data() + at, inner) =
+                         gs * (positive(x) + a[c] * (T(1) - positive(x)));
+                   if (s.needs(1)) da[c] += (gs * x.min(T(0))).sum();
+                 }
+             }
+             if (s.needs(1)) {
+               if (count == 1)
+                 s.add(1, Array<T>::Constant(1, da.sum()));
+               else
+                 s.add(1, std::move(da));
+             }
+             if (s.needs(0)) s.add(0, std::move(dx));
+           });
+  return y;
+}
+
+// ---------------------------------------------------------------- the functional API
+
+template <class T>
+BasicTensor<T> sigmoid(const BasicTensor<T>& x) {
+  return elementwise<Sigmoid>(x, {});
+}
+template <class T>
+BasicTensor<T> hard_sigmoid(const BasicTensor<T>& x, Scalar<T> slope, Scalar<T> offset) {
+  return elementwise<HardSigmoid>(x, {double(slope), double(offset)});
+}
+template <class T>
+BasicTensor<T> tanh(const BasicTensor<T>& x) {
+  return elementwise<Tanh>(x, {});
+}
+template <class T>
+BasicTensor<T> relu(const BasicTensor<T>& x) {
+  return elementwise<Relu>(x, {});
+}
+template <class T>
+BasicTensor<T> relu6(const BasicTensor<T>& x) {
+  return elementwise<Relu6>(x, {});
+}
+template <class T>
+BasicTensor<T> leaky_relu(const BasicTensor<T>& x, Scalar<T> negative_slope) {
+  return elementwise<LeakyRelu>(x, {double(negative_slope)});
+}
+template <class T>
+BasicTensor<T> elu(const BasicTensor<T>& x, Scalar<T> alpha) {
+  return elementwise<Elu>(x, {double(alpha)});
+}
+template <class T>
+BasicTensor<T> selu(const BasicTensor<T>& x) {
+  return elementwise<Selu>(x, {});
+}
+template <class T>
+BasicTensor<T> celu(const BasicTensor<T>& x, Scalar<T> alpha) {
+  return elementwise<Celu>(x, {double(alpha)});
+}
+template <class T>
+BasicTensor<T> gelu(const BasicTensor<T>& x, GeluApproximate approximate) {
+  return approximate == GeluApproximate::Tanh ? elementwise<GeluTanh>(x, {})
+                                              : elementwise<Gelu>(x, {});
+}
+template <class T>
+BasicTensor<T> softplus(const BasicTensor<T>& x, Scalar<T> beta, Scalar<T> threshold) {
+  return elementwise<Softplus>(x, {double(beta), double(threshold)});
+}
+template <class T>
+BasicTensor<T> softsign(const BasicTensor<T>& x) {
+  return elementwise<Softsign>(x, {});
+}
+template <class T>
+BasicTensor<T> swish(const BasicTensor<T>& x) {
+  return elementwise<Swish>(x, {});
+}
+template <class T>
+BasicTensor<T> silu(const BasicTensor<T>& x) {
+  return elementwise<Swish>(x, {});
+}
+template <class T>
+BasicTensor<T> hardswish(const BasicTensor<T>& x) {
+  return elementwise<Hardswish>(x, {});
+}
+template <class T>
+BasicTensor<T> mish(const BasicTensor<T>& x) {
+  return elementwise<Mish>(x, {});
+}
+template <class T>
+BasicTensor<T> softmax(const BasicTensor<T>& x, int axis) {
+  return along_axis<Softmax>(x, axis);
+}
+template <class T>
+BasicTensor<T> log_softmax(const BasicTensor<T>& x, int axis) {
+  return along_axis<LogSoftmax>(x, axis);
+}
+
+// ---------------------------------------------------------------- the runtime catalogue
+
+namespace {
+
+// Entry E applied through the type-erased call; `values` holds all of E's parameter values.
+template <class E, class T>
+BasicTensor<T> apply_entry(const BasicTensor<T>& x, const double* values,
+                           const BasicTensor<T>& slopes) {
+  if constexpr (E::kind == ActivationKind::Elementwise) {
+    Params<E> p{};
+    std::copy(values, values + p.size(), p.begin());
+    return elementwise<E>(x, p);
+  } else if constexpr (E::kind == ActivationKind::AlongAxis) {
+    return along_axis<E>(x, static_cast<int>(values[0]));
+  } else {
+    return prelu(x, slopes);
+  }
+}
+
+template <class E>
+void check_entry(const double* values) {
+  if constexpr (E::kind == ActivationKind::AlongAxis) {
+    if (values[0] != std::floor(values[0]) || std::fabs(values[0]) > Shape::kMaxRank)
+      throw Error(std::string(E::name) + ": axis must be an integer, got " +
+                  std::to_string(values[0]));
+  }
+  E::check(values);
+}
+
+template <class E>
+ActivationInfo describe() {
+  ActivationInfo info;
+  info.name = E::name;
+  for (const char* alias : E::aliases) info.aliases.push_back(alias);
+  info.kind = E::kind;
+  info.formula = E::formula;
+  for (const Parameter& p : E::parameters) info.parameters.push_back({p.name, p.default_value});
+  info.saves_output = E::saves_output;
+  info.calls.check = &check_entry<E>;
+  info.calls.kinks = &E::kinks;
+  info.calls.apply_f32 = &apply_entry<E, float>;
+  info.calls.apply_f64 = &apply_entry<E, double>;
+  return info;
+}
+
+template <class... E>
+std::vector<ActivationInfo> describe_all(std::tuple<E...>*) {
+  return {describe<E>()...};
+}
+
+}  // namespace
+
+const std::vector<ActivationInfo>& activation_catalogue() {
+  static const std::vector<ActivationInfo> all =
+      describe_all(static_cast<catalogue::Catalogue*>(nullptr));
+  return all;
+}
+
+const ActivationInfo& find_activation(const std::string& name) {
+  std::string known;
+  for (const ActivationInfo& info : activation_catalogue()) {
+    if (info.name == name) return info;
+    for (const std::string& alias : info.aliases)
+      if (alias == name) return info;
+    known += (known.empty() ? "" : ", ") + info.name;
+    for (const std::string& alias : info.aliases) known += " (alias " + alias + ")";
+  }
+  throw Error("find_activation: unknown activation '" + name + "'; known: " + known);
+}
+
+std::vector<double> ActivationInfo::resolve(const std::vector<double>& values) const {
+  if (values.size() > parameters.size()) {
+    std::string names;
+    for (const ActivationParameter& p : parameters) names += (names.empty() ? "" : ", ") + p.name;
+    throw Error(name + ": got " + std::to_string(values.size()) +
+                " parameter values but it takes " + std::to_string(parameters.size()) +
+                (names.empty() ? "" : " (" + names + ")"));
+  }
+  std::vector<double> all = values;
+  for (size_t i = values.size(); i < parameters.size(); ++i)
+    all.push_back(parameters[i].default_value);
+  calls.check(all.data());
+  return all;
+}
+
+std::vector<double> ActivationInfo::kinks(const std::vector<double>& values) const {
+  std::vector<double> k = calls.kinks(resolve(values).data());
+  std::sort(k.begin(), k.end());
+  return k;
+}
+
+namespace {
+template <class T>
+BasicTensor<T> apply_erased(const ActivationInfo::Calls& calls, const BasicTensor<T>& x,
+                            const double* values, const BasicTensor<T>& slopes) {
+  if constexpr (std::is_same<T, float>::value)
+    return calls.apply_f32(x, values, slopes);
+  else
+    return calls.apply_f64(x, values, slopes);
+}
+}  // namespace
+
+template <class T>
+BasicTensor<T> ActivationInfo::apply(const BasicTensor<T>& x,
+                                     const std::vector<double>& values) const {
+  if (kind == ActivationKind::PerChannel)
+    throw Error(name + ": takes learnable slopes; call apply(x, slopes)");
+  return apply_erased(calls, x, resolve(values).data(), BasicTensor<T>());
+}
+
+template <class T>
+BasicTensor<T> ActivationInfo::apply(const BasicTensor<T>& x, const BasicTensor<T>& slopes) const {
+  if (kind != ActivationKind::PerChannel)
+    throw Error(name + ": takes no slopes; call apply(x, values)");
+  return apply_erased(calls, x, resolve().data(), slopes);
+}
+
+#define EIGRAD_INSTANTIATE_ACTIVATIONS(T)                                                          \
+  template BasicTensor<T> sigmoid(const BasicTensor<T>&);                                          \
+  template BasicTensor<T> hard_sigmoid(const BasicTensor<T>&, T, T);                               \
+  template BasicTensor<T> tanh(const BasicTensor<T>&);                                             \
+  template BasicTensor<T> relu(const BasicTensor<T>&);                                             \
+  template BasicTensor<T> relu6(const BasicTensor<T>&);                                            \
+  template BasicTensor<T> leaky_relu(const BasicTensor<T>&, T);                                    \
+  template BasicTensor<T> elu(const BasicTensor<T>&, T);                                           \
+  template BasicTensor<T> selu(const BasicTensor<T>&);                                             \
+  template BasicTensor<T> celu(const BasicTensor<T>&, T);                                          \
+  template BasicTensor<T> gelu(const BasicTensor<T>&, GeluApproximate);                            \
+  template BasicTensor<T> softplus(const BasicTensor<T>&, T, T);                                   \
+  template BasicTensor<T> softsign(const BasicTensor<T>&);                                         \
+  template BasicTensor<T> swish(const BasicTensor<T>&);                                            \
+  template BasicTensor<T> silu(const BasicTensor<T>&);                                             \
+  template BasicTensor<T> hardswish(const BasicTensor<T>&);                                        \
+  template BasicTensor<T> mish(const BasicTensor<T>&);                                             \
+  template BasicTensor<T> softmax(const BasicTensor<T>&, int);                                     \
+  template BasicTensor<T> log_softmax(const BasicTensor<T>&, int);                                 \
+  template BasicTensor<T> prelu(const BasicTensor<T>&, const BasicTensor<T>&);                     \
+  template BasicTensor<T> ActivationInfo::apply(const BasicTensor<T>&, const std::vector<double>&) \
+      const;                                                                                       \
+  template BasicTensor<T> ActivationInfo::apply(const BasicTensor<T>&, const BasicTensor<T>&) const;
+
+EIGRAD_INSTANTIATE_ACTIVATIONS(float)
+EIGRAD_INSTANTIATE_ACTIVATIONS(double)
+
+}  // namespace eigrad
