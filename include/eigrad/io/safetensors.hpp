@@ -1,0 +1,98 @@
+#pragma once
+// Checkpoints in the safetensors format (huggingface/safetensors), readable by other tools:
+//   8 bytes   little-endian u64 N, the header's length
+//   N bytes   JSON {name: {"dtype": "F32"|"F64", "shape": [...], "data_offsets": [begin, end]},
+//             "__metadata__": {string: string}}, padded with spaces to a multiple of 8
+//   the rest  the tensors' raw little-endian bytes, back to back, offsets relative to its start
+//
+//   io::save_safetensors("model.safetensors", model.named_parameters(), {{"epoch", "20"}});
+//   io::load_into("model.safetensors", model.named_parameters());
+//
+// Saving writes a temporary file in the same directory, fsyncs it and renames it over the target:
+// an interrupted save leaves the previous file whole. load_into checks everything (header, dtypes,
+// shapes, offsets against the file size, gaps and overlaps, the exact set of names) before it
+// copies anything: on any mismatch it throws and the targets are unchanged.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "eigrad/tensor.hpp"
+
+namespace eigrad::io {
+
+using AnyTensor = std::variant<Tensor, DoubleTensor>;
+
+struct NamedTensor {
+  std::string name;
+  AnyTensor tensor;
+
+  NamedTensor(std::string n, Tensor t) : name(std::move(n)), tensor(std::move(t)) {}
+  NamedTensor(std::string n, DoubleTensor t) : name(std::move(n)), tensor(std::move(t)) {}
+  NamedTensor(std::string n, AnyTensor t) : name(std::move(n)), tensor(std::move(t)) {}
+};
+using NamedTensors = std::vector<NamedTensor>;
+using Metadata = std::map<std::string, std::string>;
+
+// Any list of {name, tensor} pairs (e.g. std::vector<std::pair<std::string, Tensor>>) as
+// NamedTensors; the tensors are shared, not copied.
+template <class Range>
+NamedTensors to_named_tensors(const Range& range) {
+  NamedTensors out;
+  for (const auto& [name, tensor] : range) out.emplace_back(name, tensor);
+  return out;
+}
+
+struct SaveOptions {
+  // Testing hook: runs before each write with the bytes written so far and the next chunk's
+  // size. Throwing from it simulates a failing disk: the save stops, its temporary file is
+  // removed and the exception propagates.
+  std::function<void(uint64_t offset, size_t size)> before_write;
+};
+
+// Tensors are laid out float64 first, then float32, each group in the given order, so every
+// tensor's data is aligned to its element size within the file.
+void save_safetensors(const std::string& path, const NamedTensors& tensors,
+                      const Metadata& metadata = {}, const SaveOptions& options = {});
+
+struct Checkpoint {
+  NamedTensors tensors;  // in file order
+  Metadata metadata;
+
+  bool contains(const std::string& name) const;
+  const AnyTensor& at(const std::string& name) const;  // throws naming the missing tensor
+  template <class T>
+  BasicTensor<T> get(const std::string& name) const;  // throws on a dtype mismatch too
+};
+
+// Reads a whole checkpoint (F32 and F64 tensors only).
+Checkpoint load_safetensors(const std::string& path);
+
+// Copies the file's tensors into the targets' existing storages, matched by name. The file must
+// hold exactly the targets' names, each with the target's dtype and shape.
+void load_into(const std::string& path, const NamedTensors& targets);
+
+// The same for any list of {name, tensor} pairs, such as Module::named_parameters().
+template <class Range, class = std::enable_if_t<!std::is_same_v<Range, NamedTensors>>>
+void save_safetensors(const std::string& path, const Range& tensors, const Metadata& metadata = {},
+                      const SaveOptions& options = {}) {
+  save_safetensors(path, to_named_tensors(tensors), metadata, options);
+}
+template <class Range, class = std::enable_if_t<!std::is_same_v<Range, NamedTensors>>>
+void load_into(const std::string& path, const Range& targets) {
+  load_into(path, to_named_tensors(targets));
+}
+
+template <class T>
+BasicTensor<T> Checkpoint::get(const std::string& name) const {
+  const AnyTensor& t = at(name);
+  if (const auto* p = std::get_if<BasicTensor<T>>(&t)) return *p;
+  throw Error("Checkpoint::get: tensor '" + name + "' is not " + BasicTensor<T>::dtype());
+}
+
+}  // namespace eigrad::io

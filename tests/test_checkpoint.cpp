@@ -1,0 +1,341 @@
+#ifdef EIGRAD_HAVE_IO
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "eigrad/error.hpp"
+#include "eigrad/io/safetensors.hpp"
+
+using namespace eigrad;
+using Catch::Matchers::Contains;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    static int counter = 0;
+    path = fs::temp_directory_path() /
+           ("eigrad_ckpt_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
+    fs::remove_all(path, ec);
+  }
+  std::string operator/(const std::string& name) const { return (path / name).string(); }
+  size_t count() const {
+    return static_cast<size_t>(
+        std::distance(fs::directory_iterator(path), fs::directory_iterator()));
+  }
+};
+
+std::string read_all(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+void write_all(const std::string& path, const std::string& bytes) {
+  std::ofstream f(path, std::ios::binary);
+  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// A safetensors file assembled by hand: length, header, data.
+std::string assemble(const std::string& header, const std::string& data) {
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i)
+    out[static_cast<size_t>(i)] = static_cast<char>(header.size() >> (8 * i));
+  return out + header + data;
+}
+
+template <class T>
+std::string raw(const std::vector<T>& v) {
+  return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+}
+
+// The bit patterns of a tensor, so NaN and -0 compare exactly.
+template <class T>
+std::string bits(const BasicTensor<T>& t) {
+  return std::string(reinterpret_cast<const char*>(t.data()),
+                     static_cast<size_t>(t.numel()) * sizeof(T));
+}
+
+// Targets as a model would hold them, with values to check they stay untouched.
+struct Targets {
+  Tensor w = Tensor::from({1, 2, 3, 4, 5, 6}, {2, 3});
+  DoubleTensor b = DoubleTensor::from({0.5, -0.5});
+  io::NamedTensors named() const { return {{"w", w}, {"b", b}}; }
+  bool untouched() const {
+    return w.to_vector() == std::vector<float>{1, 2, 3, 4, 5, 6} &&
+           b.to_vector() == std::vector<double>{0.5, -0.5};
+  }
+};
+
+// A valid file for Targets' names with other values: w (F32 [2, 3]) and b (F64 [2]).
+std::string good_file(const std::string& w_dtype = "F32", const std::string& w_shape = "[2,3]") {
+  const std::string header = R"({"b":{"dtype":"F64","shape":[2],"data_offsets":[0,16]},)"
+                             R"("w":{"dtype":")" +
+                             w_dtype + R"(","shape":)" + w_shape + R"(,"data_offsets":[16,40]}})";
+  return assemble(header,
+                  raw(std::vector<double>{7, 8}) + raw(std::vector<float>{9, 9, 9, 9, 9, 9}));
+}
+
+}  // namespace
+
+TEST_CASE("a float and double checkpoint round-trips bit for bit", "[checkpoint]") {
+  TempDir dir;
+  const float fnan = std::numeric_limits<float>::quiet_NaN();
+  Tensor w = Tensor::from({1.5f, -0.0f, fnan, std::numeric_limits<float>::infinity(),
+                           std::numeric_limits<float>::denorm_min(), 3.14159265f},
+                          {2, 3});
+  DoubleTensor s =
+      DoubleTensor::from({0.1, -1e300, std::numeric_limits<double>::denorm_min()}, {3});
+  Tensor scalar = Tensor::scalar(42.0f);
+  Tensor empty = Tensor::zeros({0, 4});
+  io::save_safetensors(dir / "m.safetensors",
+                       {{"layer.weight", w}, {"slopes", s}, {"scalar", scalar}, {"empty", empty}},
+                       {{"epoch", "7"}, {"format", "pt"}});
+  const io::Checkpoint c = io::load_safetensors(dir / "m.safetensors");
+  REQUIRE(c.tensors.size() == 4);
+  CHECK(bits(c.get<float>("layer.weight")) == bits(w));
+  CHECK(c.get<float>("layer.weight").shape() == Shape{2, 3});
+  CHECK(bits(c.get<double>("slopes")) == bits(s));
+  CHECK(c.get<float>("scalar").shape() == Shape{});
+  CHECK(c.get<float>("scalar").item() == 42.0f);
+  CHECK(c.get<float>("empty").shape() == Shape{0, 4});
+  CHECK(c.metadata == io::Metadata{{"epoch", "7"}, {"format", "pt"}});
+  CHECK_THROWS_WITH(c.get<double>("scalar"), Contains("scalar") && Contains("float64"));
+  CHECK_THROWS_WITH(c.at("nope"), Contains("nope") && Contains("slopes"));
+}
+
+TEST_CASE("the file follows the safetensors layout byte for byte", "[checkpoint]") {
+  TempDir dir;
+  // a: F32 [2, 3] = 24 bytes; b: F64 [2] = 16 bytes, laid out first to stay 8-byte aligned.
+  io::save_safetensors(
+      dir / "f", {{"a", Tensor::ones({2, 3})}, {"b", DoubleTensor::full({2}, 2.0)}}, {{"k", "v"}});
+  const std::string bytes = read_all(dir / "f");
+  uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<uint8_t>(bytes[static_cast<size_t>(i)]);
+  CHECK(n % 8 == 0);
+  REQUIRE(bytes.size() == 8 + n + 40);
+  const std::string header = bytes.substr(8, n);
+  CHECK(header[0] == '{');
+  CHECK(header.find_last_not_of(' ') == header.rfind('}'));
+  const auto h = nlohmann::json::parse(header);
+  CHECK(h["__metadata__"] == nlohmann::json{{"k", "v"}});
+  CHECK(h["a"]["dtype"] == "F32");
+  CHECK(h["a"]["shape"] == nlohmann::json{2, 3});
+  CHECK(h["a"]["data_offsets"] == nlohmann::json{16, 40});
+  CHECK(h["b"]["dtype"] == "F64");
+  CHECK(h["b"]["data_offsets"] == nlohmann::json{0, 16});
+  double b0;
+  float a5;
+  std::memcpy(&b0, bytes.data() + 8 + n, 8);
+  std::memcpy(&a5, bytes.data() + 8 + n + 16 + 20, 4);
+  CHECK(b0 == 2.0);
+  CHECK(a5 == 1.0f);
+}
+
+TEST_CASE("load_into fills the targets' existing storage", "[checkpoint]") {
+  TempDir dir;
+  write_all(dir / "f", good_file());
+  Targets t;
+  const Tensor alias = t.w;  // shares the storage
+  const auto* storage = t.w.storage().get();
+  io::load_into(dir / "f", t.named());
+  CHECK(t.w.storage().get() == storage);
+  CHECK(alias.to_vector() == std::vector<float>(6, 9.0f));
+  CHECK(t.b.to_vector() == std::vector<double>{7, 8});
+}
+
+TEST_CASE("lists of name and tensor pairs save and load directly", "[checkpoint]") {
+  TempDir dir;
+  std::vector<std::pair<std::string, Tensor>> params = {{"fc.weight", Tensor::full({2, 2}, 3.0f)},
+                                                        {"fc.bias", Tensor::full({2}, -1.0f)}};
+  io::save_safetensors(dir / "p", params);
+  std::vector<std::pair<std::string, Tensor>> fresh = {{"fc.weight", Tensor::zeros({2, 2})},
+                                                       {"fc.bias", Tensor::zeros({2})}};
+  io::load_into(dir / "p", fresh);
+  CHECK(fresh[0].second.to_vector() == std::vector<float>(4, 3.0f));
+  CHECK(fresh[1].second.to_vector() == std::vector<float>(2, -1.0f));
+}
+
+TEST_CASE("a truncated checkpoint is rejected and the targets are untouched", "[checkpoint]") {
+  TempDir dir;
+  const std::string full = good_file();
+  for (size_t keep : {size_t{0}, size_t{5}, size_t{20}, full.size() - 1}) {
+    write_all(dir / "f", full.substr(0, keep));
+    Targets t;
+    CHECK_THROWS_WITH(io::load_into(dir / "f", t.named()),
+                      Contains("truncated") || Contains("past"));
+    CHECK(t.untouched());
+  }
+}
+
+TEST_CASE("a corrupted header is rejected and the targets are untouched", "[checkpoint]") {
+  TempDir dir;
+  std::string bytes = good_file();
+  bytes[20] = '#';
+  write_all(dir / "f", bytes);
+  Targets t;
+  CHECK_THROWS_WITH(io::load_into(dir / "f", t.named()),
+                    Contains("'" + dir / "f" + "'") && Contains("JSON"));
+  CHECK(t.untouched());
+  write_all(dir / "huge", std::string(8, '\xff') + "{}");
+  CHECK_THROWS_WITH(io::load_into(dir / "huge", t.named()), Contains("header length"));
+  write_all(dir / "array", assemble("[1, 2]  ", ""));
+  CHECK_THROWS_WITH(io::load_into(dir / "array", t.named()), Contains("'{'"));
+  CHECK(t.untouched());
+}
+
+TEST_CASE("a wrong dtype is rejected and the targets are untouched", "[checkpoint]") {
+  TempDir dir;
+  write_all(dir / "f", assemble(R"({"b":{"dtype":"F64","shape":[2],"data_offsets":[0,16]},)"
+                                R"("w":{"dtype":"F64","shape":[3],"data_offsets":[16,40]}})",
+                                std::string(40, '\0')));
+  Targets t;
+  CHECK_THROWS_WITH(io::load_into(dir / "f", t.named()),
+                    Contains("'w' is F64 in the file but the target is float32"));
+  CHECK(t.untouched());
+  write_all(dir / "half", assemble(R"({"b":{"dtype":"F64","shape":[2],"data_offsets":[0,16]},)"
+                                   R"("w":{"dtype":"F16","shape":[2,3],"data_offsets":[16,28]}})",
+                                   std::string(28, '\0')));
+  CHECK_THROWS_WITH(io::load_into(dir / "half", t.named()),
+                    Contains("F16") && Contains("not supported"));
+  CHECK(t.untouched());
+}
+
+TEST_CASE("a wrong shape is rejected and the targets are untouched", "[checkpoint]") {
+  TempDir dir;
+  write_all(dir / "f", good_file("F32", "[3,2]"));
+  Targets t;
+  CHECK_THROWS_WITH(io::load_into(dir / "f", t.named()),
+                    Contains("'w' has shape [3, 2] in the file but the target has shape [2, 3]"));
+  CHECK(t.untouched());
+  // A shape that disagrees with its own byte range.
+  write_all(dir / "g", good_file("F32", "[2,4]"));
+  CHECK_THROWS_WITH(io::load_into(dir / "g", t.named()),
+                    Contains("needs 32 bytes") && Contains("span 24"));
+  CHECK(t.untouched());
+}
+
+TEST_CASE("missing and unexpected names are all listed and nothing is loaded", "[checkpoint]") {
+  TempDir dir;
+  io::save_safetensors(dir / "f", {{"w", Tensor::zeros({2, 3})},
+                                   {"extra1", Tensor::zeros({1})},
+                                   {"extra2", DoubleTensor::zeros({1})}});
+  Targets t;
+  io::NamedTensors targets = t.named();
+  targets.emplace_back("gamma", Tensor::zeros({1}));
+  CHECK_THROWS_WITH(io::load_into(dir / "f", targets),
+                    Contains("missing from the file: b, gamma") &&
+                        Contains("not expected by the targets: extra1, extra2") &&
+                        Contains("nothing was loaded"));
+  CHECK(t.untouched());
+}
+
+TEST_CASE("overlapping, gapped and out-of-range offsets are rejected", "[checkpoint]") {
+  TempDir dir;
+  Targets t;
+  const auto reject = [&](const std::string& header, size_t data, const std::string& what) {
+    write_all(dir / "f", assemble(header, std::string(data, '\0')));
+    CHECK_THROWS_WITH(io::load_into(dir / "f", t.named()), Contains(what));
+    CHECK(t.untouched());
+  };
+  reject(R"({"b":{"dtype":"F64","shape":[2],"data_offsets":[0,16]},)"
+         R"("w":{"dtype":"F32","shape":[2,3],"data_offsets":[8,32]}})",
+         32, "overlaps");
+  reject(R"({"b":{"dtype":"F64","shape":[2],"data_offsets":[0,16]},)"
+         R"("w":{"dtype":"F32","shape":[2,3],"data_offsets":[20,44]}})",
+         44, "gap");
+  reject(R"({"b":{"dtype":"F64","shape":[2],"data_offsets":[0,16]},)"
+         R"("w":{"dtype":"F32","shape":[2,3],"data_offsets":[16,40]}})",
+         48, "cover 40");
+  reject(R"({"b":{"dtype":"F64","shape":[2],"data_offsets":[0,16]},)"
+         R"("w":{"dtype":"F32","shape":[2,3],"data_offsets":[16,40]}})",
+         30, "past the data section");
+  reject(R"({"b":{"dtype":"F64","shape":[2],"data_offsets":[16,0]},)"
+         R"("w":{"dtype":"F32","shape":[2,3],"data_offsets":[16,40]}})",
+         40, "end before they begin");
+  reject(R"({"b":{"dtype":"F64","shape":[-2],"data_offsets":[0,16]},)"
+         R"("w":{"dtype":"F32","shape":[2,3],"data_offsets":[16,40]}})",
+         40, "negative");
+  reject(R"({"b":{"dtype":"F64","shape":[2],"data_offsets":[0,16]},)"
+         R"("b":{"dtype":"F64","shape":[2],"data_offsets":[0,16]},)"
+         R"("w":{"dtype":"F32","shape":[2,3],"data_offsets":[16,40]}})",
+         40, "'b' twice");
+  reject(
+      R"({"b":{"dtype":"F64","shape":[2]},"w":{"dtype":"F32","shape":[2,3],"data_offsets":[16,40]}})",
+      40, "data_offsets");
+  reject(R"({"__metadata__":{"n":1},"b":{"dtype":"F64","shape":[2],"data_offsets":[0,16]},)"
+         R"("w":{"dtype":"F32","shape":[2,3],"data_offsets":[16,40]}})",
+         40, "__metadata__");
+}
+
+TEST_CASE("an interrupted save leaves the previous checkpoint whole", "[checkpoint]") {
+  TempDir dir;
+  io::save_safetensors(dir / "m", {{"w", Tensor::full({100}, 1.0f)}});
+  for (uint64_t fail_at : {uint64_t{0}, uint64_t{8}, uint64_t{100}}) {
+    io::SaveOptions faulty;
+    faulty.before_write = [fail_at](uint64_t offset, size_t size) {
+      if (offset + size > fail_at) throw std::runtime_error("disk full (simulated)");
+    };
+    CHECK_THROWS_WITH(
+        io::save_safetensors(dir / "m", {{"w", Tensor::full({100}, 2.0f)}}, {}, faulty),
+        Contains("simulated"));
+    CHECK(dir.count() == 1);  // no temporary file left behind
+    Tensor w = Tensor::zeros({100});
+    io::load_into(dir / "m", {{"w", w}});
+    CHECK(w.to_vector() == std::vector<float>(100, 1.0f));
+  }
+  io::save_safetensors(dir / "m", {{"w", Tensor::full({100}, 2.0f)}});
+  CHECK(io::load_safetensors(dir / "m").get<float>("w").to_vector() ==
+        std::vector<float>(100, 2.0f));
+}
+
+TEST_CASE("saving into a missing or read-only directory names the path", "[checkpoint]") {
+  TempDir dir;
+  const std::string missing = dir / "no/such/dir/m.safetensors";
+  CHECK_THROWS_WITH(io::save_safetensors(missing, {{"w", Tensor::ones({1})}}),
+                    Contains(missing) && Contains("does not exist"));
+  fs::create_directory(dir.path / "ro");
+  fs::permissions(dir.path / "ro", fs::perms::owner_read | fs::perms::owner_exec);
+  if (::access((dir / "ro").c_str(), W_OK) == 0) {
+    WARN("running with permission to write read-only directories (root?): that part is skipped");
+  } else {
+    CHECK_THROWS_WITH(io::save_safetensors(dir / "ro/m", {{"w", Tensor::ones({1})}}),
+                      Contains(dir / "ro/m") && Contains("Permission denied"));
+  }
+}
+
+TEST_CASE("bad names are refused before anything is written", "[checkpoint]") {
+  TempDir dir;
+  CHECK_THROWS_WITH(
+      io::save_safetensors(dir / "m", {{"w", Tensor::ones({1})}, {"w", Tensor::ones({2})}}),
+      Contains("'w' appears twice"));
+  CHECK_THROWS_WITH(io::save_safetensors(dir / "m", {{"", Tensor::ones({1})}}),
+                    Contains("empty name"));
+  CHECK_THROWS_WITH(io::save_safetensors(dir / "m", {{"__metadata__", Tensor::ones({1})}}),
+                    Contains("reserved"));
+  CHECK_THROWS_WITH(io::save_safetensors(dir / "m", {{"w", Tensor()}}), Contains("undefined"));
+  CHECK(dir.count() == 0);
+  Targets t;
+  io::NamedTensors twice = {{"w", t.w}, {"w", t.w}};
+  write_all(dir / "f", good_file());
+  CHECK_THROWS_WITH(io::load_into(dir / "f", twice), Contains("'w' twice"));
+  CHECK_THROWS_WITH(io::load_into(dir / "absent", t.named()),
+                    Contains("absent") && Contains("does not exist"));
+}
+#endif
