@@ -48,6 +48,35 @@ auto positive(const Eigen::ArrayBase<Derived>& x) {
   return x.unaryExpr(PositiveOp<typename Derived::Scalar>());
 }
 
+// Two cheap stand-ins for Eigen 3.4's vectorized expm1 and log1p, which cost several exps each
+// (they go through its slow log). Both need their argument twice, so a kernel evaluates that
+// argument once into its output block first.
+//
+// expm1(m) = 2 t / (1 - t) with t = tanh(m / 2): accurate near 0, and without cancellation
+// for m <= 0 (1 - t lies in [1, 2)).
+template <class Derived>
+auto expm1_from_tanh_half(const Eigen::ArrayBase<Derived>& t) {
+  using T = typename Derived::Scalar;
+  return T(2) * t / (T(1) - t);
+}
+
+// sum over k = j .. K-1 of w^(k-j) / (2k + 1), by Horner's rule, as one expression.
+template <class T, int K, int j = 0, class W>
+auto atanh_series(const W& w) {
+  if constexpr (j == K - 2)
+    return w * T(1.0 / (2 * K - 1)) + T(1.0 / (2 * j + 1));
+  else
+    return atanh_series<T, K, j + 1>(w) * w + T(1.0 / (2 * j + 1));
+}
+// log(1 + e) = 2 atanh(s) with s = e / (2 + e), for 0 <= e <= 1 (so s <= 1/3): the series
+// 2 s sum_k s^2k / (2k + 1), cut where (1/9)^k / (2k + 1) falls below T's rounding.
+template <class Derived>
+auto log1p_from_atanh_arg(const Eigen::ArrayBase<Derived>& s) {
+  using T = typename Derived::Scalar;
+  constexpr int terms = sizeof(T) == sizeof(float) ? 8 : 16;
+  return T(2) * s * atanh_series<T, terms>(s.square());
+}
+
 }  // namespace catalogue
 }  // namespace eigrad
 
@@ -193,7 +222,8 @@ struct Elu : Elementwise {
   static std::vector<double> kinks(const double*) { return {0}; }
   template <class T>
   static void forward(In<T> x, Out<T> y, const T* p) {
-    y = x.max(T(0)) + p[0] * x.min(T(0)).expm1();
+    y = (x.min(T(0)) * T(0.5)).tanh();  // t, shared
+    y = x.max(T(0)) + p[0] * expm1_from_tanh_half(y);
   }
   // PyTorch 1.13: x = 0 takes the negative branch, alpha exp(0).
   template <class T>
@@ -211,7 +241,8 @@ struct Selu : Elementwise {
   static std::vector<double> kinks(const double*) { return {0}; }
   template <class T>
   static void forward(In<T> x, Out<T> y, const T*) {
-    y = T(scale) * (x.max(T(0)) + T(alpha) * x.min(T(0)).expm1());
+    y = (x.min(T(0)) * T(0.5)).tanh();  // t, shared
+    y = T(scale) * (x.max(T(0)) + T(alpha) * expm1_from_tanh_half(y));
   }
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
@@ -226,15 +257,17 @@ struct Celu : Elementwise {
   static constexpr bool saves_output = false;
   static std::vector<double> kinks(const double*) { return {0}; }
   static void check(const double* p) {
-    if (p[0] == 0) throw Error("celu: alpha must be non-zero (it divides x), got 0");
+    // (PyTorch also takes alpha < 0, where celu grows like exp(|x|) for x < 0; eigrad does not.)
+    if (!(p[0] > 0)) throw Error("celu: alpha must be positive, got " + std::to_string(p[0]));
   }
   template <class T>
   static void forward(In<T> x, Out<T> y, const T* p) {
-    y = x.max(T(0)) + p[0] * (x.min(T(0)) / p[0]).expm1();
+    y = (x.min(T(0)) * (T(0.5) / p[0])).tanh();  // t, shared (a product: divisions are slow)
+    y = x.max(T(0)) + p[0] * expm1_from_tanh_half(y);
   }
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T* p) {
-    dx = g * (positive(x) + (T(1) - positive(x)) * (x.min(T(0)) / p[0]).exp());
+    dx = g * (positive(x) + (T(1) - positive(x)) * (x.min(T(0)) * (T(1) / p[0])).exp());
   }
 };
 
@@ -270,12 +303,16 @@ struct GeluTanh : Elementwise {
     return x.max(T(-10)).min(T(10));
   }
   template <class T>
+  static auto u(In<T> x) {  // sqrt(2 / pi) (x + 0.044715 x^3)
+    return clamped(x) * (T(k) + T(k * c) * clamped(x).square());
+  }
+  template <class T>
   static void forward(In<T> x, Out<T> y, const T*) {
-    y = T(0.5) * x * (T(1) + (T(k) * (clamped(x) + T(c) * clamped(x).cube())).tanh());
+    y = T(0.5) * x * (T(1) + u(x).tanh());
   }
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
-    dx = (T(k) * (clamped(x) + T(c) * clamped(x).cube())).tanh();  // t, shared
+    dx = u(x).tanh();  // t, shared
     dx = g * (T(0.5) * (T(1) + dx) + T(0.5 * k) * clamped(x) * (T(1) - dx.square()) *
                                          (T(1) + T(3 * c) * clamped(x).square()));
   }
@@ -296,9 +333,11 @@ struct Softplus : Elementwise {
   // threshold exactly: step x + (1 - step) smooth.
   template <class T>
   static void forward(In<T> x, Out<T> y, const T* p) {
-    y = positive(x * p[0] - p[1]) * x +
-        (T(1) - positive(x * p[0] - p[1])) *
-            ((x * p[0]).max(T(0)) + (-(x * p[0]).abs()).exp().log1p()) / p[0];
+    // s = e / (2 + e) with e = exp(-|z|), shared; exp(|z|) = inf gives s = 0, as it should.
+    y = T(1) / (T(1) + T(2) * (x * p[0]).abs().exp());
+    y = positive(x * p[0] - p[1]) * x + (T(1) - positive(x * p[0] - p[1])) *
+                                            ((x * p[0]).max(T(0)) + log1p_from_atanh_arg(y)) *
+                                            (T(1) / p[0]);
   }
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T* p) {

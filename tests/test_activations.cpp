@@ -518,6 +518,7 @@ TEST_CASE("parameter values resolve to the defaults and are checked", "[activati
                                                      Catch::Contains("beta, threshold"));
   CHECK_THROWS_WITH(softplus.apply(Tensor::zeros({2}), {0.0}), Catch::Contains("beta"));
   CHECK_THROWS_WITH(eigrad::celu(Tensor::zeros({2}), 0.0f), Catch::Contains("celu: alpha"));
+  CHECK_THROWS_WITH(eigrad::celu(Tensor::zeros({2}), -1.0f), Catch::Contains("must be positive"));
   CHECK_THROWS_WITH(eigrad::find_activation("softmax").apply(Tensor::zeros({2}), {0.5}),
                     Catch::Contains("softmax: axis must be an integer"));
   CHECK_THROWS_WITH(eigrad::find_activation("relu").apply(Tensor::zeros({2}), Tensor::ones({1})),

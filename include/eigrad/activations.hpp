@@ -44,7 +44,7 @@ BasicTensor<T> elu(const BasicTensor<T>& x, Scalar<T> alpha = Scalar<T>(1));
 // scale elu(x, alpha) with the self-normalising constants alpha = 1.67326..., scale = 1.05070...
 template <class T>
 BasicTensor<T> selu(const BasicTensor<T>& x);
-// max(0, x) + min(0, alpha (exp(x / alpha) - 1)); alpha must be non-zero.
+// max(0, x) + min(0, alpha (exp(x / alpha) - 1)); alpha must be positive.
 template <class T>
 BasicTensor<T> celu(const BasicTensor<T>& x, Scalar<T> alpha = Scalar<T>(1));
 enum class GeluApproximate {
