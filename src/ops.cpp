@@ -56,7 +56,8 @@ BasicTensor<T> add(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   const Shape shape = broadcast_shapes("add", a.shape(), b.shape());
   Array<T> sa, sb;
   auto out = BasicTensor<T>::empty(shape);
-  out.array() = operand(a.array(), a.shape(), shape, sa) + operand(b.array(), b.shape(), shape, sb);
+  assign(out.array(),
+         operand(a.array(), a.shape(), shape, sa) + operand(b.array(), b.shape(), shape, sb));
   if (needs_grad(a, b))
     record("add", out, {&a, &b},
            [shape, ash = a.shape(), bsh = b.shape()](const Array<T>& g, GradSink<T>& s) {
@@ -71,7 +72,8 @@ BasicTensor<T> sub(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   const Shape shape = broadcast_shapes("sub", a.shape(), b.shape());
   Array<T> sa, sb;
   auto out = BasicTensor<T>::empty(shape);
-  out.array() = operand(a.array(), a.shape(), shape, sa) - operand(b.array(), b.shape(), shape, sb);
+  assign(out.array(),
+         operand(a.array(), a.shape(), shape, sa) - operand(b.array(), b.shape(), shape, sb));
   if (needs_grad(a, b))
     record("sub", out, {&a, &b},
            [shape, ash = a.shape(), bsh = b.shape()](const Array<T>& g, GradSink<T>& s) {
@@ -86,7 +88,8 @@ BasicTensor<T> mul(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   const Shape shape = broadcast_shapes("mul", a.shape(), b.shape());
   Array<T> sa, sb;
   auto out = BasicTensor<T>::empty(shape);
-  out.array() = operand(a.array(), a.shape(), shape, sa) * operand(b.array(), b.shape(), shape, sb);
+  assign(out.array(),
+         operand(a.array(), a.shape(), shape, sa) * operand(b.array(), b.shape(), shape, sb));
   if (needs_grad(a, b))
     record("mul", out, {&a, &b},
            [shape, ash = a.shape(), bsh = b.shape(), ad = a.storage(), bd = b.storage()](
@@ -105,7 +108,8 @@ BasicTensor<T> div(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   const Shape shape = broadcast_shapes("div", a.shape(), b.shape());
   Array<T> sa, sb;
   auto out = BasicTensor<T>::empty(shape);
-  out.array() = operand(a.array(), a.shape(), shape, sa) / operand(b.array(), b.shape(), shape, sb);
+  assign(out.array(),
+         operand(a.array(), a.shape(), shape, sa) / operand(b.array(), b.shape(), shape, sb));
   if (needs_grad(a, b))
     record("div", out, {&a, &b},
            [shape, ash = a.shape(), bsh = b.shape(), bd = b.storage(), y = out.storage()](
@@ -122,7 +126,7 @@ BasicTensor<T> div(const BasicTensor<T>& a, const BasicTensor<T>& b) {
 template <class T>
 BasicTensor<T> neg(const BasicTensor<T>& a) {
   auto out = BasicTensor<T>::empty(a.shape());
-  out.array() = -a.array();
+  assign(out.array(), -a.array());
   if (needs_grad(a))
     record("neg", out, {&a}, [](const Array<T>& g, GradSink<T>& s) { s.add(0, -g); });
   return out;
@@ -131,7 +135,7 @@ BasicTensor<T> neg(const BasicTensor<T>& a) {
 template <class T>
 BasicTensor<T> affine(const BasicTensor<T>& a, Scalar<T> scale, Scalar<T> shift) {
   auto out = BasicTensor<T>::empty(a.shape());
-  out.array() = a.array() * scale + shift;
+  assign(out.array(), a.array() * scale + shift);
   if (needs_grad(a))
     record("affine", out, {&a},
            [scale](const Array<T>& g, GradSink<T>& s) { s.add(0, g * scale); });
@@ -141,7 +145,7 @@ BasicTensor<T> affine(const BasicTensor<T>& a, Scalar<T> scale, Scalar<T> shift)
 template <class T>
 BasicTensor<T> rdiv(Scalar<T> c, const BasicTensor<T>& a) {
   auto out = BasicTensor<T>::empty(a.shape());
-  out.array() = c / a.array();
+  assign(out.array(), c / a.array());
   if (needs_grad(a))
     record("rdiv", out, {&a}, [c, x = a.storage()](const Array<T>& g, GradSink<T>& s) {
       s.add(0, -(g * c) / x->square());
@@ -154,7 +158,7 @@ BasicTensor<T> rdiv(Scalar<T> c, const BasicTensor<T>& a) {
 template <class T>
 BasicTensor<T> exp(const BasicTensor<T>& a) {
   auto out = BasicTensor<T>::empty(a.shape());
-  out.array() = a.array().exp();
+  assign(out.array(), a.array().exp());
   if (needs_grad(a))
     record("exp", out, {&a},
            [y = out.storage()](const Array<T>& g, GradSink<T>& s) { s.add(0, g * *y); });
@@ -164,7 +168,7 @@ BasicTensor<T> exp(const BasicTensor<T>& a) {
 template <class T>
 BasicTensor<T> log(const BasicTensor<T>& a) {
   auto out = BasicTensor<T>::empty(a.shape());
-  out.array() = a.array().log();
+  assign(out.array(), a.array().log());
   if (needs_grad(a))
     record("log", out, {&a},
            [x = a.storage()](const Array<T>& g, GradSink<T>& s) { s.add(0, g / *x); });
@@ -174,7 +178,7 @@ BasicTensor<T> log(const BasicTensor<T>& a) {
 template <class T>
 BasicTensor<T> pow(const BasicTensor<T>& a, Scalar<T> p) {
   auto out = BasicTensor<T>::empty(a.shape());
-  out.array() = a.array().pow(p);
+  assign(out.array(), a.array().pow(p));
   if (needs_grad(a))
     record("pow", out, {&a}, [p, x = a.storage()](const Array<T>& g, GradSink<T>& s) {
       if (p == T(0))  // d(x^0)/dx = 0 everywhere, 0^-1 included (PyTorch's convention)
@@ -188,7 +192,7 @@ BasicTensor<T> pow(const BasicTensor<T>& a, Scalar<T> p) {
 template <class T>
 BasicTensor<T> sqrt(const BasicTensor<T>& a) {
   auto out = BasicTensor<T>::empty(a.shape());
-  out.array() = a.array().sqrt();
+  assign(out.array(), a.array().sqrt());
   if (needs_grad(a))
     record("sqrt", out, {&a},
            [y = out.storage()](const Array<T>& g, GradSink<T>& s) { s.add(0, g / (T(2) * *y)); });
@@ -198,7 +202,7 @@ BasicTensor<T> sqrt(const BasicTensor<T>& a) {
 template <class T>
 BasicTensor<T> abs(const BasicTensor<T>& a) {
   auto out = BasicTensor<T>::empty(a.shape());
-  out.array() = a.array().abs();
+  assign(out.array(), a.array().abs());
   if (needs_grad(a))
     record("abs", out, {&a}, [x = a.storage()](const Array<T>& g, GradSink<T>& s) {
       s.add(0, g * x->sign());  // abs'(0) = 0, as in PyTorch
@@ -213,7 +217,8 @@ BasicTensor<T> clamp(const BasicTensor<T>& a, Scalar<T> lo, Scalar<T> hi) {
                 std::to_string(hi));
   auto out = BasicTensor<T>::empty(a.shape());
   // NaN fails both comparisons and passes through, as in PyTorch.
-  out.array() = a.array().unaryExpr([lo, hi](T v) { return v < lo ? lo : (v > hi ? hi : v); });
+  assign(out.array(),
+         a.array().unaryExpr([lo, hi](T v) { return v < lo ? lo : (v > hi ? hi : v); }));
   if (needs_grad(a))
     record("clamp", out, {&a}, [lo, hi, x = a.storage()](const Array<T>& g, GradSink<T>& s) {
       s.add(0, g * (*x >= lo && *x <= hi).template cast<T>());
@@ -433,7 +438,7 @@ BasicTensor<T> index_select(const BasicTensor<T>& a, int axis, const std::vector
 
 template <class T>
 BasicTensor<T> sum(const BasicTensor<T>& a) {
-  auto out = BasicTensor<T>::scalar(a.array().sum());
+  auto out = BasicTensor<T>::scalar(parallel_sum(a.array()));
   if (needs_grad(a))
     record("sum", out, {&a}, [n = a.numel()](const Array<T>& g, GradSink<T>& s) {
       s.add(0, Array<T>::Constant(n, g[0]));
@@ -444,7 +449,7 @@ BasicTensor<T> sum(const BasicTensor<T>& a) {
 template <class T>
 BasicTensor<T> mean(const BasicTensor<T>& a) {
   const T n = static_cast<T>(a.numel());
-  auto out = BasicTensor<T>::scalar(a.array().sum() / n);
+  auto out = BasicTensor<T>::scalar(parallel_sum(a.array()) / n);
   if (needs_grad(a))
     record("mean", out, {&a}, [n, count = a.numel()](const Array<T>& g, GradSink<T>& s) {
       s.add(0, Array<T>::Constant(count, g[0] / n));
@@ -462,14 +467,20 @@ BasicTensor<T> reduce_sum(const char* op, const BasicTensor<T>& a, int axis, boo
   const AxisView v = axis_view(a.shape(), ax);
   const T scale = average ? T(1) / static_cast<T>(v.n) : T(1);
   auto out = BasicTensor<T>::empty(reduced_shape(a.shape(), ax, keepdim));
-  if (v.inner == 1) {
-    MatrixMap<T>(out.data(), v.outer, 1) =
-        ConstMatrixMap<T>(a.data(), v.outer, v.n).rowwise().sum() * scale;
-  } else {
-    for (int64_t o = 0; o < v.outer; ++o)
-      MatrixMap<T>(out.data() + o * v.inner, 1, v.inner) =
-          ConstMatrixMap<T>(a.data() + o * v.n * v.inner, v.n, v.inner).colwise().sum() * scale;
-  }
+  parallel_for(
+      v.outer,
+      [&](int64_t begin, int64_t end) {
+        if (v.inner == 1) {
+          MatrixMap<T>(out.data() + begin, end - begin, 1) =
+              ConstMatrixMap<T>(a.data() + begin * v.n, end - begin, v.n).rowwise().sum() * scale;
+        } else {
+          for (int64_t o = begin; o < end; ++o)
+            MatrixMap<T>(out.data() + o * v.inner, 1, v.inner) =
+                ConstMatrixMap<T>(a.data() + o * v.n * v.inner, v.n, v.inner).colwise().sum() *
+                scale;
+        }
+      },
+      a.numel());
   if (needs_grad(a))
     record(op, out, {&a}, [v, scale](const Array<T>& g, GradSink<T>& s) {
       Array<T> gx(v.outer * v.n * v.inner);

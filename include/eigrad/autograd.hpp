@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "eigrad/parallel.hpp"
 #include "eigrad/tensor.hpp"
 
 namespace eigrad {
@@ -148,9 +149,9 @@ class GradSink {
     if (!target) return;
     check(input, *target, grad.size());
     if (target->has_pending_) {
-      target->pending_ += grad;
+      add_assign(target->pending_, grad);
     } else {
-      target->pending_ = grad;
+      assign(target->pending_, grad);
       target->has_pending_ = true;
     }
     if (detail::anomaly_on()) check_anomaly(input, *target);
@@ -160,7 +161,7 @@ class GradSink {
     if (!target) return;
     check(input, *target, grad.size());
     if (target->has_pending_) {
-      target->pending_ += grad;
+      add_assign(target->pending_, grad);
     } else {
       target->pending_ = std::move(grad);
       target->has_pending_ = true;
