@@ -1,9 +1,27 @@
 #pragma once
-// eigrad: a small, fast autograd tensor engine on Eigen. Include this header for everything.
+// eigrad: a small, fast autograd tensor engine on Eigen. This header brings in the core library
+// (tensor -> autograd -> ops -> activations -> nn -> optim -> data); files, pictures and progress
+// output are in eigrad/io.hpp (library eigrad::io).
+#include "eigrad/activations.hpp"
 #include "eigrad/autograd.hpp"
+#include "eigrad/data/batches.hpp"
+#include "eigrad/data/dataset.hpp"
+#include "eigrad/data/toy.hpp"
 #include "eigrad/error.hpp"
 #include "eigrad/gradcheck.hpp"
+#include "eigrad/nn/activation.hpp"
+#include "eigrad/nn/functional.hpp"
+#include "eigrad/nn/init.hpp"
+#include "eigrad/nn/layers.hpp"
+#include "eigrad/nn/loss.hpp"
+#include "eigrad/nn/module.hpp"
+#include "eigrad/nn/sequential.hpp"
 #include "eigrad/ops.hpp"
+#include "eigrad/optim/adam.hpp"
+#include "eigrad/optim/lr_scheduler.hpp"
+#include "eigrad/optim/optimizer.hpp"
+#include "eigrad/optim/sgd.hpp"
+#include "eigrad/parallel.hpp"
 #include "eigrad/random.hpp"
 #include "eigrad/shape.hpp"
 #include "eigrad/tensor.hpp"
