@@ -77,6 +77,16 @@ auto log1p_from_atanh_arg(const Eigen::ArrayBase<Derived>& s) {
   return T(2) * s * atanh_series<T, terms>(s.square());
 }
 
+// x sigmoid'(z) + sigmoid(z) in either tail, from q = exp(-|z|) (in (0, 1]: it never
+// overflows) and the sign of z: sigmoid(z) = (p + (1 - p) q) / (1 + q) with p = positive(z), and
+// sigmoid(z) (1 - sigmoid(z)) = q / (1 + q)^2, where 1 - sigmoid(z) computed directly would
+// cancel for large z. Returns sigmoid(z) + w sigmoid(z) (1 - sigmoid(z)).
+template <class Z, class Q, class W>
+auto sigmoid_plus_scaled_derivative(const Z& z, const Q& q, const W& w) {
+  using T = typename Q::Scalar;
+  return ((positive(z) + (T(1) - positive(z)) * q) * (T(1) + q) + w * q) / (T(1) + q).square();
+}
+
 }  // namespace catalogue
 }  // namespace eigrad
 
@@ -296,11 +306,12 @@ struct GeluTanh : Elementwise {
   static constexpr bool saves_output = false;
   static constexpr double k = 0.79788456080286535588;  // sqrt(2 / pi)
   static constexpr double c = 0.044715;
-  // tanh(u) is exactly +-1 beyond |x| = 10 in float and double; clamping there keeps x^3 and
-  // x^2 (1 - tanh^2) finite for every finite x.
+  // Computed as x s with s = (1 + tanh u) / 2 = sigmoid(2 u): unlike 1 + tanh(u), it keeps its
+  // relative accuracy where it is tiny (x < -3). Beyond |x| = 25, exp(-2 |u|) underflows and s is
+  // exactly 0 or 1, so clamping x there keeps x^3 finite and changes nothing.
   template <class T>
   static auto clamped(In<T> x) {
-    return x.max(T(-10)).min(T(10));
+    return x.max(T(-25)).min(T(25));
   }
   template <class T>
   static auto u(In<T> x) {  // sqrt(2 / pi) (x + 0.044715 x^3)
@@ -308,13 +319,14 @@ struct GeluTanh : Elementwise {
   }
   template <class T>
   static void forward(In<T> x, Out<T> y, const T*) {
-    y = T(0.5) * x * (T(1) + u(x).tanh());
+    y = x / (T(1) + (T(-2) * u(x)).exp());
   }
+  // gelu' = s + 2 x u'(x) s (1 - s), u' = sqrt(2 / pi) (1 + 3 0.044715 x^2).
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
-    dx = u(x).tanh();  // t, shared
-    dx = g * (T(0.5) * (T(1) + dx) + T(0.5 * k) * clamped(x) * (T(1) - dx.square()) *
-                                         (T(1) + T(3 * c) * clamped(x).square()));
+    dx = (T(-2) * u(x).abs()).exp();          // q, shared
+    dx = g * sigmoid_plus_scaled_derivative(  // u has the sign of x
+                 x, dx, T(2 * k) * clamped(x) * (T(1) + T(3 * c) * clamped(x).square()));
   }
 };
 
@@ -369,10 +381,11 @@ struct Swish : Elementwise {
   static void forward(In<T> x, Out<T> y, const T*) {
     y = x / (T(1) + (-x).exp());
   }
+  // swish' = s + x s (1 - s), s = sigmoid(x)
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
-    dx = T(1) / (T(1) + (-x).exp());  // s, shared
-    dx = g * dx * (T(1) + x * (T(1) - dx));
+    dx = (-x.abs()).exp();  // q, shared
+    dx = g * sigmoid_plus_scaled_derivative(x, dx, x);
   }
 };
 
