@@ -77,10 +77,10 @@ auto log1p_from_atanh_arg(const Eigen::ArrayBase<Derived>& s) {
   return T(2) * s * atanh_series<T, terms>(s.square());
 }
 
-// x sigmoid'(z) + sigmoid(z) in either tail, from q = exp(-|z|) (in (0, 1]: it never
+// sigmoid(z) + w sigmoid'(z), accurate in either tail, from q = exp(-|z|) (in (0, 1]: it never
 // overflows) and the sign of z: sigmoid(z) = (p + (1 - p) q) / (1 + q) with p = positive(z), and
-// sigmoid(z) (1 - sigmoid(z)) = q / (1 + q)^2, where 1 - sigmoid(z) computed directly would
-// cancel for large z. Returns sigmoid(z) + w sigmoid(z) (1 - sigmoid(z)).
+// sigmoid'(z) = sigmoid(z) (1 - sigmoid(z)) = q / (1 + q)^2, where 1 - sigmoid(z) computed
+// directly would cancel for large z.
 template <class Z, class Q, class W>
 auto sigmoid_plus_scaled_derivative(const Z& z, const Q& q, const W& w) {
   using T = typename Q::Scalar;

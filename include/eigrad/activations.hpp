@@ -48,8 +48,8 @@ BasicTensor<T> selu(const BasicTensor<T>& x);
 template <class T>
 BasicTensor<T> celu(const BasicTensor<T>& x, Scalar<T> alpha = Scalar<T>(1));
 enum class GeluApproximate {
-  None,  // x Phi(x) = 0.5 x (1 + erf(x / sqrt 2))
-  Tanh,  // 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))
+  None,  // x Phi(x) = 0.5 x (1 + erf(x / sqrt 2)); catalogue entry "gelu"
+  Tanh,  // 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))); catalogue entry "gelu_tanh"
 };
 template <class T>
 BasicTensor<T> gelu(const BasicTensor<T>& x, GeluApproximate approximate = GeluApproximate::None);
