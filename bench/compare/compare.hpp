@@ -1,0 +1,113 @@
+#pragma once
+// The comparison harness's shared vocabulary: the workloads, the data every engine reads, and
+// what an engine hands to the driver (main.cpp). Each engine lives in its own translation unit
+// (eigrad_side.cpp, torch_side.cpp, dlib_side.cpp, ceilings.cpp) so that libtorch's and dlib's
+// headers never meet eigrad's, and libtorch's long compile happens once.
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace compare {
+
+// ---- sizes, the same in every engine ----
+constexpr int64_t kActivationRows = 1024, kActivationCols = 1024;  // 2^20 elements
+constexpr int64_t kPReLUShape[3] = {256, 64, 64};                  // [N, C, L], 64 channels
+constexpr double kMomentum = 0.9;
+
+// A multilayer perceptron in - hidden - PReLU - hidden - PReLU - out with per-channel slopes,
+// trained by cross-entropy (mean over the batch) and SGD with momentum.
+struct Mlp {
+  int64_t in, hidden, out;
+  double lr;
+};
+constexpr Mlp kSpiralNet{2, 64, 3, 0.01};
+constexpr Mlp kFashionNet{784, 256, 10, 0.01};
+// Steps taken before a step is timed, so momentum buffers and allocator caches are warm.
+constexpr int kWarmupSteps = 3;
+constexpr int64_t kSpiralPoints = 300;  // 3 classes x 100 points: the whole set is one batch
+constexpr int64_t kFashionBatch = 128;
+
+// Read-only data the driver builds once; engines copy or wrap it.
+struct Inputs {
+  std::vector<float> x;  // 2^20 activation inputs, uniform in [-4, 4]
+  std::vector<float> g;  // 2^20 upstream gradients, uniform in [-1, 1]
+  // Spiral: kSpiralPoints x 2 points, labels in {0, 1, 2}.
+  std::vector<float> spiral_x;
+  std::vector<int64_t> spiral_y;
+  // Fashion-MNIST shaped: samples x 784 pixels in [0, 1], labels in [0, 10). The first
+  // kFashionBatch rows are the batch of the step workload.
+  int64_t fashion_samples = 0;
+  std::vector<float> fashion_x;
+  std::vector<int64_t> fashion_y;
+  std::string fashion_source;  // "random" or the directory the real files came from
+  // Activation names to time: eigrad's catalogue, in its order.
+  std::vector<std::string> activations;
+};
+
+// The minibatch order of epoch `epoch`: the same permutation for every engine.
+std::vector<int64_t> epoch_order(int64_t samples, int epoch);
+
+// One timed workload of one engine. `run` is a Google Benchmark body; it sets its engine's
+// thread count itself (the driver registers one case per thread count).
+struct Case {
+  std::string workload;  // e.g. "relu fwd+bwd", "spiral step", see workload ids in main.cpp
+  std::function<void(benchmark::State&, int threads)> run;
+  int repetitions = 0;            // 0: the driver's default
+  bool single_iteration = false;  // long workloads: one iteration per repetition
+  bool epoch = false;             // repetitions follow --epoch-repetitions when given
+  bool lowest_threads_only = false;  // timed at the lowest thread count only (keeps runs short)
+};
+
+// The consistency check: every engine evaluates each activation on the same small input
+// (x and g: the first elements of Inputs::x and Inputs::g) and the driver compares outputs and
+// input gradients with eigrad's, so a name mapped to the wrong function cannot go unnoticed.
+inline std::vector<int64_t> check_shape(const std::string& activation) {
+  if (activation == "prelu") return {16, kPReLUShape[1], 4};
+  return {64, 64};
+}
+// Fills y = act(x) and gx = the gradient of sum(g * y) with respect to x; false when the engine
+// lacks the activation.
+using Evaluate = std::function<bool(const std::string& activation, const std::vector<float>& x,
+                                    const std::vector<float>& g, std::vector<float>& y,
+                                    std::vector<float>& gx)>;
+
+struct Engine {
+  std::string name;     // column name: "eigrad", "libtorch", "dlib", "ceiling"
+  std::string version;  // for the report
+  std::string threads;  // how its threads are set, for the report
+  // No thread control at all: timed once, at the lowest thread count, and that figure is shown
+  // at every thread count.
+  bool fixed_threads = false;
+  std::vector<Case> cases;
+  Evaluate evaluate;  // empty for the ceilings
+};
+
+// Workload ids. Activations: "<name> fwd" and "<name> fwd+bwd".
+inline std::string forward_id(const std::string& activation) { return activation + " fwd"; }
+inline std::string backward_id(const std::string& activation) {
+  return activation + " fwd+bwd";
+}
+constexpr const char* kChain = "overhead chain (100 ops, 2x2)";
+constexpr const char* kSpiralStep = "spiral step";
+constexpr const char* kFashionStep = "fashion-mnist step";
+constexpr const char* kFashionEpoch = "fashion-mnist epoch";
+// Ceilings (plain Eigen): streaming y = a x + b over the bytes an activation moves.
+constexpr const char* kBandwidthForward = "bandwidth fwd (8 B/elem)";
+constexpr const char* kBandwidthBackward = "bandwidth fwd+bwd (20 B/elem)";
+
+// The engines. Each returns its cases; the peers exist only when found at configure time.
+Engine eigrad_engine(const Inputs& in);
+Engine ceiling_engine(const Inputs& in);
+#ifdef EIGRAD_COMPARE_TORCH
+Engine torch_engine(const Inputs& in);
+#endif
+#ifdef EIGRAD_COMPARE_DLIB
+Engine dlib_engine(const Inputs& in);
+#endif
+// The activation names eigrad's catalogue enumerates, in its order.
+std::vector<std::string> eigrad_activation_names();
+
+}  // namespace compare

@@ -1,0 +1,499 @@
+// bench_compare: the same workloads in eigrad, libtorch and dlib (when found) and the machine's
+// ceilings in plain Eigen, in one Google Benchmark run whose repetitions are randomly interleaved
+// across engines (so drift on a noisy machine hits all of them), at 1 thread and at the core
+// count. Prints Markdown tables: per workload, each engine's median and the ratio peer / eigrad.
+//
+//   bench_compare [--threads=1,2] [--time=real|cpu] [--markdown=FILE] [--epoch-repetitions=N]
+//                 [Google Benchmark flags, e.g. --benchmark_filter=-epoch]
+//
+// Defaults added unless given: --benchmark_repetitions=5
+// --benchmark_enable_random_interleaving=true --benchmark_min_time=0.05. Before timing, every
+// peer's activations are checked against eigrad's on a small input (same functions, same
+// defaults). What each engine times is written at the top of its *_side.cpp.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <numeric>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "compare.hpp"
+
+namespace compare {
+
+std::vector<int64_t> epoch_order(int64_t samples, int epoch) {
+  std::vector<int64_t> order(static_cast<size_t>(samples));
+  std::iota(order.begin(), order.end(), int64_t{0});
+  std::mt19937_64 gen(1000 + static_cast<uint64_t>(epoch));
+  std::shuffle(order.begin(), order.end(), gen);
+  return order;
+}
+
+namespace {
+
+Inputs make_inputs() {
+  Inputs in;
+  std::mt19937 gen(42);
+  std::uniform_real_distribution<float> wide(-4.0f, 4.0f), unit(-1.0f, 1.0f), pixel(0.0f, 1.0f);
+  const size_t n = static_cast<size_t>(kActivationRows * kActivationCols);
+  in.x.resize(n);
+  in.g.resize(n);
+  for (float& v : in.x) v = wide(gen);
+  for (float& v : in.g) v = unit(gen);
+
+  // Three interleaved spiral arms of 100 points (the classic toy classification set).
+  std::normal_distribution<float> noise(0.0f, 0.2f);
+  const int64_t per_class = kSpiralPoints / 3;
+  for (int64_t k = 0; k < 3; ++k)
+    for (int64_t i = 0; i < per_class; ++i) {
+      const float r = static_cast<float>(i) / static_cast<float>(per_class - 1);
+      const float t = 4.0f * (static_cast<float>(k) + r) + noise(gen);
+      in.spiral_x.push_back(r * std::sin(t));
+      in.spiral_x.push_back(r * std::cos(t));
+      in.spiral_y.push_back(k);
+    }
+
+  // Fashion-MNIST's shape (60000 images of 28x28, 10 classes) with random pixels: the time of
+  // a step does not depend on the values.
+  in.fashion_samples = 60000;
+  in.fashion_source = "random";
+  in.fashion_x.resize(static_cast<size_t>(in.fashion_samples * kFashionNet.in));
+  in.fashion_y.resize(static_cast<size_t>(in.fashion_samples));
+  for (float& v : in.fashion_x) v = pixel(gen);
+  std::uniform_int_distribution<int64_t> label(0, kFashionNet.out - 1);
+  for (int64_t& y : in.fashion_y) y = label(gen);
+
+  in.activations = eigrad_activation_names();
+  return in;
+}
+
+struct Key {
+  std::string engine, workload;
+  int threads;
+  bool operator<(const Key& o) const {
+    return std::tie(engine, workload, threads) < std::tie(o.engine, o.workload, o.threads);
+  }
+};
+
+// Collects every repetition's time per benchmark; the median is taken here, so it works with
+// any repetition count.
+class Collector : public benchmark::BenchmarkReporter {
+ public:
+  Collector(std::map<std::string, Key> names, bool cpu_time)
+      : names_(std::move(names)), cpu_time_(cpu_time) {}
+  bool ReportContext(const Context&) override { return true; }
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& run : runs) {
+      if (run.run_type != Run::RT_Iteration) continue;
+      const auto key = names_.find(run.run_name.function_name);
+      if (key == names_.end()) continue;
+      if (run.error_occurred) {
+        errors_[key->second] = run.error_message;
+        std::fprintf(stderr, "  %s: error: %s\n", key->first.c_str(), run.error_message.c_str());
+        continue;
+      }
+      const double total = cpu_time_ ? run.cpu_accumulated_time : run.real_accumulated_time;
+      times_[key->second].push_back(total / static_cast<double>(run.iterations));
+    }
+  }
+  void Finalize() override {}
+
+  // The median of the repetitions in seconds, or a negative number when missing.
+  double median(const Key& key) const {
+    const auto it = times_.find(key);
+    if (it == times_.end() || it->second.empty()) return -1;
+    std::vector<double> t = it->second;
+    std::sort(t.begin(), t.end());
+    const size_t m = t.size() / 2;
+    return t.size() % 2 ? t[m] : 0.5 * (t[m - 1] + t[m]);
+  }
+  size_t repetitions(const Key& key) const {
+    const auto it = times_.find(key);
+    return it == times_.end() ? 0 : it->second.size();
+  }
+  const std::map<Key, std::string>& errors() const { return errors_; }
+
+ private:
+  std::map<std::string, Key> names_;
+  bool cpu_time_;
+  std::map<Key, std::vector<double>> times_;
+  std::map<Key, std::string> errors_;
+};
+
+std::string format_time(double seconds) {
+  if (seconds < 0) return "—";
+  char buf[32];
+  if (seconds < 1e-3)
+    std::snprintf(buf, sizeof buf, "%.1f µs", seconds * 1e6);
+  else if (seconds < 1.0)
+    std::snprintf(buf, sizeof buf, "%.3g ms", seconds * 1e3);
+  else
+    std::snprintf(buf, sizeof buf, "%.3g s", seconds);
+  return buf;
+}
+
+std::string format_ratio(double num, double den) {
+  if (num < 0 || den <= 0) return "—";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", num / den);
+  return buf;
+}
+
+struct Summary {
+  double log_sum = 0;
+  int count = 0, faster = 0;
+  void add(double peer, double eigrad) {
+    if (peer < 0 || eigrad <= 0) return;
+    log_sum += std::log(peer / eigrad);
+    ++count;
+    if (eigrad < peer) ++faster;
+  }
+  std::string str(const std::string& peer) const {
+    if (count == 0) return "";
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "%s / eigrad: geometric mean %.2f over %d rows; eigrad faster in %d of %d",
+                  peer.c_str(), std::exp(log_sum / count), count, faster, count);
+    return buf;
+  }
+};
+
+class Report {
+ public:
+  Report(const Collector& c, const std::vector<Engine>& engines, int lowest_threads)
+      : c_(c), lowest_threads_(lowest_threads) {
+    for (const Engine& e : engines) {
+      if (e.name != "eigrad" && e.name != "ceiling") peers_.push_back(e.name);
+      if (e.fixed_threads) fixed_.push_back(e.name);
+    }
+  }
+
+  double time(const std::string& engine, const std::string& workload, int threads) const {
+    return c_.median({engine, workload, fixed(engine) ? lowest_threads_ : threads});
+  }
+  bool fixed(const std::string& engine) const {
+    return std::find(fixed_.begin(), fixed_.end(), engine) != fixed_.end();
+  }
+  // The median, marked "(1 run)" when there was a single repetition.
+  std::string cell(const std::string& engine, const std::string& workload, int threads) const {
+    const double t = time(engine, workload, threads);
+    const size_t runs =
+        c_.repetitions({engine, workload, fixed(engine) ? lowest_threads_ : threads});
+    return format_time(t) + (t >= 0 && runs == 1 ? " (1 run)" : "");
+  }
+
+  // One table: rows of workloads, each with a ceiling workload (or none).
+  void table(std::ostream& os, int threads,
+             const std::vector<std::pair<std::string, std::string>>& rows,
+             const std::string& ceiling_name) const {
+    os << "| workload | eigrad |";
+    for (const std::string& p : peers_) os << ' ' << p << " | " << p << " / eigrad |";
+    os << ' ' << ceiling_name << " | eigrad / ceiling |\n|---|---:|";
+    for (size_t i = 0; i < peers_.size(); ++i) os << "---:|---:|";
+    os << "---:|---:|\n";
+    for (const auto& [workload, ceiling] : rows) {
+      const double e = time("eigrad", workload, threads);
+      os << "| " << workload << " | " << cell("eigrad", workload, threads) << " |";
+      for (const std::string& p : peers_) {
+        const double t = time(p, workload, threads);
+        os << ' ' << cell(p, workload, threads) << " | " << format_ratio(t, e) << " |";
+      }
+      const double ceil = ceiling.empty() ? -1 : time("ceiling", ceiling, threads);
+      os << ' ' << (ceiling.empty() ? "—" : cell("ceiling", ceiling, threads)) << " | "
+         << format_ratio(e, ceil) << " |\n";
+    }
+  }
+
+  void summary(std::ostream& os, int threads, const std::vector<std::string>& workloads) const {
+    for (const std::string& p : peers_) {
+      Summary s;
+      for (const std::string& w : workloads) s.add(time(p, w, threads), time("eigrad", w, threads));
+      const std::string line = s.str(p);
+      if (!line.empty()) os << "- " << line << '\n';
+    }
+  }
+
+  const std::vector<std::string>& peers() const { return peers_; }
+
+ private:
+  const Collector& c_;
+  int lowest_threads_;
+  std::vector<std::string> peers_, fixed_;
+};
+
+// Compares each peer's output and input gradient with eigrad's on the check input; returns
+// one line per peer for the report (and names every activation that disagrees).
+std::vector<std::string> check_consistency(const Inputs& in, const std::vector<Engine>& engines) {
+  constexpr double kAtol = 1e-4, kRtol = 1e-3;
+  const Engine* eigrad = nullptr;
+  for (const Engine& e : engines)
+    if (e.name == "eigrad") eigrad = &e;
+  std::vector<std::string> lines;
+  for (const Engine& peer : engines) {
+    if (&peer == eigrad || !peer.evaluate) continue;
+    int agree = 0, compared = 0;
+    std::string mismatches;
+    for (const std::string& a : in.activations) {
+      std::vector<float> y, gx, ry, rgx;
+      if (!peer.evaluate(a, in.x, in.g, y, gx)) continue;
+      eigrad->evaluate(a, in.x, in.g, ry, rgx);
+      ++compared;
+      double worst = 0;
+      bool ok = y.size() == ry.size() && gx.size() == rgx.size();
+      for (size_t i = 0; ok && i < ry.size(); ++i) {
+        const double dy = std::abs(double(y[i]) - ry[i]), dg = std::abs(double(gx[i]) - rgx[i]);
+        worst = std::max({worst, dy, dg});
+        if (dy > kAtol + kRtol * std::abs(ry[i]) || dg > kAtol + kRtol * std::abs(rgx[i])) ok = false;
+      }
+      if (ok) {
+        ++agree;
+      } else {
+        char buf[96];
+        std::snprintf(buf, sizeof buf, " %s (max difference %.3g)", a.c_str(), worst);
+        mismatches += buf;
+      }
+    }
+    char buf[200];
+    std::snprintf(buf, sizeof buf,
+                  "%s agrees with eigrad on %d of %d activations (output and input gradient "
+                  "within 1e-4 + 1e-3 |eigrad|)",
+                  peer.name.c_str(), agree, compared);
+    lines.push_back(buf + (mismatches.empty() ? std::string() : "; differs:" + mismatches));
+  }
+  return lines;
+}
+
+bool has_flag(int argc, char** argv, const char* flag) {
+  for (int i = 1; i < argc; ++i)
+    if (std::strncmp(argv[i], flag, std::strlen(flag)) == 0) return true;
+  return false;
+}
+
+std::vector<int> parse_threads(const std::string& list) {
+  std::vector<int> threads;
+  std::stringstream ss(list);
+  std::string item;
+  while (std::getline(ss, item, ','))
+    if (!item.empty()) threads.push_back(std::max(1, std::stoi(item)));
+  return threads;
+}
+
+int run(int argc, char** argv) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<int> thread_counts = {1, cores};
+  bool threads_given = false;
+  std::string markdown_path;
+  int epoch_repetitions = 0;
+  bool cpu_time = false;
+  std::vector<std::string> args_storage;
+  std::vector<char*> args = {argv[0]};
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.rfind("--threads=", 0) == 0) {
+      thread_counts = parse_threads(a.substr(10));
+      threads_given = true;
+    }
+    else if (a.rfind("--markdown=", 0) == 0)
+      markdown_path = a.substr(11);
+    else if (a == "--time=cpu" || a == "--time=real")
+      cpu_time = a == "--time=cpu";
+    else if (a.rfind("--epoch-repetitions=", 0) == 0)
+      epoch_repetitions = std::max(1, std::stoi(a.substr(20)));
+    else if (a == "--help" || a == "-h") {
+      std::printf(
+          "usage: %s [--threads=1,%d] [--time=real|cpu] [--markdown=FILE] [--epoch-repetitions=N]\n"
+          "       [Google Benchmark flags, e.g. --benchmark_filter=-epoch]\n"
+          "Times eigrad, libtorch and dlib on the same workloads; prints Markdown tables.\n"
+          "Epochs run 3 times in eigrad and the ceiling, once in the peers (about a minute\n"
+          "each), unless --epoch-repetitions is given. --time=cpu shows the process's CPU time\n"
+          "instead of wall time: steadier on a busy machine, but at several threads it is\n"
+          "the sum over threads, so it runs 1 thread unless --threads is given.\n",
+          argv[0], cores);
+      return 0;
+    } else
+      args.push_back(argv[i]);
+  }
+  if (cpu_time && !threads_given) thread_counts = {1};  // CPU time says nothing about scaling
+  if (thread_counts.empty()) thread_counts = {1};
+  std::sort(thread_counts.begin(), thread_counts.end());
+  thread_counts.erase(std::unique(thread_counts.begin(), thread_counts.end()),
+                      thread_counts.end());
+  for (const char* flag : {"--benchmark_repetitions=5", "--benchmark_enable_random_interleaving=true",
+                           "--benchmark_min_time=0.05"}) {
+    const std::string name = std::string(flag).substr(0, std::strchr(flag, '=') - flag);
+    if (!has_flag(argc, argv, name.c_str())) args_storage.emplace_back(flag);
+  }
+  for (std::string& s : args_storage) args.push_back(s.data());
+  int bench_argc = static_cast<int>(args.size());
+  args.push_back(nullptr);
+  benchmark::Initialize(&bench_argc, args.data());
+  if (benchmark::ReportUnrecognizedArguments(bench_argc, args.data())) return 1;
+
+  std::fprintf(stderr, "bench_compare: preparing data...\n");
+  const Inputs in = make_inputs();
+  std::vector<Engine> engines;
+  engines.push_back(eigrad_engine(in));
+#ifdef EIGRAD_COMPARE_TORCH
+  engines.push_back(torch_engine(in));
+#endif
+#ifdef EIGRAD_COMPARE_DLIB
+  engines.push_back(dlib_engine(in));
+#endif
+  engines.push_back(ceiling_engine(in));
+
+  const std::vector<std::string> consistency = check_consistency(in, engines);
+  for (const std::string& line : consistency) std::fprintf(stderr, "bench_compare: %s\n", line.c_str());
+
+  std::map<std::string, Key> names;
+  std::vector<std::string> notes;
+  for (int threads : thread_counts)
+    for (const Engine& engine : engines) {
+      if (engine.fixed_threads && threads != thread_counts.front()) continue;
+      for (const Case& c : engine.cases) {
+        if (c.lowest_threads_only && threads != thread_counts.front()) {
+          if (threads == thread_counts.back())
+            notes.push_back(engine.name + "'s " + c.workload + " is timed at " +
+                            std::to_string(thread_counts.front()) +
+                            " thread only, to keep the run short.");
+          continue;
+        }
+        const std::string name =
+            engine.name + "/" + c.workload + "/threads:" + std::to_string(threads);
+        names[name] = {engine.name, c.workload, threads};
+        auto run_case = c.run;
+        benchmark::internal::Benchmark* b = benchmark::RegisterBenchmark(
+            name.c_str(),
+            [run_case, threads](benchmark::State& state) {
+              try {
+                run_case(state, threads);
+              } catch (const std::exception& e) {  // one failing workload must not end the run
+                state.SkipWithError(e.what());
+              }
+            });
+        // Both clocks are recorded; --time picks the one the tables show.
+        b->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond);
+        const int repetitions = c.epoch && epoch_repetitions > 0 ? epoch_repetitions : c.repetitions;
+        if (repetitions > 0) b->Repetitions(repetitions);
+        if (c.single_iteration) b->Iterations(1);
+      }
+    }
+
+  std::fprintf(stderr,
+               "bench_compare: %zu benchmarks, repetitions interleaved at random; the tables "
+               "come when all have run (a few minutes)\n",
+               names.size());
+  Collector collector(names, cpu_time);
+  const auto start = std::chrono::steady_clock::now();
+  benchmark::RunSpecifiedBenchmarks(&collector);
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  const Report report(collector, engines, thread_counts.front());
+  std::ostringstream os;
+  os << "Engines (threads set the same way in every row):\n\n";
+  for (const Engine& e : engines)
+    os << "- **" << e.name << "** " << e.version << " — threads: " << e.threads << '\n';
+  os << "\nEach figure is the median of the repetitions ("
+     << (cpu_time ? "process CPU time, summed over threads" : "wall time")
+     << "); ratios above 1 mean eigrad "
+        "is faster. Activation inputs: 2^20 float32 ([1024, 1024]; [256, 64, 64] with 64 "
+        "slopes for prelu; softmax and log_softmax along the last axis). Fashion-MNIST data: "
+     << in.fashion_source << " (" << in.fashion_samples << " x 784). — : not available in "
+     << "that engine.\n\nSame functions: ";
+  for (size_t i = 0; i < consistency.size(); ++i) os << (i ? "; " : "") << consistency[i];
+  os << ".\n";
+  for (const std::string& note : notes) os << '\n' << note << '\n';
+
+  std::vector<std::string> forward, backward;
+  std::vector<std::pair<std::string, std::string>> activation_rows, training_rows;
+  for (const std::string& a : in.activations) {
+    forward.push_back(forward_id(a));
+    backward.push_back(backward_id(a));
+    activation_rows.push_back({forward_id(a), kBandwidthForward});
+    activation_rows.push_back({backward_id(a), kBandwidthBackward});
+  }
+  training_rows = {{kChain, ""},
+                   {kSpiralStep, kSpiralStep},
+                   {kFashionStep, kFashionStep},
+                   {kFashionEpoch, kFashionEpoch}};
+  for (int threads : thread_counts) {
+    os << "\n### " << threads << (threads == 1 ? " thread" : " threads") << "\n\n";
+    os << "Activations, forward and forward+backward (ceiling: streaming y = a x + b over the "
+          "same bytes):\n\n";
+    report.table(os, threads, activation_rows, "bandwidth ceiling");
+    os << '\n';
+    os << "Forward+backward:\n";
+    report.summary(os, threads, backward);
+    os << "Forward:\n";
+    report.summary(os, threads, forward);
+    os << "\nGraph overhead and training (ceiling: the step's matrix products alone in Eigen):\n\n";
+    report.table(os, threads, training_rows, "GEMM ceiling");
+    os << "\nCeilings:";
+    for (const auto& [name, bytes] : {std::pair<const char*, double>{kBandwidthForward, 8.0},
+                                      std::pair<const char*, double>{kBandwidthBackward, 20.0}}) {
+      const double t = report.time("ceiling", name, threads);
+      char buf[64];
+      std::snprintf(buf, sizeof buf, " (%.1f GB/s)",
+                    bytes * static_cast<double>(in.x.size()) / t / 1e9);
+      os << ' ' << name << ' ' << format_time(t) << (t > 0 ? buf : "") << ';';
+    }
+    os << " the GEMM ceilings are in the table above";
+    os << ".\n";
+  }
+  if (thread_counts.size() > 1 && !cpu_time) {
+    const int lo = thread_counts.front(), hi = thread_counts.back();
+    os << "\n### Speed-up from " << lo << " to " << hi << " threads (time at " << lo
+       << " / time at " << hi << ")\n\n| workload | eigrad |";
+    std::vector<std::string> scaling;
+    for (const std::string& p : report.peers())
+      if (!report.fixed(p)) scaling.push_back(p);
+    for (const std::string& p : scaling) os << ' ' << p << " |";
+    os << " ceiling |\n|---|---:|";
+    for (size_t i = 0; i < scaling.size(); ++i) os << "---:|";
+    os << "---:|\n";
+    std::vector<std::string> rows = backward;
+    for (const auto& r : training_rows) rows.push_back(r.first);
+    for (const std::string& w : rows) {
+      os << "| " << w << " | "
+         << format_ratio(report.time("eigrad", w, lo), report.time("eigrad", w, hi)) << " |";
+      for (const std::string& p : scaling)
+        os << ' ' << format_ratio(report.time(p, w, lo), report.time(p, w, hi)) << " |";
+      const std::string c = w.find(" fwd+bwd") != std::string::npos ? kBandwidthBackward : w;
+      os << ' ' << format_ratio(report.time("ceiling", c, lo), report.time("ceiling", c, hi))
+         << " |\n";
+    }
+  }
+  for (const auto& [key, message] : collector.errors())
+    os << "\nerror: " << key.engine << " / " << key.workload << " / " << key.threads
+       << " threads: " << message << '\n';
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "\n(run time %.0f s)\n", elapsed);
+  os << buf;
+
+  std::cout << os.str();
+  if (!markdown_path.empty()) {
+    std::ofstream file(markdown_path);
+    file << os.str();
+    if (!file) {
+      std::fprintf(stderr, "bench_compare: cannot write %s\n", markdown_path.c_str());
+      return 1;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace compare
+
+int main(int argc, char** argv) {
+  return compare::run(argc, argv);
+}
