@@ -15,6 +15,9 @@
 
 #include "eigrad/error.hpp"
 #include "eigrad/io/safetensors.hpp"
+#include "eigrad/nn/layers.hpp"
+#include "eigrad/ops.hpp"
+#include "eigrad/optim/sgd.hpp"
 
 using namespace eigrad;
 using Catch::Matchers::Contains;
@@ -170,6 +173,48 @@ TEST_CASE("lists of name and tensor pairs save and load directly", "[checkpoint]
   io::load_into(dir / "p", fresh);
   CHECK(fresh[0].second.to_vector() == std::vector<float>(4, 3.0f));
   CHECK(fresh[1].second.to_vector() == std::vector<float>(2, -1.0f));
+}
+
+TEST_CASE("a module and its optimizer state restore from one checkpoint", "[checkpoint]") {
+  TempDir dir;
+  Generator g1(1), g2(2);
+  nn::Linear model(3, 2, g1), fresh(3, 2, g2);
+  optim::SGD opt(model.parameters(), optim::SGDOptions(0.1).momentum(0.9));
+  optim::SGD fresh_opt(fresh.parameters(), optim::SGDOptions(0.1).momentum(0.9));
+  sum(model(Tensor::ones({4, 3}))).backward();
+  opt.step();  // creates the momentum buffers
+
+  io::NamedTensors all = io::to_named_tensors(model.named_parameters(), "model.");
+  const io::NamedTensors state = io::to_named_tensors(opt.state_dict(), "optim.");
+  all.insert(all.end(), state.begin(), state.end());
+  io::save_safetensors(dir / "run", all);
+
+  const io::Checkpoint c = io::load_safetensors(dir / "run");
+  fresh.load_parameters(c.pairs<float>("model."));
+  fresh_opt.load_state_dict(c.pairs<float>("optim."));
+  CHECK(bits(fresh.weight()) == bits(model.weight()));
+  const auto expected = opt.state_dict(), restored = fresh_opt.state_dict();
+  REQUIRE(restored.size() == expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    CHECK(restored[i].first == expected[i].first);
+    CHECK(bits(restored[i].second) == bits(expected[i].second));
+  }
+  CHECK_THROWS_WITH(c.pairs<double>("model."), Contains("model.weight") && Contains("float64"));
+}
+
+TEST_CASE("a module's parameters load in place and a mismatch leaves it unchanged",
+          "[checkpoint]") {
+  TempDir dir;
+  Generator g1(1), g2(2), g3(3);
+  nn::Linear model(3, 2, g1), fresh(3, 2, g2), wider(3, 4, g3);
+  io::save_safetensors(dir / "m", model.named_parameters());
+  io::load_into(dir / "m", fresh.named_parameters());
+  CHECK(bits(fresh.weight()) == bits(model.weight()));
+  const std::vector<float> before = wider.weight().to_vector();
+  CHECK_THROWS_WITH(
+      io::load_into(dir / "m", wider.named_parameters()),
+      Contains("'weight' has shape [2, 3] in the file but the target has shape [4, 3]"));
+  CHECK(wider.weight().to_vector() == before);
 }
 
 TEST_CASE("a truncated checkpoint is rejected and the targets are untouched", "[checkpoint]") {

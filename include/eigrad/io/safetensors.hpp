@@ -8,6 +8,15 @@
 //   io::save_safetensors("model.safetensors", model.named_parameters(), {{"epoch", "20"}});
 //   io::load_into("model.safetensors", model.named_parameters());
 //
+// A model and its optimizer in one file, told apart by prefixes:
+//   io::NamedTensors all = io::to_named_tensors(model.named_parameters(), "model.");
+//   io::NamedTensors state = io::to_named_tensors(optimizer.state_dict(), "optim.");
+//   all.insert(all.end(), state.begin(), state.end());
+//   io::save_safetensors("run.safetensors", all);
+//   const io::Checkpoint c = io::load_safetensors("run.safetensors");
+//   model.load_parameters(c.pairs<float>("model."));
+//   optimizer.load_state_dict(c.pairs<float>("optim."));
+//
 // Saving writes a temporary file in the same directory, fsyncs it and renames it over the target:
 // an interrupted save leaves the previous file whole. load_into checks everything (header, dtypes,
 // shapes, offsets against the file size, gaps and overlaps, the exact set of names) before it
@@ -39,12 +48,12 @@ struct NamedTensor {
 using NamedTensors = std::vector<NamedTensor>;
 using Metadata = std::map<std::string, std::string>;
 
-// Any list of {name, tensor} pairs (e.g. std::vector<std::pair<std::string, Tensor>>) as
-// NamedTensors; the tensors are shared, not copied.
+// Any list of {name, tensor} pairs (e.g. Module::named_parameters(), Optimizer::state_dict())
+// as NamedTensors, each name prefixed with `prefix`; the tensors are shared, not copied.
 template <class Range>
-NamedTensors to_named_tensors(const Range& range) {
+NamedTensors to_named_tensors(const Range& range, const std::string& prefix = "") {
   NamedTensors out;
-  for (const auto& [name, tensor] : range) out.emplace_back(name, tensor);
+  for (const auto& [name, tensor] : range) out.emplace_back(prefix + name, tensor);
   return out;
 }
 
@@ -68,6 +77,11 @@ struct Checkpoint {
   const AnyTensor& at(const std::string& name) const;  // throws naming the missing tensor
   template <class T>
   BasicTensor<T> get(const std::string& name) const;  // throws on a dtype mismatch too
+  // The tensors whose names start with `prefix`, with the prefix removed, as {name, tensor}
+  // pairs (what Module::load_parameters and Optimizer::load_state_dict take). All of them must
+  // have dtype T.
+  template <class T>
+  std::vector<std::pair<std::string, BasicTensor<T>>> pairs(const std::string& prefix = "") const;
 };
 
 // Reads a whole checkpoint (F32 and F64 tensors only).
@@ -93,6 +107,20 @@ BasicTensor<T> Checkpoint::get(const std::string& name) const {
   const AnyTensor& t = at(name);
   if (const auto* p = std::get_if<BasicTensor<T>>(&t)) return *p;
   throw Error("Checkpoint::get: tensor '" + name + "' is not " + BasicTensor<T>::dtype());
+}
+
+template <class T>
+std::vector<std::pair<std::string, BasicTensor<T>>> Checkpoint::pairs(
+    const std::string& prefix) const {
+  std::vector<std::pair<std::string, BasicTensor<T>>> out;
+  for (const NamedTensor& t : tensors) {
+    if (t.name.compare(0, prefix.size(), prefix) != 0) continue;
+    const auto* p = std::get_if<BasicTensor<T>>(&t.tensor);
+    if (!p)
+      throw Error("Checkpoint::pairs: tensor '" + t.name + "' is not " + BasicTensor<T>::dtype());
+    out.emplace_back(t.name.substr(prefix.size()), *p);
+  }
+  return out;
 }
 
 }  // namespace eigrad::io
