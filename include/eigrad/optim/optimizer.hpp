@@ -17,7 +17,11 @@ using NamedTensors = std::vector<std::pair<std::string, BasicTensor<T>>>;
 // What training loops and learning-rate schedules need, whatever the dtype.
 class Optimizer {
  public:
+  Optimizer() = default;
   virtual ~Optimizer() = default;
+  // A copy would share the state tensors (they are handles) and schedules hold references.
+  Optimizer(const Optimizer&) = delete;
+  Optimizer& operator=(const Optimizer&) = delete;
   // Updates every parameter that has a gradient.
   virtual void step() = 0;
   // Drops the gradients of all parameters (PyTorch's zero_grad(set_to_none=true)).
