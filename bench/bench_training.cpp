@@ -15,10 +15,7 @@
 #include "eigrad/nn/loss.hpp"
 #include "eigrad/nn/sequential.hpp"
 #include "eigrad/optim/sgd.hpp"
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include "eigrad/parallel.hpp"
 
 namespace {
 
@@ -100,11 +97,7 @@ BENCHMARK_CAPTURE(training_step, fashion_784_256_256_10, kFashion)->Unit(benchma
 BENCHMARK_CAPTURE(gemm_ceiling, fashion_784_256_256_10, kFashion)->Unit(benchmark::kMillisecond);
 
 int main(int argc, char** argv) {
-  // Single-threaded: Eigen's products and any OpenMP-split kernel.
-  Eigen::setNbThreads(1);
-#ifdef _OPENMP
-  omp_set_num_threads(1);
-#endif
+  eigrad::set_num_threads(1);  // single-threaded: eigrad's split kernels and Eigen's products
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
