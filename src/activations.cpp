@@ -2,6 +2,7 @@
 // the entry's forward and records its backward beside it, PReLU's node, the functional API and
 // the runtime catalogue. The kernels themselves are the table in activation_catalogue.hpp.
 #include "eigrad/activations.hpp"
+#include "eigrad/parallel.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -30,9 +31,16 @@ using ConstRowsMap = Eigen::Map<const Rows<T>>;
 // statements, large enough that the loop costs nothing.
 constexpr Index kBlock = 2048;
 
+// Blocks are spread over threads when the array is large (eigrad/parallel.hpp).
 template <class F>
 void for_blocks(Index n, F&& f) {
-  for (Index i = 0; i < n; i += kBlock) f(i, std::min(kBlock, n - i));
+  const Index blocks = (n + kBlock - 1) / kBlock;
+  parallel_for(
+      blocks,
+      [&](Index first, Index last) {
+        for (Index b = first; b < last; ++b) f(b * kBlock, std::min(kBlock, n - b * kBlock));
+      },
+      n);
 }
 
 template <class E>
@@ -79,11 +87,16 @@ template <class T, size_t K, class F>
 void for_each_slice(const AxisView& v, std::array<const T*, K> in, T* out, F&& f) {
   const Index n = v.n, inner = v.inner, block = n * inner;
   if (inner == 1) {
-    for (Index o = 0; o < v.outer; ++o) {
-      std::array<const T*, K> slice;
-      for (size_t k = 0; k < K; ++k) slice[k] = in[k] + o * n;
-      f(slice, out + o * n);
-    }
+    parallel_for(
+        v.outer,
+        [&](Index first, Index last) {
+          for (Index o = first; o < last; ++o) {
+            std::array<const T*, K> slice;
+            for (size_t k = 0; k < K; ++k) slice[k] = in[k] + o * n;
+            f(slice, out + o * n);
+          }
+        },
+        v.outer * n);
     return;
   }
   std::array<Array<T>, K> columns;
@@ -153,16 +166,27 @@ BasicTensor<T> prelu(const BasicTensor<T>& x, const BasicTensor<T>& slopes) {
   auto y = BasicTensor<T>::empty(shape);
   const T* xd = x.data();
   T* yd = y.data();
-  if (inner == 1) {  // [N, C]: a channel per column
-    const ConstRowsMap<T> xs(xd, outer, channels);
-    RowsMap<T>(yd, outer, channels) = xs.max(T(0)) + xs.min(T(0)).rowwise() * a.transpose();
-  } else {
-    for (Index o = 0; o < outer; ++o)
-      for (Index c = 0; c < channels; ++c) {
-        const Index at = (o * channels + c) * inner;
-        const In<T> xs(xd + at, inner);
-        Out<T>(yd + at, inner) = xs.max(T(0)) + a[c] * xs.min(T(0));
-      }
+  if (inner == 1) {  // [N, C]: a channel per column; rows spread over threads
+    parallel_for(
+        outer,
+        [&](Index first, Index last) {
+          const ConstRowsMap<T> xs(xd + first * channels, last - first, channels);
+          RowsMap<T>(yd + first * channels, last - first, channels) =
+              xs.max(T(0)) + xs.min(T(0)).rowwise() * a.transpose();
+        },
+        x.numel());
+  } else {  // channels spread over threads
+    parallel_for(
+        channels,
+        [&](Index first, Index last) {
+          for (Index c = first; c < last; ++c)
+            for (Index o = 0; o < outer; ++o) {
+              const Index at = (o * channels + c) * inner;
+              const In<T> xs(xd + at, inner);
+              Out<T>(yd + at, inner) = xs.max(T(0)) + a[c] * xs.min(T(0));
+            }
+        },
+        x.numel());
   }
   if (needs_grad(x, slopes))
     record("prelu", y, {&x, &slopes},
@@ -173,21 +197,34 @@ BasicTensor<T> prelu(const BasicTensor<T>& x, const BasicTensor<T>& slopes) {
              Array<T> dx(s.needs(0) ? g.size() : 0);
              Array<T> da = Array<T>::Zero(s.needs(1) ? channels : 0);
              if (inner == 1) {
-               const ConstRowsMap<T> gs(g.data(), outer, channels), x(xs->data(), outer, channels);
                if (s.needs(0))
-                 RowsMap<T>(dx.data(), outer, channels) =
-                     gs * (positive(x) + (T(1) - positive(x)).rowwise() * a.transpose());
+                 parallel_for(
+                     outer,
+                     [&](Index first, Index last) {
+                       const Index rows = last - first, at = first * channels;
+                       const ConstRowsMap<T> gs(g.data() + at, rows, channels),
+                           x(xs->data() + at, rows, channels);
+                       RowsMap<T>(dx.data() + at, rows, channels) =
+                           gs * (positive(x) + (T(1) - positive(x)).rowwise() * a.transpose());
+                     },
+                     g.size());
+               const ConstRowsMap<T> gs(g.data(), outer, channels), x(xs->data(), outer, channels);
                if (s.needs(1)) da = (gs * x.min(T(0))).colwise().sum().transpose();
-             } else {
-               for (Index o = 0; o < outer; ++o)
-                 for (Index c = 0; c < channels; ++c) {
-                   const Index at = (o * channels + c) * inner;
-                   const In<T> gs(g.data() + at, inner), x(xs->data() + at, inner);
-                   if (s.needs(0))
-                     Out<T>(dx.data() + at, inner) =
-                         gs * (positive(x) + a[c] * (T(1) - positive(x)));
-                   if (s.needs(1)) da[c] += (gs * x.min(T(0))).sum();
-                 }
+             } else {  // each thread owns whole channels, so da needs no locking
+               parallel_for(
+                   channels,
+                   [&](Index first, Index last) {
+                     for (Index c = first; c < last; ++c)
+                       for (Index o = 0; o < outer; ++o) {
+                         const Index at = (o * channels + c) * inner;
+                         const In<T> gs(g.data() + at, inner), x(xs->data() + at, inner);
+                         if (s.needs(0))
+                           Out<T>(dx.data() + at, inner) =
+                               gs * (positive(x) + a[c] * (T(1) - positive(x)));
+                         if (s.needs(1)) da[c] += (gs * x.min(T(0))).sum();
+                       }
+                   },
+                   g.size());
              }
              if (s.needs(1)) {
                if (count == 1)

@@ -41,3 +41,28 @@ TEST_CASE("elementwise kernels, reductions and backward agree across thread coun
 TEST_CASE("set_num_threads rejects fewer than one thread", "[parallel]") {
   CHECK_THROWS_WITH(eigrad::set_num_threads(0), Catch::Contains("at least 1 thread"));
 }
+
+TEST_CASE("every activation gives the same values and gradients on one thread and on several",
+          "[parallel]") {
+  const int previous = eigrad::num_threads();
+  for (const eigrad::ActivationInfo& info : eigrad::activation_catalogue()) {
+    std::vector<double> results[2];
+    for (int t = 0; t < 2; ++t) {
+      eigrad::set_num_threads(t == 0 ? 1 : 3);
+      Generator g(11);
+      // [N, C, L] with C = 8 so that per-channel PReLU splits its channels.
+      DoubleTensor x = DoubleTensor::uniform({64, 8, 160}, -4, 4, g).set_requires_grad();
+      DoubleTensor slopes = DoubleTensor::uniform({8}, 0, 0.5, g).set_requires_grad();
+      DoubleTensor y =
+          info.kind == eigrad::ActivationKind::PerChannel ? info.apply(x, slopes) : info.apply(x);
+      y.backward(DoubleTensor::full(y.shape(), 0.5));
+      results[t] = y.to_vector();
+      const std::vector<double> gx = x.grad().to_vector();
+      results[t].insert(results[t].end(), gx.begin(), gx.end());
+      if (slopes.grad().defined()) results[t].push_back(slopes.grad().to_vector()[3]);
+    }
+    INFO(info.name);
+    CHECK(results[0] == results[1]);
+  }
+  eigrad::set_num_threads(previous);
+}
