@@ -112,6 +112,7 @@ benchmark::internal::Benchmark* configure(benchmark::internal::Benchmark* b) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  eigrad::set_num_threads(1);  // single thread, like the ceiling it is compared with
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   configure(benchmark::RegisterBenchmark("ceiling/a*x+b", ceiling));

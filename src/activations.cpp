@@ -175,12 +175,12 @@ BasicTensor<T> prelu(const BasicTensor<T>& x, const BasicTensor<T>& slopes) {
               xs.max(T(0)) + xs.min(T(0)).rowwise() * a.transpose();
         },
         x.numel());
-  } else {  // channels spread over threads
+  } else {  // rows of channels spread over threads, each read front to back
     parallel_for(
-        channels,
+        outer,
         [&](Index first, Index last) {
-          for (Index c = first; c < last; ++c)
-            for (Index o = 0; o < outer; ++o) {
+          for (Index o = first; o < last; ++o)
+            for (Index c = 0; c < channels; ++c) {
               const Index at = (o * channels + c) * inner;
               const In<T> xs(xd + at, inner);
               Out<T>(yd + at, inner) = xs.max(T(0)) + a[c] * xs.min(T(0));
@@ -210,21 +210,26 @@ BasicTensor<T> prelu(const BasicTensor<T>& x, const BasicTensor<T>& slopes) {
                      g.size());
                const ConstRowsMap<T> gs(g.data(), outer, channels), x(xs->data(), outer, channels);
                if (s.needs(1)) da = (gs * x.min(T(0))).colwise().sum().transpose();
-             } else {  // each thread owns whole channels, so da needs no locking
+             } else {
+               // Per-(row, channel) partial sums of da: threads never share one, and the
+               // result does not depend on the thread count.
+               Array<T> partial = Array<T>::Zero(s.needs(1) ? outer * channels : 0);
                parallel_for(
-                   channels,
+                   outer,
                    [&](Index first, Index last) {
-                     for (Index c = first; c < last; ++c)
-                       for (Index o = 0; o < outer; ++o) {
+                     for (Index o = first; o < last; ++o)
+                       for (Index c = 0; c < channels; ++c) {
                          const Index at = (o * channels + c) * inner;
                          const In<T> gs(g.data() + at, inner), x(xs->data() + at, inner);
                          if (s.needs(0))
                            Out<T>(dx.data() + at, inner) =
                                gs * (positive(x) + a[c] * (T(1) - positive(x)));
-                         if (s.needs(1)) da[c] += (gs * x.min(T(0))).sum();
+                         if (s.needs(1)) partial[o * channels + c] = (gs * x.min(T(0))).sum();
                        }
                    },
                    g.size());
+               if (s.needs(1))
+                 da = ConstRowsMap<T>(partial.data(), outer, channels).colwise().sum().transpose();
              }
              if (s.needs(1)) {
                if (count == 1)
