@@ -126,10 +126,11 @@ void ops_seeds(const fs::path& dir) {
   program("regress_reshape_overflow", {{0, 1, 0, 1, 7, 0}, {16, 0, 3, 2, 3, 2, 4}});
   program("regress_softmax_of_empty_records", {{0, 2, 0, 3, 1, 7, 0}, {24, 16, 0, 0}});
   program("regress_cross_entropy_of_0x0", {{26, 0, 0, 0, 1, 7, 0, 1, 0}});
-  program("regress_cross_entropy_none_of_empty", {{26, 0, 0, 3, 1, 7, 0, 1, 2}});
+  program("cross_entropy_none_of_empty", {{26, 0, 0, 3, 1, 7, 0, 1, 2}});
   program("regress_linear_empty_batch",
           {{0, 2, 0, 2, 1, 7, 0}, {30, 0, 3, 1, 1, 1, 7, 0, 1, 1, 7, 0}});
   program("regress_prelu_empty_batch", {{0, 2, 0, 3, 1, 7, 0}, {25, 0, 1, 1, 7, 0, 0}});
+  program("regress_prelu_empty_batch_of_maps", {{0, 3, 0, 3, 2, 1, 7, 0}, {25, 0, 1, 1, 7, 0, 0}});
 
   for (int n = 0; n < 8; ++n) {  // longer mixed programs, some in anomaly mode
     std::vector<uint8_t> program{static_cast<uint8_t>(n & 1), static_cast<uint8_t>(n >> 2 & 1)};
