@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <numeric>
+#include <vector>
 
 #include "eigrad/io.hpp"
 
@@ -33,7 +35,7 @@ double evaluate(nn::Module& model, const data::Dataset& set, int64_t batch) {
 
 int main(int argc, char** argv) {
   CLI::App app{"Train a 784-256-PReLU-256-PReLU-10 network on Fashion-MNIST"};
-  int64_t epochs = 20, batch = 128, threads = 0;
+  int64_t epochs = 20, batch = 128, threads = 0, limit = 0;
   double lr = 0.05, momentum = 0.9, weight_decay = 5e-4;
   uint64_t seed = 1;
   std::string dir = io::kFashionMnistDir, checkpoint = "fashion_mnist.safetensors";
@@ -47,6 +49,8 @@ int main(int argc, char** argv) {
   app.add_option("--checkpoint", checkpoint, "where to save the trained model ('' for nowhere)");
   app.add_option("--seed", seed, "seed of the initial weights and the shuffling");
   app.add_option("--threads", threads, "threads for the kernels (0: all cores)");
+  app.add_option("--limit", limit, "use only the first N training and N test images (0: all)")
+      ->check(CLI::NonNegativeNumber);
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -54,8 +58,15 @@ int main(int argc, char** argv) {
     auto t0 = std::chrono::steady_clock::now();
     data::Dataset train = io::load_fashion_mnist(dir, true),
                   test = io::load_fashion_mnist(dir, false);
-    for (data::Dataset* set : {&train, &test})
+    for (data::Dataset* set : {&train, &test}) {
+      if (limit > 0 && limit < set->size()) {
+        std::vector<int64_t> first(static_cast<size_t>(limit));
+        std::iota(first.begin(), first.end(), int64_t{0});
+        set->X = index_select(set->X, 0, first);
+        set->y.resize(first.size());
+      }
       set->X.array() = (set->X.array() - kPixelMean) / kPixelStd;
+    }
     std::printf("loaded %lld training and %lld test images from %s in %.1fs\n",
                 static_cast<long long>(train.size()), static_cast<long long>(test.size()),
                 dir.c_str(),

@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 dir=build-fuzz
 cxx=${EIGRAD_FUZZ_CXX:-clang++}
+[[ -n "${EIGRAD_FUZZ_CXX:-}" ]] || scripts/install-deps.sh --fuzz
 command -v "$cxx" >/dev/null || {
   echo "fuzz.sh: needs clang and its libFuzzer runtime (apt-get install clang libclang-rt-14-dev)" >&2
   exit 1

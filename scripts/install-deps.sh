@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs, through apt-get, the Debian 12 packages eigrad needs that are not installed yet.
-# Usage: scripts/install-deps.sh [--peers]   (--peers adds libtorch and dlib for the comparison)
+# Usage: scripts/install-deps.sh [--peers | --fuzz]
+#   --peers adds libtorch and dlib for the comparison, --fuzz clang and libFuzzer for fuzz/
 set -euo pipefail
 packages=(build-essential cmake pkg-config libeigen3-dev catch2 libbenchmark-dev zlib1g-dev
   nlohmann-json3-dev libstb-dev libcli11-dev dataset-fashion-mnist)
-if [[ "${1:-}" == "--peers" ]]; then
-  packages+=(libtorch-dev libdlib-dev)
-fi
+case "${1:-}" in
+  --peers) packages+=(libtorch-dev libdlib-dev) ;;
+  --fuzz) packages+=(clang libclang-rt-14-dev) ;;
+esac
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

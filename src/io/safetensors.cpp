@@ -100,6 +100,12 @@ ParsedFile parse_file(const char* op, const std::string& path) {
 
   const char* header = f.bytes.data() + 8;
   if (n == 0 || header[0] != '{') throw fail("the header does not start with '{'");
+  // JSON text holds no raw NUL (strings escape control characters), and nlohmann's parser
+  // would stop at one, silently accepting whatever follows it in the padding.
+  if (const void* nul = std::memchr(header, '\0', n))
+    throw fail("the header holds a NUL byte at offset " +
+               std::to_string(static_cast<const char*>(nul) - header) +
+               " (a header is JSON text padded with spaces)");
   // nlohmann keeps the last of duplicate keys silently; the callback sees each key first.
   std::set<std::string> seen;
   std::string duplicate;
