@@ -2,6 +2,7 @@
 // with minibatch SGD, momentum and a cosine learning-rate schedule; prints the loss, the test
 // accuracy and the seconds of each epoch, and saves the model (and the optimizer's state) as a
 // safetensors checkpoint.
+#include <sys/resource.h>
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
@@ -115,6 +116,18 @@ int main(int argc, char** argv) {
     const double final_acc = evaluate(*model, test, 1000);
     std::printf("final test accuracy %.2f %% (best %.2f %%), %.2f s per epoch on average\n",
                 100 * final_acc, 100 * best, total_seconds / static_cast<double>(epochs));
+    // Peak resident memory against what must be held: the images as float32 and the parameters.
+    double data_mb = 0, parameters_mb = 0;
+    for (const data::Dataset* set : {&train, &test})
+      data_mb += static_cast<double>(set->X.numel()) * sizeof(float) / 1e6;
+    for (const Tensor& p : model->parameters())
+      parameters_mb += static_cast<double>(p.numel()) * sizeof(float) / 1e6;
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    const double peak_mb = static_cast<double>(usage.ru_maxrss) * 1024 / 1e6;  // ru_maxrss: KiB
+    std::printf(
+        "peak resident memory %.0f MB: %.2fx the data set (%.0f MB) plus parameters (%.1f MB)\n",
+        peak_mb, peak_mb / (data_mb + parameters_mb), data_mb, parameters_mb);
 
     if (!checkpoint.empty()) {
       io::NamedTensors all = io::to_named_tensors(model->named_parameters(), "model.");
