@@ -55,9 +55,9 @@ std::vector<int64_t> epoch_order(int64_t samples, int epoch);
 struct Case {
   std::string workload;  // e.g. "relu fwd+bwd", "spiral step", see workload ids in main.cpp
   std::function<void(benchmark::State&, int threads)> run;
-  int repetitions = 0;            // 0: the driver's default
-  bool single_iteration = false;  // long workloads: one iteration per repetition
-  bool epoch = false;             // repetitions follow --epoch-repetitions when given
+  int repetitions = 0;               // 0: the driver's default
+  bool single_iteration = false;     // long workloads: one iteration per repetition
+  bool epoch = false;                // repetitions follow --epoch-repetitions when given
   bool lowest_threads_only = false;  // timed at the lowest thread count only (keeps runs short)
 };
 
@@ -70,9 +70,9 @@ inline std::vector<int64_t> check_shape(const std::string& activation) {
 }
 // Fills y = act(x) and gx = the gradient of sum(g * y) with respect to x; false when the engine
 // lacks the activation.
-using Evaluate = std::function<bool(const std::string& activation, const std::vector<float>& x,
-                                    const std::vector<float>& g, std::vector<float>& y,
-                                    std::vector<float>& gx)>;
+using Evaluate =
+    std::function<bool(const std::string& activation, const std::vector<float>& x,
+                       const std::vector<float>& g, std::vector<float>& y, std::vector<float>& gx)>;
 
 struct Engine {
   std::string name;     // column name: "eigrad", "libtorch", "dlib", "ceiling"
@@ -86,7 +86,9 @@ struct Engine {
 };
 
 // Workload ids. Activations: "<name> fwd" and "<name> fwd+bwd".
-inline std::string forward_id(const std::string& activation) { return activation + " fwd"; }
+inline std::string forward_id(const std::string& activation) {
+  return activation + " fwd";
+}
 inline std::string backward_id(const std::string& activation) {
   return activation + " fwd+bwd";
 }

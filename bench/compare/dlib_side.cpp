@@ -55,13 +55,19 @@ const std::map<std::string, Activation>& activations() {
   static const std::map<std::string, Activation> table = {
       {"sigmoid",
        {[](R& y, const T& x, const T&) { tt::sigmoid(y, x); },
-        [](R& gx, const T&, const T& y, const T& g, const T&, R&) { tt::sigmoid_gradient(gx, y, g); }}},
+        [](R& gx, const T&, const T& y, const T& g, const T&, R&) {
+          tt::sigmoid_gradient(gx, y, g);
+        }}},
       {"tanh",
        {[](R& y, const T& x, const T&) { tt::tanh(y, x); },
-        [](R& gx, const T&, const T& y, const T& g, const T&, R&) { tt::tanh_gradient(gx, y, g); }}},
+        [](R& gx, const T&, const T& y, const T& g, const T&, R&) {
+          tt::tanh_gradient(gx, y, g);
+        }}},
       {"relu",
        {[](R& y, const T& x, const T&) { tt::relu(y, x); },
-        [](R& gx, const T&, const T& y, const T& g, const T&, R&) { tt::relu_gradient(gx, y, g); }}},
+        [](R& gx, const T&, const T& y, const T& g, const T&, R&) {
+          tt::relu_gradient(gx, y, g);
+        }}},
       {"relu6",
        {[](R& y, const T& x, const T&) { tt::clipped_relu(y, x, 6); },
         [](R& gx, const T&, const T& y, const T& g, const T&, R&) {
@@ -79,16 +85,24 @@ const std::map<std::string, Activation>& activations() {
         }}},
       {"gelu",
        {[](R& y, const T& x, const T&) { tt::gelu(y, x); },
-        [](R& gx, const T& x, const T&, const T& g, const T&, R&) { tt::gelu_gradient(gx, x, g); }}},
+        [](R& gx, const T& x, const T&, const T& g, const T&, R&) {
+          tt::gelu_gradient(gx, x, g);
+        }}},
       {"swish",
        {[](R& y, const T& x, const T&) { tt::silu(y, x); },
-        [](R& gx, const T& x, const T&, const T& g, const T&, R&) { tt::silu_gradient(gx, x, g); }}},
+        [](R& gx, const T& x, const T&, const T& g, const T&, R&) {
+          tt::silu_gradient(gx, x, g);
+        }}},
       {"mish",
        {[](R& y, const T& x, const T&) { tt::mish(y, x); },
-        [](R& gx, const T& x, const T&, const T& g, const T&, R&) { tt::mish_gradient(gx, x, g); }}},
+        [](R& gx, const T& x, const T&, const T& g, const T&, R&) {
+          tt::mish_gradient(gx, x, g);
+        }}},
       {"softmax",
        {[](R& y, const T& x, const T&) { tt::softmax(y, x); },
-        [](R& gx, const T&, const T& y, const T& g, const T&, R&) { tt::softmax_gradient(gx, y, g); }}},
+        [](R& gx, const T&, const T& y, const T& g, const T&, R&) {
+          tt::softmax_gradient(gx, y, g);
+        }}},
       {"prelu",
        {[](R& y, const T& x, const T& slope) { tt::prelu(y, x, slope); },
         [](R& gx, const T& x, const T&, const T& g, const T& slope, R& slope_grad) {
@@ -165,8 +179,9 @@ bool evaluate(const std::string& name, const std::vector<float>& xv, const std::
 }
 
 template <long Hidden, long Out>
-using Net = dlib::loss_multiclass_log<dlib::fc<
-    Out, dlib::prelu<dlib::fc<Hidden, dlib::prelu<dlib::fc<Hidden, dlib::input<dlib::matrix<float>>>>>>>>;
+using Net = dlib::loss_multiclass_log<
+    dlib::fc<Out, dlib::prelu<dlib::fc<
+                      Hidden, dlib::prelu<dlib::fc<Hidden, dlib::input<dlib::matrix<float>>>>>>>>;
 
 template <long Hidden, long Out>
 struct Model {
@@ -190,7 +205,8 @@ struct Model {
 // Copies the `count` rows listed in `rows` into x ([count, 1, features, 1]) and their labels
 // into y.
 void gather(const std::vector<float>& data, const std::vector<int64_t>& labels, int64_t features,
-            const int64_t* rows, int64_t count, resizable_tensor& x, std::vector<unsigned long>& y) {
+            const int64_t* rows, int64_t count, resizable_tensor& x,
+            std::vector<unsigned long>& y) {
   x.set_size(count, 1, features, 1);
   y.resize(static_cast<size_t>(count));
   float* dst = x.host_write_only();
@@ -225,7 +241,8 @@ Case training_epoch(const Inputs& in) {
              const std::vector<int64_t> order = epoch_order(in.fashion_samples, epoch++);
              for (int64_t start = 0; start < in.fashion_samples; start += kFashionBatch) {
                const int64_t count = std::min(kFashionBatch, in.fashion_samples - start);
-               gather(in.fashion_x, in.fashion_y, kFashionNet.in, order.data() + start, count, x, y);
+               gather(in.fashion_x, in.fashion_y, kFashionNet.in, order.data() + start, count, x,
+                      y);
                model.step(x, y);
              }
            }
@@ -244,8 +261,9 @@ Engine dlib_engine(const Inputs& in) {
   Engine e;
   e.name = "dlib";
   e.version = std::to_string(DLIB_MAJOR_VERSION) + "." + std::to_string(DLIB_MINOR_VERSION);
-  e.threads = "none: dlib has no thread setting for its CPU kernels (products in the system BLAS); "
-              "timed once, shown at every thread count";
+  e.threads =
+      "none: dlib has no thread setting for its CPU kernels (products in the system BLAS); "
+      "timed once, shown at every thread count";
   e.fixed_threads = true;
   e.evaluate = evaluate;
   activation_cases(in, e.cases);

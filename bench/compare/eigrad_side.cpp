@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "../overhead_chain.hpp"
 #include "compare.hpp"
 #include "eigrad/eigrad.hpp"
 
@@ -31,19 +32,9 @@ void set_threads(int threads) {
   eigrad::set_num_threads(threads);
 }
 
-// ---- the overhead chain, exactly bench/bench_overhead.cpp's ----
-Tensor chain(const Tensor& x, const Tensor& w, const Tensor& b) {
-  Tensor y = x;
-  for (int i = 0; i < 25; ++i) {
-    y = y * w;
-    y = y + b;
-    y = y * 0.9f;
-    y = y - 0.1f;
-  }
-  return y;
-}
+// ---- the overhead chain, exactly bench/bench_overhead.cpp's (bench/overhead_chain.hpp) ----
 
-Case overhead_chain() {
+Case overhead_chain_case() {
   return {kChain, [](benchmark::State& state, int threads) {
             set_threads(threads);
             Tensor x = Tensor::from({0.5f, -0.25f, 1.0f, 2.0f}, {2, 2}, true);
@@ -53,7 +44,7 @@ Case overhead_chain() {
               x.zero_grad();
               w.zero_grad();
               b.zero_grad();
-              Tensor loss = eigrad::sum(chain(x, w, b));
+              Tensor loss = eigrad::sum(eigrad::bench::overhead_chain(x, w, b));
               loss.backward();
               benchmark::DoNotOptimize(x.grad().data());
             }
@@ -120,12 +111,12 @@ struct Model {
 
   explicit Model(const Mlp& mlp) {
     eigrad::Generator gen(1);
-    net = std::make_shared<nn::Sequential>(
-        std::make_shared<nn::Linear>(mlp.in, mlp.hidden, gen),
-        std::make_shared<nn::PReLU>(mlp.hidden),
-        std::make_shared<nn::Linear>(mlp.hidden, mlp.hidden, gen),
-        std::make_shared<nn::PReLU>(mlp.hidden),
-        std::make_shared<nn::Linear>(mlp.hidden, mlp.out, gen));
+    net =
+        std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(mlp.in, mlp.hidden, gen),
+                                         std::make_shared<nn::PReLU>(mlp.hidden),
+                                         std::make_shared<nn::Linear>(mlp.hidden, mlp.hidden, gen),
+                                         std::make_shared<nn::PReLU>(mlp.hidden),
+                                         std::make_shared<nn::Linear>(mlp.hidden, mlp.out, gen));
     sgd = std::make_unique<optim::SGD>(net->parameters(),
                                        optim::SGDOptions(mlp.lr).momentum(kMomentum));
   }
@@ -191,8 +182,9 @@ Engine eigrad_engine(const Inputs& in) {
   e.threads = "eigrad::set_num_threads";
   e.evaluate = evaluate;
   activation_cases(in, e.cases);
-  e.cases.push_back(overhead_chain());
-  e.cases.push_back(training_step(kSpiralStep, kSpiralNet, in.spiral_x, in.spiral_y, kSpiralPoints));
+  e.cases.push_back(overhead_chain_case());
+  e.cases.push_back(
+      training_step(kSpiralStep, kSpiralNet, in.spiral_x, in.spiral_y, kSpiralPoints));
   e.cases.push_back(
       training_step(kFashionStep, kFashionNet, in.fashion_x, in.fashion_y, kFashionBatch));
   e.cases.push_back(training_epoch(in));

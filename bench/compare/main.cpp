@@ -161,7 +161,8 @@ struct Summary {
   std::string str(const std::string& peer) const {
     if (count == 0) return "";
     char buf[200];
-    std::snprintf(buf, sizeof buf, "%s / eigrad: geometric mean %.2f over %d rows; eigrad faster in %d of %d",
+    std::snprintf(buf, sizeof buf,
+                  "%s / eigrad: geometric mean %.2f over %d rows; eigrad faster in %d of %d",
                   peer.c_str(), std::exp(log_sum / count), count, faster, count);
     return buf;
   }
@@ -252,7 +253,8 @@ std::vector<std::string> check_consistency(const Inputs& in, const std::vector<E
       for (size_t i = 0; ok && i < ry.size(); ++i) {
         const double dy = std::abs(double(y[i]) - ry[i]), dg = std::abs(double(gx[i]) - rgx[i]);
         worst = std::max({worst, dy, dg});
-        if (dy > kAtol + kRtol * std::abs(ry[i]) || dg > kAtol + kRtol * std::abs(rgx[i])) ok = false;
+        if (dy > kAtol + kRtol * std::abs(ry[i]) || dg > kAtol + kRtol * std::abs(rgx[i]))
+          ok = false;
       }
       if (ok) {
         ++agree;
@@ -301,8 +303,7 @@ int run(int argc, char** argv) {
     if (a.rfind("--threads=", 0) == 0) {
       thread_counts = parse_threads(a.substr(10));
       threads_given = true;
-    }
-    else if (a.rfind("--markdown=", 0) == 0)
+    } else if (a.rfind("--markdown=", 0) == 0)
       markdown_path = a.substr(11);
     else if (a == "--time=cpu" || a == "--time=real")
       cpu_time = a == "--time=cpu";
@@ -325,10 +326,10 @@ int run(int argc, char** argv) {
   if (cpu_time && !threads_given) thread_counts = {1};  // CPU time says nothing about scaling
   if (thread_counts.empty()) thread_counts = {1};
   std::sort(thread_counts.begin(), thread_counts.end());
-  thread_counts.erase(std::unique(thread_counts.begin(), thread_counts.end()),
-                      thread_counts.end());
-  for (const char* flag : {"--benchmark_repetitions=5", "--benchmark_enable_random_interleaving=true",
-                           "--benchmark_min_time=0.05"}) {
+  thread_counts.erase(std::unique(thread_counts.begin(), thread_counts.end()), thread_counts.end());
+  for (const char* flag :
+       {"--benchmark_repetitions=5", "--benchmark_enable_random_interleaving=true",
+        "--benchmark_min_time=0.05"}) {
     const std::string name = std::string(flag).substr(0, std::strchr(flag, '=') - flag);
     if (!has_flag(argc, argv, name.c_str())) args_storage.emplace_back(flag);
   }
@@ -351,7 +352,8 @@ int run(int argc, char** argv) {
   engines.push_back(ceiling_engine(in));
 
   const std::vector<std::string> consistency = check_consistency(in, engines);
-  for (const std::string& line : consistency) std::fprintf(stderr, "bench_compare: %s\n", line.c_str());
+  for (const std::string& line : consistency)
+    std::fprintf(stderr, "bench_compare: %s\n", line.c_str());
 
   std::map<std::string, Key> names;
   std::vector<std::string> notes;
@@ -371,8 +373,7 @@ int run(int argc, char** argv) {
         names[name] = {engine.name, c.workload, threads};
         auto run_case = c.run;
         benchmark::internal::Benchmark* b = benchmark::RegisterBenchmark(
-            name.c_str(),
-            [run_case, threads](benchmark::State& state) {
+            name.c_str(), [run_case, threads](benchmark::State& state) {
               try {
                 run_case(state, threads);
               } catch (const std::exception& e) {  // one failing workload must not end the run
@@ -381,7 +382,8 @@ int run(int argc, char** argv) {
             });
         // Both clocks are recorded; --time picks the one the tables show.
         b->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond);
-        const int repetitions = c.epoch && epoch_repetitions > 0 ? epoch_repetitions : c.repetitions;
+        const int repetitions =
+            c.epoch && epoch_repetitions > 0 ? epoch_repetitions : c.repetitions;
         if (repetitions > 0) b->Repetitions(repetitions);
         if (c.single_iteration) b->Iterations(1);
       }

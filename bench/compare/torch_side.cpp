@@ -162,11 +162,10 @@ struct Model {
     using torch::nn::Linear;
     using torch::nn::PReLU;
     using torch::nn::PReLUOptions;
-    return torch::nn::Sequential(Linear(mlp.in, mlp.hidden),
-                                 PReLU(PReLUOptions().num_parameters(mlp.hidden)),
-                                 Linear(mlp.hidden, mlp.hidden),
-                                 PReLU(PReLUOptions().num_parameters(mlp.hidden)),
-                                 Linear(mlp.hidden, mlp.out));
+    return torch::nn::Sequential(
+        Linear(mlp.in, mlp.hidden), PReLU(PReLUOptions().num_parameters(mlp.hidden)),
+        Linear(mlp.hidden, mlp.hidden), PReLU(PReLUOptions().num_parameters(mlp.hidden)),
+        Linear(mlp.hidden, mlp.out));
   }
   static torch::optim::SGDOptions options(const Mlp& mlp) {
     return torch::optim::SGDOptions(mlp.lr).momentum(kMomentum);
@@ -218,7 +217,8 @@ Engine torch_engine(const Inputs& in) {
   e.evaluate = evaluate;
   activation_cases(in, e.cases);
   e.cases.push_back(overhead_chain());
-  e.cases.push_back(training_step(kSpiralStep, kSpiralNet, in.spiral_x, in.spiral_y, kSpiralPoints));
+  e.cases.push_back(
+      training_step(kSpiralStep, kSpiralNet, in.spiral_x, in.spiral_y, kSpiralPoints));
   e.cases.push_back(
       training_step(kFashionStep, kFashionNet, in.fashion_x, in.fashion_y, kFashionBatch));
   e.cases.push_back(training_epoch(in));
