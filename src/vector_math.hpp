@@ -1,0 +1,199 @@
+#pragma once
+// Vectorized exp, expm1 and sigmoid as Eigen functors: an expression such as fast_exp(x)
+// evaluates packetOp on every full SIMD packet (any width, float or double) and operator() (the
+// standard library) on the scalar tail. Eigen 3.4's own vectorized exp spends much of its time
+// in pldexp (2^n as three or four multiplications with clamping); here 2^n p is one vscalef on
+// AVX-512, else an integer addition into p's exponent field and one multiplication.
+//
+// Accuracy, checked by tests/test_vector_math.cpp against long double: exp and expm1 within
+// 2 ulp over their whole range, with exact 0 below half the smallest denormal, inf above the
+// largest finite value, NaN kept and gradual underflow (the last step rounds once into the
+// denormals); sigmoid within 4 ulp until exp(-x) overflows.
+#include <Eigen/Core>
+#include <cmath>
+#include <type_traits>
+
+namespace eigrad {
+namespace vmath {
+
+namespace detail {
+
+using Eigen::internal::padd;
+using Eigen::internal::pmadd;
+using Eigen::internal::pmax;
+using Eigen::internal::pmin;
+using Eigen::internal::pmul;
+using Eigen::internal::preinterpret;
+using Eigen::internal::pset1;
+using Eigen::internal::psub;
+
+template <class Packet>
+using Scalar = typename Eigen::internal::unpacket_traits<Packet>::type;
+
+// 2^n p for integral n (a packet of them, as T).
+template <class Packet>
+EIGEN_STRONG_INLINE Packet pscale2(const Packet& p, const Packet& n) {
+  using T = Scalar<Packet>;
+#if defined(EIGEN_VECTORIZE_AVX512)
+  // vscalef rounds 2^n p once: to 0, into the denormals or to inf where it should.
+  if constexpr (std::is_same<T, float>::value && sizeof(Packet) == sizeof(__m512))
+    return _mm512_scalef_ps(p, n);
+  if constexpr (std::is_same<T, double>::value && sizeof(Packet) == sizeof(__m512d))
+    return _mm512_scalef_pd(p, n);
+#endif
+  if constexpr (std::is_same<T, float>::value) {
+    // n = n1 + n2 with n1, n2 in [-75, 64] (n in [-150, 128]): 2^n1 p is normal and exact (an
+    // integer addition to p's exponent field), and multiplying by 2^n2 rounds once.
+    using Eigen::internal::parithmetic_shift_right;
+    using Eigen::internal::plogical_shift_left;
+    using PacketI = typename Eigen::internal::unpacket_traits<Packet>::integer_packet;
+    const PacketI ni = Eigen::internal::pcast<Packet, PacketI>(n);
+    const PacketI n1 = parithmetic_shift_right<1>(ni);
+    const PacketI n2 = psub(ni, n1);
+    const Packet p_n1 =
+        preinterpret<Packet>(padd(preinterpret<PacketI>(p), plogical_shift_left<23>(n1)));
+    return pmul(p_n1, preinterpret<Packet>(plogical_shift_left<23>(padd(n2, pset1<PacketI>(127)))));
+  } else {
+    return Eigen::internal::pldexp(p, n);  // Eigen 3.4 has no 64-bit integer packets here
+  }
+}
+
+// The reduction x = n ln 2 + r, |r| <= ln 2 / 2, n integral: adding 1.5 2^(digits - 1) rounds
+// x / ln 2 to an integer, and ln 2 comes in two parts (Cody and Waite; the high part has 16
+// bits, so n ln2_hi is exact). x is clamped first (NaN passes: it is the first operand of min
+// and max) to where 2^n e^r still rounds to 0 or overflows to inf: exp(-104) < denorm_min / 2
+// and exp(88.8) > FLT_MAX in float; exp(-746) and exp(709.8) in double.
+template <class Packet>
+EIGEN_STRONG_INLINE void reduce(const Packet& x_in, Packet& n, Packet& r) {
+  using T = Scalar<Packet>;
+  constexpr bool is_float = std::is_same<T, float>::value;
+  const Packet x = pmax(pmin(x_in, pset1<Packet>(is_float ? T(88.8) : T(709.8))),
+                        pset1<Packet>(is_float ? T(-104) : T(-746)));
+  const Packet magic = pset1<Packet>(is_float ? T(12582912.0) : T(6755399441055744.0));
+  n = psub(pmadd(x, pset1<Packet>(T(1.4426950408889634074)), magic), magic);
+  r = pmadd(n, pset1<Packet>(T(-0.693145751953125)), x);
+  r = pmadd(
+      n, pset1<Packet>(is_float ? T(-1.428606765330187045e-6) : T(-1.42860682030941723212e-6)), r);
+}
+
+// exp(x) = 2^n e^r.
+template <class Packet>
+EIGEN_STRONG_INLINE Packet pexp(const Packet& x) {
+  using T = Scalar<Packet>;
+  Packet n, r;
+  reduce(x, n, r);
+  Packet p;
+  if constexpr (std::is_same<T, float>::value) {
+    // e^r, minimax on [-ln 2 / 2, ln 2 / 2] (the coefficients of ARM optimized-routines' expf),
+    // by Horner's rule.
+    p = pmadd(pset1<Packet>(0x1.0e4020p-7f), r, pset1<Packet>(0x1.573e2ep-5f));
+    p = pmadd(p, r, pset1<Packet>(0x1.555e66p-3f));
+    p = pmadd(p, r, pset1<Packet>(0x1.fffdb6p-2f));
+    p = pmadd(p, r, pset1<Packet>(0x1.ffffecp-1f));
+    p = pmadd(p, r, pset1<Packet>(1.0f));
+  } else {
+    // Taylor series to r^13 / 13!: the remainder is below 0.02 ulp.
+    p = pset1<Packet>(1.0 / 6227020800.0);
+    for (const double c :
+         {1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0, 1.0 / 40320.0,
+          1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0})
+      p = pmadd(p, r, pset1<Packet>(c));
+  }
+  return pscale2(p, n);
+}
+
+// expm1(x) = 2^n (e^r - 1) + (2^n - 1): e^r - 1 = r + r^2 (1/2 + r/6 + ...) keeps its relative
+// accuracy as r -> 0 (n = 0 there), and 2^n - 1 is exact.
+template <class Packet>
+EIGEN_STRONG_INLINE Packet pexpm1(const Packet& x) {
+  using T = Scalar<Packet>;
+  Packet n, r;
+  reduce(x, n, r);
+  // Taylor series of (e^r - 1 - r) / r^2 to r^5 / 7! (float; remainder below 0.05 ulp) or to
+  // r^11 / 13! (double).
+  constexpr int terms = std::is_same<T, float>::value ? 6 : 12;
+  double factorial = 1;
+  for (int k = 2; k <= terms + 1; ++k) factorial *= k;
+  Packet q = pset1<Packet>(T(1 / factorial));
+  for (int k = terms + 1; k > 2; --k) {
+    factorial /= k;
+    q = pmadd(q, r, pset1<Packet>(T(1 / factorial)));
+  }
+  const Packet em1 = pmadd(pmul(r, r), q, r);
+  const Packet one = pset1<Packet>(T(1));
+  const Packet accurate = padd(pscale2(em1, n), psub(pscale2(one, n), one));
+  // Where 2^n overflows (n = 128 in float) but 2^n e^r does not, accurate is inf and expm1 is
+  // exp to rounding; elsewhere accurate is the smaller one (by about 1, or a rounding error for
+  // n > digits). NaN is the first operand of min: it passes.
+  return pmin(accurate, pscale2(padd(em1, one), n));
+}
+
+}  // namespace detail
+
+template <class T>
+struct ExpOp {
+  EIGEN_STRONG_INLINE T operator()(const T& x) const { return std::exp(x); }
+  template <class Packet>
+  EIGEN_STRONG_INLINE Packet packetOp(const Packet& x) const {
+    return detail::pexp(x);
+  }
+};
+
+template <class T>
+struct ExpM1Op {
+  EIGEN_STRONG_INLINE T operator()(const T& x) const { return std::expm1(x); }
+  template <class Packet>
+  EIGEN_STRONG_INLINE Packet packetOp(const Packet& x) const {
+    return detail::pexpm1(x);
+  }
+};
+
+// sigmoid(x) = 1 / (1 + exp(-x)). Below -88.7 (float) exp(-x) is inf and the result 0, not the
+// denormal it should be. (1 / (1 + q) with q = exp(-|x|) would keep that tail, but it needs a
+// select, and that costs more than the division here.)
+template <class T>
+struct SigmoidOp {
+  EIGEN_STRONG_INLINE T operator()(const T& x) const { return T(1) / (T(1) + std::exp(-x)); }
+  template <class Packet>
+  EIGEN_STRONG_INLINE Packet packetOp(const Packet& x) const {
+    using namespace Eigen::internal;
+    const Packet one = pset1<Packet>(T(1));
+    return pdiv(one, padd(one, detail::pexp(pnegate(x))));
+  }
+};
+
+template <class Derived>
+auto fast_exp(const Eigen::ArrayBase<Derived>& x) {
+  return x.unaryExpr(ExpOp<typename Derived::Scalar>());
+}
+template <class Derived>
+auto fast_expm1(const Eigen::ArrayBase<Derived>& x) {
+  return x.unaryExpr(ExpM1Op<typename Derived::Scalar>());
+}
+template <class Derived>
+auto fast_sigmoid(const Eigen::ArrayBase<Derived>& x) {
+  return x.unaryExpr(SigmoidOp<typename Derived::Scalar>());
+}
+
+}  // namespace vmath
+}  // namespace eigrad
+
+namespace Eigen {
+namespace internal {
+template <class T>
+struct functor_traits<eigrad::vmath::ExpOp<T>> {
+  enum { Cost = 20 * NumTraits<T>::MulCost, PacketAccess = packet_traits<T>::HasExp };
+};
+template <class T>
+struct functor_traits<eigrad::vmath::ExpM1Op<T>> {
+  enum { Cost = 24 * NumTraits<T>::MulCost, PacketAccess = packet_traits<T>::HasExp };
+};
+template <class T>
+struct functor_traits<eigrad::vmath::SigmoidOp<T>> {
+  enum {
+    Cost = 28 * NumTraits<T>::MulCost,
+    PacketAccess = packet_traits<T>::HasExp && packet_traits<T>::HasDiv
+  };
+};
+}  // namespace internal
+}  // namespace Eigen

@@ -1,0 +1,142 @@
+// src/vector_math.hpp against long double std::exp / std::expm1 over dense sweeps, through Eigen
+// expressions on arrays whose length is a multiple of every SIMD width (so the packet path is
+// what is checked), with explicit ulp bounds: exp and expm1 within 2 ulp, sigmoid within 4.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "../src/vector_math.hpp"
+
+namespace {
+
+template <class T>
+using Array = Eigen::Array<T, Eigen::Dynamic, 1>;
+
+// |got - ref| in units of the last place of T at ref (denorm_min below the normal range).
+template <class T>
+double ulp_error(T got, long double ref) {
+  const T rounded = static_cast<T>(ref);
+  if (std::isnan(ref)) return std::isnan(got) ? 0 : std::numeric_limits<double>::infinity();
+  if (std::isinf(rounded)) return got == rounded ? 0 : std::numeric_limits<double>::infinity();
+  if (std::isnan(got) || std::isinf(got)) return std::numeric_limits<double>::infinity();
+  int e = 0;
+  std::frexp(std::fabs(ref), &e);
+  const int lowest = std::numeric_limits<T>::min_exponent - std::numeric_limits<T>::digits;
+  const long double ulp = std::ldexp(1.0L, std::max(e - std::numeric_limits<T>::digits, lowest));
+  return static_cast<double>(std::fabs(static_cast<long double>(got) - ref) / ulp);
+}
+
+template <class T>
+std::vector<T> sweep(T lo, T hi, int count) {
+  std::vector<T> x;
+  for (int i = 0; i < count; ++i) x.push_back(lo + (hi - lo) * T(i) / T(count - 1));
+  return x;
+}
+
+template <class T>
+std::vector<T> edge_points() {
+  const T inf = std::numeric_limits<T>::infinity();
+  std::vector<T> x = {-1000, -104, -103.9, -103, -100,  -88.7,  -87.3, -87,  -1e-8, 0,   T(-0.0),
+                      1e-8,  88.7, 88.72,  88.8, 89,    1000,   -745,  -746, -708,  709, 709.7,
+                      709.8, 710,  -inf,   inf,  1e-30, -1e-30, 0.5,   -0.5, 1,     -1};
+  while (x.size() % 16) x.push_back(T(0.25) * T(x.size()));
+  return x;
+}
+
+template <class T, class F, class Ref>
+double max_ulp(const std::vector<T>& xs, F&& f, Ref&& ref) {
+  const Array<T> x = Eigen::Map<const Array<T>>(xs.data(), Eigen::Index(xs.size()));
+  const Array<T> y = f(x);
+  double worst = 0;
+  for (Eigen::Index i = 0; i < x.size(); ++i) {
+    const double e = ulp_error<T>(y[i], ref(static_cast<long double>(x[i])));
+    if (e > worst) {
+      worst = e;
+      INFO("x = " << x[i] << ", got " << y[i] << ", expected " << double(ref(x[i])));
+      CHECK(e < 1e30);  // reports where an error is not finite
+    }
+  }
+  return worst;
+}
+
+template <class T>
+void check_exp() {
+  const auto f = [](const Array<T>& x) -> Array<T> { return eigrad::vmath::fast_exp(x); };
+  const auto ref = [](long double x) { return std::exp(x); };
+  const bool is_float = std::is_same<T, float>::value;
+  CHECK(max_ulp<T>(sweep<T>(is_float ? -110 : -750, is_float ? 90 : 712, 1 << 20), f, ref) <= 2);
+  CHECK(max_ulp<T>(sweep<T>(-1, 1, 1 << 18), f, ref) <= 2);
+  CHECK(max_ulp<T>(sweep<T>(T(-1e-6), T(1e-6), 1 << 16), f, ref) <= 2);
+  CHECK(max_ulp<T>(edge_points<T>(), f, ref) <= 2);
+}
+
+template <class T>
+void check_expm1() {
+  const auto f = [](const Array<T>& x) -> Array<T> { return eigrad::vmath::fast_expm1(x); };
+  const auto ref = [](long double x) { return std::expm1(x); };
+  const bool is_float = std::is_same<T, float>::value;
+  CHECK(max_ulp<T>(sweep<T>(is_float ? -110 : -750, is_float ? 90 : 712, 1 << 20), f, ref) <= 2);
+  CHECK(max_ulp<T>(sweep<T>(-1, 1, 1 << 18), f, ref) <= 2);
+  CHECK(max_ulp<T>(sweep<T>(T(-1e-6), T(1e-6), 1 << 16), f, ref) <= 2);
+  CHECK(max_ulp<T>(edge_points<T>(), f, ref) <= 2);
+}
+
+template <class T>
+void check_sigmoid() {
+  const auto f = [](const Array<T>& x) -> Array<T> { return eigrad::vmath::fast_sigmoid(x); };
+  const auto ref = [](long double x) { return 1 / (1 + std::exp(-x)); };
+  // Down to where exp(-x) overflows; below, the result is 0 (see SigmoidOp).
+  const T lowest = std::is_same<T, float>::value ? T(-88.7) : T(-709.7);
+  CHECK(max_ulp<T>(sweep<T>(lowest, -lowest, 1 << 20), f, ref) <= 4);
+  CHECK(max_ulp<T>(sweep<T>(-1, 1, 1 << 18), f, ref) <= 4);
+  const std::vector<T> tail = sweep<T>(T(8) * lowest, T(1.001) * lowest, 1 << 10);
+  const Array<T> y = f(Eigen::Map<const Array<T>>(tail.data(), Eigen::Index(tail.size())));
+  CHECK(y.minCoeff() >= 0);
+  CHECK(y.maxCoeff() <= std::numeric_limits<T>::min());
+}
+
+}  // namespace
+
+TEST_CASE("fast_exp is within 2 ulp of exp, with exact 0, inf, NaN and gradual underflow",
+          "[vmath]") {
+  check_exp<float>();
+  check_exp<double>();
+}
+
+TEST_CASE("fast_exp's special values are exact", "[vmath]") {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  Array<float> x(16);
+  x << -1000, -104, -inf, 1000, 89, inf, nan, 0, -0.0f, -103.9f, 1, 2, 3, 4, 5, 6;
+  const Array<float> y = eigrad::vmath::fast_exp(x);
+  CHECK(y[0] == 0);
+  CHECK(y[1] == 0);
+  CHECK(y[2] == 0);
+  CHECK(y[3] == inf);
+  CHECK(y[4] == inf);
+  CHECK(y[5] == inf);
+  CHECK(std::isnan(y[6]));
+  CHECK(y[7] == 1);
+  CHECK(y[8] == 1);
+  CHECK(y[9] == std::numeric_limits<float>::denorm_min());  // exp(-103.9) = 0.54 denorm_min
+  Array<double> xd(8);
+  xd << -1000, -746, 710, std::numeric_limits<double>::quiet_NaN(), -744.5, 0, 1, 2;
+  const Array<double> yd = eigrad::vmath::fast_exp(xd);
+  CHECK(yd[0] == 0);
+  CHECK(yd[1] == 0);
+  CHECK(yd[2] == std::numeric_limits<double>::infinity());
+  CHECK(std::isnan(yd[3]));
+  CHECK(yd[4] == std::numeric_limits<double>::denorm_min());  // exp(-744.5) = 0.94 denorm_min
+}
+
+TEST_CASE("fast_expm1 is within 2 ulp of expm1, relative near 0 and exact at the limits",
+          "[vmath]") {
+  check_expm1<float>();
+  check_expm1<double>();
+}
+
+TEST_CASE("fast_sigmoid is within 4 ulp of 1 / (1 + exp(-x)) until exp(-x) overflows", "[vmath]") {
+  check_sigmoid<float>();
+  check_sigmoid<double>();
+}
