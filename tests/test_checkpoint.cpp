@@ -18,42 +18,16 @@
 #include "eigrad/nn/layers.hpp"
 #include "eigrad/ops.hpp"
 #include "eigrad/optim/sgd.hpp"
+#include "support.hpp"
 
 using namespace eigrad;
 using Catch::Matchers::Contains;
 namespace fs = std::filesystem;
+using eigrad::test::read_all;
+using eigrad::test::TempDir;
+using eigrad::test::write_all;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("eigrad_ckpt_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-  size_t count() const {
-    return static_cast<size_t>(
-        std::distance(fs::directory_iterator(path), fs::directory_iterator()));
-  }
-};
-
-std::string read_all(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
-
-void write_all(const std::string& path, const std::string& bytes) {
-  std::ofstream f(path, std::ios::binary);
-  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 // A safetensors file assembled by hand: length, header, data.
 std::string assemble(const std::string& header, const std::string& data) {
@@ -340,7 +314,7 @@ TEST_CASE("an interrupted save leaves the previous checkpoint whole", "[checkpoi
     CHECK_THROWS_WITH(
         io::save_safetensors(dir / "m", {{"w", Tensor::full({100}, 2.0f)}}, {}, faulty),
         Contains("simulated"));
-    CHECK(dir.count() == 1);  // no temporary file left behind
+    CHECK(dir.entries().size() == 1);  // no temporary file left behind
     Tensor w = Tensor::zeros({100});
     io::load_into(dir / "m", {{"w", w}});
     CHECK(w.to_vector() == std::vector<float>(100, 1.0f));
@@ -375,7 +349,7 @@ TEST_CASE("bad names are refused before anything is written", "[checkpoint]") {
   CHECK_THROWS_WITH(io::save_safetensors(dir / "m", {{"__metadata__", Tensor::ones({1})}}),
                     Contains("reserved"));
   CHECK_THROWS_WITH(io::save_safetensors(dir / "m", {{"w", Tensor()}}), Contains("undefined"));
-  CHECK(dir.count() == 0);
+  CHECK(dir.entries().empty());
   Targets t;
   io::NamedTensors twice = {{"w", t.w}, {"w", t.w}};
   write_all(dir / "f", good_file());

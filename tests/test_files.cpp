@@ -24,6 +24,7 @@
 #include "eigrad/nn/activation.hpp"
 #include "eigrad/nn/layers.hpp"
 #include "eigrad/nn/sequential.hpp"
+#include "support.hpp"
 
 using Catch::Contains;
 using eigrad::Error;
@@ -32,39 +33,11 @@ using eigrad::Tensor;
 namespace fs = std::filesystem;
 namespace io = eigrad::io;
 namespace nn = eigrad::nn;
+using eigrad::test::read_all;
+using eigrad::test::TempDir;
+using eigrad::test::write_all;
 
 namespace {
-
-struct ScratchDir {
-  fs::path path;
-  ScratchDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("eigrad_files_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-  std::vector<std::string> entries() const {
-    std::vector<std::string> out;
-    for (const auto& e : fs::directory_iterator(path)) out.push_back(e.path().filename().string());
-    return out;
-  }
-};
-
-std::string read_all(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
-
-void write_all(const std::string& path, const std::string& bytes) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 // A 2-hidden-PReLU-3 classifier whose parameters depend on the seed.
 template <class T = float>
@@ -109,7 +82,7 @@ bool can_create_in(const std::string& dir) {
 
 TEST_CASE("a checkpoint save failing at any byte leaves the previous file loadable and no litter",
           "[files]") {
-  ScratchDir dir;
+  TempDir dir;
   const std::string path = dir / "model.safetensors";
   auto model = classifier(1);
   io::save_safetensors(path, model->named_parameters(), {{"epoch", "1"}});
@@ -118,7 +91,7 @@ TEST_CASE("a checkpoint save failing at any byte leaves the previous file loadab
 
   // The new state: other parameters, same names and shapes.
   auto next = classifier(2);
-  ScratchDir reference;
+  TempDir reference;
   io::save_safetensors(reference / "m", next->named_parameters(), {{"epoch", "2"}});
   const uint64_t size = fs::file_size(reference / "m");
   REQUIRE(size > 100);
@@ -142,7 +115,7 @@ TEST_CASE("a checkpoint save failing at any byte leaves the previous file loadab
 }
 
 TEST_CASE("a checkpoint save killed mid-way leaves the previous file loadable", "[files]") {
-  ScratchDir dir;
+  TempDir dir;
   const std::string path = dir / "model.safetensors";
   auto model = classifier(1);
   io::save_safetensors(path, model->named_parameters());
@@ -189,7 +162,7 @@ TEST_CASE("a checkpoint save killed mid-way leaves the previous file loadable", 
 
 TEST_CASE("a checkpoint of a differently shaped model is rejected and the model is unchanged",
           "[files]") {
-  ScratchDir dir;
+  TempDir dir;
   const std::string path = dir / "model.safetensors";
   io::save_safetensors(path, classifier(1, 4)->named_parameters());
 
@@ -207,7 +180,7 @@ TEST_CASE("a checkpoint of a differently shaped model is rejected and the model 
 
 TEST_CASE("a checkpoint of a model with other layers or names is rejected, model unchanged",
           "[files]") {
-  ScratchDir dir;
+  TempDir dir;
   const std::string path = dir / "model.safetensors";
   io::save_safetensors(path, classifier(1)->named_parameters());
   const io::Checkpoint c = io::load_safetensors(path);
@@ -239,7 +212,7 @@ TEST_CASE("a checkpoint of a model with other layers or names is rejected, model
 }
 
 TEST_CASE("a checkpoint of the other dtype is rejected and the model is unchanged", "[files]") {
-  ScratchDir dir;
+  TempDir dir;
   io::save_safetensors(dir / "f64", classifier<double>(1)->named_parameters());
   io::save_safetensors(dir / "f32", classifier<float>(1)->named_parameters());
 
@@ -261,7 +234,7 @@ TEST_CASE("a checkpoint of the other dtype is rejected and the model is unchange
 }
 
 TEST_CASE("every truncation of a checkpoint is rejected without touching the model", "[files]") {
-  ScratchDir dir;
+  TempDir dir;
   io::save_safetensors(dir / "good", classifier(1)->named_parameters());
   const std::string good = read_all(dir / "good");
   auto model = classifier(2);
@@ -278,7 +251,7 @@ TEST_CASE("every truncation of a checkpoint is rejected without touching the mod
 TEST_CASE("every single-bit flip in a checkpoint's header is rejected without touching the model",
           "[files]") {
   // (Flips in the data section load: safetensors has no checksum, so they change values.)
-  ScratchDir dir;
+  TempDir dir;
   io::save_safetensors(dir / "good", classifier(1)->named_parameters());
   const std::string good = read_all(dir / "good");
   uint64_t header = 0;
@@ -303,7 +276,7 @@ TEST_CASE("every single-bit flip in a checkpoint's header is rejected without to
 // nlohmann::json stops reading at a NUL byte, so a loader that only parses would accept any
 // bytes after a NUL in the header's padding.
 TEST_CASE("a NUL byte in a checkpoint's header padding is rejected", "[files]") {
-  ScratchDir dir;
+  TempDir dir;
   io::save_safetensors(dir / "good", classifier(1)->named_parameters());
   std::string bad = read_all(dir / "good");
   uint64_t header = 0;
@@ -320,7 +293,7 @@ TEST_CASE("a NUL byte in a checkpoint's header padding is rejected", "[files]") 
 }
 
 TEST_CASE("a missing directory or file gives an error naming the path", "[files]") {
-  ScratchDir dir;
+  TempDir dir;
   const auto params = classifier(1)->named_parameters();
   const std::string missing_dir = dir / "no/such/dir/model.safetensors";
   CHECK_THROWS_WITH(io::save_safetensors(missing_dir, params),
@@ -343,7 +316,7 @@ TEST_CASE("a directory that refuses new files gives an error naming the path, ev
           "[files]") {
   // Root ignores permission bits, so a chmod-ed directory stops only other users; /sys refuses
   // new files to root too (EACCES), and so does /proc/self (ENOENT).
-  ScratchDir dir;
+  TempDir dir;
   fs::create_directory(dir.path / "read-only");
   fs::permissions(dir.path / "read-only", fs::perms::owner_read | fs::perms::owner_exec);
   const auto params = classifier(1)->named_parameters();
@@ -361,7 +334,7 @@ TEST_CASE("a directory that refuses new files gives an error naming the path, ev
 }
 
 TEST_CASE("a file where the directory should be gives an error naming the path", "[files]") {
-  ScratchDir dir;
+  TempDir dir;
   write_all(dir / "file", "not a directory");
   const std::string path = dir / "file/model.safetensors";
   CHECK_THROWS_WITH(io::save_safetensors(path, classifier(1)->named_parameters()), Contains(path));
@@ -369,7 +342,7 @@ TEST_CASE("a file where the directory should be gives an error naming the path",
 }
 
 TEST_CASE("saving onto an existing directory fails, names it and leaves it alone", "[files]") {
-  ScratchDir dir;
+  TempDir dir;
   fs::create_directory(dir.path / "taken");
   write_all(dir / "taken/inside", "keep me");
   const std::string path = dir / "taken";

@@ -10,28 +10,14 @@
 
 #include "eigrad/error.hpp"
 #include "eigrad/io/idx.hpp"
+#include "support.hpp"
 
 using namespace eigrad;
 using Catch::Matchers::Contains;
 namespace fs = std::filesystem;
+using eigrad::test::TempDir;
 
 namespace {
-
-// A fresh directory under the system's temporary directory, removed afterwards.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("eigrad_idx_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
 
 using Bytes = std::vector<uint8_t>;
 

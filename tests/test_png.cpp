@@ -11,6 +11,7 @@
 #include "eigrad/error.hpp"
 #include "eigrad/io/image.hpp"
 #include "eigrad/io/plot.hpp"
+#include "support.hpp"
 
 #if __has_include(<stb/stb_image.h>)
 #pragma GCC diagnostic push
@@ -31,28 +32,10 @@
 using namespace eigrad;
 using Catch::Matchers::Contains;
 namespace fs = std::filesystem;
+using eigrad::test::read_all;
+using eigrad::test::TempDir;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("eigrad_png_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
-
-std::string read_all(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
 
 uint32_t be32(const std::string& b, size_t at) {
   uint32_t v = 0;
