@@ -11,10 +11,13 @@
 // cache instead of evaluating it again (Eigen does not share common subexpressions).
 // Hot kernels use max/min and the vectorized step `positive` rather than select(), which Eigen
 // 3.4 does not vectorize. Operands that may be NaN come first in max/min, so NaN propagates.
+// exp, expm1 and sigmoid come from vector_math.hpp (Eigen 3.4's exp spends half its time
+// scaling by 2^n).
 #include <Eigen/Core>
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <tuple>
 #include <unsupported/Eigen/SpecialFunctions>
@@ -22,6 +25,7 @@
 
 #include "eigrad/activations.hpp"
 #include "eigrad/error.hpp"
+#include "vector_math.hpp"
 
 namespace eigrad {
 namespace catalogue {
@@ -48,18 +52,9 @@ auto positive(const Eigen::ArrayBase<Derived>& x) {
   return x.unaryExpr(PositiveOp<typename Derived::Scalar>());
 }
 
-// Two cheap stand-ins for Eigen 3.4's vectorized expm1 and log1p, which cost several exps each
-// (they go through its slow log). Both need their argument twice, so a kernel evaluates that
-// argument once into its output block first.
-//
-// expm1(m) = 2 t / (1 - t) with t = tanh(m / 2): accurate near 0, and without cancellation
-// for m <= 0 (1 - t lies in [1, 2)).
-template <class Derived>
-auto expm1_from_tanh_half(const Eigen::ArrayBase<Derived>& t) {
-  using T = typename Derived::Scalar;
-  return T(2) * t / (T(1) - t);
-}
-
+// A cheap stand-in for Eigen 3.4's vectorized log1p, which costs several exps (it goes through
+// its slow log). It needs its argument twice, so a kernel evaluates that argument once into its
+// output block first.
 // sum over k = j .. K-1 of w^(k-j) / (2k + 1), by Horner's rule, as one expression.
 template <class T, int K, int j = 0, class W>
 auto atanh_series(const W& w) {
@@ -133,7 +128,7 @@ struct Sigmoid : Elementwise {
   static constexpr bool saves_output = true;
   template <class T>
   static void forward(In<T> x, Out<T> y, const T*) {
-    y = T(1) / (T(1) + (-x).exp());  // exp(1000) = inf gives 0, not NaN
+    y = vmath::fast_sigmoid(x);  // exp(1000) = inf gives 0, not NaN
   }
   template <class T>
   static void backward(In<T> g, In<T> y, Out<T> dx, const T*) {
@@ -232,13 +227,12 @@ struct Elu : Elementwise {
   static std::vector<double> kinks(const double*) { return {0}; }
   template <class T>
   static void forward(In<T> x, Out<T> y, const T* p) {
-    y = (x.min(T(0)) * T(0.5)).tanh();  // t, shared
-    y = x.max(T(0)) + p[0] * expm1_from_tanh_half(y);
+    y = x.max(T(0)) + p[0] * vmath::fast_expm1(x.min(T(0)));
   }
   // PyTorch 1.13: x = 0 takes the negative branch, alpha exp(0).
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T* p) {
-    dx = g * (positive(x) + p[0] * (T(1) - positive(x)) * x.min(T(0)).exp());
+    dx = g * (positive(x) + p[0] * (T(1) - positive(x)) * vmath::fast_exp(x.min(T(0))));
   }
 };
 
@@ -251,12 +245,12 @@ struct Selu : Elementwise {
   static std::vector<double> kinks(const double*) { return {0}; }
   template <class T>
   static void forward(In<T> x, Out<T> y, const T*) {
-    y = (x.min(T(0)) * T(0.5)).tanh();  // t, shared
-    y = T(scale) * (x.max(T(0)) + T(alpha) * expm1_from_tanh_half(y));
+    y = T(scale) * (x.max(T(0)) + T(alpha) * vmath::fast_expm1(x.min(T(0))));
   }
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
-    dx = g * T(scale) * (positive(x) + T(alpha) * (T(1) - positive(x)) * x.min(T(0)).exp());
+    dx = g * T(scale) *
+         (positive(x) + T(alpha) * (T(1) - positive(x)) * vmath::fast_exp(x.min(T(0))));
   }
 };
 
@@ -270,14 +264,19 @@ struct Celu : Elementwise {
     // (PyTorch also takes alpha < 0, where celu grows like exp(|x|) for x < 0; eigrad does not.)
     if (!(p[0] > 0)) throw Error("celu: alpha must be positive, got " + std::to_string(p[0]));
   }
+  // 1 / alpha, capped at the largest finite value: for a tiny alpha it overflows, and
+  // min(x, 0) = 0 times inf would be NaN (x min(x, 0) / alpha is -inf all the same for x < 0).
+  template <class T>
+  static T inverse(const T* p) {
+    return std::min(T(1) / p[0], std::numeric_limits<T>::max());
+  }
   template <class T>
   static void forward(In<T> x, Out<T> y, const T* p) {
-    y = (x.min(T(0)) * (T(0.5) / p[0])).tanh();  // t, shared (a product: divisions are slow)
-    y = x.max(T(0)) + p[0] * expm1_from_tanh_half(y);
+    y = x.max(T(0)) + p[0] * vmath::fast_expm1(x.min(T(0)) * inverse(p));
   }
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T* p) {
-    dx = g * (positive(x) + (T(1) - positive(x)) * (x.min(T(0)) * (T(1) / p[0])).exp());
+    dx = g * (positive(x) + (T(1) - positive(x)) * vmath::fast_exp(x.min(T(0)) * inverse(p)));
   }
 };
 
@@ -295,7 +294,7 @@ struct Gelu : Elementwise {
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
     dx = g * (T(0.5) * (T(1) + (x * T(sqrt1_2)).erf()) +
-              x * T(inv_sqrt2pi) * (T(-0.5) * x.square()).exp());
+              x * T(inv_sqrt2pi) * vmath::fast_exp(T(-0.5) * x.square()));
   }
 };
 
@@ -319,13 +318,13 @@ struct GeluTanh : Elementwise {
   }
   template <class T>
   static void forward(In<T> x, Out<T> y, const T*) {
-    y = x / (T(1) + (T(-2) * u(x)).exp());
+    y = x * vmath::fast_sigmoid(T(2) * u(x));
   }
   // gelu' = s + 2 x u'(x) s (1 - s), u' = sqrt(2 / pi) (1 + 3 0.044715 x^2).
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
-    dx = (T(-2) * u(x).abs()).exp();          // q, shared
-    dx = g * sigmoid_plus_scaled_derivative(  // u has the sign of x
+    dx = vmath::fast_exp(T(-2) * u(x).abs());  // q, shared
+    dx = g * sigmoid_plus_scaled_derivative(   // u has the sign of x
                  x, dx, T(2 * k) * clamped(x) * (T(1) + T(3 * c) * clamped(x).square()));
   }
 };
@@ -342,19 +341,21 @@ struct Softplus : Elementwise {
     if (p[0] == 0) throw Error("softplus: beta must be non-zero (it divides the result), got 0");
   }
   // log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)) never overflows; the step picks x above the
-  // threshold exactly: step x + (1 - step) smooth.
+  // threshold exactly: step x + (1 - step) smooth. The smooth part takes min(z, threshold), so
+  // that where the step picks x it is finite even if z = beta x overflows (0 inf would be NaN).
   template <class T>
   static void forward(In<T> x, Out<T> y, const T* p) {
-    // s = e / (2 + e) with e = exp(-|z|), shared; exp(|z|) = inf gives s = 0, as it should.
-    y = T(1) / (T(1) + T(2) * (x * p[0]).abs().exp());
-    y = positive(x * p[0] - p[1]) * x + (T(1) - positive(x * p[0] - p[1])) *
-                                            ((x * p[0]).max(T(0)) + log1p_from_atanh_arg(y)) *
-                                            (T(1) / p[0]);
+    // s = e / (2 + e) with e = exp(-|z|), shared.
+    y = vmath::fast_exp(-(x * p[0]).abs());
+    y = y / (T(2) + y);
+    y = positive(x * p[0] - p[1]) * x +
+        (T(1) - positive(x * p[0] - p[1])) *
+            ((x * p[0]).min(p[1]).max(T(0)) + log1p_from_atanh_arg(y)) * (T(1) / p[0]);
   }
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T* p) {
     dx = g * (positive(x * p[0] - p[1]) +
-              (T(1) - positive(x * p[0] - p[1])) / (T(1) + (-(x * p[0])).exp()));
+              (T(1) - positive(x * p[0] - p[1])) * vmath::fast_sigmoid(x * p[0]));
   }
 };
 
@@ -379,12 +380,12 @@ struct Swish : Elementwise {
   static constexpr bool saves_output = false;
   template <class T>
   static void forward(In<T> x, Out<T> y, const T*) {
-    y = x / (T(1) + (-x).exp());
+    y = x * vmath::fast_sigmoid(x);
   }
   // swish' = s + x s (1 - s), s = sigmoid(x)
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
-    dx = (-x.abs()).exp();  // q, shared
+    dx = vmath::fast_exp(-x.abs());  // q, shared
     dx = g * sigmoid_plus_scaled_derivative(x, dx, x);
   }
 };
@@ -417,17 +418,18 @@ struct Mish : Elementwise {
   static constexpr T cap = sizeof(T) == sizeof(float) ? T(20) : T(40);
   template <class T>
   static void forward(In<T> x, Out<T> y, const T*) {
-    y = x.min(cap<T>).exp();  // e, shared
+    y = vmath::fast_exp(x.min(cap<T>));  // e, shared
     y = x * ((y * (y + T(2))) / (y * (y + T(2)) + T(2)));
   }
-  // mish' = t + x (1 - t^2) sigmoid(x) = (n (n + 2) + 4 x e (1 + e)) / (n + 2)^2.
+  // mish' = t + x (1 - t^2) sigmoid(x) = (n (n + 2) + 4 x e (1 + e)) / (n + 2)^2, with x
+  // multiplied last: 4 x overflows for x < -max / 4, and -inf times e = 0 would be NaN.
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
-    dx = x.min(cap<T>).exp();  // e, shared
-    dx =
-        g *
-        ((dx * (dx + T(2))) * (dx * (dx + T(2)) + T(2)) + T(4) * x.min(cap<T>) * dx * (T(1) + dx)) /
-        (dx * (dx + T(2)) + T(2)).square();
+    dx = vmath::fast_exp(x.min(cap<T>));  // e, shared
+    dx = g *
+         ((dx * (dx + T(2))) * (dx * (dx + T(2)) + T(2)) +
+          x.min(cap<T>) * (T(4) * dx * (T(1) + dx))) /
+         (dx * (dx + T(2)) + T(2)).square();
   }
 };
 
@@ -441,7 +443,7 @@ struct Softmax : AlongAxis {
   static constexpr bool saves_output = true;
   template <class T>
   static void forward(In<T> x, Out<T> y) {
-    y = (x - x.maxCoeff()).exp();  // the largest term is exp(0) = 1: no overflow
+    y = vmath::fast_exp(x - x.maxCoeff());  // the largest term is exp(0) = 1: no overflow
     y *= T(1) / y.sum();
   }
   template <class T>
@@ -457,11 +459,11 @@ struct LogSoftmax : AlongAxis {
   template <class T>
   static void forward(In<T> x, Out<T> y) {
     y = x - x.maxCoeff();
-    y -= std::log(y.exp().sum());  // the sum is at least exp(0) = 1: never log(0)
+    y -= std::log(vmath::fast_exp(y).sum());  // the sum is at least exp(0) = 1: never log(0)
   }
   template <class T>
   static void backward(In<T> g, In<T> y, Out<T> dx) {
-    dx = g - y.exp() * g.sum();
+    dx = g - vmath::fast_exp(y) * g.sum();
   }
 };
 

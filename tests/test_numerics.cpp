@@ -3,9 +3,8 @@
 // denormals, signed zeros, the largest finite values and NaN. The behaviour pinned down here:
 //
 //  - A finite input never gives NaN, forward or backward, for any parameter values in an entry's
-//    domain. (Three exceptions are known bugs, tested on their own below and marked [!mayfail]
-//    until they are fixed: softplus where beta x overflows, celu where 1 / alpha overflows and
-//    mish's gradient below -max / 4.)
+//    domain, including where beta x overflows in softplus, 1 / alpha overflows in celu and 4 x
+//    overflows in mish's gradient (each tested on its own below).
 //  - At +-1e4 and +-1e30 every activation returns its limit, exactly to rounding: 1 and 0 for
 //    sigmoid, x and 0 for relu, x and 0.01 x for leaky_relu, x and -alpha for elu, ... (table
 //    `limits` below), with the limit's derivative (0 in every saturated tail).
@@ -315,20 +314,18 @@ TEST_CASE("no activation turns a finite input into NaN, for parameters across th
   check_no_nan_from_finite<double>();
 }
 
-// KNOWN BUG (reported to the lead): Softplus::forward in src/activation_catalogue.hpp computes
-// step(z - threshold) x + (1 - step(z - threshold)) (max(z, 0) + ...) / beta with z = beta x;
-// where z overflows to inf the second term is 0 * inf = NaN. Remove [!mayfail] once fixed.
-TEST_CASE("softplus stays finite where beta x overflows", "[numerics][!mayfail]") {
+// Softplus::forward computes step(z - threshold) x + (1 - step(z - threshold)) smooth(z) with
+// z = beta x; where z overflows to inf, smooth(z) must still be finite (0 inf would be NaN).
+TEST_CASE("softplus stays finite where beta x overflows", "[numerics]") {
   const Tensor y = eigrad::softplus(Tensor::from({3e38f, -3e38f}), 2.0f);
   CHECK(y.to_vector() == std::vector<float>{3e38f, 0.0f});
   const DoubleTensor yd = eigrad::softplus(DoubleTensor::from({1e308, -1e308}), 10.0);
   CHECK(yd.to_vector() == std::vector<double>{1e308, 0.0});
 }
 
-// KNOWN BUG (reported to the lead): Celu::forward and backward multiply min(x, 0) by 0.5 / alpha
-// and 1 / alpha, which overflow to inf for a tiny alpha; min(x, 0) = 0 then gives 0 * inf = NaN
-// for every x >= 0. Remove [!mayfail] once fixed.
-TEST_CASE("celu stays finite when 1 / alpha overflows", "[numerics][!mayfail]") {
+// Celu multiplies min(x, 0) by 1 / alpha, which overflows to inf for a tiny alpha; min(x, 0) = 0
+// times inf would be NaN for every x >= 0.
+TEST_CASE("celu stays finite when 1 / alpha overflows", "[numerics]") {
   const auto& celu = eigrad::find_activation("celu");
   Tensor x = Tensor::from({0.0f, 2.0f, -2.0f}, {3}, true);
   const Tensor y = celu.apply(x, {1e-39});  // a float32 denormal: 1 / alpha is inf
@@ -342,10 +339,9 @@ TEST_CASE("celu stays finite when 1 / alpha overflows", "[numerics][!mayfail]") 
   CHECK(xd.grad().to_vector() == std::vector<double>{1.0, 1.0});
 }
 
-// KNOWN BUG (reported to the lead): Mish::backward computes 4 min(x, cap) e (1 + e) with
-// e = exp(x) left to right; for x < -max / 4, 4 x overflows to -inf and -inf * 0 = NaN.
-// Remove [!mayfail] once fixed.
-TEST_CASE("mish's gradient stays finite at the most negative inputs", "[numerics][!mayfail]") {
+// Mish's gradient has a term 4 x e (1 + e) with e = exp(x); for x < -max / 4, 4 x overflows to
+// -inf, and -inf * 0 would be NaN.
+TEST_CASE("mish's gradient stays finite at the most negative inputs", "[numerics]") {
   const auto& mish = eigrad::find_activation("mish");
   Tensor x = Tensor::from({-std::numeric_limits<float>::max(), -1e38f}, {2}, true);
   mish.apply(x).backward(Tensor::ones({2}));
