@@ -1,5 +1,6 @@
 #pragma once
-// Internal layout helpers shared by the ops: broadcasting, reduction views, axis swaps.
+// Internal layout helpers shared by the ops: the Eigen types their kernels use, broadcasting,
+// reduction views, axis swaps.
 #include <Eigen/Core>
 #include <algorithm>
 #include <array>
@@ -9,6 +10,23 @@
 #include "eigrad/shape.hpp"
 
 namespace eigrad {
+
+// The Eigen types of the kernels: a tensor's storage, and row-major matrix views of it. A source
+// file takes them with `using namespace eigrad::detail;`.
+namespace detail {
+template <class T>
+using Array = Eigen::Array<T, Eigen::Dynamic, 1>;
+template <class T>
+using RowMajorArray = Eigen::Array<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <class T>
+using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <class T>
+using MatrixMap = Eigen::Map<Matrix<T>>;
+template <class T>
+using ConstMatrixMap = Eigen::Map<const Matrix<T>>;
+template <class T>
+using ConstRowMap = Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>>;
+}  // namespace detail
 
 // A tensor seen as [outer, n, inner] around one axis of size n.
 struct AxisView {
@@ -67,20 +85,18 @@ void broadcast_loop(const Shape& out, const Shape& in, F&& f) {
 
 // x (of shape `in`) broadcast to shape `out`.
 template <class T>
-Eigen::Array<T, Eigen::Dynamic, 1> expand(const Eigen::Array<T, Eigen::Dynamic, 1>& x,
-                                          const Shape& in, const Shape& out) {
-  Eigen::Array<T, Eigen::Dynamic, 1> r(out.numel());
+detail::Array<T> expand(const detail::Array<T>& x, const Shape& in, const Shape& out) {
+  detail::Array<T> r(out.numel());
   broadcast_loop(out, in, [&](int64_t o, int64_t i) { r[o] = x[i]; });
   return r;
 }
 
 // The gradient g of a broadcast result (shape `out`) summed back to the operand's shape `in`.
 template <class T>
-Eigen::Array<T, Eigen::Dynamic, 1> sum_to(const Eigen::Array<T, Eigen::Dynamic, 1>& g,
-                                          const Shape& out, const Shape& in) {
+detail::Array<T> sum_to(const detail::Array<T>& g, const Shape& out, const Shape& in) {
   if (in.numel() == out.numel()) return g;
-  if (in.numel() == 1) return Eigen::Array<T, Eigen::Dynamic, 1>::Constant(1, g.sum());
-  Eigen::Array<T, Eigen::Dynamic, 1> r = Eigen::Array<T, Eigen::Dynamic, 1>::Zero(in.numel());
+  if (in.numel() == 1) return detail::Array<T>::Constant(1, g.sum());
+  detail::Array<T> r = detail::Array<T>::Zero(in.numel());
   broadcast_loop(out, in, [&](int64_t o, int64_t i) { r[i] += g[o]; });
   return r;
 }

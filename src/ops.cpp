@@ -10,16 +10,9 @@
 
 namespace eigrad {
 
-namespace {
+using namespace detail;
 
-template <class T>
-using Array = Eigen::Array<T, Eigen::Dynamic, 1>;
-template <class T>
-using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <class T>
-using MatrixMap = Eigen::Map<Matrix<T>>;
-template <class T>
-using ConstMatrixMap = Eigen::Map<const Matrix<T>>;
+namespace {
 
 // The operand of a broadcast op, laid out like the output: the tensor's own data when its
 // elements already line up (broadcasting only prepended or matched size-1 axes), else a copy.

@@ -4,13 +4,13 @@
 #include <memory>
 #include <string>
 
+#include "layout.hpp"
+
 namespace eigrad::nn {
 
+using namespace eigrad::detail;
+
 namespace {
-template <class T>
-using Array = Eigen::Array<T, Eigen::Dynamic, 1>;
-template <class T>
-using RowMajorArray = Eigen::Array<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 // The loss tensor from per-element (or per-sample) losses of shape `shape`.
 template <class T>
