@@ -11,7 +11,7 @@
 // cache instead of evaluating it again (Eigen does not share common subexpressions).
 // Hot kernels use max/min and the vectorized step `positive` rather than select(), which Eigen
 // 3.4 does not vectorize. Operands that may be NaN come first in max/min, so NaN propagates.
-// exp, expm1 and sigmoid come from vector_math.hpp (Eigen 3.4's exp spends half its time
+// exp, expm1, softplus and sigmoid come from vector_math.hpp (Eigen 3.4's exp spends half its time
 // scaling by 2^n).
 #include <Eigen/Core>
 #include <algorithm>
@@ -52,34 +52,14 @@ auto positive(const Eigen::ArrayBase<Derived>& x) {
   return x.unaryExpr(PositiveOp<typename Derived::Scalar>());
 }
 
-// A cheap stand-in for Eigen 3.4's vectorized log1p, which costs several exps (it goes through
-// its slow log). It needs its argument twice, so a kernel evaluates that argument once into its
-// output block first.
-// sum over k = j .. K-1 of w^(k-j) / (2k + 1), by Horner's rule, as one expression.
-template <class T, int K, int j = 0, class W>
-auto atanh_series(const W& w) {
-  if constexpr (j == K - 2)
-    return w * T(1.0 / (2 * K - 1)) + T(1.0 / (2 * j + 1));
-  else
-    return atanh_series<T, K, j + 1>(w) * w + T(1.0 / (2 * j + 1));
-}
-// log(1 + e) = 2 atanh(s) with s = e / (2 + e), for 0 <= e <= 1 (so s <= 1/3): the series
-// 2 s sum_k s^2k / (2k + 1), cut where (1/9)^k / (2k + 1) falls below T's rounding.
-template <class Derived>
-auto log1p_from_atanh_arg(const Eigen::ArrayBase<Derived>& s) {
-  using T = typename Derived::Scalar;
-  constexpr int terms = sizeof(T) == sizeof(float) ? 8 : 16;
-  return T(2) * s * atanh_series<T, terms>(s.square());
-}
-
 // sigmoid(z) + w sigmoid'(z), accurate in either tail, from q = exp(-|z|) (in (0, 1]: it never
-// overflows) and the sign of z: sigmoid(z) = (p + (1 - p) q) / (1 + q) with p = positive(z), and
-// sigmoid'(z) = sigmoid(z) (1 - sigmoid(z)) = q / (1 + q)^2, where 1 - sigmoid(z) computed
-// directly would cancel for large z.
+// overflows) and the sign of z: sigmoid(z) = max(q, positive(z)) / (1 + q) (1 / (1 + q) for
+// z > 0, q / (1 + q) otherwise) and sigmoid'(z) = sigmoid(z) (1 - sigmoid(z)) = q / (1 + q)^2,
+// where 1 - sigmoid(z) computed directly would cancel for large z.
 template <class Z, class Q, class W>
 auto sigmoid_plus_scaled_derivative(const Z& z, const Q& q, const W& w) {
   using T = typename Q::Scalar;
-  return ((positive(z) + (T(1) - positive(z)) * q) * (T(1) + q) + w * q) / (T(1) + q).square();
+  return (q.max(positive(z)) * (T(1) + q) + w * q) / (T(1) + q).square();
 }
 
 }  // namespace catalogue
@@ -227,7 +207,7 @@ struct Elu : Elementwise {
   static std::vector<double> kinks(const double*) { return {0}; }
   template <class T>
   static void forward(In<T> x, Out<T> y, const T* p) {
-    y = x.max(T(0)) + p[0] * vmath::fast_expm1(x.min(T(0)));
+    y = x.max(T(0)) + p[0] * vmath::fast_expm1_of_min0(x);
   }
   // PyTorch 1.13: x = 0 takes the negative branch, alpha exp(0).
   template <class T>
@@ -245,7 +225,7 @@ struct Selu : Elementwise {
   static std::vector<double> kinks(const double*) { return {0}; }
   template <class T>
   static void forward(In<T> x, Out<T> y, const T*) {
-    y = T(scale) * (x.max(T(0)) + T(alpha) * vmath::fast_expm1(x.min(T(0))));
+    y = T(scale) * (x.max(T(0)) + T(alpha) * vmath::fast_expm1_of_min0(x));
   }
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
@@ -272,7 +252,7 @@ struct Celu : Elementwise {
   }
   template <class T>
   static void forward(In<T> x, Out<T> y, const T* p) {
-    y = x.max(T(0)) + p[0] * vmath::fast_expm1(x.min(T(0)) * inverse(p));
+    y = x.max(T(0)) + p[0] * vmath::fast_expm1_of_min0(x * inverse(p));
   }
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T* p) {
@@ -340,17 +320,14 @@ struct Softplus : Elementwise {
   static void check(const double* p) {
     if (p[0] == 0) throw Error("softplus: beta must be non-zero (it divides the result), got 0");
   }
-  // log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)) never overflows; the step picks x above the
-  // threshold exactly: step x + (1 - step) smooth. The smooth part takes min(z, threshold), so
-  // that where the step picks x it is finite even if z = beta x overflows (0 inf would be NaN).
+  // log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)) never overflows (vector_math.hpp); the step
+  // picks x above the threshold exactly: step x + (1 - step) smooth. The smooth part takes
+  // min(z, threshold), so that where the step picks x it is finite even if z = beta x overflows
+  // (0 inf would be NaN).
   template <class T>
   static void forward(In<T> x, Out<T> y, const T* p) {
-    // s = e / (2 + e) with e = exp(-|z|), shared.
-    y = vmath::fast_exp(-(x * p[0]).abs());
-    y = y / (T(2) + y);
-    y = positive(x * p[0] - p[1]) * x +
-        (T(1) - positive(x * p[0] - p[1])) *
-            ((x * p[0]).min(p[1]).max(T(0)) + log1p_from_atanh_arg(y)) * (T(1) / p[0]);
+    y = vmath::fast_softplus((x * p[0]).min(p[1]));  // smooth part times beta, shared
+    y = positive(x * p[0] - p[1]) * x + (T(1) - positive(x * p[0] - p[1])) * y * (T(1) / p[0]);
   }
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T* p) {

@@ -1,6 +1,7 @@
 // src/vector_math.hpp against long double std::exp / std::expm1 over dense sweeps, through Eigen
 // expressions on arrays whose length is a multiple of every SIMD width (so the packet path is
-// what is checked), with explicit ulp bounds: exp and expm1 within 2 ulp, sigmoid within 4.
+// what is checked), with explicit ulp bounds: exp and expm1 within 2 ulp, softplus within 5,
+// sigmoid within 4.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
@@ -83,6 +84,33 @@ void check_expm1() {
 }
 
 template <class T>
+void check_expm1_of_min0() {
+  const auto f = [](const Array<T>& x) -> Array<T> { return eigrad::vmath::fast_expm1_of_min0(x); };
+  const auto ref = [](long double x) { return std::expm1(std::min(x, 0.0L)); };
+  const bool is_float = std::is_same<T, float>::value;
+  CHECK(max_ulp<T>(sweep<T>(is_float ? -110 : -750, 10, 1 << 20), f, ref) <= 2);
+  CHECK(max_ulp<T>(sweep<T>(T(-1e-6), T(1e-6), 1 << 16), f, ref) <= 2);
+  CHECK(max_ulp<T>(edge_points<T>(), f, ref) <= 2);
+}
+
+// log(1 + exp(x)), computed without overflow in long double.
+long double softplus_ref(long double x) {
+  return std::max(x, 0.0L) + std::log1p(std::exp(-std::fabs(x)));
+}
+
+template <class T>
+void check_softplus() {
+  const auto f = [](const Array<T>& x) -> Array<T> { return eigrad::vmath::fast_softplus(x); };
+  const bool is_float = std::is_same<T, float>::value;
+  const T big = is_float ? T(1e30) : T(1e300);
+  CHECK(max_ulp<T>(sweep<T>(is_float ? -110 : -750, is_float ? 110 : 750, 1 << 20), f,
+                   softplus_ref) <= 5);
+  CHECK(max_ulp<T>(sweep<T>(-20, 20, 1 << 18), f, softplus_ref) <= 5);
+  CHECK(max_ulp<T>(sweep<T>(-big, big, 1 << 10), f, softplus_ref) <= 5);
+  CHECK(max_ulp<T>(edge_points<T>(), f, softplus_ref) <= 5);
+}
+
+template <class T>
 void check_sigmoid() {
   const auto f = [](const Array<T>& x) -> Array<T> { return eigrad::vmath::fast_sigmoid(x); };
   const auto ref = [](long double x) { return 1 / (1 + std::exp(-x)); };
@@ -134,6 +162,16 @@ TEST_CASE("fast_expm1 is within 2 ulp of expm1, relative near 0 and exact at the
           "[vmath]") {
   check_expm1<float>();
   check_expm1<double>();
+}
+
+TEST_CASE("fast_expm1_of_min0 is within 2 ulp of expm1(min(x, 0))", "[vmath]") {
+  check_expm1_of_min0<float>();
+  check_expm1_of_min0<double>();
+}
+
+TEST_CASE("fast_softplus is within 5 ulp of log(1 + exp(x)) and never overflows", "[vmath]") {
+  check_softplus<float>();
+  check_softplus<double>();
 }
 
 TEST_CASE("fast_sigmoid is within 4 ulp of 1 / (1 + exp(-x)) until exp(-x) overflows", "[vmath]") {
