@@ -320,19 +320,38 @@ struct Softplus : Elementwise {
   static void check(const double* p) {
     if (p[0] == 0) throw Error("softplus: beta must be non-zero (it divides the result), got 0");
   }
-  // log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)) never overflows (vector_math.hpp); the step
-  // picks x above the threshold exactly: step x + (1 - step) smooth. The smooth part takes
-  // min(z, threshold), so that where the step picks x it is finite even if z = beta x overflows
-  // (0 inf would be NaN).
+  // x where z = beta x > threshold (exactly x), else log(1 + exp(z)) / beta, which
+  // vector_math.hpp computes as max(z, 0) + log1p(exp(-|z|)) without overflow. The smooth part
+  // takes min(z, threshold): finite even where z overflows. One pass, one comparison (Eigen's
+  // select() is not vectorized, and two steps in an expression cost more than the softplus).
+  template <class T, bool derivative>
+  struct Kernel {
+    T beta, threshold;
+    T operator()(const T& x) const {
+      const T z = x * beta;
+      if (z > threshold) return derivative ? T(1) : x;
+      return derivative ? vmath::SigmoidOp<T>()(z)
+                        : vmath::SoftplusOp<T>()(std::min(z, threshold)) * (T(1) / beta);
+    }
+    template <class Packet>
+    EIGEN_STRONG_INLINE Packet packetOp(const Packet& x) const {
+      using namespace Eigen::internal;
+      const Packet z = pmul(x, pset1<Packet>(beta));
+      const Packet above = pcmp_lt(pset1<Packet>(threshold), z);  // false where z is NaN
+      if constexpr (derivative)                                   // sigmoid(z)
+        return pselect(above, pset1<Packet>(T(1)), vmath::SigmoidOp<T>().packetOp(z));
+      const Packet smooth = pmul(vmath::SoftplusOp<T>().packetOp(pmin(z, pset1<Packet>(threshold))),
+                                 pset1<Packet>(T(1) / beta));
+      return pselect(above, x, smooth);
+    }
+  };
   template <class T>
   static void forward(In<T> x, Out<T> y, const T* p) {
-    y = vmath::fast_softplus((x * p[0]).min(p[1]));  // smooth part times beta, shared
-    y = positive(x * p[0] - p[1]) * x + (T(1) - positive(x * p[0] - p[1])) * y * (T(1) / p[0]);
+    y = x.unaryExpr(Kernel<T, false>{p[0], p[1]});
   }
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T* p) {
-    dx = g * (positive(x * p[0] - p[1]) +
-              (T(1) - positive(x * p[0] - p[1])) * vmath::fast_sigmoid(x * p[0]));
+    dx = g * x.unaryExpr(Kernel<T, true>{p[0], p[1]});
   }
 };
 
@@ -467,3 +486,16 @@ using Catalogue =
 
 }  // namespace catalogue
 }  // namespace eigrad
+
+namespace Eigen {
+namespace internal {
+template <class T, bool derivative>
+struct functor_traits<eigrad::catalogue::Softplus::Kernel<T, derivative>> {
+  enum {
+    Cost = functor_traits<eigrad::vmath::SoftplusOp<T>>::Cost + 4 * NumTraits<T>::MulCost,
+    PacketAccess = functor_traits<eigrad::vmath::SoftplusOp<T>>::PacketAccess &&
+                   functor_traits<eigrad::vmath::SigmoidOp<T>>::PacketAccess
+  };
+};
+}  // namespace internal
+}  // namespace Eigen
