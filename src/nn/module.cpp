@@ -158,7 +158,9 @@ void BasicModule<T>::load_parameters(const NamedTensors<T>& named) {
   for (const auto& [name, values] : named) {
     if (!given.insert(name).second)
       throw Error(type_name() + "::load_parameters: the name '" + name + "' appears twice");
-    auto it = std::find_if(own.begin(), own.end(), [&](const auto& p) { return p.first == name; });
+    // (clang before 16 cannot capture a structured binding)
+    auto it = std::find_if(own.begin(), own.end(),
+                           [&key = name](const auto& p) { return p.first == key; });
     if (it == own.end())
       throw Error(type_name() + "::load_parameters: unexpected parameter '" + name +
                   "'; the module's parameters are: " + names_of(own));
