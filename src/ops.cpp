@@ -455,8 +455,8 @@ namespace {
 template <class T>
 BasicTensor<T> reduce_sum(const char* op, const BasicTensor<T>& a, int axis, bool keepdim,
                           bool average) {
+  const int ax = normalize_axis(op, axis, a.rank());  // a scalar takes axis 0 or -1 only
   if (a.rank() == 0) return average ? mean(a) : sum(a);
-  const int ax = normalize_axis(op, axis, a.rank());
   const AxisView v = axis_view(a.shape(), ax);
   const T scale = average ? T(1) / static_cast<T>(v.n) : T(1);
   auto out = BasicTensor<T>::empty(reduced_shape(a.shape(), ax, keepdim));

@@ -16,7 +16,12 @@ Shape::Shape(const std::vector<int64_t>& dims) {
 
 int64_t Shape::numel() const {
   int64_t n = 1;
-  for (int64_t d : *this) n *= d;
+  bool overflow = false;
+  for (int64_t d : *this) {
+    if (d == 0) return 0;  // whatever the other dimensions are
+    overflow |= __builtin_mul_overflow(n, d, &n);
+  }
+  if (overflow) throw Error("Shape " + str() + ": the number of elements exceeds 2^63 - 1");
   return n;
 }
 

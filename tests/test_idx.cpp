@@ -176,6 +176,19 @@ TEST_CASE("a label out of range is an error naming the file and the item", "[idx
   CHECK(io::read_idx_labels(dir / "lbl", 11) == std::vector<int64_t>{1, 10, 2});
 }
 
+// The second case was found by fuzz/fuzz_idx: with no images the total was 0, so the other
+// dimensions went unchecked and rows x cols overflowed.
+TEST_CASE("implausibly large IDX dimensions are an error before any allocation", "[idx]") {
+  TempDir dir;
+  write(dir / "huge", idx_images(1u << 20, 1u << 20, 1u << 20, {}));
+  CHECK_THROWS_WITH(io::read_idx_images(dir / "huge"),
+                    Contains("huge") && Contains("implausibly large"));
+  write(dir / "none_of_huge", idx_images(0, 0x80000000u, 0x80000000u, {}));
+  CHECK_THROWS_WITH(io::read_idx_images(dir / "none_of_huge"), Contains("implausibly large"));
+  write(dir / "none", idx_images(0, 28, 28, {}));
+  CHECK(io::read_idx_images(dir / "none").shape() == Shape{0, 784});
+}
+
 TEST_CASE("load_fashion_mnist reads Debian's file names from any directory", "[idx]") {
   TempDir dir;
   write(dir / "t10k-images-idx3-ubyte.gz", gzip_stored(idx_images(3, 2, 3, kPixels)));

@@ -191,3 +191,19 @@ TEST_CASE("losses reject wrong shapes and labels, naming the op and the shapes",
       nn::binary_cross_entropy_with_logits(DoubleTensor::zeros({2}), DoubleTensor::zeros({3})),
       Contains("binary_cross_entropy_with_logits: the input has shape [2]") && Contains("[3]"));
 }
+
+// Found by fuzz/fuzz_ops: logits of shape [0, 0] hit an Eigen assertion (the maximum of an empty
+// row). An empty batch gives what PyTorch gives: an empty loss, a sum of 0, a mean of 0/0 = NaN.
+TEST_CASE("cross_entropy of an empty batch, even with no classes, is empty, 0 or NaN", "[loss]") {
+  for (const int64_t classes : {0, 3}) {
+    DoubleTensor x = DoubleTensor::zeros({0, classes}, /*requires_grad=*/true);
+    CHECK(nn::cross_entropy(x, {}, nn::Reduction::None).shape() == eigrad::Shape{0});
+    const DoubleTensor total = nn::cross_entropy(x, {}, nn::Reduction::Sum);
+    CHECK(total.item() == 0.0);
+    total.backward();
+    CHECK(x.grad().shape() == eigrad::Shape{0, classes});
+    CHECK(std::isnan(nn::cross_entropy(x, {}).item()));
+  }
+  CHECK_THROWS_WITH(nn::cross_entropy(DoubleTensor::zeros({1, 0}), {0}),
+                    Contains("label 0 of sample 0 is out of range for 0 classes"));
+}

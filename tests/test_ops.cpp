@@ -251,3 +251,26 @@ TEST_CASE("elementwise ops give the same values in float32 and float64", "[ops]"
   DoubleTensor rd = eigrad::exp(d) * d + 1.0;
   for (int i = 0; i < 3; ++i) CHECK(rf.at({i}) == Approx(rd.at({i})).epsilon(1e-6));
 }
+
+// Found by fuzz/fuzz_ops: a scalar summed along axis 1 returned the scalar.
+TEST_CASE("a scalar reduces along axis 0 or -1 only, like a tensor of rank 1", "[ops]") {
+  const Tensor s = Tensor::scalar(2.5f);
+  CHECK(eigrad::sum(s, 0).item() == 2.5f);
+  CHECK(eigrad::mean(s, -1).item() == 2.5f);
+  using Catch::Contains;
+  CHECK_THROWS_WITH(eigrad::sum(s, 1), Contains("sum") && Contains("axis 1") &&
+                                           Contains("rank 0") && Contains("-1 to 0"));
+  CHECK_THROWS_AS(eigrad::mean(s, -2), eigrad::Error);
+}
+
+// Found by fuzz/fuzz_safetensors: a file's shape could make the element count overflow.
+TEST_CASE("a shape whose element count exceeds 2^63 - 1 is an error, not a wrapped count",
+          "[ops]") {
+  using Catch::Contains;
+  const int64_t big = int64_t{1} << 32;
+  CHECK_THROWS_WITH(eigrad::Shape({big, big}).numel(),
+                    Contains("[4294967296, 4294967296]") && Contains("exceeds 2^63 - 1"));
+  CHECK_THROWS_AS(Tensor::empty({big, big, 2}), eigrad::Error);
+  CHECK(eigrad::Shape({big, big, 0}).numel() == 0);  // a zero dimension makes it empty
+  CHECK(eigrad::Shape({int64_t{1} << 31, int64_t{1} << 31}).numel() == int64_t{1} << 62);
+}

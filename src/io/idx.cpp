@@ -89,7 +89,9 @@ IdxData read_idx(const char* op, const std::string& path, int rank, const char* 
             ", expected " + hex32(expected) + " (unsigned bytes, " + std::to_string(rank) +
             " dimension" + (rank == 1 ? "" : "s") + ")");
   IdxData d;
-  uint64_t total = 1;
+  // total: the bytes of data; bound: the product of the non-zero dimensions, kept plausible
+  // even where a zero count makes total 0 (the shape's other products must still fit).
+  uint64_t total = 1, bound = 1;
   for (int i = 0; i < rank; ++i) {
     uint8_t b[4];
     if (in.read(b, 4) < 4)
@@ -99,10 +101,11 @@ IdxData read_idx(const char* op, const std::string& path, int rank, const char* 
         (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | uint32_t{b[3]};
     d.dims.push_back(dim);
     if (i > 0 && dim == 0) in.fail("image dimension " + std::to_string(i) + " is 0");
-    if (dim != 0 && total > (uint64_t{1} << 40) / dim)
-      in.fail("the header's dimensions are implausibly large (" + std::to_string(total) + " x " +
+    if (dim != 0 && bound > (uint64_t{1} << 40) / dim)
+      in.fail("the header's dimensions are implausibly large (" + std::to_string(bound) + " x " +
               std::to_string(dim) + " bytes)");
     total *= dim;
+    bound *= std::max<uint32_t>(dim, 1);
   }
   // Grow with the data actually read, so a corrupt header cannot trigger a huge allocation.
   size_t have = 0;

@@ -62,7 +62,8 @@ BasicTensor<T> cross_entropy(const BasicTensor<T>& logits, const std::vector<int
   // log_softmax(x)_j = x_j - m - log(sum_k exp(x_k - m)), m the row maximum: exp never overflows.
   auto probs = std::make_shared<Array<T>>(n * c);
   Eigen::Map<RowMajorArray<T>> p(probs->data(), n, c);
-  const Array<T> m = x.rowwise().maxCoeff();
+  // (With no classes there are no valid labels, so no rows either: m is empty.)
+  const Array<T> m = c > 0 ? Array<T>(x.rowwise().maxCoeff()) : Array<T>(n);
   p = (x.colwise() - m).exp();
   const Array<T> z = p.rowwise().sum();
   p.colwise() /= z;
