@@ -53,13 +53,27 @@ auto positive(const Eigen::ArrayBase<Derived>& x) {
 }
 
 // sigmoid(z) + w sigmoid'(z), accurate in either tail, from q = exp(-|z|) (in (0, 1]: it never
-// overflows) and the sign of z: sigmoid(z) = max(q, positive(z)) / (1 + q) (1 / (1 + q) for
-// z > 0, q / (1 + q) otherwise) and sigmoid'(z) = sigmoid(z) (1 - sigmoid(z)) = q / (1 + q)^2,
-// where 1 - sigmoid(z) computed directly would cancel for large z.
-template <class Z, class Q, class W>
-auto sigmoid_plus_scaled_derivative(const Z& z, const Q& q, const W& w) {
-  using T = typename Q::Scalar;
-  return (q.max(positive(z)) * (T(1) + q) + w * q) / (T(1) + q).square();
+// overflows) and the sign of z: with r = 1 / (1 + q), sigmoid(z) = r for z > 0 and q r
+// otherwise, and sigmoid'(z) = sigmoid(z) (1 - sigmoid(z)) = q r^2, where 1 - sigmoid(z)
+// computed directly would cancel for large z. A binary functor (z, w): one pass, q shared.
+template <class T>
+struct SigmoidPlusScaledDerivativeOp {
+  T operator()(const T& z, const T& w) const {
+    const T q = std::exp(-std::abs(z)), r = T(1) / (T(1) + q);
+    return r * ((z > T(0) ? T(1) : q) + w * q * r);
+  }
+  template <class Packet>
+  EIGEN_STRONG_INLINE Packet packetOp(const Packet& z, const Packet& w) const {
+    using namespace Eigen::internal;
+    const Packet one = pset1<Packet>(T(1));
+    const Packet q = vmath::ExpOp<T>().packetOp(pnegate(pabs(z)));  // NaN where z is NaN
+    const Packet r = pdiv(one, padd(one, q));
+    return pmul(r, pmadd(pmul(w, q), r, pselect(pcmp_lt(pzero(z), z), one, q)));
+  }
+};
+template <class Z, class W>
+auto sigmoid_plus_scaled_derivative(const Eigen::ArrayBase<Z>& z, const Eigen::ArrayBase<W>& w) {
+  return z.binaryExpr(w, SigmoidPlusScaledDerivativeOp<typename Z::Scalar>());
 }
 
 }  // namespace catalogue
@@ -67,6 +81,13 @@ auto sigmoid_plus_scaled_derivative(const Z& z, const Q& q, const W& w) {
 
 namespace Eigen {
 namespace internal {
+template <class T>
+struct functor_traits<eigrad::catalogue::SigmoidPlusScaledDerivativeOp<T>> {
+  enum {
+    Cost = functor_traits<eigrad::vmath::SigmoidOp<T>>::Cost + 4 * NumTraits<T>::MulCost,
+    PacketAccess = functor_traits<eigrad::vmath::SigmoidOp<T>>::PacketAccess
+  };
+};
 template <class T>
 struct functor_traits<eigrad::catalogue::PositiveOp<T>> {
   enum { Cost = 4 * NumTraits<T>::AddCost, PacketAccess = packet_traits<T>::HasCmp };
@@ -303,9 +324,8 @@ struct GeluTanh : Elementwise {
   // gelu' = s + 2 x u'(x) s (1 - s), u' = sqrt(2 / pi) (1 + 3 0.044715 x^2).
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
-    dx = vmath::fast_exp(T(-2) * u(x).abs());  // q, shared
-    dx = g * sigmoid_plus_scaled_derivative(   // u has the sign of x
-                 x, dx, T(2 * k) * clamped(x) * (T(1) + T(3 * c) * clamped(x).square()));
+    dx = g * sigmoid_plus_scaled_derivative(
+                 T(2) * u(x), T(2 * k) * clamped(x) * (T(1) + T(3 * c) * clamped(x).square()));
   }
 };
 
@@ -381,8 +401,7 @@ struct Swish : Elementwise {
   // swish' = s + x s (1 - s), s = sigmoid(x)
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
-    dx = vmath::fast_exp(-x.abs());  // q, shared
-    dx = g * sigmoid_plus_scaled_derivative(x, dx, x);
+    dx = g * sigmoid_plus_scaled_derivative(x, x);
   }
 };
 
@@ -412,20 +431,33 @@ struct Mish : Elementwise {
   // taken at min(x, that) to keep e^4 finite.
   template <class T>
   static constexpr T cap = sizeof(T) == sizeof(float) ? T(20) : T(40);
-  template <class T>
-  static void forward(In<T> x, Out<T> y, const T*) {
-    y = vmath::fast_exp(x.min(cap<T>));  // e, shared
-    y = x * ((y * (y + T(2))) / (y * (y + T(2)) + T(2)));
-  }
   // mish' = t + x (1 - t^2) sigmoid(x) = (n (n + 2) + 4 x e (1 + e)) / (n + 2)^2, with x
   // multiplied last: 4 x overflows for x < -max / 4, and -inf times e = 0 would be NaN.
+  // A functor, so that e and n are computed once, in one pass.
+  template <class T, bool derivative>
+  struct Kernel {
+    template <class V>  // T or a packet of T
+    static EIGEN_STRONG_INLINE V from(const V& x, const V& e) {
+      using namespace Eigen::internal;
+      const V two = pset1<V>(T(2)), n = pmul(e, padd(e, two)), d = padd(n, two);
+      if constexpr (!derivative) return pmul(x, pdiv(n, d));
+      const V four_e_1_e = pmul(pmul(pset1<V>(T(4)), e), padd(e, pset1<V>(T(1))));
+      return pdiv(pmadd(n, d, pmul(pmin(x, pset1<V>(cap<T>)), four_e_1_e)), pmul(d, d));
+    }
+    T operator()(const T& x) const { return from(x, std::exp(std::min(x, cap<T>))); }
+    template <class Packet>
+    EIGEN_STRONG_INLINE Packet packetOp(const Packet& x) const {
+      using namespace Eigen::internal;
+      return from(x, vmath::ExpOp<T>().packetOp(pmin(x, pset1<Packet>(cap<T>))));
+    }
+  };
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T*) {
+    y = x.unaryExpr(Kernel<T, false>());
+  }
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
-    dx = vmath::fast_exp(x.min(cap<T>));  // e, shared
-    dx = g *
-         ((dx * (dx + T(2))) * (dx * (dx + T(2)) + T(2)) +
-          x.min(cap<T>) * (T(4) * dx * (T(1) + dx))) /
-         (dx * (dx + T(2)) + T(2)).square();
+    dx = g * x.unaryExpr(Kernel<T, true>());
   }
 };
 
@@ -489,6 +521,13 @@ using Catalogue =
 
 namespace Eigen {
 namespace internal {
+template <class T, bool derivative>
+struct functor_traits<eigrad::catalogue::Mish::Kernel<T, derivative>> {
+  enum {
+    Cost = functor_traits<eigrad::vmath::ExpOp<T>>::Cost + 10 * NumTraits<T>::MulCost,
+    PacketAccess = functor_traits<eigrad::vmath::ExpOp<T>>::PacketAccess && packet_traits<T>::HasDiv
+  };
+};
 template <class T, bool derivative>
 struct functor_traits<eigrad::catalogue::Softplus::Kernel<T, derivative>> {
   enum {
