@@ -302,6 +302,7 @@ template <class T>
 BasicTensor<T> reshape(const BasicTensor<T>& a, const std::vector<int64_t>& dims) {
   int infer = -1;
   int64_t known = 1;
+  bool overflow = false, zero = false;
   for (size_t i = 0; i < dims.size(); ++i) {
     if (dims[i] == -1 && infer < 0) {
       infer = static_cast<int>(i);
@@ -309,9 +310,14 @@ BasicTensor<T> reshape(const BasicTensor<T>& a, const std::vector<int64_t>& dims
       throw Error("reshape: cannot reshape " + a.shape().str() + " into " + str(dims) +
                   ": sizes must be non-negative, with at most one -1");
     } else {
-      known *= dims[i];
+      zero |= dims[i] == 0;
+      overflow |= __builtin_mul_overflow(known, dims[i], &known);
     }
   }
+  if (zero) known = 0;
+  if (overflow && !zero)
+    throw Error("reshape: cannot reshape " + a.shape().str() + " into " + str(dims) +
+                ": the sizes multiply to more than 2^63 - 1 elements");
   std::vector<int64_t> resolved = dims;
   if (infer >= 0) {
     if (known == 0 || a.numel() % known != 0)
@@ -460,20 +466,26 @@ BasicTensor<T> reduce_sum(const char* op, const BasicTensor<T>& a, int axis, boo
   const AxisView v = axis_view(a.shape(), ax);
   const T scale = average ? T(1) / static_cast<T>(v.n) : T(1);
   auto out = BasicTensor<T>::empty(reduced_shape(a.shape(), ax, keepdim));
-  parallel_for(
-      v.outer,
-      [&](int64_t begin, int64_t end) {
-        if (v.inner == 1) {
-          MatrixMap<T>(out.data() + begin, end - begin, 1) =
-              ConstMatrixMap<T>(a.data() + begin * v.n, end - begin, v.n).rowwise().sum() * scale;
-        } else {
-          for (int64_t o = begin; o < end; ++o)
-            MatrixMap<T>(out.data() + o * v.inner, 1, v.inner) =
-                ConstMatrixMap<T>(a.data() + o * v.n * v.inner, v.n, v.inner).colwise().sum() *
-                scale;
-        }
-      },
-      a.numel());
+  if (a.numel() == 0) {
+    // Sums over an empty axis are 0, their means 0 / 0 = NaN, as in PyTorch. (Eigen's maps
+    // of an empty tensor would offset a null pointer.)
+    out.array().setConstant(average ? std::numeric_limits<T>::quiet_NaN() : T(0));
+  } else {
+    parallel_for(
+        v.outer,
+        [&](int64_t begin, int64_t end) {
+          if (v.inner == 1) {
+            MatrixMap<T>(out.data() + begin, end - begin, 1) =
+                ConstMatrixMap<T>(a.data() + begin * v.n, end - begin, v.n).rowwise().sum() * scale;
+          } else {
+            for (int64_t o = begin; o < end; ++o)
+              MatrixMap<T>(out.data() + o * v.inner, 1, v.inner) =
+                  ConstMatrixMap<T>(a.data() + o * v.n * v.inner, v.n, v.inner).colwise().sum() *
+                  scale;
+          }
+        },
+        a.numel());
+  }
   if (needs_grad(a))
     record(op, out, {&a}, [v, scale](const Array<T>& g, GradSink<T>& s) {
       Array<T> gx(v.outer * v.n * v.inner);

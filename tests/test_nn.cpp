@@ -381,3 +381,16 @@ TEST_CASE("xavier and kaiming initialisers draw with PyTorch's bounds and deviat
   CHECK_THROWS_WITH(nn::init::xavier_uniform_(DoubleTensor::empty({5}), gen),
                     Contains("rank 2 or more") && Contains("[5]"));
 }
+
+// Found by fuzz/fuzz_ops: the bias gradient of an empty batch read through a null pointer.
+TEST_CASE("linear on an empty batch gives zero weight and bias gradients", "[nn]") {
+  DoubleTensor x = DoubleTensor::zeros({0, 2}, true);
+  DoubleTensor w = DoubleTensor::from({1, 2, 3, 4, 5, 6}, {3, 2}, true);
+  DoubleTensor b = DoubleTensor::from({1, 2, 3}, {3}, true);
+  const DoubleTensor y = nn::linear(x, w, b);
+  CHECK(y.shape() == Shape{0, 3});
+  y.backward(DoubleTensor::zeros({0, 3}));
+  CHECK(w.grad().to_vector() == V(6, 0.0));
+  CHECK(b.grad().to_vector() == V(3, 0.0));
+  CHECK(x.grad().shape() == Shape{0, 2});
+}

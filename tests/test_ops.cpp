@@ -274,3 +274,25 @@ TEST_CASE("a shape whose element count exceeds 2^63 - 1 is an error, not a wrapp
   CHECK(eigrad::Shape({big, big, 0}).numel() == 0);  // a zero dimension makes it empty
   CHECK(eigrad::Shape({int64_t{1} << 31, int64_t{1} << 31}).numel() == int64_t{1} << 62);
 }
+
+// Found by fuzz/fuzz_ops: sizes whose product overflows int64 passed reshape's count check.
+TEST_CASE("reshape into sizes that multiply beyond 2^63 - 1 is an error", "[ops]") {
+  const Tensor a = Tensor::zeros({4});
+  const int64_t max = std::numeric_limits<int64_t>::max();
+  CHECK_THROWS_WITH(eigrad::reshape(a, {max, int64_t{1} << 62, -1}),
+                    Catch::Contains("reshape") && Catch::Contains("more than 2^63 - 1"));
+  CHECK_THROWS_AS(eigrad::reshape(a, {int64_t{1} << 32, int64_t{1} << 32}), Error);
+  CHECK(eigrad::reshape(Tensor::zeros({0}), {max, 0}).shape() == Shape{max, 0});
+}
+
+// Found by fuzz/fuzz_ops: reducing a tensor with an empty axis read through a null pointer.
+TEST_CASE("sum and mean over an empty axis give 0 and NaN, and an empty gradient", "[ops]") {
+  Tensor a = Tensor::zeros({3, 0, 2}, /*requires_grad=*/true);
+  const Tensor s = eigrad::sum(a, 1), m = eigrad::mean(a, 1);
+  CHECK(s.shape() == Shape{3, 2});
+  CHECK(s.to_vector() == std::vector<float>(6, 0.0f));
+  for (float v : m.to_vector()) CHECK(std::isnan(v));
+  eigrad::sum(s).backward();
+  CHECK(a.grad().shape() == Shape{3, 0, 2});
+  CHECK(eigrad::sum(Tensor::zeros({0, 4}), 1).shape() == Shape{0});
+}

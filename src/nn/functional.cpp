@@ -55,8 +55,8 @@ BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
       s.add(1, std::move(gw));
     }
     if (has_bias && s.needs(2)) {
-      Array<T> gb(out_f);
-      MatrixMap<T>(gb.data(), 1, out_f) = G.colwise().sum();
+      Array<T> gb = Array<T>::Zero(out_f);
+      if (rows > 0) MatrixMap<T>(gb.data(), 1, out_f) = G.colwise().sum();  // (no empty map)
       s.add(2, std::move(gb));
     }
   };
