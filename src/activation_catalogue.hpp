@@ -309,23 +309,38 @@ struct GeluTanh : Elementwise {
   // Computed as x s with s = (1 + tanh u) / 2 = sigmoid(2 u): unlike 1 + tanh(u), it keeps its
   // relative accuracy where it is tiny (x < -3). Beyond |x| = 25, exp(-2 |u|) underflows and s is
   // exactly 0 or 1, so clamping x there keeps x^3 finite and changes nothing.
-  template <class T>
-  static auto clamped(In<T> x) {
-    return x.max(T(-25)).min(T(25));
-  }
-  template <class T>
-  static auto u(In<T> x) {  // sqrt(2 / pi) (x + 0.044715 x^3)
-    return clamped(x) * (T(k) + T(k * c) * clamped(x).square());
-  }
+  // gelu' = s + 2 x u'(x) s (1 - s), u' = sqrt(2 / pi) (1 + 3 0.044715 x^2). A functor, so that
+  // the clamped x and its square are computed once, in one pass: z = 2 u and w = 2 x u'(x).
+  template <class T, bool derivative>
+  struct Kernel {
+    template <class V>  // T or a packet of T
+    static EIGEN_STRONG_INLINE void z_w(const V& x, V& z, V& w) {
+      using namespace Eigen::internal;
+      const V clamped = pmin(pmax(x, pset1<V>(T(-25))), pset1<V>(T(25)));  // NaN passes
+      const V square = pmul(clamped, clamped);
+      z = pmul(clamped, pmadd(pset1<V>(T(2 * k * c)), square, pset1<V>(T(2 * k))));
+      w = pmul(clamped, pmadd(pset1<V>(T(6 * k * c)), square, pset1<V>(T(2 * k))));
+    }
+    T operator()(const T& x) const {
+      T z, w;
+      z_w(x, z, w);
+      return derivative ? SigmoidPlusScaledDerivativeOp<T>()(z, w) : x * vmath::SigmoidOp<T>()(z);
+    }
+    template <class Packet>
+    EIGEN_STRONG_INLINE Packet packetOp(const Packet& x) const {
+      Packet z, w;
+      z_w(x, z, w);
+      if constexpr (derivative) return SigmoidPlusScaledDerivativeOp<T>().packetOp(z, w);
+      return Eigen::internal::pmul(x, vmath::SigmoidOp<T>().packetOp(z));
+    }
+  };
   template <class T>
   static void forward(In<T> x, Out<T> y, const T*) {
-    y = x * vmath::fast_sigmoid(T(2) * u(x));
+    y = x.unaryExpr(Kernel<T, false>());
   }
-  // gelu' = s + 2 x u'(x) s (1 - s), u' = sqrt(2 / pi) (1 + 3 0.044715 x^2).
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
-    dx = g * sigmoid_plus_scaled_derivative(
-                 T(2) * u(x), T(2 * k) * clamped(x) * (T(1) + T(3 * c) * clamped(x).square()));
+    dx = g * x.unaryExpr(Kernel<T, true>());
   }
 };
 
@@ -521,6 +536,14 @@ using Catalogue =
 
 namespace Eigen {
 namespace internal {
+template <class T, bool derivative>
+struct functor_traits<eigrad::catalogue::GeluTanh::Kernel<T, derivative>> {
+  enum {
+    Cost = functor_traits<eigrad::catalogue::SigmoidPlusScaledDerivativeOp<T>>::Cost +
+           8 * NumTraits<T>::MulCost,
+    PacketAccess = functor_traits<eigrad::catalogue::SigmoidPlusScaledDerivativeOp<T>>::PacketAccess
+  };
+};
 template <class T, bool derivative>
 struct functor_traits<eigrad::catalogue::Mish::Kernel<T, derivative>> {
   enum {
