@@ -52,6 +52,20 @@ auto positive(const Eigen::ArrayBase<Derived>& x) {
   return x.unaryExpr(PositiveOp<typename Derived::Scalar>());
 }
 
+// The elu family's derivative, a for x > 0, else b exp(min(x, 0) c), in one pass with one
+// comparison (x = 0 takes the negative branch, as in PyTorch 1.13; NaN gives NaN).
+template <class T>
+struct EluDerivativeOp {
+  T a, b, c;
+  T operator()(const T& x) const { return x > T(0) ? a : b * std::exp(std::min(x, T(0)) * c); }
+  template <class Packet>
+  EIGEN_STRONG_INLINE Packet packetOp(const Packet& x) const {
+    using namespace Eigen::internal;
+    const Packet e = vmath::ExpOp<T>().packetOp(pmul(pmin(x, pzero(x)), pset1<Packet>(c)));
+    return pselect(pcmp_lt(pzero(x), x), pset1<Packet>(a), pmul(pset1<Packet>(b), e));
+  }
+};
+
 // sigmoid(z) + w sigmoid'(z), accurate in either tail, from q = exp(-|z|) (in (0, 1]: it never
 // overflows) and the sign of z: with r = 1 / (1 + q), sigmoid(z) = r for z > 0 and q r
 // otherwise, and sigmoid'(z) = sigmoid(z) (1 - sigmoid(z)) = q r^2, where 1 - sigmoid(z)
@@ -81,6 +95,13 @@ auto sigmoid_plus_scaled_derivative(const Eigen::ArrayBase<Z>& z, const Eigen::A
 
 namespace Eigen {
 namespace internal {
+template <class T>
+struct functor_traits<eigrad::catalogue::EluDerivativeOp<T>> {
+  enum {
+    Cost = functor_traits<eigrad::vmath::ExpOp<T>>::Cost + 4 * NumTraits<T>::MulCost,
+    PacketAccess = functor_traits<eigrad::vmath::ExpOp<T>>::PacketAccess
+  };
+};
 template <class T>
 struct functor_traits<eigrad::catalogue::SigmoidPlusScaledDerivativeOp<T>> {
   enum {
@@ -233,7 +254,7 @@ struct Elu : Elementwise {
   // PyTorch 1.13: x = 0 takes the negative branch, alpha exp(0).
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T* p) {
-    dx = g * (positive(x) + p[0] * (T(1) - positive(x)) * vmath::fast_exp(x.min(T(0))));
+    dx = g * x.unaryExpr(EluDerivativeOp<T>{T(1), p[0], T(1)});
   }
 };
 
@@ -250,8 +271,7 @@ struct Selu : Elementwise {
   }
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
-    dx = g * T(scale) *
-         (positive(x) + T(alpha) * (T(1) - positive(x)) * vmath::fast_exp(x.min(T(0))));
+    dx = g * x.unaryExpr(EluDerivativeOp<T>{T(scale), T(scale * alpha), T(1)});
   }
 };
 
@@ -277,7 +297,7 @@ struct Celu : Elementwise {
   }
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T* p) {
-    dx = g * (positive(x) + (T(1) - positive(x)) * vmath::fast_exp(x.min(T(0)) * inverse(p)));
+    dx = g * x.unaryExpr(EluDerivativeOp<T>{T(1), T(1), inverse(p)});
   }
 };
 
