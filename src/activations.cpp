@@ -118,22 +118,23 @@ template <class E, class T>
 BasicTensor<T> along_axis(const BasicTensor<T>& x, int axis) {
   const AxisView v = axis_view(x.shape(), normalize_axis(E::name, axis, x.rank()));
   auto y = BasicTensor<T>::empty(x.shape());
-  if (x.numel() == 0) return y;
   const Index n = v.n;
-  for_each_slice<T, 1>(v, {x.data()}, y.data(), [n](const std::array<const T*, 1>& in, T* out) {
-    E::template forward<T>(In<T>(in[0], n), Out<T>(out, n));
-  });
+  if (x.numel() > 0)  // an empty tensor has no slices, but still records its node
+    for_each_slice<T, 1>(v, {x.data()}, y.data(), [n](const std::array<const T*, 1>& in, T* out) {
+      E::template forward<T>(In<T>(in[0], n), Out<T>(out, n));
+    });
   if (needs_grad(x))
     record(E::name, y, {&x},
            [v, saved = E::saves_output ? y.storage() : x.storage()](const Array<T>& g,
                                                                     GradSink<T>& s) {
              Array<T> dx(g.size());
              const Index n = v.n;
-             for_each_slice<T, 2>(v, {g.data(), saved->data()}, dx.data(),
-                                  [n](const std::array<const T*, 2>& in, T* out) {
-                                    E::template backward<T>(In<T>(in[0], n), In<T>(in[1], n),
-                                                            Out<T>(out, n));
-                                  });
+             if (g.size() > 0)
+               for_each_slice<T, 2>(v, {g.data(), saved->data()}, dx.data(),
+                                    [n](const std::array<const T*, 2>& in, T* out) {
+                                      E::template backward<T>(In<T>(in[0], n), In<T>(in[1], n),
+                                                              Out<T>(out, n));
+                                    });
              s.add(0, std::move(dx));
            });
   return y;
@@ -209,7 +210,8 @@ BasicTensor<T> prelu(const BasicTensor<T>& x, const BasicTensor<T>& slopes) {
                      },
                      g.size());
                const ConstRowsMap<T> gs(g.data(), outer, channels), x(xs->data(), outer, channels);
-               if (s.needs(1)) da = (gs * x.min(T(0))).colwise().sum().transpose();
+               if (s.needs(1) && outer > 0)  // (an empty map must not be reduced)
+                 da = (gs * x.min(T(0))).colwise().sum().transpose();
              } else {
                // Per-(row, channel) partial sums of da: threads never share one, and the
                // result does not depend on the thread count.
@@ -228,7 +230,7 @@ BasicTensor<T> prelu(const BasicTensor<T>& x, const BasicTensor<T>& slopes) {
                        }
                    },
                    g.size());
-               if (s.needs(1))
+               if (s.needs(1) && outer > 0)
                  da = ConstRowsMap<T>(partial.data(), outer, channels).colwise().sum().transpose();
              }
              if (s.needs(1)) {

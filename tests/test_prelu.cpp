@@ -6,6 +6,7 @@
 #include "eigrad/activations.hpp"
 #include "eigrad/autograd.hpp"
 #include "eigrad/gradcheck.hpp"
+#include "eigrad/ops.hpp"
 
 using eigrad::DoubleTensor;
 using eigrad::Error;
@@ -151,4 +152,28 @@ TEST_CASE("gradient steps on prelu's slopes move them by -lr grad and lower the 
     previous = loss;
   }
   for (float s : a.to_vector()) CHECK(s == Approx(0.5).margin(0.05));
+}
+
+// Found by fuzz/fuzz_ops: the slope gradient of an empty batch reduced an empty map.
+TEST_CASE("prelu on an empty batch gives zero slope gradients", "[prelu]") {
+  for (const Shape& shape : {Shape{0, 3}, Shape{0, 3, 2}}) {
+    DoubleTensor x = DoubleTensor::zeros(shape, true);
+    DoubleTensor slopes = DoubleTensor::from({0.1, 0.2, 0.3}, {3}, true);
+    const DoubleTensor y = eigrad::prelu(x, slopes);
+    CHECK(y.shape() == shape);
+    y.backward(DoubleTensor::zeros(shape));
+    CHECK(slopes.grad().to_vector() == V(3, 0.0));
+    CHECK(x.grad().shape() == shape);
+  }
+}
+
+// Found by fuzz/fuzz_ops: softmax of an empty tensor recorded no node, so the graph lost x.
+TEST_CASE("softmax and log_softmax of an empty tensor record their node", "[activations]") {
+  Tensor x = Tensor::zeros({0, 3}, true);
+  const Tensor y = eigrad::softmax(x), z = eigrad::log_softmax(x, 0);
+  CHECK(y.requires_grad());
+  CHECK(z.requires_grad());
+  eigrad::sum(y).backward();
+  eigrad::sum(z).backward();
+  CHECK(x.grad().shape() == Shape{0, 3});
 }
