@@ -17,7 +17,7 @@ struct ThreadCount {
 std::vector<double> compute(int threads) {
   ThreadCount tc(threads);
   Generator g(3);
-  const int64_t n = int64_t{1} << 18;  // above the parallel threshold
+  const int64_t n = 2 * eigrad::kParallelThreshold;  // above the parallel threshold
   DoubleTensor x = DoubleTensor::uniform({n / 64, 64}, -1, 1, g).set_requires_grad();
   DoubleTensor y = eigrad::exp(x) * x + 1.0;
   DoubleTensor s = eigrad::sum(y, 1);
@@ -50,8 +50,10 @@ TEST_CASE("every activation gives the same values and gradients on one thread an
     for (int t = 0; t < 2; ++t) {
       eigrad::set_num_threads(t == 0 ? 1 : 3);
       Generator g(11);
-      // [N, C, L] with C = 8 so that per-channel PReLU splits its channels.
-      DoubleTensor x = DoubleTensor::uniform({64, 8, 160}, -4, 4, g).set_requires_grad();
+      // [N, C, L] with C = 8 so that per-channel PReLU splits its channels; 2^18 elements,
+      // the parallel threshold.
+      static_assert(64 * 8 * 512 == eigrad::kParallelThreshold);
+      DoubleTensor x = DoubleTensor::uniform({64, 8, 512}, -4, 4, g).set_requires_grad();
       DoubleTensor slopes = DoubleTensor::uniform({8}, 0, 0.5, g).set_requires_grad();
       DoubleTensor y =
           info.kind == eigrad::ActivationKind::PerChannel ? info.apply(x, slopes) : info.apply(x);
