@@ -11,7 +11,7 @@
 //    (momentum 0.9), on a prepared batch.
 //  - an epoch: a fresh permutation, then per minibatch of 128: index_select of the rows, the
 //    labels gathered, and the training step.
-// Threads: eigrad::set_num_threads (OpenMP-split kernels and Eigen's products).
+// Threads: eigrad::set_num_threads (OpenMP-split kernels; products stay on one thread).
 #include <algorithm>
 #include <memory>
 #include <string>
