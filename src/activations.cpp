@@ -17,15 +17,12 @@ namespace eigrad {
 namespace {
 
 using namespace catalogue;
+using namespace detail;  // the kernels' Eigen types (src/layout.hpp)
 using Eigen::Index;
 template <class T>
-using Array = Eigen::Array<T, Eigen::Dynamic, 1>;
+using RowsMap = Eigen::Map<RowMajorArray<T>>;
 template <class T>
-using Rows = Eigen::Array<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <class T>
-using RowsMap = Eigen::Map<Rows<T>>;
-template <class T>
-using ConstRowsMap = Eigen::Map<const Rows<T>>;
+using ConstRowsMap = Eigen::Map<const RowMajorArray<T>>;
 
 // Elements per block: small enough that a kernel's operands stay in L1/L2 between its two
 // statements, large enough that the loop costs nothing.
