@@ -59,24 +59,66 @@ EIGEN_STRONG_INLINE Packet pscale2(const Packet& p, const Packet& n) {
   }
 }
 
+// a < b ? x : y, false where a or b is NaN. On AVX-512 a compare into a mask register and a
+// blend; Eigen 3.4's pcmp_lt + pselect turn the mask into a vector and back (four instructions).
+template <class Packet>
+EIGEN_STRONG_INLINE Packet pselect_lt(const Packet& a, const Packet& b, const Packet& x,
+                                      const Packet& y) {
+  using T = Scalar<Packet>;
+#if defined(EIGEN_VECTORIZE_AVX512)
+  if constexpr (std::is_same<T, float>::value && sizeof(Packet) == sizeof(__m512))
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_LT_OQ), y, x);
+  if constexpr (std::is_same<T, double>::value && sizeof(Packet) == sizeof(__m512d))
+    return _mm512_mask_blend_pd(_mm512_cmp_pd_mask(a, b, _CMP_LT_OQ), y, x);
+#endif
+  return Eigen::internal::pselect(Eigen::internal::pcmp_lt(a, b), x, y);
+}
+
+// Heaviside step with H(0) = 0: 1 where x > 0, 0 where x <= 0, NaN where x is NaN.
+template <class Packet>
+EIGEN_STRONG_INLINE Packet pstep(const Packet& x) {
+  using T = Scalar<Packet>;
+  using namespace Eigen::internal;
+#if defined(EIGEN_VECTORIZE_AVX512)
+  if constexpr (std::is_same<T, float>::value && sizeof(Packet) == sizeof(__m512))
+    return _mm512_mask_mov_ps(
+        _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(pzero(x), x, _CMP_LT_OQ), pset1<Packet>(T(1))),
+        _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), x);
+  if constexpr (std::is_same<T, double>::value && sizeof(Packet) == sizeof(__m512d))
+    return _mm512_mask_mov_pd(
+        _mm512_maskz_mov_pd(_mm512_cmp_pd_mask(pzero(x), x, _CMP_LT_OQ), pset1<Packet>(T(1))),
+        _mm512_cmp_pd_mask(x, x, _CMP_UNORD_Q), x);
+#endif
+  const Packet one_where_positive = pand(pcmp_lt(pzero(x), x), pset1<Packet>(T(1)));
+  const Packet nan_bits_where_nan = pandnot(ptrue(x), pcmp_eq(x, x));  // all-ones is a NaN
+  return por(one_where_positive, nan_bits_where_nan);
+}
+
 // The reduction x = n ln 2 + r, |r| <= ln 2 / 2, n integral: adding 1.5 2^(digits - 1) rounds
 // x / ln 2 to an integer, and ln 2 comes in two parts (Cody and Waite; the high part has 16
 // bits, so n ln2_hi is exact). x is clamped first (NaN passes: it is the first operand of min
 // and max) to where 2^n e^r still rounds to 0 or overflows to inf: exp(-104) < denorm_min / 2
 // and exp(88.8) > FLT_MAX in float; exp(-746) and exp(709.8) in double.
+// x = n ln 2 + r for x already clamped to a range where that is exact enough (|x| < 2^20).
+template <class Packet>
+EIGEN_STRONG_INLINE void reduce_clamped(const Packet& x, Packet& n, Packet& r) {
+  using T = Scalar<Packet>;
+  constexpr bool is_float = std::is_same<T, float>::value;
+  const Packet magic = pset1<Packet>(is_float ? T(12582912.0) : T(6755399441055744.0));
+  n = psub(pmadd(x, pset1<Packet>(T(1.4426950408889634074)), magic), magic);
+  r = pmadd(n, pset1<Packet>(T(-0.693145751953125)), x);
+  r = pmadd(
+      n, pset1<Packet>(is_float ? T(-1.428606765330187045e-6) : T(-1.42860682030941723212e-6)), r);
+}
+
 template <class Packet>
 EIGEN_STRONG_INLINE void reduce(const Packet& x_in, Packet& n, Packet& r,
                                 bool nonpositive = false) {
   using T = Scalar<Packet>;
   constexpr bool is_float = std::is_same<T, float>::value;
   const T upper = nonpositive ? T(0) : is_float ? T(88.8) : T(709.8);
-  const Packet x =
-      pmax(pmin(x_in, pset1<Packet>(upper)), pset1<Packet>(is_float ? T(-104) : T(-746)));
-  const Packet magic = pset1<Packet>(is_float ? T(12582912.0) : T(6755399441055744.0));
-  n = psub(pmadd(x, pset1<Packet>(T(1.4426950408889634074)), magic), magic);
-  r = pmadd(n, pset1<Packet>(T(-0.693145751953125)), x);
-  r = pmadd(
-      n, pset1<Packet>(is_float ? T(-1.428606765330187045e-6) : T(-1.42860682030941723212e-6)), r);
+  reduce_clamped(
+      pmax(pmin(x_in, pset1<Packet>(upper)), pset1<Packet>(is_float ? T(-104) : T(-746))), n, r);
 }
 
 // exp(x) = 2^n e^r.
@@ -111,8 +153,16 @@ EIGEN_STRONG_INLINE Packet pexp(const Packet& x) {
 template <class Packet>
 EIGEN_STRONG_INLINE Packet pexpm1(const Packet& x, bool nonpositive = false) {
   using T = Scalar<Packet>;
+  constexpr bool is_float = std::is_same<T, float>::value;
   Packet n, r;
-  reduce(x, n, r, nonpositive);
+  // expm1(min(x, 0)) is exactly -1 in T below -17.5 (float) or -38 (double): clamping there
+  // keeps 2^n normal, so that it is an integer addition into 1's exponent field (float).
+  if (nonpositive)
+    reduce_clamped(
+        pmax(pmin(x, Eigen::internal::pzero(x)), pset1<Packet>(is_float ? T(-17.5) : T(-38))), n,
+        r);
+  else
+    reduce(x, n, r);
   // Taylor series of (e^r - 1 - r) / r^2 to r^5 / 7! (float; remainder below 0.05 ulp) or to
   // r^11 / 13! (double).
   constexpr int terms = std::is_same<T, float>::value ? 6 : 12;
@@ -125,8 +175,18 @@ EIGEN_STRONG_INLINE Packet pexpm1(const Packet& x, bool nonpositive = false) {
   }
   const Packet em1 = pmadd(pmul(r, r), q, r);
   const Packet one = pset1<Packet>(T(1));
+  if (nonpositive) {
+    Packet two_n;
+    if constexpr (is_float) {
+      using PacketI = typename Eigen::internal::unpacket_traits<Packet>::integer_packet;
+      two_n = preinterpret<Packet>(Eigen::internal::plogical_shift_left<23>(
+          padd(Eigen::internal::pcast<Packet, PacketI>(n), pset1<PacketI>(127))));
+    } else {
+      two_n = pscale2(one, n);
+    }
+    return pmadd(two_n, em1, psub(two_n, one));  // one rounding
+  }
   const Packet accurate = padd(pscale2(em1, n), psub(pscale2(one, n), one));
-  if (nonpositive) return accurate;
   // Where 2^n overflows (n = 128 in float) but 2^n e^r does not, accurate is inf and expm1 is
   // exp to rounding; elsewhere accurate is the smaller one (by about 1, or a rounding error for
   // n > digits). NaN is the first operand of min: it passes.
@@ -138,10 +198,9 @@ EIGEN_STRONG_INLINE Packet pexpm1(const Packet& x, bool nonpositive = false) {
 // sum_k w^k / (2k + 1) on [0, 1/9]: in float a degree-4 fit (interpolation at Chebyshev nodes,
 // relative error 4e-9), in double the series to w^15 (remainder below 1e-17).
 template <class Packet>
-EIGEN_STRONG_INLINE Packet psoftplus(const Packet& z) {
+EIGEN_STRONG_INLINE Packet psoftplus_from_exp(const Packet& z, const Packet& e) {
   using T = Scalar<Packet>;
   using namespace Eigen::internal;
-  const Packet e = pexp(pnegate(pabs(z)));
   const Packet s = pdiv(e, padd(pset1<Packet>(T(2)), e));
   const Packet w = pmul(s, s);
   Packet f;
@@ -156,6 +215,11 @@ EIGEN_STRONG_INLINE Packet psoftplus(const Packet& z) {
   }
   // max(z, 0) with z first: NaN passes.
   return pmadd(s, f, pmax(z, pzero(z)));
+}
+template <class Packet>
+EIGEN_STRONG_INLINE Packet psoftplus(const Packet& z) {
+  using namespace Eigen::internal;
+  return psoftplus_from_exp(z, pexp(pnegate(pabs(z))));
 }
 
 }  // namespace detail
@@ -190,6 +254,20 @@ struct SoftplusOp {
   }
 };
 
+// softplus(z) from z and e = exp(-|z|), for a kernel that computes e in a pass of its own: the
+// chain exp -> division -> polynomial is long enough that, in one pass, the core runs out of
+// room for independent work and waits (two passes over a block in L1 measured 25 % faster).
+template <class T>
+struct SoftplusFromExpOp {
+  EIGEN_STRONG_INLINE T operator()(const T& z, const T& e) const {
+    return std::max(z, T(0)) + std::log1p(e);
+  }
+  template <class Packet>
+  EIGEN_STRONG_INLINE Packet packetOp(const Packet& z, const Packet& e) const {
+    return detail::psoftplus_from_exp(z, e);
+  }
+};
+
 // expm1(min(x, 0)), the negative part of elu and its kin, in one pass.
 template <class T>
 struct ExpM1OfMin0Op {
@@ -213,6 +291,56 @@ struct SigmoidOp {
     return pdiv(one, padd(one, detail::pexp(pnegate(x))));
   }
 };
+
+// The largest of x[0..n) (n >= 1), and the sum of exp(x[i] - shift) over x[0..n), also written
+// to out[i] unless out is null: softmax's passes over a row. Four packet accumulators each, so
+// that the adds and maxima do not wait on one another (one accumulator makes a reduction
+// latency-bound, about 3x slower here). NaN anywhere makes the sum NaN; the maximum may skip
+// it, which changes nothing: exp(NaN - m) is NaN.
+template <class T>
+T max_of(const T* x, Eigen::Index n) {
+  using namespace Eigen::internal;
+  using Packet = typename packet_traits<T>::type;
+  constexpr Eigen::Index k = packet_traits<T>::size;
+  const Eigen::Index full = n - n % (4 * k);
+  T result = x[0];
+  if (full > 0) {
+    Packet m0 = ploadu<Packet>(x), m1 = ploadu<Packet>(x + k), m2 = ploadu<Packet>(x + 2 * k),
+           m3 = ploadu<Packet>(x + 3 * k);
+    for (Eigen::Index i = 4 * k; i < full; i += 4 * k) {
+      m0 = pmax(m0, ploadu<Packet>(x + i));
+      m1 = pmax(m1, ploadu<Packet>(x + i + k));
+      m2 = pmax(m2, ploadu<Packet>(x + i + 2 * k));
+      m3 = pmax(m3, ploadu<Packet>(x + i + 3 * k));
+    }
+    result = predux_max(pmax(pmax(m0, m1), pmax(m2, m3)));
+  }
+  for (Eigen::Index i = full; i < n; ++i) result = std::max(result, x[i]);
+  return result;
+}
+
+template <class T>
+T exp_shifted_sum(const T* x, T shift, T* out, Eigen::Index n) {
+  using namespace Eigen::internal;
+  using Packet = typename packet_traits<T>::type;
+  constexpr Eigen::Index k = packet_traits<T>::size;
+  const Packet s = pset1<Packet>(shift);
+  Packet a[4] = {pzero(s), pzero(s), pzero(s), pzero(s)};
+  const Eigen::Index full = n - n % (4 * k);
+  for (Eigen::Index i = 0; i < full; i += 4 * k)
+    for (int j = 0; j < 4; ++j) {
+      const Packet e = detail::pexp(psub(ploadu<Packet>(x + i + j * k), s));
+      if (out) pstoreu(out + i + j * k, e);
+      a[j] = padd(a[j], e);
+    }
+  T sum = predux(padd(padd(a[0], a[1]), padd(a[2], a[3])));
+  for (Eigen::Index i = full; i < n; ++i) {
+    const T e = std::exp(x[i] - shift);
+    if (out) out[i] = e;
+    sum += e;
+  }
+  return sum;
+}
 
 template <class Derived>
 auto fast_exp(const Eigen::ArrayBase<Derived>& x) {
@@ -258,6 +386,10 @@ struct functor_traits<eigrad::vmath::SoftplusOp<T>> {
     Cost = 30 * NumTraits<T>::MulCost,
     PacketAccess = packet_traits<T>::HasExp && packet_traits<T>::HasDiv
   };
+};
+template <class T>
+struct functor_traits<eigrad::vmath::SoftplusFromExpOp<T>> {
+  enum { Cost = 12 * NumTraits<T>::MulCost, PacketAccess = packet_traits<T>::HasDiv };
 };
 template <class T>
 struct functor_traits<eigrad::vmath::SigmoidOp<T>> {
