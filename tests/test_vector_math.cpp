@@ -178,3 +178,19 @@ TEST_CASE("fast_sigmoid is within 4 ulp of 1 / (1 + exp(-x)) until exp(-x) overf
   check_sigmoid<float>();
   check_sigmoid<double>();
 }
+
+TEST_CASE("fast_tanh is within 5 ulp of tanh in float, and is std::tanh in double", "[vmath]") {
+  const auto ref = [](long double x) { return std::tanh(x); };
+  const auto f32 = [](const Array<float>& x) -> Array<float> {
+    return eigrad::vmath::fast_tanh(x);
+  };
+  CHECK(max_ulp<float>(sweep<float>(-12, 12, 1 << 20), f32, ref) <= 5);
+  CHECK(max_ulp<float>(sweep<float>(-1e-3f, 1e-3f, 1 << 16), f32, ref) <= 5);  // tanh x ~ x
+  CHECK(max_ulp<float>(edge_points<float>(), f32, ref) <= 5);
+  const Array<float> nan = Array<float>::Constant(16, std::numeric_limits<float>::quiet_NaN());
+  CHECK(eigrad::vmath::fast_tanh(nan).isNaN().all());
+  const auto f64 = [](const Array<double>& x) -> Array<double> {
+    return eigrad::vmath::fast_tanh(x);
+  };
+  CHECK(max_ulp<double>(sweep<double>(-20, 20, 1 << 16), f64, ref) <= 2);  // glibc
+}
