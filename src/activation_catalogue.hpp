@@ -324,11 +324,10 @@ struct Gelu : Elementwise {
   static constexpr const char* name = "gelu";
   static constexpr const char* formula = "x Phi(x) = 0.5 x (1 + erf(x / sqrt(2)))";
   static constexpr bool saves_output = false;
-  static constexpr double sqrt1_2 = 0.70710678118654752440;      // 1 / sqrt(2)
   static constexpr double inv_sqrt2pi = 0.39894228040143267794;  // 1 / sqrt(2 pi)
   template <class T>
   static void forward(In<T> x, Out<T> y, const T*) {
-    y = T(0.5) * x * (T(1) + (x * T(sqrt1_2)).erf());
+    y = x * vmath::fast_normal_cdf(x);
   }
   // Phi(x) + x phi(x), in two passes: e = exp(-x^2 / 2), then the rest from x and e. x^2 may
   // overflow to inf for huge |x|, where exp(-inf) = 0 is right.
@@ -343,14 +342,12 @@ struct Gelu : Elementwise {
   template <class T>
   struct DerivativeFromExp {
     T operator()(const T& x, const T& e) const {
-      return T(0.5) * (T(1) + std::erf(x * T(sqrt1_2))) + x * T(inv_sqrt2pi) * e;
+      return vmath::NormalCdfOp<T>()(x) + x * T(inv_sqrt2pi) * e;
     }
     template <class Packet>
     EIGEN_STRONG_INLINE Packet packetOp(const Packet& x, const Packet& e) const {
       using namespace Eigen::internal;
-      const Packet half = pset1<Packet>(T(0.5));
-      const Packet phi = pmadd(half, perf(pmul(x, pset1<Packet>(T(sqrt1_2)))), half);
-      return pmadd(pmul(x, pset1<Packet>(T(inv_sqrt2pi))), e, phi);
+      return pmadd(pmul(x, pset1<Packet>(T(inv_sqrt2pi))), e, vmath::NormalCdfOp<T>().packetOp(x));
     }
   };
   template <class T>
@@ -670,7 +667,10 @@ struct functor_traits<eigrad::catalogue::GeluTanh::DerivativeFromExp<T>> {
 };
 template <class T>
 struct functor_traits<eigrad::catalogue::Gelu::DerivativeFromExp<T>> {
-  enum { Cost = 24 * NumTraits<T>::MulCost, PacketAccess = packet_traits<T>::HasErf };
+  enum {
+    Cost = 28 * NumTraits<T>::MulCost,
+    PacketAccess = functor_traits<eigrad::vmath::NormalCdfOp<T>>::PacketAccess
+  };
 };
 template <class T>
 struct functor_traits<eigrad::catalogue::Swish::DerivativeFromExp<T>> {
