@@ -433,33 +433,25 @@ struct Softplus : Elementwise {
   static void check(const double* p) {
     if (p[0] == 0) throw Error("softplus: beta must be non-zero (it divides the result), got 0");
   }
-  // x where z = beta x > threshold (exactly x), else log(1 + exp(z)) / beta, which
-  // vector_math.hpp computes as max(z, 0) + log1p(exp(-|z|)) without overflow. The smooth part
-  // takes min(z, threshold): finite even where z overflows. One pass, one comparison (Eigen's
-  // select() is not vectorized, and two steps in an expression cost more than the softplus).
-  template <class T, bool derivative>
-  struct Kernel {
+  // The derivative: 1 where z = beta x > threshold, else sigmoid(z). One pass, one comparison.
+  template <class T>
+  struct Derivative {
     T beta, threshold;
     T operator()(const T& x) const {
       const T z = x * beta;
-      if (z > threshold) return derivative ? T(1) : x;
-      return derivative ? vmath::SigmoidOp<T>()(z)
-                        : vmath::SoftplusOp<T>()(std::min(z, threshold)) * (T(1) / beta);
+      return z > threshold ? T(1) : vmath::SigmoidOp<T>()(z);
     }
     template <class Packet>
     EIGEN_STRONG_INLINE Packet packetOp(const Packet& x) const {
       using namespace Eigen::internal;
-      const Packet z = pmul(x, pset1<Packet>(beta));
-      const Packet t = pset1<Packet>(threshold);  // z > t is false where z is NaN
-      if constexpr (derivative)                   // sigmoid(z)
-        return vmath::detail::pselect_lt(t, z, pset1<Packet>(T(1)),
-                                         vmath::SigmoidOp<T>().packetOp(z));
-      const Packet smooth =
-          pmul(vmath::SoftplusOp<T>().packetOp(pmin(z, t)), pset1<Packet>(T(1) / beta));
-      return vmath::detail::pselect_lt(t, z, x, smooth);
+      const Packet z = pmul(x, pset1<Packet>(beta));  // z > threshold is false where z is NaN
+      return vmath::detail::pselect_lt(pset1<Packet>(threshold), z, pset1<Packet>(T(1)),
+                                       vmath::SigmoidOp<T>().packetOp(z));
     }
   };
-  // The forward in two passes: y = exp(-|beta x|), then the rest from x and y.
+  // The forward: x where z = beta x > threshold (exactly x), else log(1 + exp(z)) / beta, which
+  // vector_math.hpp computes as max(z, 0) + log1p(e) with e = exp(-|z|), without overflow (where
+  // z overflows to inf, the threshold picks x). In two passes: y = e, then the rest from x and y.
   template <class T>
   struct FromExp {
     T beta, threshold;
@@ -483,7 +475,7 @@ struct Softplus : Elementwise {
   }
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T* p) {
-    dx = g * x.unaryExpr(Kernel<T, true>{p[0], p[1]});
+    dx = g * x.unaryExpr(Derivative<T>{p[0], p[1]});
   }
 };
 
@@ -687,12 +679,11 @@ struct functor_traits<eigrad::catalogue::Softplus::FromExp<T>> {
     PacketAccess = functor_traits<eigrad::vmath::SoftplusFromExpOp<T>>::PacketAccess
   };
 };
-template <class T, bool derivative>
-struct functor_traits<eigrad::catalogue::Softplus::Kernel<T, derivative>> {
+template <class T>
+struct functor_traits<eigrad::catalogue::Softplus::Derivative<T>> {
   enum {
-    Cost = functor_traits<eigrad::vmath::SoftplusOp<T>>::Cost + 4 * NumTraits<T>::MulCost,
-    PacketAccess = functor_traits<eigrad::vmath::SoftplusOp<T>>::PacketAccess &&
-                   functor_traits<eigrad::vmath::SigmoidOp<T>>::PacketAccess
+    Cost = functor_traits<eigrad::vmath::SigmoidOp<T>>::Cost + 4 * NumTraits<T>::MulCost,
+    PacketAccess = functor_traits<eigrad::vmath::SigmoidOp<T>>::PacketAccess
   };
 };
 }  // namespace internal
