@@ -6,11 +6,12 @@
 // element from L2/L3, which takes about 1.5 ns per 16 floats on this kind of machine, so a kernel
 // whose compute alone costs more than that cannot stay near the ceiling however well it streams.
 //
-// Timing: each kernel runs `kRepeats` times over its block per sample, round-robin over all
-// kernels; the fastest of `kSamples` samples is kept (the machine is shared).
+// Timing: each kernel runs `--repeats` times (50) over its block per sample, round-robin over all
+// kernels; the fastest of `--samples` samples (60) is kept (the machine is shared).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <string>
@@ -25,7 +26,7 @@ using namespace eigrad::catalogue;
 using Clock = std::chrono::steady_clock;
 
 constexpr Eigen::Index kBlock = 2048, kRow = 1024;
-constexpr int kRepeats = 50, kSamples = 60;
+int repeats = 50, samples = 60;  // --repeats=N, --samples=N (e.g. 10 and 1 under callgrind)
 
 using Vec = Eigen::Array<float, Eigen::Dynamic, 1>;
 
@@ -41,12 +42,12 @@ struct Timed {
 // Round-robin: every kernel gets one sample per round, so that the machine's drift over the run
 // touches all of them alike; each keeps its fastest sample.
 void time_all(std::vector<Timed>& all) {
-  for (int s = 0; s < kSamples; ++s)
+  for (int s = 0; s < samples; ++s)
     for (Timed& t : all) {
       const auto t0 = Clock::now();
-      for (int r = 0; r < kRepeats; ++r) t.run();
+      for (int r = 0; r < repeats; ++r) t.run();
       const double ns = std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
-      t.best = std::min(t.best, ns / kRepeats / (double(t.elements) / 16));
+      t.best = std::min(t.best, ns / repeats / (double(t.elements) / 16));
     }
 }
 
@@ -110,7 +111,19 @@ void add_all(std::vector<Timed>& all, std::vector<std::unique_ptr<Operands>>& ke
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.rfind("--repeats=", 0) == 0 && std::atoi(a.c_str() + 10) > 0)
+      repeats = std::atoi(a.c_str() + 10);
+    else if (a.rfind("--samples=", 0) == 0 && std::atoi(a.c_str() + 10) > 0)
+      samples = std::atoi(a.c_str() + 10);
+    else {
+      std::fprintf(stderr, "usage: %s [--repeats=N] [--samples=N]   (unknown argument '%s')\n",
+                   argv[0], argv[i]);
+      return 2;
+    }
+  }
   std::vector<Timed> all;
   std::vector<std::unique_ptr<Operands>> keep;
   const Vec x = Vec::LinSpaced(kBlock, -4, 4);
@@ -122,7 +135,7 @@ int main() {
   add_all(all, keep, static_cast<Catalogue*>(nullptr));
   time_all(all);
   std::printf("kernel compute cost, operands in L1, float32, ns per 16 floats (fastest of %d)\n",
-              kSamples);
+              samples);
   std::printf("y = a x + b: %.3f ns\n\n", all[0].best);
   std::printf("%-14s %10s %10s\n", "activation", "forward", "backward");
   for (size_t i = 1; i + 1 < all.size(); i += 2)
