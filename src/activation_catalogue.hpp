@@ -8,11 +8,12 @@
 // Kernels run block by block (a few thousand elements, so a block stays in cache) on maps of the
 // tensors' storage. A kernel is one Eigen array expression, or two where a costly value is
 // shared: the first statement writes it into the output block, the second reads it back from
-// cache instead of evaluating it again (Eigen does not share common subexpressions).
-// Hot kernels use max/min and the vectorized step `positive` rather than select(), which Eigen
-// 3.4 does not vectorize. Operands that may be NaN come first in max/min, so NaN propagates.
-// exp, expm1, softplus and sigmoid come from vector_math.hpp (Eigen 3.4's exp spends half its time
-// scaling by 2^n).
+// cache instead of evaluating it again (Eigen does not share common subexpressions). Kernels
+// whose exp feeds a division and a polynomial also take two statements (exp_of, below): one long
+// chain per element leaves the core waiting, two short ones keep it busy (bench_kernels).
+// Hot kernels use max/min, the vectorized step `positive` and vmath's pselect_lt rather than
+// select(), which Eigen 3.4 does not vectorize. Operands that may be NaN come first in max/min,
+// so NaN propagates. exp, expm1, tanh, Phi, softplus and sigmoid come from vector_math.hpp.
 #include <Eigen/Core>
 #include <algorithm>
 #include <array>
