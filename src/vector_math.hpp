@@ -2,9 +2,10 @@
 // Vectorized exp, expm1, softplus, sigmoid, tanh (float) and the normal CDF (float) as Eigen
 // functors, softmax's row passes (max_of, exp_shifted_sum), and packet helpers (pselect_lt,
 // pstep). An expression such as fast_exp(x) evaluates packetOp on every full SIMD packet (any
-// width, float or double) and operator() (the standard library) on the scalar tail. Eigen 3.4's own vectorized exp spends much of its time
-// in pldexp (2^n as three or four multiplications with clamping); here 2^n p is one vscalef on
-// AVX-512, else an integer addition into p's exponent field and one multiplication.
+// width, float or double) and operator() (the standard library) on the scalar tail. Eigen 3.4's
+// own vectorized exp spends much of its time in pldexp (2^n as three or four multiplications with
+// clamping); here 2^n p is one vscalef on AVX-512, else an integer addition into p's exponent
+// field and one multiplication.
 //
 // Accuracy, checked by tests/test_vector_math.cpp against long double: exp and expm1 within
 // 2 ulp over their whole range, with exact 0 below half the smallest denormal, inf above the
