@@ -67,8 +67,8 @@ struct EluDerivativeOp {
 // sigmoid(z) + w sigmoid'(z), accurate in either tail, from q = exp(-|z|) (in (0, 1]: it never
 // overflows) and the sign of z: with r = 1 / (1 + q), sigmoid(z) = r for z > 0 and q r
 // otherwise, and sigmoid'(z) = sigmoid(z) (1 - sigmoid(z)) = q r^2, where 1 - sigmoid(z)
-// computed directly would cancel for large z. `from` takes q computed by the caller: kernels
-// compute it in a pass of their own (see FromExp below).
+// computed directly would cancel for large z. `from` takes q from the caller, which computes it
+// in a pass of its own (exp_of, below).
 template <class T>
 struct SigmoidPlusScaledDerivative {
   static T from(const T& z, const T& w, const T& q) {
@@ -85,9 +85,9 @@ struct SigmoidPlusScaledDerivative {
 };
 
 // Kernels whose costly value is an exp: pass 1 writes e = exp(Arg(x)) into the output block,
-// pass 2 computes the result from x and e (`Rest`). In one pass the chain exp -> division ->
-// polynomial is so long that the core runs out of room for independent work and waits: two
-// passes over a block in L1 measured 20-30 % faster (bench/bench_kernels.cpp).
+// pass 2 computes the result from x and e (the entry's *FromExp functor). In one pass the chain
+// exp -> division -> polynomial is so long that the core runs out of room for independent work
+// and waits: two passes over a block in L1 measured 20-30 % faster (bench/bench_kernels.cpp).
 template <class T, class Arg>
 struct ExpOfOp {
   EIGEN_STRONG_INLINE T operator()(const T& x) const { return std::exp(Arg::apply(x)); }

@@ -99,10 +99,7 @@ EIGEN_STRONG_INLINE Packet pstep(const Packet& x) {
 
 // The reduction x = n ln 2 + r, |r| <= ln 2 / 2, n integral: adding 1.5 2^(digits - 1) rounds
 // x / ln 2 to an integer, and ln 2 comes in two parts (Cody and Waite; the high part has 16
-// bits, so n ln2_hi is exact). x is clamped first (NaN passes: it is the first operand of min
-// and max) to where 2^n e^r still rounds to 0 or overflows to inf: exp(-104) < denorm_min / 2
-// and exp(88.8) > FLT_MAX in float; exp(-746) and exp(709.8) in double.
-// x = n ln 2 + r for x already clamped to a range where that is exact enough (|x| < 2^20).
+// bits, so n ln2_hi is exact). For x already clamped to a range where that holds (|x| < 2^20).
 template <class Packet>
 EIGEN_STRONG_INLINE void reduce_clamped(const Packet& x, Packet& n, Packet& r) {
   using T = Scalar<Packet>;
@@ -114,6 +111,9 @@ EIGEN_STRONG_INLINE void reduce_clamped(const Packet& x, Packet& n, Packet& r) {
       n, pset1<Packet>(is_float ? T(-1.428606765330187045e-6) : T(-1.42860682030941723212e-6)), r);
 }
 
+// The same for any x, clamped first (NaN passes: it is the first operand of min and max) to
+// where 2^n e^r still rounds to 0 or overflows to inf: exp(-104) < denorm_min / 2 and
+// exp(88.8) > FLT_MAX in float; exp(-746) and exp(709.8) in double.
 template <class Packet>
 EIGEN_STRONG_INLINE void reduce(const Packet& x_in, Packet& n, Packet& r,
                                 bool nonpositive = false) {
@@ -250,9 +250,8 @@ EIGEN_STRONG_INLINE Packet ptanh_float(const Packet& a) {
 
 // The normal distribution's CDF Phi(x) = (1 + erf(x / sqrt 2)) / 2 in float, as one rational:
 // Eigen 3.4's erf(u) = u P(u^2) / Q(u^2) on [-4, 4] (generic_fast_erf_float, its coefficients)
-// with u = x / sqrt 2 and the 1/2 folded into the coefficients, Phi = (Q / 2 + x P') / Q: three
-// operations fewer than 0.5 (1 + erf(x / sqrt 2)) through Eigen. Absolute error below 2.5e-7, as
-// Eigen's erf; NaN passes.
+// with u = x / sqrt 2 and the 1/2 folded into the coefficients, Phi = (Q / 2 + x P') / Q.
+// Absolute error below 2.5e-7, as Eigen's erf; NaN passes.
 template <class Packet>
 EIGEN_STRONG_INLINE Packet pnormal_cdf_float(const Packet& a) {
   using namespace Eigen::internal;
