@@ -1,7 +1,8 @@
 // The machine's ceilings, in plain Eigen, over the same bytes and shapes as the workloads:
 //  - memory bandwidth: a streaming y = a x + b over the 2^20 floats an activation reads and
 //    writes (forward: read x, write y = 8 B/elem; forward+backward adds read g, read y, write
-//    the input gradient = 20 B/elem);
+//    the input gradient = 20 B/elem), forward+backward also from memory (caches evicted before
+//    every iteration, as for the activations timed that way);
 //  - GEMM: the training step's matrix products alone (3 forward, 5 backward: no input gradient
 //    for the first layer), at the step's shapes, with nothing else around them.
 // Threads: the streaming kernel splits its range over OpenMP threads; products use
@@ -47,27 +48,31 @@ void set_threads(int threads) {
   Eigen::setNbThreads(threads);
 }
 
-Case bandwidth(const Inputs& in, bool backward) {
-  return {backward ? kBandwidthBackward : kBandwidthForward,
-          [&in, backward](benchmark::State& state, int threads) {
-            set_threads(threads);
-            const int64_t n = static_cast<int64_t>(in.x.size());
-            const Eigen::Map<const Vec> x(in.x.data(), n), g(in.g.data(), n);
-            Vec y(n), gx(n);
-            for (auto _ : state) {
-              split(n, threads, [&](int64_t b, int64_t e) {
-                y.segment(b, e - b) = 1.5f * x.segment(b, e - b) + 0.5f;
-              });
-              if (backward)
-                split(n, threads, [&](int64_t b, int64_t e) {
-                  gx.segment(b, e - b) = 1.5f * g.segment(b, e - b) + 0.25f * y.segment(b, e - b);
-                });
-              benchmark::DoNotOptimize(y.data());
-              benchmark::DoNotOptimize(gx.data());
-              benchmark::ClobberMemory();
-            }
-            state.SetBytesProcessed(state.iterations() * n * (backward ? 20 : 8));
-          }};
+Case bandwidth(const Inputs& in, bool backward, bool from_memory = false) {
+  const std::string id = backward ? kBandwidthBackward : kBandwidthForward;
+  Case c{from_memory ? from_memory_id(id) : id,
+         [&in, backward, from_memory](benchmark::State& state, int threads) {
+           set_threads(threads);
+           const int64_t n = static_cast<int64_t>(in.x.size());
+           const Eigen::Map<const Vec> x(in.x.data(), n), g(in.g.data(), n);
+           Vec y(n), gx(n);
+           for (auto _ : state) {
+             eigrad::bench::start_iteration(state, from_memory);
+             split(n, threads, [&](int64_t b, int64_t e) {
+               y.segment(b, e - b) = 1.5f * x.segment(b, e - b) + 0.5f;
+             });
+             if (backward)
+               split(n, threads, [&](int64_t b, int64_t e) {
+                 gx.segment(b, e - b) = 1.5f * g.segment(b, e - b) + 0.25f * y.segment(b, e - b);
+               });
+             benchmark::DoNotOptimize(y.data());
+             benchmark::DoNotOptimize(gx.data());
+             benchmark::ClobberMemory();
+           }
+           state.SetBytesProcessed(state.iterations() * n * (backward ? 20 : 8));
+         }};
+  if (from_memory) c.iterations = kFromMemoryIterations;
+  return c;
 }
 
 // The products of one training step of an Mlp on a batch of `batch` rows, in eigrad's layout
@@ -143,6 +148,7 @@ Engine ceiling_engine(const Inputs& in) {
 #endif
   e.cases.push_back(bandwidth(in, false));
   e.cases.push_back(bandwidth(in, true));
+  e.cases.push_back(bandwidth(in, true, /*from_memory=*/true));
   e.cases.push_back(gemm_step(kSpiralStep, kSpiralNet, kSpiralPoints));
   e.cases.push_back(gemm_step(kFashionStep, kFashionNet, kFashionBatch));
   e.cases.push_back(gemm_epoch(in));

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "../evict_caches.hpp"
+
 namespace compare {
 
 // ---- sizes, the same in every engine ----
@@ -59,7 +61,18 @@ struct Case {
   bool single_iteration = false;     // long workloads: one iteration per repetition
   bool epoch = false;                // repetitions follow --epoch-repetitions when given
   bool lowest_threads_only = false;  // timed at the lowest thread count only (keeps runs short)
+  int iterations = 0;                // fixed iterations per repetition; 0: the driver's default
 };
+
+// Activations forward+backward are timed twice: as they run in a loop (their 12 MB of operands
+// stay in the L3) and "from memory", with the caches evicted before every iteration (untimed:
+// eigrad::bench::start_iteration), so that the operands come from DRAM as in the memory-bandwidth
+// ceiling the targets refer to. The eviction costs about 12 ms, so these cases run a fixed
+// kFromMemoryIterations iterations per repetition.
+constexpr int kFromMemoryIterations = 10;
+inline std::string from_memory_id(const std::string& workload) {
+  return workload + ", from memory";
+}
 
 // The consistency check: every engine evaluates each activation on the same small input
 // (x and g: the first elements of Inputs::x and Inputs::g) and the driver compares outputs and

@@ -75,18 +75,24 @@ void activation_cases(const Inputs& in, std::vector<Case>& cases) {
                          benchmark::DoNotOptimize(y.data());
                        }
                      }});
-    cases.push_back({backward_id(info->name), [&in, info](benchmark::State& state, int threads) {
-                       set_threads(threads);
-                       Tensor x = Tensor::from(in.x, activation_shape(*info), true);
-                       const Tensor g = Tensor::from(in.g, activation_shape(*info));
-                       Tensor slopes = Tensor::full({kPReLUShape[1]}, 0.25f, true);
-                       for (auto _ : state) {
-                         x.zero_grad();
-                         slopes.zero_grad();
-                         apply(*info, x, slopes).backward(g);
-                         benchmark::DoNotOptimize(x.grad().data());
-                       }
-                     }});
+    for (const bool from_memory : {false, true}) {
+      Case c{from_memory ? from_memory_id(backward_id(info->name)) : backward_id(info->name),
+             [&in, info, from_memory](benchmark::State& state, int threads) {
+               set_threads(threads);
+               Tensor x = Tensor::from(in.x, activation_shape(*info), true);
+               const Tensor g = Tensor::from(in.g, activation_shape(*info));
+               Tensor slopes = Tensor::full({kPReLUShape[1]}, 0.25f, true);
+               for (auto _ : state) {
+                 eigrad::bench::start_iteration(state, from_memory);
+                 x.zero_grad();
+                 slopes.zero_grad();
+                 apply(*info, x, slopes).backward(g);
+                 benchmark::DoNotOptimize(x.grad().data());
+               }
+             }};
+      if (from_memory) c.iterations = kFromMemoryIterations;
+      cases.push_back(std::move(c));
+    }
   }
 }
 

@@ -386,6 +386,7 @@ int run(int argc, char** argv) {
             c.epoch && epoch_repetitions > 0 ? epoch_repetitions : c.repetitions;
         if (repetitions > 0) b->Repetitions(repetitions);
         if (c.single_iteration) b->Iterations(1);
+        if (c.iterations > 0) b->Iterations(c.iterations);
       }
     }
 
@@ -415,13 +416,16 @@ int run(int argc, char** argv) {
   os << ".\n";
   for (const std::string& note : notes) os << '\n' << note << '\n';
 
-  std::vector<std::string> forward, backward;
-  std::vector<std::pair<std::string, std::string>> activation_rows, training_rows;
+  std::vector<std::string> forward, backward, backward_from_memory;
+  std::vector<std::pair<std::string, std::string>> activation_rows, from_memory_rows, training_rows;
   for (const std::string& a : in.activations) {
     forward.push_back(forward_id(a));
     backward.push_back(backward_id(a));
+    backward_from_memory.push_back(from_memory_id(backward_id(a)));
     activation_rows.push_back({forward_id(a), kBandwidthForward});
     activation_rows.push_back({backward_id(a), kBandwidthBackward});
+    from_memory_rows.push_back(
+        {from_memory_id(backward_id(a)), from_memory_id(kBandwidthBackward)});
   }
   training_rows = {{kChain, ""},
                    {kSpiralStep, kSpiralStep},
@@ -429,19 +433,30 @@ int run(int argc, char** argv) {
                    {kFashionEpoch, kFashionEpoch}};
   for (int threads : thread_counts) {
     os << "\n### " << threads << (threads == 1 ? " thread" : " threads") << "\n\n";
-    os << "Activations, forward and forward+backward (ceiling: streaming y = a x + b over the "
-          "same bytes):\n\n";
+    os << "Activations, forward and forward+backward, run back to back, so that their operands "
+          "stay in the L3 (ceiling: streaming y = a x + b over the same bytes, run the same "
+          "way):\n\n";
     report.table(os, threads, activation_rows, "bandwidth ceiling");
     os << '\n';
     os << "Forward+backward:\n";
     report.summary(os, threads, backward);
     os << "Forward:\n";
     report.summary(os, threads, forward);
+    os << "\nActivations forward+backward from memory: the caches are evicted (a 256 MiB read, "
+          "untimed) before each of "
+       << kFromMemoryIterations
+       << " iterations per repetition, so operands come from DRAM, not from the L3 where the "
+          "rows above keep them:\n\n";
+    report.table(os, threads, from_memory_rows, "bandwidth ceiling");
+    os << '\n';
+    report.summary(os, threads, backward_from_memory);
     os << "\nGraph overhead and training (ceiling: the step's matrix products alone in Eigen):\n\n";
     report.table(os, threads, training_rows, "GEMM ceiling");
     os << "\nCeilings:";
-    for (const auto& [name, bytes] : {std::pair<const char*, double>{kBandwidthForward, 8.0},
-                                      std::pair<const char*, double>{kBandwidthBackward, 20.0}}) {
+    for (const auto& [name, bytes] :
+         {std::pair<std::string, double>{kBandwidthForward, 8.0},
+          std::pair<std::string, double>{kBandwidthBackward, 20.0},
+          std::pair<std::string, double>{from_memory_id(kBandwidthBackward), 20.0}}) {
       const double t = report.time("ceiling", name, threads);
       char buf[64];
       std::snprintf(buf, sizeof buf, " (%.1f GB/s)",
