@@ -1,10 +1,11 @@
 // The compute cost of each activation kernel, without the memory traffic: every catalogue entry's
-// forward and backward kernel run on one block of 2048 float32 elements (softmax and log_softmax:
-// one row of 1024) whose operands stay in L1, timed per 16-float vector (one AVX-512 register).
-// Beside them, the same for the streaming kernel y = a x + b. This is the profile behind the
-// bandwidth-ceiling figures of bench_activations: with 2^20 elements a forward moves 8 bytes per
-// element from L2/L3, which takes about 1.5 ns per 16 floats on this kind of machine, so a kernel
-// whose compute alone costs more than that cannot stay near the ceiling however well it streams.
+// forward and backward kernel run on one block of 512 float32 elements (the engine's block;
+// softmax and log_softmax: one row of 1024) whose operands stay in L1, timed per 16-float vector
+// (one AVX-512 register). Beside them, the same for the streaming kernel y = a x + b. This is the
+// profile behind the bandwidth-ceiling figures of bench_activations: with 2^20 elements a forward
+// moves 8 bytes per element, which takes about 1.4 ns per 16 floats from the L3 and 3.7 ns from
+// DRAM on this kind of machine, so a kernel whose compute alone costs more than that cannot stay
+// near that ceiling however well it streams.
 //
 // Timing: each kernel runs `--repeats` times (50) over its block per sample, round-robin over all
 // kernels; the fastest of `--samples` samples (60) is kept (the machine is shared).
@@ -25,7 +26,7 @@ namespace {
 using namespace eigrad::catalogue;
 using Clock = std::chrono::steady_clock;
 
-constexpr Eigen::Index kBlock = 2048, kRow = 1024;
+constexpr Eigen::Index kBlock = 512, kRow = 1024;
 int repeats = 50, samples = 60;  // --repeats=N, --samples=N (e.g. 10 and 1 under callgrind)
 
 using Vec = Eigen::Array<float, Eigen::Dynamic, 1>;
