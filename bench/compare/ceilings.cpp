@@ -71,7 +71,10 @@ Case bandwidth(const Inputs& in, bool backward, bool from_memory = false) {
            }
            state.SetBytesProcessed(state.iterations() * n * (backward ? 20 : 8));
          }};
-  if (from_memory) c.iterations = kFromMemoryIterations;
+  if (from_memory) {
+    c.iterations = kFromMemoryIterations;
+    c.lowest_threads_only = true;
+  }
   return c;
 }
 

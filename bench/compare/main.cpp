@@ -362,7 +362,7 @@ int run(int argc, char** argv) {
       if (engine.fixed_threads && threads != thread_counts.front()) continue;
       for (const Case& c : engine.cases) {
         if (c.lowest_threads_only && threads != thread_counts.front()) {
-          if (threads == thread_counts.back())
+          if (threads == thread_counts.back() && c.iterations == 0)  // not from memory
             notes.push_back(engine.name + "'s " + c.workload + " is timed at " +
                             std::to_string(thread_counts.front()) +
                             " thread only, to keep the run short.");
@@ -442,14 +442,17 @@ int run(int argc, char** argv) {
     report.summary(os, threads, backward);
     os << "Forward:\n";
     report.summary(os, threads, forward);
-    os << "\nActivations forward+backward from memory: the caches are evicted (a 256 MiB read, "
-          "untimed) before each of "
-       << kFromMemoryIterations
-       << " iterations per repetition, so operands come from DRAM, not from the L3 where the "
-          "rows above keep them:\n\n";
-    report.table(os, threads, from_memory_rows, "bandwidth ceiling");
-    os << '\n';
-    report.summary(os, threads, backward_from_memory);
+    if (threads == thread_counts.front()) {
+      os << "\nActivations forward+backward from memory, at " << threads
+         << (threads == 1 ? " thread" : " threads")
+         << " only: the caches are evicted (a 256 MiB read, untimed) before each of "
+         << kFromMemoryIterations
+         << " iterations per repetition, so operands come from DRAM, not from the L3 where the "
+            "rows above keep them:\n\n";
+      report.table(os, threads, from_memory_rows, "bandwidth ceiling");
+      os << '\n';
+      report.summary(os, threads, backward_from_memory);
+    }
     os << "\nGraph overhead and training (ceiling: the step's matrix products alone in Eigen):\n\n";
     report.table(os, threads, training_rows, "GEMM ceiling");
     os << "\nCeilings:";
@@ -458,10 +461,11 @@ int run(int argc, char** argv) {
           std::pair<std::string, double>{kBandwidthBackward, 20.0},
           std::pair<std::string, double>{from_memory_id(kBandwidthBackward), 20.0}}) {
       const double t = report.time("ceiling", name, threads);
+      if (t < 0) continue;  // not timed at this thread count
       char buf[64];
       std::snprintf(buf, sizeof buf, " (%.1f GB/s)",
                     bytes * static_cast<double>(in.x.size()) / t / 1e9);
-      os << ' ' << name << ' ' << format_time(t) << (t > 0 ? buf : "") << ';';
+      os << ' ' << name << ' ' << format_time(t) << buf << ';';
     }
     os << " the GEMM ceilings are in the table above";
     os << ".\n";

@@ -103,7 +103,10 @@ void activation_cases(const Inputs& in, std::vector<Case>& cases) {
                  benchmark::DoNotOptimize(x.grad().data_ptr());
                }
              }};
-      if (from_memory) c.iterations = kFromMemoryIterations;
+      if (from_memory) {
+        c.iterations = kFromMemoryIterations;
+        c.lowest_threads_only = true;
+      }
       cases.push_back(std::move(c));
     }
   }
