@@ -23,16 +23,17 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 valgrind --tool=callgrind --callgrind-out-file="$out" "$dir/bench/bench_kernels" --samples=1 \
   --repeats=$repeats >/dev/null 2>&1
-# Each kernel is one std::function called `repeats` times; its inclusive count over that.
+# Each kernel is one std::function called `repeats` times; its inclusive count over that. 512 and
+# 1024 are bench_kernels' block (kBlock) and softmax row (kRow).
 callgrind_annotate --inclusive=yes --threshold=100 "$out" 2>/dev/null | awk -v repeats=$repeats '
   /_M_invoke/ && /main(\(int, char\*\*\))?::\{lambda\(\)#1\}>/ {
-    gsub(",", "", $1); stream = $1 / repeats / (2048 / 16)
+    gsub(",", "", $1); stream = $1 / repeats / (512 / 16)
   }
   /_M_invoke/ && /add<eigrad::catalogue::/ {
     gsub(",", "", $1)
     match($0, /catalogue::[A-Za-z0-9]+/); name = substr($0, RSTART + 11, RLENGTH - 11)
     match($0, /\{lambda\(\)#[12]\}>::_M_invoke/); which = substr($0, RSTART + 10, 1)
-    n = (name == "Softmax" || name == "LogSoftmax") ? 1024 : 2048
+    n = (name == "Softmax" || name == "LogSoftmax") ? 1024 : 512
     ir[name, which] = $1 / repeats / (n / 16)
     if (!(name in seen)) { seen[name] = 1; order[++count] = name }
   }

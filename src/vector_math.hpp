@@ -67,8 +67,8 @@ EIGEN_STRONG_INLINE Packet pscale2(const Packet& p, const Packet& n) {
 template <class Packet>
 EIGEN_STRONG_INLINE Packet pselect_lt(const Packet& a, const Packet& b, const Packet& x,
                                       const Packet& y) {
-  using T = Scalar<Packet>;
 #if defined(EIGEN_VECTORIZE_AVX512)
+  using T = Scalar<Packet>;
   if constexpr (std::is_same<T, float>::value && sizeof(Packet) == sizeof(__m512))
     return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_LT_OQ), y, x);
   if constexpr (std::is_same<T, double>::value && sizeof(Packet) == sizeof(__m512d))
