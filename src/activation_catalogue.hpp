@@ -340,15 +340,17 @@ struct Gelu : Elementwise {
       return pmul(pmul(x, x), pset1<V>(T(-0.5)));
     }
   };
+  // Phi comes from e too (vmath::NormalCdfFromExpOp), without a second rational.
   template <class T>
   struct DerivativeFromExp {
     T operator()(const T& x, const T& e) const {
-      return vmath::NormalCdfOp<T>()(x) + x * T(inv_sqrt2pi) * e;
+      return vmath::NormalCdfFromExpOp<T>()(x, e) + x * T(inv_sqrt2pi) * e;
     }
     template <class Packet>
     EIGEN_STRONG_INLINE Packet packetOp(const Packet& x, const Packet& e) const {
       using namespace Eigen::internal;
-      return pmadd(pmul(x, pset1<Packet>(T(inv_sqrt2pi))), e, vmath::NormalCdfOp<T>().packetOp(x));
+      return pmadd(pmul(x, pset1<Packet>(T(inv_sqrt2pi))), e,
+                   vmath::NormalCdfFromExpOp<T>().packetOp(x, e));
     }
   };
   template <class T>
@@ -669,8 +671,8 @@ struct functor_traits<eigrad::catalogue::GeluTanh::DerivativeFromExp<T>> {
 template <class T>
 struct functor_traits<eigrad::catalogue::Gelu::DerivativeFromExp<T>> {
   enum {
-    Cost = 28 * NumTraits<T>::MulCost,
-    PacketAccess = functor_traits<eigrad::vmath::NormalCdfOp<T>>::PacketAccess
+    Cost = 16 * NumTraits<T>::MulCost,
+    PacketAccess = functor_traits<eigrad::vmath::NormalCdfFromExpOp<T>>::PacketAccess
   };
 };
 template <class T>

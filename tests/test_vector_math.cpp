@@ -195,6 +195,33 @@ TEST_CASE("fast_tanh is within 5 ulp of tanh in float, and is std::tanh in doubl
   CHECK(max_ulp<double>(sweep<double>(-20, 20, 1 << 16), f64, ref) <= 2);  // glibc
 }
 
+TEST_CASE("Phi from exp(-x^2 / 2) is within 3e-7 of Phi in float and exact at the tails",
+          "[vmath]") {
+  using eigrad::vmath::NormalCdfFromExpOp;
+  const auto phi = [](long double x) { return 0.5L * std::erfc(-x / std::sqrt(2.0L)); };
+  for (const auto& xs : {sweep<float>(-40, 40, 1 << 20), sweep<float>(-1e-3f, 1e-3f, 1 << 12),
+                         edge_points<float>()}) {
+    const Array<float> x = Eigen::Map<const Array<float>>(xs.data(), Eigen::Index(xs.size()));
+    const Array<float> e = (x * x * -0.5f).exp();
+    const Array<float> y = x.binaryExpr(e, NormalCdfFromExpOp<float>());
+    double worst = 0;
+    for (Eigen::Index i = 0; i < x.size(); ++i)
+      if (!std::isnan(x[i])) worst = std::max(worst, double(std::fabs(y[i] - phi(x[i]))));
+    CHECK(worst <= 3e-7);
+  }
+  const Array<float> tails = (Array<float>(4) << -1000, -1e30f, 1e30f, 1000).finished();
+  const Array<float> t16 = tails.replicate(4, 1);
+  const Array<float> at_tails =
+      t16.binaryExpr((t16 * t16 * -0.5f).exp(), NormalCdfFromExpOp<float>());
+  for (int i = 0; i < 16; ++i) CHECK(at_tails[i] == (tails[i % 4] < 0 ? 0.0f : 1.0f));
+  const Array<float> nan = Array<float>::Constant(16, std::numeric_limits<float>::quiet_NaN());
+  CHECK(nan.binaryExpr(Array<float>::Zero(16), NormalCdfFromExpOp<float>()).isNaN().all());
+  const Array<double> x =
+      Eigen::Map<const Array<double>>(sweep<double>(-10, 10, 4096).data(), 4096);
+  const Array<double> y = x.binaryExpr((x * x * -0.5).exp(), NormalCdfFromExpOp<double>());
+  for (Eigen::Index i = 0; i < x.size(); ++i) CHECK(std::fabs(y[i] - phi(x[i])) <= 1e-15);
+}
+
 TEST_CASE(
     "fast_normal_cdf is within 2.5e-7 of Phi in float (as Eigen's erf) and exact at the tails",
     "[vmath]") {
