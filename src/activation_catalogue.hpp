@@ -455,8 +455,8 @@ struct Softplus : Elementwise {
   // The forward: x where z = beta x > threshold (exactly x), else log(1 + exp(z)) / beta, which
   // vector_math.hpp computes as max(z, 0) + log1p(e) with e = exp(-|z|), without overflow (where
   // z overflows to inf, the threshold picks x). In two passes: y = e, then the rest from x and y.
-  // With beta = 1 (the default) z is x, and the two multiplications by beta and 1 / beta go
-  // (3 of about 20 multiply-adds per element).
+  // With beta = 1 (the default) z is x: the multiplications by beta (one in each pass) and by
+  // 1 / beta go, 3 of about 20 multiply-adds per element.
   template <class T, bool unit_beta>
   struct FromExp {
     T beta, threshold;
