@@ -49,33 +49,28 @@ void set_threads(int threads) {
 }
 
 Case bandwidth(const Inputs& in, bool backward, bool from_memory = false) {
-  const std::string id = backward ? kBandwidthBackward : kBandwidthForward;
-  Case c{from_memory ? from_memory_id(id) : id,
-         [&in, backward, from_memory](benchmark::State& state, int threads) {
-           set_threads(threads);
-           const int64_t n = static_cast<int64_t>(in.x.size());
-           const Eigen::Map<const Vec> x(in.x.data(), n), g(in.g.data(), n);
-           Vec y(n), gx(n);
-           for (auto _ : state) {
-             eigrad::bench::start_iteration(state, from_memory);
-             split(n, threads, [&](int64_t b, int64_t e) {
-               y.segment(b, e - b) = 1.5f * x.segment(b, e - b) + 0.5f;
-             });
-             if (backward)
-               split(n, threads, [&](int64_t b, int64_t e) {
-                 gx.segment(b, e - b) = 1.5f * g.segment(b, e - b) + 0.25f * y.segment(b, e - b);
-               });
-             benchmark::DoNotOptimize(y.data());
-             benchmark::DoNotOptimize(gx.data());
-             benchmark::ClobberMemory();
-           }
-           state.SetBytesProcessed(state.iterations() * n * (backward ? 20 : 8));
-         }};
-  if (from_memory) {
-    c.iterations = kFromMemoryIterations;
-    c.lowest_threads_only = true;
-  }
-  return c;
+  return with_caches(backward ? kBandwidthBackward : kBandwidthForward, from_memory,
+                     [&in, backward, from_memory](benchmark::State& state, int threads) {
+                       set_threads(threads);
+                       const int64_t n = static_cast<int64_t>(in.x.size());
+                       const Eigen::Map<const Vec> x(in.x.data(), n), g(in.g.data(), n);
+                       Vec y(n), gx(n);
+                       for (auto _ : state) {
+                         eigrad::bench::start_iteration(state, from_memory);
+                         split(n, threads, [&](int64_t b, int64_t e) {
+                           y.segment(b, e - b) = 1.5f * x.segment(b, e - b) + 0.5f;
+                         });
+                         if (backward)
+                           split(n, threads, [&](int64_t b, int64_t e) {
+                             gx.segment(b, e - b) =
+                                 1.5f * g.segment(b, e - b) + 0.25f * y.segment(b, e - b);
+                           });
+                         benchmark::DoNotOptimize(y.data());
+                         benchmark::DoNotOptimize(gx.data());
+                         benchmark::ClobberMemory();
+                       }
+                       state.SetBytesProcessed(state.iterations() * n * (backward ? 20 : 8));
+                     });
 }
 
 // The products of one training step of an Mlp on a batch of `batch` rows, in eigrad's layout

@@ -77,6 +77,17 @@ constexpr int kFromMemoryIterations = 10;
 inline std::string from_memory_id(const std::string& workload) {
   return workload + ", from memory";
 }
+// The case `workload`, or with `from_memory` its from-memory twin (its id, fixed iterations and
+// lowest thread count set here for every engine). `run` calls eigrad::bench::start_iteration.
+inline Case with_caches(const std::string& workload, bool from_memory,
+                        std::function<void(benchmark::State&, int threads)> run) {
+  Case c{from_memory ? from_memory_id(workload) : workload, std::move(run)};
+  if (from_memory) {
+    c.iterations = kFromMemoryIterations;
+    c.lowest_threads_only = true;
+  }
+  return c;
+}
 
 // The consistency check: every engine evaluates each activation on the same small input
 // (x and g: the first elements of Inputs::x and Inputs::g) and the driver compares outputs and

@@ -142,29 +142,24 @@ void activation_cases(const Inputs& in, std::vector<Case>& cases) {
                        }
                      }});
     for (const bool from_memory : {false, true}) {
-      Case c{from_memory ? from_memory_id(backward_id(name)) : backward_id(name),
-             [&in, act, name, from_memory](benchmark::State& state, int) {
-               resizable_tensor x, y, g, gx, slope(1), slope_grad(1);
-               shape(x, name);
-               shape(y, name);
-               shape(g, name);
-               shape(gx, name);
-               fill(x, in.x);
-               fill(g, in.g);
-               gx = 0;
-               slope = 0.25f;
-               for (auto _ : state) {
-                 eigrad::bench::start_iteration(state, from_memory);
-                 act->forward(y, x, slope);
-                 act->backward(gx, x, y, g, slope, slope_grad);
-                 benchmark::DoNotOptimize(gx.host());
-               }
-             }};
-      if (from_memory) {
-        c.iterations = kFromMemoryIterations;
-        c.lowest_threads_only = true;
-      }
-      cases.push_back(std::move(c));
+      cases.push_back(with_caches(backward_id(name), from_memory,
+                                  [&in, act, name, from_memory](benchmark::State& state, int) {
+                                    resizable_tensor x, y, g, gx, slope(1), slope_grad(1);
+                                    shape(x, name);
+                                    shape(y, name);
+                                    shape(g, name);
+                                    shape(gx, name);
+                                    fill(x, in.x);
+                                    fill(g, in.g);
+                                    gx = 0;
+                                    slope = 0.25f;
+                                    for (auto _ : state) {
+                                      eigrad::bench::start_iteration(state, from_memory);
+                                      act->forward(y, x, slope);
+                                      act->backward(gx, x, y, g, slope, slope_grad);
+                                      benchmark::DoNotOptimize(gx.host());
+                                    }
+                                  }));
     }
   }
 }

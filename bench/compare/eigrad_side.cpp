@@ -76,25 +76,20 @@ void activation_cases(const Inputs& in, std::vector<Case>& cases) {
                        }
                      }});
     for (const bool from_memory : {false, true}) {
-      Case c{from_memory ? from_memory_id(backward_id(info->name)) : backward_id(info->name),
-             [&in, info, from_memory](benchmark::State& state, int threads) {
-               set_threads(threads);
-               Tensor x = Tensor::from(in.x, activation_shape(*info), true);
-               const Tensor g = Tensor::from(in.g, activation_shape(*info));
-               Tensor slopes = Tensor::full({kPReLUShape[1]}, 0.25f, true);
-               for (auto _ : state) {
-                 eigrad::bench::start_iteration(state, from_memory);
-                 x.zero_grad();
-                 slopes.zero_grad();
-                 apply(*info, x, slopes).backward(g);
-                 benchmark::DoNotOptimize(x.grad().data());
-               }
-             }};
-      if (from_memory) {
-        c.iterations = kFromMemoryIterations;
-        c.lowest_threads_only = true;
-      }
-      cases.push_back(std::move(c));
+      cases.push_back(with_caches(backward_id(info->name), from_memory,
+                                  [&in, info, from_memory](benchmark::State& state, int threads) {
+                                    set_threads(threads);
+                                    Tensor x = Tensor::from(in.x, activation_shape(*info), true);
+                                    const Tensor g = Tensor::from(in.g, activation_shape(*info));
+                                    Tensor slopes = Tensor::full({kPReLUShape[1]}, 0.25f, true);
+                                    for (auto _ : state) {
+                                      eigrad::bench::start_iteration(state, from_memory);
+                                      x.zero_grad();
+                                      slopes.zero_grad();
+                                      apply(*info, x, slopes).backward(g);
+                                      benchmark::DoNotOptimize(x.grad().data());
+                                    }
+                                  }));
     }
   }
 }

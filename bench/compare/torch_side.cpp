@@ -89,25 +89,21 @@ void activation_cases(const Inputs& in, std::vector<Case>& cases) {
                        }
                      }});
     for (const bool from_memory : {false, true}) {
-      Case c{from_memory ? from_memory_id(backward_id(name)) : backward_id(name),
-             [&in, act, shape, from_memory](benchmark::State& state, int threads) {
-               set_threads(threads);
-               Tensor x = wrap(in.x, shape).clone().requires_grad_(true);
-               const Tensor g = wrap(in.g, shape).clone();
-               Tensor weight = torch::full({kPReLUShape[1]}, 0.25f).requires_grad_(true);
-               for (auto _ : state) {
-                 eigrad::bench::start_iteration(state, from_memory);
-                 x.mutable_grad().reset();
-                 weight.mutable_grad().reset();
-                 (*act)(x, weight).backward(g);
-                 benchmark::DoNotOptimize(x.grad().data_ptr());
-               }
-             }};
-      if (from_memory) {
-        c.iterations = kFromMemoryIterations;
-        c.lowest_threads_only = true;
-      }
-      cases.push_back(std::move(c));
+      cases.push_back(
+          with_caches(backward_id(name), from_memory,
+                      [&in, act, shape, from_memory](benchmark::State& state, int threads) {
+                        set_threads(threads);
+                        Tensor x = wrap(in.x, shape).clone().requires_grad_(true);
+                        const Tensor g = wrap(in.g, shape).clone();
+                        Tensor weight = torch::full({kPReLUShape[1]}, 0.25f).requires_grad_(true);
+                        for (auto _ : state) {
+                          eigrad::bench::start_iteration(state, from_memory);
+                          x.mutable_grad().reset();
+                          weight.mutable_grad().reset();
+                          (*act)(x, weight).backward(g);
+                          benchmark::DoNotOptimize(x.grad().data_ptr());
+                        }
+                      }));
     }
   }
 }
