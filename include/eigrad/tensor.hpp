@@ -123,6 +123,11 @@ class BasicTensor {
 using Tensor = BasicTensor<float>;
 using DoubleTensor = BasicTensor<double>;
 
+// The element type of BasicTensor<T> in an op's signature, where it keeps T deduced from the
+// tensor arguments alone (so `x * 2.0` works for a float tensor).
+template <class T>
+using Scalar = typename BasicTensor<T>::Scalar;
+
 template <class T>
 std::ostream& operator<<(std::ostream& os, const BasicTensor<T>& t);
 

@@ -1,0 +1,50 @@
+#pragma once
+// Layout, joining, slicing and indexing (src/ops/tensor_shape.cpp). Axes may be negative
+// (counted from the end).
+#include <cstdint>
+#include <vector>
+
+#include "eigrad/autograd.hpp"
+#include "eigrad/tensor.hpp"
+
+namespace eigrad {
+
+template <class T>
+BasicTensor<T> transpose(const BasicTensor<T>& a, int axis0, int axis1);
+// One size may be -1 (inferred).
+template <class T>
+BasicTensor<T> reshape(const BasicTensor<T>& a, const std::vector<int64_t>& shape);
+// Merges axes start..end (inclusive) into one; flatten(x) gives rank 1, flatten(x, 1) [N, -1].
+template <class T>
+BasicTensor<T> flatten(const BasicTensor<T>& a, int start_axis = 0, int end_axis = -1);
+template <class T>
+BasicTensor<T> cat(const std::vector<BasicTensor<T>>& tensors, int axis = 0);
+// Joins tensors of one shape along a new axis (stack({a, b}, 0) of [3] is [2, 3]).
+template <class T>
+BasicTensor<T> stack(const std::vector<BasicTensor<T>>& tensors, int axis = 0);
+// Reorders the axes: result axis i is input axis dims[i] (dims is a permutation of the axes).
+template <class T>
+BasicTensor<T> permute(const BasicTensor<T>& a, const std::vector<int>& dims);
+// Inserts a size-1 axis at `axis` (in [-rank - 1, rank]).
+template <class T>
+BasicTensor<T> unsqueeze(const BasicTensor<T>& a, int axis);
+// Removes every size-1 axis, or only `axis` when it has size 1 (otherwise returns a as it is,
+// as PyTorch does).
+template <class T>
+BasicTensor<T> squeeze(const BasicTensor<T>& a);
+template <class T>
+BasicTensor<T> squeeze(const BasicTensor<T>& a, int axis);
+// The slice [start, start + length) along `axis` (a copy); start may be negative.
+template <class T>
+BasicTensor<T> narrow(const BasicTensor<T>& a, int axis, int64_t start, int64_t length);
+// Constant padding, as torch.nn.functional.pad: `pad` holds (before, after) pairs starting from
+// the last axis, e.g. {1, 1, 2, 2} pads the last axis by 1 and the one before by 2. Negative
+// amounts crop.
+template <class T>
+BasicTensor<T> pad(const BasicTensor<T>& a, const std::vector<int64_t>& pad,
+                   Scalar<T> value = Scalar<T>(0));
+// Selects entries along `axis` by index (index_select(x, 0, rows) takes a minibatch).
+template <class T>
+BasicTensor<T> index_select(const BasicTensor<T>& a, int axis, const std::vector<int64_t>& index);
+
+}  // namespace eigrad

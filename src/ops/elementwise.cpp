@@ -1,0 +1,230 @@
+#include "eigrad/ops/elementwise.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "layout.hpp"
+
+namespace eigrad {
+
+using namespace detail;
+
+namespace {
+
+// The operand of a broadcast op, laid out like the output: the tensor's own data when its
+// elements already line up (broadcasting only prepended or matched size-1 axes), else a copy.
+template <class T>
+const Array<T>& operand(const Array<T>& x, const Shape& shape, const Shape& out,
+                        Array<T>& scratch) {
+  if (shape.numel() == out.numel()) return x;
+  scratch = expand(x, shape, out);
+  return scratch;
+}
+
+// Adds g, the gradient of a broadcast result of shape `out`, to input i of shape `in`.
+template <class T>
+void add_reduced(GradSink<T>& s, size_t i, Array<T> g, const Shape& out, const Shape& in) {
+  if (in.numel() == out.numel())
+    s.add(i, std::move(g));
+  else
+    s.add(i, sum_to(g, out, in));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- elementwise arithmetic
+
+template <class T>
+BasicTensor<T> add(const BasicTensor<T>& a, const BasicTensor<T>& b) {
+  const Shape shape = broadcast_shapes("add", a.shape(), b.shape());
+  Array<T> sa, sb;
+  auto out = BasicTensor<T>::empty(shape);
+  assign(out.array(),
+         operand(a.array(), a.shape(), shape, sa) + operand(b.array(), b.shape(), shape, sb));
+  if (needs_grad(a, b))
+    record("add", out, {&a, &b},
+           [shape, ash = a.shape(), bsh = b.shape()](const Array<T>& g, GradSink<T>& s) {
+             if (s.needs(0)) add_reduced(s, 0, Array<T>(g), shape, ash);
+             if (s.needs(1)) add_reduced(s, 1, s.take(g), shape, bsh);
+           });
+  return out;
+}
+
+template <class T>
+BasicTensor<T> sub(const BasicTensor<T>& a, const BasicTensor<T>& b) {
+  const Shape shape = broadcast_shapes("sub", a.shape(), b.shape());
+  Array<T> sa, sb;
+  auto out = BasicTensor<T>::empty(shape);
+  assign(out.array(),
+         operand(a.array(), a.shape(), shape, sa) - operand(b.array(), b.shape(), shape, sb));
+  if (needs_grad(a, b))
+    record("sub", out, {&a, &b},
+           [shape, ash = a.shape(), bsh = b.shape()](const Array<T>& g, GradSink<T>& s) {
+             if (s.needs(1)) add_reduced(s, 1, Array<T>(-g), shape, bsh);
+             if (s.needs(0)) add_reduced(s, 0, s.take(g), shape, ash);
+           });
+  return out;
+}
+
+template <class T>
+BasicTensor<T> mul(const BasicTensor<T>& a, const BasicTensor<T>& b) {
+  const Shape shape = broadcast_shapes("mul", a.shape(), b.shape());
+  Array<T> sa, sb;
+  auto out = BasicTensor<T>::empty(shape);
+  assign(out.array(),
+         operand(a.array(), a.shape(), shape, sa) * operand(b.array(), b.shape(), shape, sb));
+  if (needs_grad(a, b))
+    record("mul", out, {&a, &b},
+           [shape, ash = a.shape(), bsh = b.shape(), ad = a.storage(), bd = b.storage()](
+               const Array<T>& g, GradSink<T>& s) {
+             Array<T> scratch;
+             if (s.needs(0))
+               add_reduced(s, 0, Array<T>(g * operand(*bd, bsh, shape, scratch)), shape, ash);
+             if (s.needs(1))
+               add_reduced(s, 1, Array<T>(g * operand(*ad, ash, shape, scratch)), shape, bsh);
+           });
+  return out;
+}
+
+template <class T>
+BasicTensor<T> div(const BasicTensor<T>& a, const BasicTensor<T>& b) {
+  const Shape shape = broadcast_shapes("div", a.shape(), b.shape());
+  Array<T> sa, sb;
+  auto out = BasicTensor<T>::empty(shape);
+  assign(out.array(),
+         operand(a.array(), a.shape(), shape, sa) / operand(b.array(), b.shape(), shape, sb));
+  if (needs_grad(a, b))
+    record("div", out, {&a, &b},
+           [shape, ash = a.shape(), bsh = b.shape(), bd = b.storage(), y = out.storage()](
+               const Array<T>& g, GradSink<T>& s) {
+             Array<T> scratch;
+             const Array<T>& bx = operand(*bd, bsh, shape, scratch);
+             // d(a/b)/db = -(a/b)/b = -y/b
+             if (s.needs(1)) add_reduced(s, 1, Array<T>(-g * *y / bx), shape, bsh);
+             if (s.needs(0)) add_reduced(s, 0, Array<T>(g / bx), shape, ash);
+           });
+  return out;
+}
+
+template <class T>
+BasicTensor<T> neg(const BasicTensor<T>& a) {
+  auto out = BasicTensor<T>::empty(a.shape());
+  assign(out.array(), -a.array());
+  if (needs_grad(a))
+    record("neg", out, {&a}, [](const Array<T>& g, GradSink<T>& s) { s.add(0, -g); });
+  return out;
+}
+
+template <class T>
+BasicTensor<T> affine(const BasicTensor<T>& a, Scalar<T> scale, Scalar<T> shift) {
+  auto out = BasicTensor<T>::empty(a.shape());
+  assign(out.array(), a.array() * scale + shift);
+  if (needs_grad(a))
+    record("affine", out, {&a},
+           [scale](const Array<T>& g, GradSink<T>& s) { s.add(0, g * scale); });
+  return out;
+}
+
+template <class T>
+BasicTensor<T> rdiv(Scalar<T> c, const BasicTensor<T>& a) {
+  auto out = BasicTensor<T>::empty(a.shape());
+  assign(out.array(), c / a.array());
+  if (needs_grad(a))
+    record("rdiv", out, {&a}, [c, x = a.storage()](const Array<T>& g, GradSink<T>& s) {
+      s.add(0, -(g * c) / x->square());
+    });
+  return out;
+}
+
+// ---------------------------------------------------------------- elementwise functions
+
+template <class T>
+BasicTensor<T> exp(const BasicTensor<T>& a) {
+  auto out = BasicTensor<T>::empty(a.shape());
+  assign(out.array(), a.array().exp());
+  if (needs_grad(a))
+    record("exp", out, {&a},
+           [y = out.storage()](const Array<T>& g, GradSink<T>& s) { s.add(0, g * *y); });
+  return out;
+}
+
+template <class T>
+BasicTensor<T> log(const BasicTensor<T>& a) {
+  auto out = BasicTensor<T>::empty(a.shape());
+  assign(out.array(), a.array().log());
+  if (needs_grad(a))
+    record("log", out, {&a},
+           [x = a.storage()](const Array<T>& g, GradSink<T>& s) { s.add(0, g / *x); });
+  return out;
+}
+
+template <class T>
+BasicTensor<T> pow(const BasicTensor<T>& a, Scalar<T> p) {
+  auto out = BasicTensor<T>::empty(a.shape());
+  assign(out.array(), a.array().pow(p));
+  if (needs_grad(a))
+    record("pow", out, {&a}, [p, x = a.storage()](const Array<T>& g, GradSink<T>& s) {
+      if (p == T(0))  // d(x^0)/dx = 0 everywhere, 0^-1 included (PyTorch's convention)
+        s.add(0, Array<T>::Zero(g.size()));
+      else
+        s.add(0, g * p * x->pow(p - T(1)));
+    });
+  return out;
+}
+
+template <class T>
+BasicTensor<T> sqrt(const BasicTensor<T>& a) {
+  auto out = BasicTensor<T>::empty(a.shape());
+  assign(out.array(), a.array().sqrt());
+  if (needs_grad(a))
+    record("sqrt", out, {&a},
+           [y = out.storage()](const Array<T>& g, GradSink<T>& s) { s.add(0, g / (T(2) * *y)); });
+  return out;
+}
+
+template <class T>
+BasicTensor<T> abs(const BasicTensor<T>& a) {
+  auto out = BasicTensor<T>::empty(a.shape());
+  assign(out.array(), a.array().abs());
+  if (needs_grad(a))
+    record("abs", out, {&a}, [x = a.storage()](const Array<T>& g, GradSink<T>& s) {
+      s.add(0, g * x->sign());  // abs'(0) = 0, as in PyTorch
+    });
+  return out;
+}
+
+template <class T>
+BasicTensor<T> clamp(const BasicTensor<T>& a, Scalar<T> lo, Scalar<T> hi) {
+  if (std::isnan(lo) || std::isnan(hi) || lo > hi)
+    throw Error("clamp: expected lo <= hi, got lo " + std::to_string(lo) + " and hi " +
+                std::to_string(hi));
+  auto out = BasicTensor<T>::empty(a.shape());
+  // NaN fails both comparisons and passes through, as in PyTorch.
+  assign(out.array(),
+         a.array().unaryExpr([lo, hi](T v) { return v < lo ? lo : (v > hi ? hi : v); }));
+  if (needs_grad(a))
+    record("clamp", out, {&a}, [lo, hi, x = a.storage()](const Array<T>& g, GradSink<T>& s) {
+      s.add(0, g * (*x >= lo && *x <= hi).template cast<T>());
+    });
+  return out;
+}
+
+#define EIGRAD_INSTANTIATE_ELEMENTWISE(T)                                    \
+  template BasicTensor<T> add(const BasicTensor<T>&, const BasicTensor<T>&); \
+  template BasicTensor<T> sub(const BasicTensor<T>&, const BasicTensor<T>&); \
+  template BasicTensor<T> mul(const BasicTensor<T>&, const BasicTensor<T>&); \
+  template BasicTensor<T> div(const BasicTensor<T>&, const BasicTensor<T>&); \
+  template BasicTensor<T> neg(const BasicTensor<T>&);                        \
+  template BasicTensor<T> affine(const BasicTensor<T>&, T, T);               \
+  template BasicTensor<T> rdiv(T, const BasicTensor<T>&);                    \
+  template BasicTensor<T> exp(const BasicTensor<T>&);                        \
+  template BasicTensor<T> log(const BasicTensor<T>&);                        \
+  template BasicTensor<T> pow(const BasicTensor<T>&, T);                     \
+  template BasicTensor<T> sqrt(const BasicTensor<T>&);                       \
+  template BasicTensor<T> abs(const BasicTensor<T>&);                        \
+  template BasicTensor<T> clamp(const BasicTensor<T>&, T, T);
+
+EIGRAD_INSTANTIATE_ELEMENTWISE(float)
+EIGRAD_INSTANTIATE_ELEMENTWISE(double)
+
+}  // namespace eigrad

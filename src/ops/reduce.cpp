@@ -1,0 +1,144 @@
+#include "eigrad/ops/reduce.hpp"
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "layout.hpp"
+
+namespace eigrad {
+
+using namespace detail;
+
+template <class T>
+BasicTensor<T> sum(const BasicTensor<T>& a) {
+  auto out = BasicTensor<T>::scalar(parallel_sum(a.array()));
+  if (needs_grad(a))
+    record("sum", out, {&a}, [n = a.numel()](const Array<T>& g, GradSink<T>& s) {
+      s.add(0, Array<T>::Constant(n, g[0]));
+    });
+  return out;
+}
+
+template <class T>
+BasicTensor<T> mean(const BasicTensor<T>& a) {
+  const T n = static_cast<T>(a.numel());
+  auto out = BasicTensor<T>::scalar(parallel_sum(a.array()) / n);
+  if (needs_grad(a))
+    record("mean", out, {&a}, [n, count = a.numel()](const Array<T>& g, GradSink<T>& s) {
+      s.add(0, Array<T>::Constant(count, g[0] / n));
+    });
+  return out;
+}
+
+namespace {
+// Sum along the middle axis of [outer, n, inner], times `scale`.
+template <class T>
+BasicTensor<T> reduce_sum(const char* op, const BasicTensor<T>& a, int axis, bool keepdim,
+                          bool average) {
+  const int ax = normalize_axis(op, axis, a.rank());  // a scalar takes axis 0 or -1 only
+  if (a.rank() == 0) return average ? mean(a) : sum(a);
+  const AxisView v = axis_view(a.shape(), ax);
+  const T scale = average ? T(1) / static_cast<T>(v.n) : T(1);
+  auto out = BasicTensor<T>::empty(reduced_shape(a.shape(), ax, keepdim));
+  if (a.numel() == 0) {
+    // Sums over an empty axis are 0, their means 0 / 0 = NaN, as in PyTorch. (Eigen's maps
+    // of an empty tensor would offset a null pointer.)
+    out.array().setConstant(average ? std::numeric_limits<T>::quiet_NaN() : T(0));
+  } else {
+    parallel_for(
+        v.outer,
+        [&](int64_t begin, int64_t end) {
+          if (v.inner == 1) {
+            MatrixMap<T>(out.data() + begin, end - begin, 1) =
+                ConstMatrixMap<T>(a.data() + begin * v.n, end - begin, v.n).rowwise().sum() * scale;
+          } else {
+            for (int64_t o = begin; o < end; ++o)
+              MatrixMap<T>(out.data() + o * v.inner, 1, v.inner) =
+                  ConstMatrixMap<T>(a.data() + o * v.n * v.inner, v.n, v.inner).colwise().sum() *
+                  scale;
+          }
+        },
+        a.numel());
+  }
+  if (needs_grad(a))
+    record(op, out, {&a}, [v, scale](const Array<T>& g, GradSink<T>& s) {
+      Array<T> gx(v.outer * v.n * v.inner);
+      for (int64_t o = 0; o < v.outer; ++o)
+        for (int64_t j = 0; j < v.n; ++j)
+          gx.segment((o * v.n + j) * v.inner, v.inner) = g.segment(o * v.inner, v.inner) * scale;
+      s.add(0, std::move(gx));
+    });
+  return out;
+}
+}  // namespace
+
+template <class T>
+BasicTensor<T> sum(const BasicTensor<T>& a, int axis, bool keepdim) {
+  return reduce_sum("sum", a, axis, keepdim, false);
+}
+
+template <class T>
+BasicTensor<T> mean(const BasicTensor<T>& a, int axis, bool keepdim) {
+  return reduce_sum("mean", a, axis, keepdim, true);
+}
+
+namespace {
+// Flat indices (into a) of the first maximum of each line along the axis; NaN counts as largest.
+template <class T>
+std::vector<int64_t> argmax_flat(const char* op, const BasicTensor<T>& a, int ax) {
+  const AxisView v = axis_view(a.shape(), ax);
+  if (v.n == 0)
+    throw Error(std::string(op) + ": cannot reduce axis " + std::to_string(ax) + " of shape " +
+                a.shape().str() + ": it is empty");
+  std::vector<int64_t> best(static_cast<size_t>(v.outer * v.inner));
+  const T* x = a.data();
+  for (int64_t o = 0; o < v.outer; ++o)
+    for (int64_t i = 0; i < v.inner; ++i) {
+      int64_t bj = o * v.n * v.inner + i;
+      for (int64_t j = 1; j < v.n && !std::isnan(x[bj]); ++j) {
+        const int64_t at = (o * v.n + j) * v.inner + i;
+        if (x[at] > x[bj] || std::isnan(x[at])) bj = at;
+      }
+      best[static_cast<size_t>(o * v.inner + i)] = bj;
+    }
+  return best;
+}
+}  // namespace
+
+template <class T>
+BasicTensor<T> max(const BasicTensor<T>& a, int axis, bool keepdim) {
+  const int ax = normalize_axis("max", axis, a.rank());
+  std::vector<int64_t> where = argmax_flat("max", a, a.rank() == 0 ? 0 : ax);
+  auto out = BasicTensor<T>::empty(a.rank() == 0 ? Shape{} : reduced_shape(a.shape(), ax, keepdim));
+  for (size_t i = 0; i < where.size(); ++i) out.data()[i] = a.data()[where[i]];
+  if (needs_grad(a))
+    record("max", out, {&a}, [where, n = a.numel()](const Array<T>& g, GradSink<T>& s) {
+      Array<T> gx = Array<T>::Zero(n);
+      for (size_t i = 0; i < where.size(); ++i) gx[where[i]] += g[static_cast<Eigen::Index>(i)];
+      s.add(0, std::move(gx));
+    });
+  return out;
+}
+
+template <class T>
+std::vector<int64_t> argmax(const BasicTensor<T>& a, int axis) {
+  const int ax = normalize_axis("argmax", axis, a.rank());
+  std::vector<int64_t> where = argmax_flat("argmax", a, ax);
+  const AxisView v = axis_view(a.shape(), ax);
+  for (int64_t& w : where) w = (w / v.inner) % v.n;
+  return where;
+}
+
+#define EIGRAD_INSTANTIATE_REDUCE(T)                              \
+  template BasicTensor<T> sum(const BasicTensor<T>&);             \
+  template BasicTensor<T> sum(const BasicTensor<T>&, int, bool);  \
+  template BasicTensor<T> mean(const BasicTensor<T>&);            \
+  template BasicTensor<T> mean(const BasicTensor<T>&, int, bool); \
+  template BasicTensor<T> max(const BasicTensor<T>&, int, bool);  \
+  template std::vector<int64_t> argmax(const BasicTensor<T>&, int);
+
+EIGRAD_INSTANTIATE_REDUCE(float)
+EIGRAD_INSTANTIATE_REDUCE(double)
+
+}  // namespace eigrad
