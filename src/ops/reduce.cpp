@@ -1,6 +1,7 @@
 #include "eigrad/ops/reduce.hpp"
 
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <string>
 
@@ -84,36 +85,57 @@ BasicTensor<T> mean(const BasicTensor<T>& a, int axis, bool keepdim) {
 }
 
 namespace {
-// Flat indices (into a) of the first maximum of each line along the axis; NaN counts as largest.
-template <class T>
-std::vector<int64_t> argmax_flat(const char* op, const BasicTensor<T>& a, int ax) {
+// max(a) and min(a): `extreme` gives the value, NaN if any element is NaN. The gradient is shared
+// evenly among the elements equal to the result (the NaNs when it is NaN), as PyTorch 1.13's
+// evenly_distribute_backward does.
+template <class T, class Extreme>
+BasicTensor<T> reduce_all(const char* op, const BasicTensor<T>& a, Extreme extreme) {
+  if (a.numel() == 0)
+    throw Error(std::string(op) + ": cannot reduce an empty tensor (shape " + a.shape().str() +
+                ") over all elements; give an axis instead");
+  auto out = BasicTensor<T>::scalar(extreme(a.array()));
+  if (needs_grad(a))
+    record(op, out, {&a}, [x = a.storage(), value = out.item()](const Array<T>& g, GradSink<T>& s) {
+      const Eigen::Array<bool, Eigen::Dynamic, 1> mask =
+          std::isnan(value) ? x->isNaN().eval() : (*x == value).eval();
+      const T share = g[0] / static_cast<T>(mask.count());
+      s.add(0, mask.template cast<T>() * share);
+    });
+  return out;
+}
+
+// Flat indices (into a) of the first extreme entry of each line along axis ax, where
+// better(x, y) says that x beats y; NaN beats everything, as in PyTorch.
+template <class T, class Better>
+std::vector<int64_t> extreme_flat(const char* op, const BasicTensor<T>& a, int ax, Better better) {
   const AxisView v = axis_view(a.shape(), ax);
   if (v.n == 0)
     throw Error(std::string(op) + ": cannot reduce axis " + std::to_string(ax) + " of shape " +
                 a.shape().str() + ": it is empty");
   std::vector<int64_t> best(static_cast<size_t>(v.outer * v.inner));
   const T* x = a.data();
-  for (int64_t o = 0; o < v.outer; ++o)
-    for (int64_t i = 0; i < v.inner; ++i) {
-      int64_t bj = o * v.n * v.inner + i;
-      for (int64_t j = 1; j < v.n && !std::isnan(x[bj]); ++j) {
+  for (int64_t o = 0; o < v.outer; ++o) {
+    int64_t* b = best.data() + o * v.inner;
+    for (int64_t i = 0; i < v.inner; ++i) b[i] = o * v.n * v.inner + i;
+    // Line by line along the axis, so that memory is read in order.
+    for (int64_t j = 1; j < v.n; ++j)
+      for (int64_t i = 0; i < v.inner; ++i) {
         const int64_t at = (o * v.n + j) * v.inner + i;
-        if (x[at] > x[bj] || std::isnan(x[at])) bj = at;
+        if (!std::isnan(x[b[i]]) && (better(x[at], x[b[i]]) || std::isnan(x[at]))) b[i] = at;
       }
-      best[static_cast<size_t>(o * v.inner + i)] = bj;
-    }
+  }
   return best;
 }
-}  // namespace
 
-template <class T>
-BasicTensor<T> max(const BasicTensor<T>& a, int axis, bool keepdim) {
-  const int ax = normalize_axis("max", axis, a.rank());
-  std::vector<int64_t> where = argmax_flat("max", a, a.rank() == 0 ? 0 : ax);
+template <class T, class Better>
+BasicTensor<T> reduce_axis(const char* op, const BasicTensor<T>& a, int axis, bool keepdim,
+                           Better better) {
+  const int ax = normalize_axis(op, axis, a.rank());
+  std::vector<int64_t> where = extreme_flat(op, a, a.rank() == 0 ? 0 : ax, better);
   auto out = BasicTensor<T>::empty(a.rank() == 0 ? Shape{} : reduced_shape(a.shape(), ax, keepdim));
   for (size_t i = 0; i < where.size(); ++i) out.data()[i] = a.data()[where[i]];
   if (needs_grad(a))
-    record("max", out, {&a}, [where, n = a.numel()](const Array<T>& g, GradSink<T>& s) {
+    record(op, out, {&a}, [where, n = a.numel()](const Array<T>& g, GradSink<T>& s) {
       Array<T> gx = Array<T>::Zero(n);
       for (size_t i = 0; i < where.size(); ++i) gx[where[i]] += g[static_cast<Eigen::Index>(i)];
       s.add(0, std::move(gx));
@@ -121,22 +143,59 @@ BasicTensor<T> max(const BasicTensor<T>& a, int axis, bool keepdim) {
   return out;
 }
 
-template <class T>
-std::vector<int64_t> argmax(const BasicTensor<T>& a, int axis) {
-  const int ax = normalize_axis("argmax", axis, a.rank());
-  std::vector<int64_t> where = argmax_flat("argmax", a, ax);
+template <class T, class Better>
+std::vector<int64_t> arg_extreme(const char* op, const BasicTensor<T>& a, int axis, Better better) {
+  const int ax = normalize_axis(op, axis, a.rank());
+  std::vector<int64_t> where = extreme_flat(op, a, ax, better);
   const AxisView v = axis_view(a.shape(), ax);
   for (int64_t& w : where) w = (w / v.inner) % v.n;
   return where;
 }
+}  // namespace
 
-#define EIGRAD_INSTANTIATE_REDUCE(T)                              \
-  template BasicTensor<T> sum(const BasicTensor<T>&);             \
-  template BasicTensor<T> sum(const BasicTensor<T>&, int, bool);  \
-  template BasicTensor<T> mean(const BasicTensor<T>&);            \
-  template BasicTensor<T> mean(const BasicTensor<T>&, int, bool); \
-  template BasicTensor<T> max(const BasicTensor<T>&, int, bool);  \
-  template std::vector<int64_t> argmax(const BasicTensor<T>&, int);
+template <class T>
+BasicTensor<T> max(const BasicTensor<T>& a) {
+  return reduce_all("max", a,
+                    [](const Array<T>& x) { return x.template maxCoeff<Eigen::PropagateNaN>(); });
+}
+
+template <class T>
+BasicTensor<T> min(const BasicTensor<T>& a) {
+  return reduce_all("min", a,
+                    [](const Array<T>& x) { return x.template minCoeff<Eigen::PropagateNaN>(); });
+}
+
+template <class T>
+BasicTensor<T> max(const BasicTensor<T>& a, int axis, bool keepdim) {
+  return reduce_axis("max", a, axis, keepdim, std::greater<T>());
+}
+
+template <class T>
+BasicTensor<T> min(const BasicTensor<T>& a, int axis, bool keepdim) {
+  return reduce_axis("min", a, axis, keepdim, std::less<T>());
+}
+
+template <class T>
+std::vector<int64_t> argmax(const BasicTensor<T>& a, int axis) {
+  return arg_extreme("argmax", a, axis, std::greater<T>());
+}
+
+template <class T>
+std::vector<int64_t> argmin(const BasicTensor<T>& a, int axis) {
+  return arg_extreme("argmin", a, axis, std::less<T>());
+}
+
+#define EIGRAD_INSTANTIATE_REDUCE(T)                                \
+  template BasicTensor<T> sum(const BasicTensor<T>&);               \
+  template BasicTensor<T> sum(const BasicTensor<T>&, int, bool);    \
+  template BasicTensor<T> mean(const BasicTensor<T>&);              \
+  template BasicTensor<T> mean(const BasicTensor<T>&, int, bool);   \
+  template BasicTensor<T> max(const BasicTensor<T>&);               \
+  template BasicTensor<T> min(const BasicTensor<T>&);               \
+  template BasicTensor<T> max(const BasicTensor<T>&, int, bool);    \
+  template BasicTensor<T> min(const BasicTensor<T>&, int, bool);    \
+  template std::vector<int64_t> argmax(const BasicTensor<T>&, int); \
+  template std::vector<int64_t> argmin(const BasicTensor<T>&, int);
 
 EIGRAD_INSTANTIATE_REDUCE(float)
 EIGRAD_INSTANTIATE_REDUCE(double)

@@ -69,7 +69,7 @@ BasicTensor<T> gt(const BasicTensor<T>& a, Scalar<T> b);
 template <class T>
 BasicTensor<T> ge(const BasicTensor<T>& a, Scalar<T> b);
 // a where condition is non-zero, else b; the three broadcast together. The gradient goes to a
-// where the condition holds and to b elsewhere; the condition gets none.
+// where the condition holds and to b elsewhere; the condition is not an input of the graph.
 template <class T>
 BasicTensor<T> where(const BasicTensor<T>& condition, const BasicTensor<T>& a,
                      const BasicTensor<T>& b);

@@ -34,12 +34,13 @@ template <class T>
 BasicTensor<T> squeeze(const BasicTensor<T>& a);
 template <class T>
 BasicTensor<T> squeeze(const BasicTensor<T>& a, int axis);
-// The slice [start, start + length) along `axis` (a copy); start may be negative.
+// The slice [start, start + length) along `axis` (a copy); start may be negative (counted from
+// the end, in [-size, size] as in PyTorch).
 template <class T>
 BasicTensor<T> narrow(const BasicTensor<T>& a, int axis, int64_t start, int64_t length);
 // Constant padding, as torch.nn.functional.pad: `pad` holds (before, after) pairs starting from
 // the last axis, e.g. {1, 1, 2, 2} pads the last axis by 1 and the one before by 2. Negative
-// amounts crop.
+// amounts crop (a size below 0 is an error).
 template <class T>
 BasicTensor<T> pad(const BasicTensor<T>& a, const std::vector<int64_t>& pad,
                    Scalar<T> value = Scalar<T>(0));
