@@ -1,0 +1,92 @@
+#pragma once
+// im2col and col2im for the convolutions (src/ops/convolution.cpp): one sample's channels of one
+// group unrolled to a matrix cols [C/groups * kH * kW, H_out * W_out], so that a convolution is
+// the product weight [O/groups, C/groups * kH * kW] x cols.
+#include <algorithm>
+#include <cstdint>
+
+#include "layout.hpp"
+
+namespace eigrad::detail {
+
+// The sizes of a 2-d convolution (a 1-d one is H = kH = 1).
+struct ConvGeometry {
+  int64_t n, c, h, w;  // input
+  int64_t o, kh, kw;   // weight [o, c / groups, kh, kw]
+  int64_t sh, sw, ph, pw, dh, dw, groups;
+  int64_t ho, wo;  // output
+  int64_t cg() const { return c / groups; }
+  int64_t og() const { return o / groups; }
+  int64_t k() const { return cg() * kh * kw; }  // rows of cols
+  int64_t hw() const { return ho * wo; }        // columns of cols
+};
+
+// The outputs o in [0, out) whose input position o * stride + offset lies in [0, size).
+struct ValidRange {
+  int64_t lo, hi;
+};
+inline ValidRange valid_range(int64_t out, int64_t stride, int64_t offset, int64_t size) {
+  const int64_t lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+  const int64_t hi = offset >= size ? 0 : std::min(out, (size - 1 - offset) / stride + 1);
+  return {std::min(lo, hi), hi};
+}
+
+// Row (ci, i, j) of cols, as a [ho, wo] block, is the input plane ci read at rows
+// oh * sh - ph + i * dh and columns ow * sw - pw + j * dw: one strided block copy per row of
+// cols, zeros where the block leaves the plane (the padding). No per-element branches.
+template <class T>
+void im2col(const T* x, const ConvGeometry& g, T* cols) {
+  using Block = Eigen::Map<Matrix<T>, 0, Eigen::OuterStride<>>;
+  using Source = Eigen::Map<const Matrix<T>, 0, Eigen::OuterStride<>>;
+  using StridedSource =
+      Eigen::Map<const Matrix<T>, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>;
+  for (int64_t ci = 0; ci < g.cg(); ++ci)
+    for (int64_t i = 0; i < g.kh; ++i) {
+      const int64_t ih0 = i * g.dh - g.ph;
+      const ValidRange rows = valid_range(g.ho, g.sh, ih0, g.h);
+      for (int64_t j = 0; j < g.kw; ++j) {
+        const int64_t iw0 = j * g.dw - g.pw;
+        const ValidRange cs = valid_range(g.wo, g.sw, iw0, g.w);
+        T* dst = cols + ((ci * g.kh + i) * g.kw + j) * g.hw();
+        const int64_t nr = rows.hi - rows.lo, nc = cs.hi - cs.lo;
+        if (nr < g.ho || nc < g.wo) std::fill(dst, dst + g.hw(), T(0));
+        if (nr == 0 || nc == 0) continue;
+        const T* src = x + (ci * g.h + rows.lo * g.sh + ih0) * g.w + cs.lo * g.sw + iw0;
+        Block out(dst + rows.lo * g.wo + cs.lo, nr, nc, Eigen::OuterStride<>(g.wo));
+        if (g.sw == 1)
+          out = Source(src, nr, nc, Eigen::OuterStride<>(g.sh * g.w));
+        else
+          out = StridedSource(src, nr, nc,
+                              Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(g.sh * g.w, g.sw));
+      }
+    }
+}
+
+// The adjoint of im2col: adds each row of cols back to the input positions it was read from.
+template <class T>
+void col2im_add(const T* cols, const ConvGeometry& g, T* dx) {
+  using Block = Eigen::Map<const Matrix<T>, 0, Eigen::OuterStride<>>;
+  using Target = Eigen::Map<Matrix<T>, 0, Eigen::OuterStride<>>;
+  using StridedTarget = Eigen::Map<Matrix<T>, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>;
+  for (int64_t ci = 0; ci < g.cg(); ++ci)
+    for (int64_t i = 0; i < g.kh; ++i) {
+      const int64_t ih0 = i * g.dh - g.ph;
+      const ValidRange rows = valid_range(g.ho, g.sh, ih0, g.h);
+      for (int64_t j = 0; j < g.kw; ++j) {
+        const int64_t iw0 = j * g.dw - g.pw;
+        const ValidRange cs = valid_range(g.wo, g.sw, iw0, g.w);
+        const int64_t nr = rows.hi - rows.lo, nc = cs.hi - cs.lo;
+        if (nr == 0 || nc == 0) continue;
+        const T* src = cols + ((ci * g.kh + i) * g.kw + j) * g.hw() + rows.lo * g.wo + cs.lo;
+        T* dst = dx + (ci * g.h + rows.lo * g.sh + ih0) * g.w + cs.lo * g.sw + iw0;
+        const Block in(src, nr, nc, Eigen::OuterStride<>(g.wo));
+        if (g.sw == 1)
+          Target(dst, nr, nc, Eigen::OuterStride<>(g.sh * g.w)) += in;
+        else
+          StridedTarget(dst, nr, nc,
+                        Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(g.sh * g.w, g.sw)) += in;
+      }
+    }
+}
+
+}  // namespace eigrad::detail
