@@ -8,11 +8,14 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "eigrad/eigrad.hpp"
 #include "eigrad/error.hpp"
 #include "eigrad/io/safetensors.hpp"
 #include "eigrad/nn/layers.hpp"
@@ -67,6 +70,44 @@ std::string good_file(const std::string& w_dtype = "F32", const std::string& w_s
                              w_dtype + R"(","shape":)" + w_shape + R"(,"data_offsets":[16,40]}})";
   return assemble(header,
                   raw(std::vector<double>{7, 8}) + raw(std::vector<float>{9, 9, 9, 9, 9, 9}));
+}
+
+// The network of issue 12's example, as torch.nn.Sequential would number it.
+std::shared_ptr<nn::Sequential> make_cnn(Generator& gen) {
+  return std::make_shared<nn::Sequential>(
+      std::make_shared<nn::Conv2d>(nn::Conv2dOptions(1, 32, 3).padding(1), gen),
+      std::make_shared<nn::BatchNorm2d>(32), std::make_shared<nn::PReLU>(32),
+      std::make_shared<nn::MaxPool2d>(2),
+      std::make_shared<nn::Conv2d>(nn::Conv2dOptions(32, 64, 3).padding(1), gen),
+      std::make_shared<nn::BatchNorm2d>(64), std::make_shared<nn::PReLU>(64),
+      std::make_shared<nn::MaxPool2d>(2), std::make_shared<nn::Flatten>(),
+      std::make_shared<nn::Linear>(3136, 128, gen), std::make_shared<nn::PReLU>(128),
+      std::make_shared<nn::Linear>(128, 10, gen));
+}
+
+// A few training steps, so that every parameter and buffer holds something of its own.
+void train_a_little(nn::Module& model, Generator& gen, int steps) {
+  optim::SGD opt(model.parameters(), optim::SGDOptions(0.05));
+  for (int i = 0; i < steps; ++i) {
+    opt.zero_grad();
+    sum(model(Tensor::uniform({2, 1, 28, 28}, 0, 1, gen))).backward();
+    opt.step();
+  }
+}
+
+// Every parameter and buffer, bit for bit.
+std::vector<std::string> state_bits(const nn::Module& model) {
+  std::vector<std::string> out;
+  for (const auto& e : model.state_dict()) out.push_back(e.name + ":" + bits(e.tensor));
+  return out;
+}
+
+// The header of a safetensors file.
+nlohmann::json header_of(const std::string& path) {
+  const std::string bytes = read_all(path);
+  uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<uint8_t>(bytes[static_cast<size_t>(i)]);
+  return nlohmann::json::parse(bytes.substr(8, n));
 }
 
 }  // namespace
@@ -356,5 +397,180 @@ TEST_CASE("bad names are refused before anything is written", "[checkpoint]") {
   CHECK_THROWS_WITH(io::load_into(dir / "f", twice), Contains("'w' twice"));
   CHECK_THROWS_WITH(io::load_into(dir / "absent", t.named()),
                     Contains("absent") && Contains("does not exist"));
+}
+
+TEST_CASE("a CNN's checkpoint has the names, shapes and dtypes PyTorch's Sequential expects",
+          "[checkpoint]") {
+  TempDir dir;
+  Generator gen(1);
+  const auto cnn = make_cnn(gen);
+  train_a_little(*cnn, gen, 3);
+  io::save_safetensors(dir / "cnn.safetensors", cnn->state_dict());
+  // What torch.nn.Sequential(Conv2d(1, 32, 3, padding=1), BatchNorm2d(32), PReLU(32),
+  // MaxPool2d(2), Conv2d(32, 64, 3, padding=1), BatchNorm2d(64), PReLU(64), MaxPool2d(2),
+  // Flatten(), Linear(3136, 128), PReLU(128), Linear(128, 10)).state_dict() holds, written out
+  // by hand: float32 tensors, and num_batches_tracked an int64 scalar.
+  const std::map<std::string, std::pair<std::string, std::vector<int64_t>>> expected = {
+      {"0.weight", {"F32", {32, 1, 3, 3}}},
+      {"0.bias", {"F32", {32}}},
+      {"1.weight", {"F32", {32}}},
+      {"1.bias", {"F32", {32}}},
+      {"1.running_mean", {"F32", {32}}},
+      {"1.running_var", {"F32", {32}}},
+      {"1.num_batches_tracked", {"I64", {}}},
+      {"2.weight", {"F32", {32}}},
+      {"4.weight", {"F32", {64, 32, 3, 3}}},
+      {"4.bias", {"F32", {64}}},
+      {"5.weight", {"F32", {64}}},
+      {"5.bias", {"F32", {64}}},
+      {"5.running_mean", {"F32", {64}}},
+      {"5.running_var", {"F32", {64}}},
+      {"5.num_batches_tracked", {"I64", {}}},
+      {"6.weight", {"F32", {64}}},
+      {"9.weight", {"F32", {128, 3136}}},
+      {"9.bias", {"F32", {128}}},
+      {"10.weight", {"F32", {128}}},
+      {"11.weight", {"F32", {10, 128}}},
+      {"11.bias", {"F32", {10}}}};
+  const nlohmann::json h = header_of(dir / "cnn.safetensors");
+  CHECK(h.size() == expected.size());
+  for (const auto& [name, dtype_shape] : expected) {
+    INFO(name);
+    REQUIRE(h.contains(name));
+    CHECK(h[name]["dtype"] == dtype_shape.first);
+    CHECK(h[name]["shape"].get<std::vector<int64_t>>() == dtype_shape.second);
+  }
+  // The counters are little-endian int64 holding 3 (three training steps).
+  const std::string bytes = read_all(dir / "cnn.safetensors");
+  uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<uint8_t>(bytes[static_cast<size_t>(i)]);
+  for (const char* name : {"1.num_batches_tracked", "5.num_batches_tracked"}) {
+    const auto offsets = h[name]["data_offsets"].get<std::vector<uint64_t>>();
+    REQUIRE(offsets[1] - offsets[0] == 8);
+    CHECK(offsets[0] % 8 == 0);
+    int64_t count = 0;
+    std::memcpy(&count, bytes.data() + 8 + n + offsets[0], 8);
+    CHECK(count == 3);
+  }
+}
+
+TEST_CASE("a CNN round-trips through a checkpoint, parameters and buffers", "[checkpoint]") {
+  TempDir dir;
+  Generator g1(1), g2(2);
+  const auto cnn = make_cnn(g1), fresh = make_cnn(g2);
+  train_a_little(*cnn, g1, 2);
+  io::save_safetensors(dir / "cnn", cnn->state_dict(), {{"epoch", "1"}});
+  CHECK(state_bits(*fresh) != state_bits(*cnn));
+  io::load_into(dir / "cnn", fresh->state_dict());
+  CHECK(state_bits(*fresh) == state_bits(*cnn));
+  CHECK(fresh->buffer("5.num_batches_tracked").item() == 2);
+  cnn->eval();
+  fresh->eval();
+  const Tensor x = Tensor::uniform({3, 1, 28, 28}, 0, 1, g1);
+  CHECK(bits((*fresh)(x)) == bits((*cnn)(x)));
+
+  // The same through a Checkpoint and load_state_dict.
+  const auto third = make_cnn(g2);
+  const io::Checkpoint c = io::load_safetensors(dir / "cnn");
+  CHECK(c.entry("1.num_batches_tracked").saved_as == io::SavedAs::Int64);
+  CHECK(c.get<float>("1.num_batches_tracked").item() == 2);
+  third->load_state_dict(c.pairs<float>());
+  CHECK(state_bits(*third) == state_bits(*cnn));
+  // Saved again from the Checkpoint, the counters stay I64.
+  io::save_safetensors(dir / "again", c.tensors, c.metadata);
+  CHECK(header_of(dir / "again")["5.num_batches_tracked"]["dtype"] == "I64");
+}
+
+TEST_CASE("a failed load leaves the CNN unchanged", "[checkpoint]") {
+  TempDir dir;
+  Generator gen(1);
+  const auto cnn = make_cnn(gen);
+  const std::vector<std::string> before = state_bits(*cnn);
+
+  // Another architecture: a narrower first convolution.
+  auto other = std::make_shared<nn::Sequential>(
+      std::make_shared<nn::Conv2d>(nn::Conv2dOptions(1, 16, 3).padding(1), gen),
+      std::make_shared<nn::BatchNorm2d>(16));
+  io::save_safetensors(dir / "other", other->state_dict());
+  CHECK_THROWS_WITH(io::load_into(dir / "other", cnn->state_dict()),
+                    Contains("'0.weight' has shape [16, 1, 3, 3] in the file but the target has "
+                             "shape [32, 1, 3, 3]") &&
+                        Contains("missing from the file: 2.weight"));
+  CHECK(state_bits(*cnn) == before);
+
+  // The same names, but the counters as float32 (as a careless writer would store them).
+  io::NamedTensors as_float;
+  for (const auto& e : cnn->state_dict()) as_float.emplace_back(e.name, e.tensor);
+  io::save_safetensors(dir / "f32", as_float);
+  CHECK_THROWS_WITH(
+      io::load_into(dir / "f32", cnn->state_dict()),
+      Contains("'1.num_batches_tracked' is F32 in the file but the target is saved as I64"));
+  CHECK(state_bits(*cnn) == before);
+
+  // A counter past what float32 holds exactly.
+  io::NamedTensors big = io::to_named_tensors(cnn->state_dict());
+  for (auto& t : big)
+    if (t.name == "5.num_batches_tracked")
+      t.tensor = DoubleTensor::scalar(16777217.0);  // 2^24 + 1, held exactly by a double
+  io::save_safetensors(dir / "big", big);
+  CHECK(header_of(dir / "big")["5.num_batches_tracked"]["dtype"] == "I64");
+  CHECK_THROWS_WITH(io::load_into(dir / "big", cnn->state_dict()),
+                    Contains("'5.num_batches_tracked' holds 16777217") &&
+                        Contains("float32 target cannot hold exactly"));
+  CHECK(state_bits(*cnn) == before);
+  CHECK_THROWS_WITH(io::load_safetensors(dir / "big").get<float>("5.num_batches_tracked"),
+                    Contains("5.num_batches_tracked") && Contains("float32"));
+  CHECK(io::load_safetensors(dir / "big").get<double>("5.num_batches_tracked").item() ==
+        16777217.0);
+}
+
+TEST_CASE("saving refuses an integer buffer that holds a fraction or is out of range",
+          "[checkpoint]") {
+  TempDir dir;
+  nn::BatchNorm2d bn(2);
+  io::save_safetensors(dir / "bn", bn.state_dict());
+  const std::string good = read_all(dir / "bn");
+  Tensor count = bn.num_batches_tracked();
+  for (float bad : {2.5f, 1e19f, -1e19f, std::numeric_limits<float>::quiet_NaN(),
+                    std::numeric_limits<float>::infinity()}) {
+    count.array()(0) = bad;
+    CHECK_THROWS_WITH(io::save_safetensors(dir / "bn", bn.state_dict()),
+                      Contains("save_safetensors") &&
+                          Contains("tensor 'num_batches_tracked' is saved as I64") &&
+                          Contains("not an integer in int64's range"));
+    CHECK(read_all(dir / "bn") == good);
+    CHECK(dir.entries().size() == 1);
+  }
+  // The extremes of int64 that a float holds are fine: -2^63 is, 2^63 is not.
+  count.array()(0) = -9223372036854775808.0f;
+  io::save_safetensors(dir / "bn", bn.state_dict());
+  CHECK(header_of(dir / "bn")["num_batches_tracked"]["dtype"] == "I64");
+}
+
+TEST_CASE("I64 tensors are read exactly or refused", "[checkpoint]") {
+  TempDir dir;
+  const auto i64 = [](std::vector<int64_t> v) { return raw(v); };
+  // -3, 0 and 2^53 as int64: exact in float64; 2^53 is a power of two, exact in float32 too.
+  write_all(dir / "ok", assemble(R"({"n":{"dtype":"I64","shape":[3],"data_offsets":[0,24]}})",
+                                 i64({-3, 0, int64_t{1} << 53})));
+  const io::Checkpoint c = io::load_safetensors(dir / "ok");
+  CHECK(c.get<double>("n").to_vector() == std::vector<double>{-3, 0, 9007199254740992.0});
+  CHECK(c.get<float>("n").to_vector() == std::vector<float>{-3, 0, 9007199254740992.0f});
+  DoubleTensor target = DoubleTensor::zeros({3});
+  io::load_into(dir / "ok", {{"n", target, io::SavedAs::Int64}});
+  CHECK(target.to_vector() == std::vector<double>{-3, 0, 9007199254740992.0});
+  // A plain float64 target does not take I64.
+  CHECK_THROWS_WITH(io::load_into(dir / "ok", {{"n", DoubleTensor::zeros({3})}}),
+                    Contains("'n' is I64 in the file but the target is float64"));
+
+  // 2^53 + 1 is beyond what float64 holds exactly.
+  write_all(dir / "odd", assemble(R"({"n":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}})",
+                                  i64({(int64_t{1} << 53) + 1})));
+  CHECK_THROWS_WITH(io::load_safetensors(dir / "odd"),
+                    Contains("'n' holds 9007199254740993") && Contains("exactly"));
+  DoubleTensor one = DoubleTensor::full({1}, 5);
+  CHECK_THROWS_WITH(io::load_into(dir / "odd", {{"n", one, io::SavedAs::Int64}}),
+                    Contains("9007199254740993") && Contains("nothing was loaded"));
+  CHECK(one.item() == 5);
 }
 #endif

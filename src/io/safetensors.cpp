@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -26,11 +28,53 @@ using json = nlohmann::json;
 // The reference implementation refuses headers over 100 MB.
 constexpr uint64_t kMaxHeader = 100ull << 20;
 
-const char* dtype_code(const AnyTensor& t) {
-  return t.index() == 0 ? "F32" : "F64";
+// The dtypes eigrad reads and writes.
+enum class Dtype { F32, F64, I64 };
+
+const char* code_of(Dtype d) {
+  return d == Dtype::F32 ? "F32" : d == Dtype::F64 ? "F64" : "I64";
 }
-size_t element_size(const AnyTensor& t) {
-  return t.index() == 0 ? 4 : 8;
+Dtype dtype_of(const NamedTensor& t) {
+  if (t.saved_as == SavedAs::Int64) return Dtype::I64;
+  return t.tensor.index() == 0 ? Dtype::F32 : Dtype::F64;
+}
+size_t element_size(Dtype d) {
+  return d == Dtype::F32 ? 4 : 8;
+}
+const char* target_dtype(const NamedTensor& t) {
+  return t.tensor.index() == 0 ? "float32" : "float64";
+}
+
+// 2^63 as a double: the int64 range is [-2^63, 2^63).
+constexpr double kTwo63 = 9223372036854775808.0;
+
+// The values of an Int64 tensor as int64, or an Error naming the first that is not an integer in
+// int64's range.
+std::vector<int64_t> to_int64(const NamedTensor& t, const std::string& where) {
+  return std::visit(
+      [&](const auto& x) {
+        std::vector<int64_t> out(static_cast<size_t>(x.numel()));
+        for (int64_t i = 0; i < x.numel(); ++i) {
+          const double v = static_cast<double>(x.data()[i]);
+          if (!(v >= -kTwo63 && v < kTwo63) || v != std::nearbyint(v)) {
+            std::ostringstream os;
+            os.precision(17);
+            os << where << "tensor '" << t.name << "' is saved as I64 but its element " << i
+               << " is " << v << ", not an integer in int64's range";
+            throw Error(os.str());
+          }
+          out[static_cast<size_t>(i)] = static_cast<int64_t>(v);
+        }
+        return out;
+      },
+      t.tensor);
+}
+
+// Whether T holds the integer v exactly.
+template <class T>
+bool exact_in(int64_t v) {
+  const T f = static_cast<T>(v);
+  return static_cast<double>(f) < kTwo63 && static_cast<int64_t>(f) == v;
 }
 
 const Shape& shape_of(const AnyTensor& t) {
@@ -55,7 +99,7 @@ std::string join(const std::vector<std::string>& items, const char* separator = 
 // One tensor as the header describes it, after validation.
 struct Entry {
   std::string name;
-  bool is_f64 = false;
+  Dtype dtype = Dtype::F32;
   Shape shape;
   uint64_t begin = 0, end = 0;  // relative to the data section
 };
@@ -148,9 +192,14 @@ ParsedFile parse_file(const char* op, const std::string& path) {
     e.name = name;
     if (!dtype->is_string()) throw bad("dtype is not a string");
     const std::string code = dtype->get<std::string>();
-    if (code != "F32" && code != "F64")
-      throw bad("dtype " + code + " is not supported (eigrad reads F32 and F64)");
-    e.is_f64 = code == "F64";
+    if (code == "F32")
+      e.dtype = Dtype::F32;
+    else if (code == "F64")
+      e.dtype = Dtype::F64;
+    else if (code == "I64")
+      e.dtype = Dtype::I64;
+    else
+      throw bad("dtype " + code + " is not supported (eigrad reads F32, F64 and I64)");
     if (!shape->is_array()) throw bad("shape is not an array");
     if (shape->size() > static_cast<size_t>(Shape::kMaxRank))
       throw bad("rank " + std::to_string(shape->size()) + " exceeds eigrad's maximum of " +
@@ -175,7 +224,7 @@ ParsedFile parse_file(const char* op, const std::string& path) {
     if (e.end > data_size)
       throw bad("data_offsets " + offsets->dump() + " reach past the data section of " +
                 std::to_string(data_size) + " bytes (truncated file?)");
-    const uint64_t elem = e.is_f64 ? 8 : 4;
+    const uint64_t elem = element_size(e.dtype);
     if (overflow || numel > data_size / elem || numel * elem != e.end - e.begin)
       throw bad("shape " + e.shape.str() + " of " + code + " needs " +
                 (overflow ? std::string("more") : std::to_string(numel * elem)) +
@@ -205,9 +254,20 @@ ParsedFile parse_file(const char* op, const std::string& path) {
   return f;
 }
 
-AnyTensor make_tensor(const Entry& e) {
-  if (e.is_f64) return DoubleTensor::empty(e.shape);
-  return Tensor::empty(e.shape);
+// The integers of an I64 entry.
+std::vector<int64_t> read_int64(const ParsedFile& f, const Entry& e) {
+  std::vector<int64_t> v(static_cast<size_t>(e.shape.numel()));
+  if (e.end > e.begin)
+    std::memcpy(v.data(), f.bytes.data() + f.data_start + e.begin, e.end - e.begin);
+  return v;
+}
+
+// The first of `values` that T cannot hold exactly, or none.
+template <class T>
+std::optional<int64_t> first_inexact(const std::vector<int64_t>& values) {
+  for (int64_t v : values)
+    if (!exact_in<T>(v)) return v;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -218,26 +278,30 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors,
     return Error("save_safetensors: '" + path + "': " + what);
   };
   std::set<std::string> names;
+  std::map<const NamedTensor*, std::vector<int64_t>> integers;  // the I64 tensors' values
   for (const NamedTensor& t : tensors) {
     if (t.name.empty()) throw fail("a tensor has an empty name");
     if (t.name == "__metadata__") throw fail("'__metadata__' is reserved and cannot name a tensor");
     if (!names.insert(t.name).second) throw fail("the name '" + t.name + "' appears twice");
     if (!defined(t.tensor)) throw fail("tensor '" + t.name + "' is undefined");
+    if (t.saved_as == SavedAs::Int64)
+      integers[&t] = to_int64(t, "save_safetensors: '" + path + "': ");
   }
-  // float64 first keeps every tensor aligned to its element size (the header is padded to 8).
+  // 8-byte elements first keep every tensor aligned to its element size (the header is padded
+  // to 8).
   std::vector<const NamedTensor*> order;
   for (const NamedTensor& t : tensors)
-    if (t.tensor.index() == 1) order.push_back(&t);
+    if (element_size(dtype_of(t)) == 8) order.push_back(&t);
   for (const NamedTensor& t : tensors)
-    if (t.tensor.index() == 0) order.push_back(&t);
+    if (element_size(dtype_of(t)) == 4) order.push_back(&t);
 
   nlohmann::ordered_json h = nlohmann::ordered_json::object();
   if (!metadata.empty()) h["__metadata__"] = metadata;
   uint64_t offset = 0;
   for (const NamedTensor* t : order) {
     const uint64_t nbytes =
-        static_cast<uint64_t>(shape_of(t->tensor).numel()) * element_size(t->tensor);
-    h[t->name] = {{"dtype", dtype_code(t->tensor)},
+        static_cast<uint64_t>(shape_of(t->tensor).numel()) * element_size(dtype_of(*t));
+    h[t->name] = {{"dtype", code_of(dtype_of(*t))},
                   {"shape", shape_of(t->tensor).vec()},
                   {"data_offsets", {offset, offset + nbytes}}};
     offset += nbytes;
@@ -257,8 +321,12 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors,
   file.write(header.data(), header.size());
   for (const NamedTensor* t : order) {
     const size_t nbytes =
-        static_cast<size_t>(shape_of(t->tensor).numel()) * element_size(t->tensor);
-    if (nbytes > 0) file.write(bytes_of(t->tensor), nbytes);
+        static_cast<size_t>(shape_of(t->tensor).numel()) * element_size(dtype_of(*t));
+    if (nbytes == 0) continue;
+    const auto it = integers.find(t);
+    file.write(
+        it != integers.end() ? static_cast<const void*>(it->second.data()) : bytes_of(t->tensor),
+        nbytes);
   }
   file.commit();
 }
@@ -268,7 +336,20 @@ Checkpoint load_safetensors(const std::string& path) {
   Checkpoint c;
   c.metadata = std::move(f.metadata);
   for (const Entry& e : f.entries) {
-    AnyTensor t = make_tensor(e);
+    if (e.dtype == Dtype::I64) {
+      const std::vector<int64_t> values = read_int64(f, e);
+      if (const auto v = first_inexact<double>(values))
+        throw Error("load_safetensors: '" + path + "': the I64 tensor '" + e.name + "' holds " +
+                    std::to_string(*v) +
+                    ", which eigrad cannot hold exactly (it holds integers as float64, exact up "
+                    "to 2^53)");
+      DoubleTensor t = DoubleTensor::empty(e.shape);
+      for (size_t i = 0; i < values.size(); ++i) t.data()[i] = static_cast<double>(values[i]);
+      c.tensors.emplace_back(e.name, std::move(t), SavedAs::Int64);
+      continue;
+    }
+    AnyTensor t = e.dtype == Dtype::F64 ? AnyTensor(DoubleTensor::empty(e.shape))
+                                        : AnyTensor(Tensor::empty(e.shape));
     if (e.end > e.begin)
       std::memcpy(bytes_of(t), f.bytes.data() + f.data_start + e.begin, e.end - e.begin);
     c.tensors.emplace_back(e.name, std::move(t));
@@ -304,13 +385,22 @@ void load_into(const std::string& path, const NamedTensors& targets) {
     const auto it = found.find(t.name);
     if (it == found.end()) continue;
     const Entry& e = *it->second;
-    const bool target_f64 = t.tensor.index() == 1;
-    if (e.is_f64 != target_f64)
-      problems.push_back("'" + t.name + "' is " + (e.is_f64 ? "F64" : "F32") +
-                         " in the file but the target is " + (target_f64 ? "float64" : "float32"));
-    else if (e.shape != shape_of(t.tensor))
+    if (e.dtype != dtype_of(t)) {
+      problems.push_back("'" + t.name + "' is " + code_of(e.dtype) +
+                         " in the file but the target " +
+                         (t.saved_as == SavedAs::Int64 ? std::string("is saved as I64")
+                                                       : std::string("is ") + target_dtype(t)));
+    } else if (e.shape != shape_of(t.tensor)) {
       problems.push_back("'" + t.name + "' has shape " + e.shape.str() +
                          " in the file but the target has shape " + shape_of(t.tensor).str());
+    } else if (e.dtype == Dtype::I64) {
+      const std::vector<int64_t> values = read_int64(f, e);
+      const auto v =
+          t.tensor.index() == 0 ? first_inexact<float>(values) : first_inexact<double>(values);
+      if (v)
+        problems.push_back("the I64 tensor '" + t.name + "' holds " + std::to_string(*v) +
+                           ", which its " + target_dtype(t) + " target cannot hold exactly");
+    }
   }
   if (!problems.empty())
     throw fail("the checkpoint does not match the targets (nothing was loaded): " +
@@ -319,8 +409,17 @@ void load_into(const std::string& path, const NamedTensors& targets) {
   for (const NamedTensor& t : targets) {
     const Entry& e = *found.at(t.name);
     AnyTensor handle = t.tensor;  // shares the target's storage
-    if (e.end > e.begin)
+    if (e.dtype == Dtype::I64) {
+      const std::vector<int64_t> values = read_int64(f, e);
+      std::visit(
+          [&](auto& x) {
+            using T = std::remove_reference_t<decltype(*x.data())>;
+            for (size_t i = 0; i < values.size(); ++i) x.data()[i] = static_cast<T>(values[i]);
+          },
+          handle);
+    } else if (e.end > e.begin) {
       std::memcpy(bytes_of(handle), f.bytes.data() + f.data_start + e.begin, e.end - e.begin);
+    }
   }
 }
 
@@ -330,8 +429,12 @@ bool Checkpoint::contains(const std::string& name) const {
 }
 
 const AnyTensor& Checkpoint::at(const std::string& name) const {
+  return entry(name).tensor;
+}
+
+const NamedTensor& Checkpoint::entry(const std::string& name) const {
   for (const NamedTensor& t : tensors)
-    if (t.name == name) return t.tensor;
+    if (t.name == name) return t;
   std::vector<std::string> names;
   for (const NamedTensor& t : tensors) names.push_back(t.name);
   throw Error("Checkpoint::at: no tensor named '" + name +

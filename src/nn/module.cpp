@@ -15,6 +15,11 @@ std::string names_of(const NamedTensors<T>& named) {
   for (const auto& [name, tensor] : named) out += (out.empty() ? "" : ", ") + name;
   return out.empty() ? "none" : out;
 }
+
+template <class T>
+bool all_integers(const BasicTensor<T>& t) {
+  return (t.array() == t.array().round()).all();
+}
 }  // namespace
 
 template <class T>
@@ -34,6 +39,10 @@ void BasicModule<T>::check_name(const char* what, const std::string& name) const
     if (p.first == name)
       throw Error(where + ": the name '" + name + "' is already taken by a parameter of shape " +
                   p.second.shape().str());
+  for (const auto& b : buffers_)
+    if (b.name == name)
+      throw Error(where + ": the name '" + name + "' is already taken by a buffer of shape " +
+                  b.tensor.shape().str());
   for (const auto& c : children_)
     if (c.first == name)
       throw Error(where + ": the name '" + name + "' is already taken by a child module (" +
@@ -52,6 +61,23 @@ BasicTensor<T> BasicModule<T>::register_parameter(const std::string& name, Tenso
                 "'; a parameter must be a leaf: pass detach() or clone()");
   tensor.set_requires_grad(requires_grad);
   parameters_.emplace_back(name, tensor);
+  return tensor;
+}
+
+template <class T>
+BasicTensor<T> BasicModule<T>::register_buffer(const std::string& name, Tensor tensor,
+                                               SavedAs saved_as) {
+  check_name("buffer", name);
+  const std::string where = type_name() + "::register_buffer: the tensor for '" + name + "'";
+  if (!tensor.defined()) throw Error(where + " is undefined");
+  if (!tensor.is_leaf())
+    throw Error(where + " (shape " + tensor.shape().str() + ") was produced by '" +
+                tensor.grad_fn()->name() + "'; a buffer must be a leaf: pass detach() or clone()");
+  if (saved_as == SavedAs::Int64 && !all_integers(tensor))
+    throw Error(where + " (shape " + tensor.shape().str() +
+                ") is saved as a 64-bit integer but holds values that are not integers");
+  tensor.set_requires_grad(false);
+  buffers_.push_back({name, tensor, saved_as});
   return tensor;
 }
 
@@ -75,6 +101,16 @@ void BasicModule<T>::add_child(const std::string& name, Ptr module) {
 
 template <class T>
 NamedTensors<T> BasicModule<T>::named_parameters(bool recurse) const {
+  return named_tensors(false, recurse);
+}
+
+template <class T>
+NamedTensors<T> BasicModule<T>::named_buffers(bool recurse) const {
+  return named_tensors(true, recurse);
+}
+
+template <class T>
+NamedTensors<T> BasicModule<T>::named_tensors(bool buffers, bool recurse) const {
   NamedTensors<T> out;
   std::set<const void*> seen;  // identity of the tensor, to list a shared parameter once
   // Depth-first, children in registration order: an explicit stack of (prefix, module).
@@ -82,8 +118,13 @@ NamedTensors<T> BasicModule<T>::named_parameters(bool recurse) const {
   while (!stack.empty()) {
     auto [prefix, m] = std::move(stack.back());
     stack.pop_back();
-    for (const auto& [name, tensor] : m->parameters_)
-      if (seen.insert(tensor.impl().get()).second) out.emplace_back(prefix + name, tensor);
+    if (buffers) {
+      for (const auto& b : m->buffers_)
+        if (seen.insert(b.tensor.impl().get()).second) out.emplace_back(prefix + b.name, b.tensor);
+    } else {
+      for (const auto& [name, tensor] : m->parameters_)
+        if (seen.insert(tensor.impl().get()).second) out.emplace_back(prefix + name, tensor);
+    }
     if (!recurse) break;
     for (auto c = m->children_.rbegin(); c != m->children_.rend(); ++c)
       stack.emplace_back(prefix + c->first + ".", c->second.get());
@@ -95,6 +136,13 @@ template <class T>
 std::vector<BasicTensor<T>> BasicModule<T>::parameters(bool recurse) const {
   std::vector<Tensor> out;
   for (auto& p : named_parameters(recurse)) out.push_back(std::move(p.second));
+  return out;
+}
+
+template <class T>
+std::vector<BasicTensor<T>> BasicModule<T>::buffers(bool recurse) const {
+  std::vector<Tensor> out;
+  for (auto& b : named_buffers(recurse)) out.push_back(std::move(b.second));
   return out;
 }
 
@@ -113,7 +161,7 @@ std::vector<std::pair<std::string, typename BasicModule<T>::Ptr>> BasicModule<T>
 
 template <class T>
 std::pair<const BasicModule<T>*, std::string> BasicModule<T>::resolve(
-    const char* op, const std::string& name) const {
+    const char* op, const char* what, const std::string& name) const {
   const BasicModule* m = this;
   size_t start = 0;
   for (size_t dot = name.find('.'); dot != std::string::npos; dot = name.find('.', start)) {
@@ -121,9 +169,9 @@ std::pair<const BasicModule<T>*, std::string> BasicModule<T>::resolve(
     auto it = std::find_if(m->children_.begin(), m->children_.end(),
                            [&](const auto& c) { return c.first == part; });
     if (it == m->children_.end())
-      throw Error(type_name() + "::" + op + ": no parameter named '" + name + "' ('" +
-                  name.substr(0, dot) +
-                  "' is not a module); parameters: " + names_of(named_parameters()));
+      throw Error(type_name() + "::" + op + ": no " + what + " named '" + name + "' ('" +
+                  name.substr(0, dot) + "' is not a module); " + what +
+                  "s: " + names_of(named_tensors(std::string(what) == "buffer", true)));
     m = it->second.get();
     start = dot + 1;
   }
@@ -132,11 +180,20 @@ std::pair<const BasicModule<T>*, std::string> BasicModule<T>::resolve(
 
 template <class T>
 BasicTensor<T> BasicModule<T>::parameter(const std::string& name) const {
-  auto [owner, last] = resolve("parameter", name);
+  auto [owner, last] = resolve("parameter", "parameter", name);
   for (const auto& p : owner->parameters_)
     if (p.first == last) return p.second;
   throw Error(type_name() + "::parameter: no parameter named '" + name +
               "'; parameters: " + names_of(named_parameters()));
+}
+
+template <class T>
+BasicTensor<T> BasicModule<T>::buffer(const std::string& name) const {
+  auto [owner, last] = resolve("buffer", "buffer", name);
+  for (const auto& b : owner->buffers_)
+    if (b.name == last) return b.tensor;
+  throw Error(type_name() + "::buffer: no buffer named '" + name +
+              "'; buffers: " + names_of(named_buffers()));
 }
 
 template <class T>
@@ -175,6 +232,82 @@ void BasicModule<T>::load_parameters(const NamedTensors<T>& named) {
       throw Error(type_name() + "::load_parameters: missing parameter '" + p.first + "' (shape " +
                   p.second.shape().str() + ")");
   for (size_t i = 0; i < named.size(); ++i) targets[i].array() = named[i].second.array();
+}
+
+template <class T>
+StateDict<T> BasicModule<T>::state_dict() const {
+  StateDict<T> out;
+  // Depth first, children in registration order (an explicit stack; no deduplication, as in
+  // PyTorch's state_dict).
+  std::vector<std::pair<std::string, const BasicModule*>> stack{{"", this}};
+  while (!stack.empty()) {
+    auto [prefix, m] = std::move(stack.back());
+    stack.pop_back();
+    for (const auto& [name, tensor] : m->parameters_) out.push_back({prefix + name, tensor});
+    for (const auto& b : m->buffers_) out.push_back({prefix + b.name, b.tensor, b.saved_as});
+    for (auto c = m->children_.rbegin(); c != m->children_.rend(); ++c)
+      stack.emplace_back(prefix + c->first + ".", c->second.get());
+  }
+  return out;
+}
+
+template <class T>
+LoadResult BasicModule<T>::load_state_dict(const StateDict<T>& state, bool strict) {
+  NamedTensors<T> named;
+  for (const auto& e : state) named.emplace_back(e.name, e.tensor);
+  return load_state_dict(named, strict);
+}
+
+template <class T>
+LoadResult BasicModule<T>::load_state_dict(const NamedTensors<T>& state, bool strict) {
+  const StateDict<T> own = state_dict();
+  LoadResult result;
+  std::vector<std::string> problems;
+  std::vector<std::pair<Tensor, const Tensor*>> copies;  // (target, values)
+  std::set<std::string> given;
+  for (const auto& [name, values] : state) {
+    if (!given.insert(name).second) {
+      problems.push_back("the name '" + name + "' appears twice");
+      continue;
+    }
+    auto it = std::find_if(own.begin(), own.end(),
+                           [&key = name](const StateEntry<T>& e) { return e.name == key; });
+    if (it == own.end()) {
+      result.unexpected_keys.push_back(name);
+      continue;
+    }
+    if (!values.defined() || values.shape() != it->tensor.shape()) {
+      problems.push_back(
+          "'" + name + "' has shape " + it->tensor.shape().str() + " in the module but " +
+          (values.defined() ? values.shape().str() : std::string("undefined")) + " in the state");
+      continue;
+    }
+    if (it->saved_as == SavedAs::Int64 && !all_integers(values)) {
+      problems.push_back("'" + name + "' is an integer buffer but the state holds non-integers");
+      continue;
+    }
+    copies.emplace_back(it->tensor, &values);
+  }
+  for (const auto& e : own)
+    if (!given.count(e.name)) result.missing_keys.push_back(e.name);
+  if (strict && !result.missing_keys.empty()) {
+    std::string names;
+    for (const auto& k : result.missing_keys) names += (names.empty() ? "" : ", ") + k;
+    problems.push_back("missing: " + names);
+  }
+  if (strict && !result.unexpected_keys.empty()) {
+    std::string names;
+    for (const auto& k : result.unexpected_keys) names += (names.empty() ? "" : ", ") + k;
+    problems.push_back("unexpected: " + names);
+  }
+  if (!problems.empty()) {
+    std::string all;
+    for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;
+    throw Error(type_name() + "::load_state_dict: the state does not match the module " +
+                "(nothing was loaded): " + all);
+  }
+  for (auto& [target, values] : copies) target.array() = values->array();
+  return result;
 }
 
 template <class T>

@@ -1,11 +1,15 @@
 #pragma once
-// nn::Module: a tree of named parameters and child modules, after PyTorch's torch::nn::Module.
-// Modules are templates on the dtype (float for training, double for gradcheck); the short names
-// (nn::Module, nn::Linear, ...) are the float32 ones.
+// nn::Module: a tree of named parameters, buffers and child modules, after PyTorch's
+// torch::nn::Module. Modules are templates on the dtype (float for training, double for
+// gradcheck); the short names (nn::Module, nn::Linear, ...) are the float32 ones.
 //
-// The registry owns the parameters: a registered tensor is a handle into it, and the only way to
-// change a parameter is in place (optimizers, initialisers, set_parameter, load_parameters), so
-// parameters() can never disagree with what forward() uses (PyTorch issue 21682).
+// The registry owns the parameters and buffers: a registered tensor is a handle into it, and the
+// only way to change one is in place (optimizers, initialisers, set_parameter, load_state_dict),
+// so parameters() can never disagree with what forward() uses (PyTorch issue 21682).
+//
+// Buffers are state that is not learned, such as BatchNorm's running statistics: they never
+// require grad, are not in parameters() (so optimizers never see them), and are saved and loaded
+// with the parameters by state_dict() and load_state_dict().
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -18,6 +22,29 @@ namespace eigrad::nn {
 
 template <class T>
 using NamedTensors = std::vector<std::pair<std::string, BasicTensor<T>>>;
+
+// The dtype a state tensor has in a checkpoint. eigrad's tensors hold float or double; a counter
+// that PyTorch keeps as int64 (BatchNorm's num_batches_tracked) is held as T in memory and saved
+// as a 64-bit integer (safetensors "I64"), so that the file loads into PyTorch as it is. Its
+// values must be integers, exact up to 2^24 in float32 (2^53 in float64): past that, adding 1 to
+// a float32 counter leaves it unchanged.
+enum class SavedAs { Native, Int64 };
+
+// One entry of a state dict: a parameter or a buffer (a handle to the module's own tensor).
+template <class T>
+struct StateEntry {
+  std::string name;
+  BasicTensor<T> tensor;
+  SavedAs saved_as = SavedAs::Native;
+};
+template <class T>
+using StateDict = std::vector<StateEntry<T>>;
+
+// What a non-strict load_state_dict skipped, as in PyTorch.
+struct LoadResult {
+  std::vector<std::string> missing_keys;     // the module's names the input lacked
+  std::vector<std::string> unexpected_keys;  // the input's names the module lacks
+};
 
 template <class T>
 class BasicModule {
@@ -61,6 +88,28 @@ class BasicModule {
   // written, so on error the module is unchanged.
   void load_parameters(const NamedTensors<T>& named);
 
+  // ---- buffers and the state dict ----
+  // Buffers in the order of parameters(): own first, then each child's, depth first; a buffer
+  // shared by two modules appears once.
+  std::vector<Tensor> buffers(bool recurse = true) const;
+  NamedTensors<T> named_buffers(bool recurse = true) const;
+  // The buffer with this (possibly dotted) name, or an Error listing the names that exist.
+  Tensor buffer(const std::string& name) const;
+
+  // Parameters and buffers in PyTorch's order and names: per module its parameters, then its
+  // buffers, then its children's, depth first ("0.weight", "0.bias", "1.weight", "1.bias",
+  // "1.running_mean", "1.running_var", "1.num_batches_tracked", ...). As in PyTorch, a tensor
+  // shared by two modules appears under each name. The tensors are the module's own handles:
+  //   io::save_safetensors("model.safetensors", model.state_dict());
+  //   io::load_into("model.safetensors", model.state_dict());
+  StateDict<T> state_dict() const;
+  // Copies every tensor of `state` into the parameter or buffer of that name. With strict, the
+  // names must be exactly state_dict()'s; without, missing and unexpected names are skipped and
+  // returned. Shapes must match, and an Int64 buffer takes only integers. Everything is checked
+  // before anything is written: on error (which lists every problem) the module is unchanged.
+  LoadResult load_state_dict(const NamedTensors<T>& state, bool strict = true);
+  LoadResult load_state_dict(const StateDict<T>& state, bool strict = true);
+
   // ---- modes ----
   void train(bool on = true);  // this module and all its descendants
   void eval() { train(false); }
@@ -73,6 +122,10 @@ class BasicModule {
   // Registers `tensor` (a leaf, not produced by an op) as parameter `name` and returns the handle
   // that now belongs to the registry. Names: non-empty, without '.', unique in this module.
   Tensor register_parameter(const std::string& name, Tensor tensor, bool requires_grad = true);
+  // Registers `tensor` (a leaf) as buffer `name`, with the same rules for names; it stops
+  // requiring grad. With SavedAs::Int64 its values must be integers (see SavedAs).
+  Tensor register_buffer(const std::string& name, Tensor tensor,
+                         SavedAs saved_as = SavedAs::Native);
   // Registers a child module; returns it with its own type.
   template <class M>
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> module) {
@@ -84,10 +137,14 @@ class BasicModule {
   void check_name(const char* what, const std::string& name) const;
   void add_child(const std::string& name, Ptr module);
   // The module that owns the dotted name's last part, and that part; throws if a prefix is not a
-  // child.
-  std::pair<const BasicModule*, std::string> resolve(const char* op, const std::string& name) const;
+  // child. `what` is "parameter" or "buffer", for the message.
+  std::pair<const BasicModule*, std::string> resolve(const char* op, const char* what,
+                                                     const std::string& name) const;
+  // named_parameters() (buffers = false) or named_buffers() (true).
+  NamedTensors<T> named_tensors(bool buffers, bool recurse) const;
 
   NamedTensors<T> parameters_;
+  StateDict<T> buffers_;
   std::vector<std::pair<std::string, Ptr>> children_;
   bool training_ = true;
 };

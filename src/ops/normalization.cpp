@@ -1,0 +1,207 @@
+#include "eigrad/ops/normalization.hpp"
+
+#include <cmath>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "layout.hpp"
+
+namespace eigrad {
+
+using namespace detail;
+
+namespace {
+
+// The input [N, C, *] is seen as N * C planes: a row-major [N * C, S] matrix (S = the spatial
+// size) whose rows are contiguous, so that every kernel is a vectorised row operation. A
+// per-channel value v[C] is used per plane, repeated N times.
+template <class T>
+Array<T> per_plane(const Array<T>& channel_values, int64_t n) {
+  const int64_t c = channel_values.size();
+  Array<T> out(n * c);
+  for (int64_t i = 0; i < n; ++i) out.segment(i * c, c) = channel_values;  // (replicate() is slow)
+  return out;
+}
+
+// Per-channel sums of per-plane values [N, C].
+template <class T>
+Array<T> channel_sums(const Array<T>& plane_values, int64_t n, int64_t c) {
+  return Eigen::Map<const RowMajorArray<T>>(plane_values.data(), n, c).colwise().sum().transpose();
+}
+
+// Calls f(p, k, rows) for consecutive blocks of k planes from plane p, split across threads when
+// large; rows(data) maps those planes of a [N * C, S] tensor's data as [k, S]. For S = 1 it maps
+// them as a column of k values instead, on which Eigen vectorises the same expressions (a
+// [k, 1] row-major block would be visited one element at a time).
+template <class T, class F>
+void for_planes(int64_t planes, int64_t spatial, F&& f) {
+  parallel_for(
+      planes,
+      [&](int64_t p, int64_t end) {
+        const int64_t k = end - p;
+        if (spatial == 1) {
+          f(p, k, [p, k](auto* d) {
+            using Target = std::conditional_t<std::is_const_v<std::remove_pointer_t<decltype(d)>>,
+                                              const Array<T>, Array<T>>;
+            return Eigen::Map<Target>(d + p, k);
+          });
+        } else {
+          f(p, k, [p, k, spatial](auto* d) {
+            using Target = std::conditional_t<std::is_const_v<std::remove_pointer_t<decltype(d)>>,
+                                              const RowMajorArray<T>, RowMajorArray<T>>;
+            return Eigen::Map<Target>(d + p * spatial, k, spatial);
+          });
+        }
+      },
+      planes * spatial);
+}
+
+}  // namespace
+
+template <class T>
+BasicTensor<T> batch_norm(const BasicTensor<T>& input, const BasicTensor<T>& running_mean,
+                          const BasicTensor<T>& running_var, const BasicTensor<T>& weight,
+                          const BasicTensor<T>& bias, bool training, double momentum, double eps) {
+  const Shape& xs = input.shape();
+  if (xs.rank() < 2 || xs.rank() > 4)
+    throw Error("batch_norm: expected an input [N, C], [N, C, L] or [N, C, H, W], got " + xs.str());
+  const int64_t n = xs[0], c = xs[1];
+  int64_t spatial = 1;
+  for (int i = 2; i < xs.rank(); ++i) spatial *= xs[i];
+  const int64_t per_channel = n * spatial;  // values per channel
+  const std::string expected = "[" + std::to_string(c) + "]";
+  const auto check_channel_tensor = [&](const BasicTensor<T>& t, const char* name) {
+    if (t.defined() && t.shape() != Shape{c})
+      throw Error(std::string("batch_norm: expected ") + name + " of shape " + expected +
+                  " for an input of shape " + xs.str() + " (C = " + std::to_string(c) + "), got " +
+                  t.shape().str());
+  };
+  check_channel_tensor(running_mean, "running_mean");
+  check_channel_tensor(running_var, "running_var");
+  check_channel_tensor(weight, "weight");
+  check_channel_tensor(bias, "bias");
+  if (running_mean.defined() != running_var.defined())
+    throw Error("batch_norm: running_mean and running_var must be both given or both undefined, " +
+                std::string("got ") + (running_mean.defined() ? "running_mean" : "running_var") +
+                " alone for an input of shape " + xs.str());
+  if (!training && !running_mean.defined())
+    throw Error("batch_norm: evaluation (training = false) needs running_mean and running_var " +
+                std::string("of shape ") + expected + " for an input of shape " + xs.str() +
+                "; pass training = true to normalise with the batch's statistics");
+  if (training && per_channel == 1)
+    throw Error(
+        "batch_norm: expected more than 1 value per channel when training, got input of shape " +
+        xs.str());
+  if (!(eps > 0)) throw Error("batch_norm: eps must be positive, got " + std::to_string(eps));
+  if (training && !(momentum >= 0 && momentum <= 1))
+    throw Error("batch_norm: momentum must be in [0, 1], got " + std::to_string(momentum));
+
+  auto out = BasicTensor<T>::empty(xs);
+  const bool empty = xs.numel() == 0;  // nothing to normalise, no statistics to update
+  const int64_t planes = n * c;
+  const T* x = input.data();
+
+  // Per channel: mean and 1 / sqrt(var + eps), from the batch or the running statistics.
+  Array<T> mean = Array<T>::Zero(c), invstd = Array<T>::Ones(c);
+  if (empty) {
+    // (an empty input still records its node below, so that it stays in the graph)
+  } else if (training) {
+    Array<T> sums(planes), squares(planes);
+    for_planes<T>(planes, spatial, [&](int64_t p, int64_t k, auto rows) {
+      sums.segment(p, k) = rows(x).rowwise().sum();
+    });
+    mean = channel_sums(sums, n, c) / static_cast<T>(per_channel);
+    const Array<T> mean_p = per_plane(mean, n);
+    for_planes<T>(planes, spatial, [&](int64_t p, int64_t k, auto rows) {
+      squares.segment(p, k) = (rows(x).colwise() - mean_p.segment(p, k)).square().rowwise().sum();
+    });
+    const Array<T> sq = channel_sums(squares, n, c);
+    invstd = (sq / static_cast<T>(per_channel) + static_cast<T>(eps)).rsqrt();
+    if (running_mean.defined()) {
+      // The running variance takes the unbiased estimate (PyTorch 1.13).
+      const T m = static_cast<T>(momentum);
+      BasicTensor<T> rm = running_mean, rv = running_var;
+      rm.array() = (1 - m) * rm.array() + m * mean;
+      rv.array() = (1 - m) * rv.array() + m * sq / static_cast<T>(per_channel - 1);
+    }
+  } else {
+    mean = running_mean.array();
+    invstd = (running_var.array() + static_cast<T>(eps)).rsqrt();
+  }
+
+  // y = x * scale + shift with scale = weight * invstd and shift = bias - mean * scale.
+  const Array<T> scale = weight.defined() ? Array<T>(weight.array() * invstd) : invstd;
+  const Array<T> shift =
+      (bias.defined() ? Array<T>(bias.array()) : Array<T>::Zero(c)) - mean * scale;
+  const Array<T> scale_p = per_plane(scale, n), shift_p = per_plane(shift, n);
+  T* y = out.data();
+  if (!empty)
+    for_planes<T>(planes, spatial, [&](int64_t p, int64_t k, auto rows) {
+      rows(y) = (rows(x).colwise() * scale_p.segment(p, k)).colwise() + shift_p.segment(p, k);
+    });
+
+  const bool has_weight = weight.defined(), has_bias = bias.defined();
+  std::vector<const BasicTensor<T>*> inputs{&input};
+  if (has_weight) inputs.push_back(&weight);
+  if (has_bias) inputs.push_back(&bias);
+  bool wanted = false;
+  for (const BasicTensor<T>* t : inputs) wanted = wanted || t->requires_grad();
+  if (!wanted || !is_grad_enabled()) return out;
+
+  record_inputs(
+      "batch_norm", out, inputs,
+      [n, c, spatial, per_channel, training, has_weight, has_bias, xd = input.storage(),
+       wd = has_weight ? weight.storage() : typename BasicTensor<T>::Storage(),
+       mean = std::move(mean), invstd = std::move(invstd)](const Array<T>& g, GradSink<T>& s) {
+        const int64_t planes = n * c;
+        const size_t weight_input = 1, bias_input = has_weight ? 2 : 1;  // (the inputs given)
+        const T *x = xd->data(), *gy = g.data();
+        const Array<T> mean_p = per_plane(mean, n);
+        // Per channel: sum(g) and sum(g xhat), with xhat = (x - mean) invstd.
+        Array<T> g_p(planes), gx_p(planes);
+        for_planes<T>(planes, spatial, [&](int64_t p, int64_t k, auto rows) {
+          g_p.segment(p, k) = rows(gy).rowwise().sum();
+          gx_p.segment(p, k) =
+              ((rows(x).colwise() - mean_p.segment(p, k)) * rows(gy)).rowwise().sum();
+        });
+        const Array<T> sum_g = channel_sums(g_p, n, c);
+        const Array<T> sum_g_xhat = channel_sums(gx_p, n, c) * invstd;
+        if (s.needs(0)) {
+          const Array<T> w = has_weight ? Array<T>(*wd) : Array<T>::Ones(c);
+          // Training (the standard closed form):
+          //   dx = w invstd (g - sum(g) / M - xhat sum(g xhat) / M), M = per_channel;
+          // evaluation: dx = g w invstd. Both as dx = g a + x b + d per channel.
+          const Array<T> a = w * invstd;
+          Array<T> b = Array<T>::Zero(c), d = Array<T>::Zero(c);
+          if (training) {
+            const T m = static_cast<T>(per_channel);
+            b = -a * invstd * sum_g_xhat / m;
+            d = -a * sum_g / m - b * mean;
+          }
+          const Array<T> a_p = per_plane(a, n), b_p = per_plane(b, n), d_p = per_plane(d, n);
+          Array<T> gx(planes * spatial);
+          T* dx = gx.data();
+          for_planes<T>(planes, spatial, [&](int64_t p, int64_t k, auto rows) {
+            rows(dx) =
+                (rows(gy).colwise() * a_p.segment(p, k) + rows(x).colwise() * b_p.segment(p, k))
+                    .colwise() +
+                d_p.segment(p, k);
+          });
+          s.add(0, std::move(gx));
+        }
+        if (has_weight && s.needs(weight_input)) s.add(weight_input, sum_g_xhat);
+        if (has_bias && s.needs(bias_input)) s.add(bias_input, sum_g);
+      });
+  return out;
+}
+
+#define EIGRAD_INSTANTIATE_NORMALIZATION(T)                                        \
+  template BasicTensor<T> batch_norm(const BasicTensor<T>&, const BasicTensor<T>&, \
+                                     const BasicTensor<T>&, const BasicTensor<T>&, \
+                                     const BasicTensor<T>&, bool, double, double);
+
+EIGRAD_INSTANTIATE_NORMALIZATION(float)
+EIGRAD_INSTANTIATE_NORMALIZATION(double)
+
+}  // namespace eigrad
