@@ -156,6 +156,12 @@ BasicTensor<T> batch_norm(const BasicTensor<T>& input, const BasicTensor<T>& run
        mean = std::move(mean), invstd = std::move(invstd)](const Array<T>& g, GradSink<T>& s) {
         const int64_t planes = n * c;
         const size_t weight_input = 1, bias_input = has_weight ? 2 : 1;  // (the inputs given)
+        if (planes * spatial == 0) {  // an empty batch: zero gradients (and no empty maps)
+          if (s.needs(0)) s.add(0, Array<T>(0));
+          if (has_weight && s.needs(weight_input)) s.add(weight_input, Array<T>::Zero(c));
+          if (has_bias && s.needs(bias_input)) s.add(bias_input, Array<T>::Zero(c));
+          return;
+        }
         const T *x = xd->data(), *gy = g.data();
         const Array<T> mean_p = per_plane(mean, n);
         // Per channel: sum(g) and sum(g xhat), with xhat = (x - mean) invstd.
