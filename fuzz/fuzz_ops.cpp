@@ -83,6 +83,86 @@ Dims without_axis(const Dims& d, int axis, bool keepdim) {
   return out;
 }
 
+// What a call should give: a shape, an error (no shape), or, for degenerate arguments whose
+// handling PyTorch leaves open (zero channels, an empty kernel), either (lenient).
+struct Expected {
+  std::optional<Dims> shape;
+  bool lenient = false;
+};
+
+// conv1d and conv2d: input [N, C, *], weight [O, C / groups, *kernel], bias [O] (PyTorch's
+// check_shape_forward); the output [N, O, *] with (size + 2 padding - dilation (k - 1) - 1) /
+// stride + 1 >= 1 along each spatial axis.
+Expected conv_shape(const Dims& x, const Dims& w, const Dims* bias, const Dims& stride,
+                    const Dims& padding, const Dims& dilation, int64_t groups) {
+  const size_t d = stride.size();
+  if (x.size() != d + 2 || w.size() != d + 2 || groups < 1) return {};
+  for (size_t i = 0; i < d; ++i)
+    if (stride[i] < 1 || dilation[i] < 1 || padding[i] < 0) return {};
+  const int64_t c = x[1], o = w[0];
+  if (c % groups != 0 || o % groups != 0 || w[1] != c / groups) return {};
+  if (bias && (bias->size() != 1 || (*bias)[0] != o)) return {};
+  bool degenerate = c == 0 || o == 0;
+  Dims out{x[0], o};
+  for (size_t i = 0; i < d; ++i) {
+    const int64_t k = w[2 + i], size = x[2 + i] + 2 * padding[i];
+    degenerate |= k == 0;
+    const int64_t span = dilation[i] * (k - 1) + 1;
+    if (size < span && !degenerate) return {};
+    out.push_back(size >= span ? (size - span) / stride[i] + 1 : 0);
+  }
+  if (degenerate) return {std::nullopt, true};
+  return {out};
+}
+
+// max_pool2d and avg_pool2d over [N, C, H, W] or [C, H, W] (PyTorch's pool2d_shape_check):
+// kernel, stride and dilation >= 1, 0 <= padding <= kernel / 2, no empty axis but the batch,
+// and a non-empty output.
+Expected pool_shape(const Dims& x, const Dims& kernel, const Dims& stride, const Dims& padding,
+                    const Dims& dilation) {
+  if (x.size() != 3 && x.size() != 4) return {};
+  for (size_t i = 0; i < 2; ++i)
+    if (kernel[i] < 1 || stride[i] < 1 || dilation[i] < 1 || padding[i] < 0 ||
+        padding[i] > kernel[i] / 2)
+      return {};
+  for (size_t i = x.size() == 4 ? 1 : 0; i < x.size(); ++i)
+    if (x[i] == 0) return {};
+  Dims out(x.begin(), x.end() - 2);
+  for (size_t i = 0; i < 2; ++i) {
+    const int64_t size = x[x.size() - 2 + i] + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1;
+    if (size < 0) return {};
+    out.push_back(size / stride[i] + 1);
+  }
+  return {out};
+}
+
+// adaptive_avg_pool2d: [N, C, H, W] or [C, H, W] with H, W >= 1 to [..., out_h, out_w].
+Expected adaptive_pool_shape(const Dims& x, const Dims& size) {
+  if ((x.size() != 3 && x.size() != 4) || size[0] < 0 || size[1] < 0) return {};
+  const int64_t h = x[x.size() - 2], w = x[x.size() - 1];
+  if (h == 0 || w == 0) return {};
+  Dims out(x.begin(), x.end() - 2);
+  out.push_back(size[0]);
+  out.push_back(size[1]);
+  if (size[0] == 0 || size[1] == 0 || (x.size() == 4 ? x[1] : x[0]) == 0)
+    return {std::nullopt, true};
+  return {out};
+}
+
+// batch_norm of [N, C], [N, C, L] or [N, C, H, W]: the channel tensors given are [C], the running
+// statistics come together, evaluation needs them, training needs more than one value per channel.
+Expected batch_norm_shape(const Dims& x, const std::vector<const Dims*>& channel_tensors,
+                          bool running_mean, bool running_var, bool training) {
+  if (x.size() < 2 || x.size() > 4) return {};
+  for (const Dims* d : channel_tensors)
+    if (d && *d != Dims{x[1]}) return {};
+  if (running_mean != running_var || (!training && !running_mean)) return {};
+  int64_t per_channel = x[0];
+  for (size_t i = 2; i < x.size(); ++i) per_channel *= x[i];
+  if (training && per_channel == 1) return {};
+  return {x};
+}
+
 // ---------------------------------------------------------------- reading the input
 
 // The argument bytes of one record; reads past its end give 0.
@@ -166,6 +246,23 @@ enum Op {
   kBackward,
   kGradMode,
   kZeroGrad,
+  kStack,
+  kPermute,
+  kUnsqueeze,
+  kSqueeze,
+  kNarrow,
+  kPad,
+  kMin,
+  kArgmin,
+  kMaxAll,
+  kCompare,
+  kWhere,
+  kConv2d,
+  kConv1d,
+  kMaxPool2d,
+  kAvgPool2d,
+  kAdaptiveAvgPool2d,
+  kBatchNorm,
   kOpCount
 };
 
@@ -223,6 +320,16 @@ class Program {
     return d;
   }
   Tensor fresh(Args& a) { return leaf(random_dims(a), a); }
+  // A leaf from a single argument byte (bit 0: requires grad; the byte seeds the values, 0xf0 and
+  // above add edge values), for the ops whose arguments leave no room for leaf()'s three bytes.
+  Tensor leaf_byte(const Dims& dims, uint8_t b) {
+    const uint8_t bytes[3] = {b, b, static_cast<uint8_t>(b >= 0xf0 ? 0xff : 0)};
+    Args args(bytes, sizeof bytes);
+    return leaf(dims, args);
+  }
+  Tensor pick_byte(uint8_t b) {
+    return values_.empty() ? leaf_byte({2, 3}, b) : values_[b % values_.size()];
+  }
   // An existing value, or a new leaf when there is none.
   Tensor pick(Args& a) {
     const uint8_t b = a.byte();
@@ -522,7 +629,8 @@ class Program {
                });
         return;
       }
-      case kMax: {
+      case kMax:
+      case kMin: {
         const Tensor x = pick(a);
         const Dims xs = x.shape().vec();
         const int axis = a.axis();
@@ -531,27 +639,33 @@ class Program {
         std::optional<Dims> out;
         if (ax && (xs.empty() || xs[static_cast<size_t>(*ax)] > 0))
           out = xs.empty() ? Dims{} : without_axis(xs, *ax, keepdim);
-        expect("max(" + str(xs) + ", " + std::to_string(axis) + (keepdim ? ", keepdim)" : ")"), out,
-               {&x}, [&] { return eigrad::max(x, axis, keepdim); });
+        const char* name = op == kMax ? "max(" : "min(";
+        expect(name + str(xs) + ", " + std::to_string(axis) + (keepdim ? ", keepdim)" : ")"), out,
+               {&x}, [&] {
+                 return op == kMax ? eigrad::max(x, axis, keepdim) : eigrad::min(x, axis, keepdim);
+               });
         return;
       }
-      case kArgmax: {
+      case kArgmax:
+      case kArgmin: {
         const Tensor x = pick(a);
         const Dims xs = x.shape().vec();
         const int axis = a.axis();
         const auto ax = resolve_axis(axis, static_cast<int>(xs.size()));
         const int64_t n = ax && !xs.empty() ? xs[static_cast<size_t>(*ax)] : 1;
         const bool ok = ax && n > 0;
-        log("argmax(" + str(xs) + ", " + std::to_string(axis) + ")");
+        const std::string name = op == kArgmax ? "argmax" : "argmin";
+        log(name + "(" + str(xs) + ", " + std::to_string(axis) + ")");
         try {
-          const std::vector<int64_t> where = eigrad::argmax(x, axis);
-          if (!ok) violation(trace_, "argmax succeeded but should throw eigrad::Error");
+          const std::vector<int64_t> where =
+              op == kArgmax ? eigrad::argmax(x, axis) : eigrad::argmin(x, axis);
+          if (!ok) violation(trace_, name + " succeeded but should throw eigrad::Error");
           if (static_cast<int64_t>(where.size()) != x.numel() / n)
-            violation(trace_, "argmax returned " + std::to_string(where.size()) + " indices");
+            violation(trace_, name + " returned " + std::to_string(where.size()) + " indices");
           for (int64_t w : where)
-            if (w < 0 || w >= n) violation(trace_, "argmax returned index " + std::to_string(w));
+            if (w < 0 || w >= n) violation(trace_, name + " returned index " + std::to_string(w));
         } catch (const eigrad::Error& e) {
-          if (ok) violation(trace_, std::string("argmax threw \"") + e.what() + "\"");
+          if (ok) violation(trace_, name + " threw \"" + e.what() + "\"");
         }
         return;
       }
@@ -700,6 +814,103 @@ class Program {
         for (Tensor& l : leaves_) l.zero_grad();
         log("zero_grad");
         return;
+      case kStack:
+        stack(a);
+        return;
+      case kPermute:
+        permute(a);
+        return;
+      case kUnsqueeze: {
+        const Tensor x = pick(a);
+        const Dims xs = x.shape().vec();
+        const int r = static_cast<int>(xs.size()), axis = a.range(-6, 6);
+        std::optional<Dims> out;
+        if (axis >= -r - 1 && axis <= r && r < kMaxRank) {
+          out = xs;
+          out->insert(out->begin() + (axis < 0 ? axis + r + 1 : axis), 1);
+        }
+        expect("unsqueeze(" + str(xs) + ", " + std::to_string(axis) + ")", out, {&x},
+               [&] { return eigrad::unsqueeze(x, axis); });
+        return;
+      }
+      case kSqueeze: {
+        const Tensor x = pick(a);
+        const Dims xs = x.shape().vec();
+        if (a.flag()) {
+          Dims out;
+          for (int64_t d : xs)
+            if (d != 1) out.push_back(d);
+          expect("squeeze(" + str(xs) + ")", out, {&x}, [&] { return eigrad::squeeze(x); });
+          return;
+        }
+        const int axis = a.axis();
+        const auto ax = resolve_axis(axis, static_cast<int>(xs.size()));
+        std::optional<Dims> out;
+        if (ax) {
+          out = xs;
+          if (!xs.empty() && xs[static_cast<size_t>(*ax)] == 1) out->erase(out->begin() + *ax);
+        }
+        expect("squeeze(" + str(xs) + ", " + std::to_string(axis) + ")", out, {&x},
+               [&] { return eigrad::squeeze(x, axis); });
+        return;
+      }
+      case kNarrow: {
+        const Tensor x = pick(a);
+        const Dims xs = x.shape().vec();
+        const int axis = a.axis();
+        const int64_t start = a.range(-6, 6), length = a.range(-1, 5);
+        const auto ax = resolve_axis(axis, static_cast<int>(xs.size()));
+        std::optional<Dims> out;
+        if (!xs.empty() && ax) {
+          const int64_t n = xs[static_cast<size_t>(*ax)];
+          const int64_t from = start < 0 ? start + n : start;
+          if (start >= -n && start <= n && length >= 0 && from + length <= n) {
+            out = xs;
+            (*out)[static_cast<size_t>(*ax)] = length;
+          }
+        }
+        expect("narrow(" + str(xs) + ", " + std::to_string(axis) + ", " + std::to_string(start) +
+                   ", " + std::to_string(length) + ")",
+               out, {&x}, [&] { return eigrad::narrow(x, axis, start, length); });
+        return;
+      }
+      case kPad:
+        pad(a);
+        return;
+      case kMaxAll: {
+        const Tensor x = pick(a);
+        const bool max = a.flag();
+        expect(std::string(max ? "max(" : "min(") + x.shape().str() + ")",
+               x.numel() > 0 ? std::optional<Dims>(Dims{}) : std::nullopt, {&x},
+               [&] { return max ? eigrad::max(x) : eigrad::min(x); });
+        return;
+      }
+      case kCompare:
+        compare(a);
+        return;
+      case kWhere: {
+        const Tensor c = pick(a), x = partner(c, a), y = partner(c, a);
+        std::optional<Dims> out;
+        if (const auto cx = broadcast(c.shape().vec(), x.shape().vec()))
+          out = broadcast(*cx, y.shape().vec());
+        expect("where(" + c.shape().str() + ", " + x.shape().str() + ", " + y.shape().str() + ")",
+               out, {&x, &y}, [&] { return eigrad::where(c, x, y); });
+        return;
+      }
+      case kConv2d:
+      case kConv1d:
+        convolution(a, op == kConv2d ? 2 : 1);
+        return;
+      case kMaxPool2d:
+      case kAvgPool2d:
+        pooling(a, op == kMaxPool2d);
+        return;
+      case kAdaptiveAvgPool2d:
+        adaptive_pooling(a);
+        return;
+      case kBatchNorm:
+        batch_norm(a);
+        return;
       default:
         return;
     }
@@ -804,6 +1015,380 @@ class Program {
     std::vector<const Tensor*> inputs;
     for (const Tensor& t : list) inputs.push_back(&t);
     expect(what, out, inputs, [&] { return eigrad::cat(list, axis); });
+  }
+
+  void stack(Args& a) {
+    const Tensor first = pick(a);
+    const Dims fs = first.shape().vec();
+    const int r = static_cast<int>(fs.size()), axis = a.range(-6, 6), count = a.range(0, 3);
+    std::vector<Tensor> list;
+    if (count > 0) list.push_back(first);
+    for (int i = 1; i < count; ++i) list.push_back(a.range(0, 3) == 0 ? pick(a) : leaf(fs, a));
+    bool ok = !list.empty() && axis >= -r - 1 && axis <= r && r < kMaxRank;
+    for (const Tensor& t : list) ok &= t.shape().vec() == fs;
+    std::optional<Dims> out;
+    if (ok) {
+      out = fs;
+      out->insert(out->begin() + (axis < 0 ? axis + r + 1 : axis), count);
+    }
+    std::string what = "stack(";
+    for (const Tensor& t : list) what += t.shape().str() + " ";
+    what += "axis " + std::to_string(axis) + ")";
+    std::vector<const Tensor*> inputs;
+    for (const Tensor& t : list) inputs.push_back(&t);
+    expect(what, out, inputs, [&] { return eigrad::stack(list, axis); });
+  }
+
+  void permute(Args& a) {
+    const Tensor x = pick(a);
+    const Dims xs = x.shape().vec();
+    const int r = static_cast<int>(xs.size());
+    std::vector<int> dims;
+    if (a.range(0, 3) == 0) {  // any list, mostly not a permutation
+      dims.resize(static_cast<size_t>(a.range(0, r + 1)));
+      for (int& d : dims) d = a.range(-r - 1, r);
+    } else {  // a permutation, some axes negative
+      for (int i = 0; i < r; ++i) dims.push_back(i);
+      for (int i = r - 1; i > 0; --i)
+        std::swap(dims[static_cast<size_t>(i)], dims[a.byte() % (i + 1)]);
+      const uint8_t negative = a.byte();
+      for (int i = 0; i < r; ++i)
+        if (negative >> i & 1) dims[static_cast<size_t>(i)] -= r;
+    }
+    std::optional<Dims> out;
+    if (static_cast<int>(dims.size()) == r) {
+      Dims d;
+      std::vector<bool> seen(static_cast<size_t>(r), false);
+      bool ok = true;
+      for (int v : dims) {
+        const int axis = v < 0 ? v + r : v;
+        ok &= axis >= 0 && axis < r && !seen[static_cast<size_t>(axis)];
+        if (!ok) break;
+        seen[static_cast<size_t>(axis)] = true;
+        d.push_back(xs[static_cast<size_t>(axis)]);
+      }
+      if (ok) out = d;
+    }
+    Dims shown(dims.begin(), dims.end());
+    expect("permute(" + str(xs) + ", " + str(shown) + ")", out, {&x},
+           [&] { return eigrad::permute(x, dims); });
+  }
+
+  void pad(Args& a) {
+    static const int64_t huge[] = {std::numeric_limits<int64_t>::max(),
+                                   std::numeric_limits<int64_t>::min(), int64_t{1} << 40,
+                                   -(int64_t{1} << 40)};
+    const Tensor x = pick(a);
+    const Dims xs = x.shape().vec();
+    std::vector<int64_t> amounts(static_cast<size_t>(a.range(0, 8)));  // odd counts included
+    for (int64_t& p : amounts) {
+      const uint8_t b = a.byte();
+      p = b < 240 ? b % 7 - 3 : huge[b % 4];
+    }
+    const T value = static_cast<T>(a.scalar());
+    // The contract: pairs from the last axis, no size below 0 (or beyond int64).
+    std::optional<Dims> out;
+    if (amounts.size() % 2 == 0 && amounts.size() / 2 <= xs.size()) {
+      Dims d = xs;
+      bool ok = true;
+      for (size_t p = 0; ok && p < amounts.size() / 2; ++p) {
+        int64_t& size = d[xs.size() - 1 - p];
+        ok = !__builtin_add_overflow(size, amounts[2 * p], &size) &&
+             !__builtin_add_overflow(size, amounts[2 * p + 1], &size) && size >= 0;
+      }
+      // An empty result is valid whatever its other sizes (as reshape([0], [2^62, 0]) is).
+      if (ok && (std::count(d.begin(), d.end(), 0) > 0 || product(d))) out = d;
+    }
+    expect("pad(" + str(xs) + ", " + str(amounts) + ")", out, {&x},
+           [&] { return eigrad::pad(x, amounts, value); });
+  }
+
+  void compare(Args& a) {
+    static const char* names[] = {"eq", "ne", "lt", "le", "gt", "ge"};
+    const int which = a.range(0, 5);
+    const Tensor x = pick(a);
+    const auto call = [&](const auto& y) {
+      switch (which) {
+        case 0:
+          return eigrad::eq(x, y);
+        case 1:
+          return eigrad::ne(x, y);
+        case 2:
+          return eigrad::lt(x, y);
+        case 3:
+          return eigrad::le(x, y);
+        case 4:
+          return eigrad::gt(x, y);
+        default:
+          return eigrad::ge(x, y);
+      }
+    };
+    // Comparisons are never recorded: no inputs for the node check.
+    if (a.flag()) {
+      const T s = static_cast<T>(a.scalar());
+      expect(std::string(names[which]) + "(" + x.shape().str() + ", " + std::to_string(s) + ")",
+             x.shape().vec(), {}, [&] { return call(s); });
+    } else {
+      const Tensor y = partner(x, a);
+      expect(std::string(names[which]) + "(" + x.shape().str() + ", " + y.shape().str() + ")",
+             broadcast(x.shape().vec(), y.shape().vec()), {}, [&] { return call(y); });
+    }
+  }
+
+  // conv2d (d = 2) and conv1d (d = 1) on small shapes that are mostly valid; about one call in
+  // four breaks an argument on purpose. Sizes are packed into bit fields: a record has 11 bytes.
+  void convolution(Args& a, int d) {
+    const uint8_t mode = a.byte(), sizes = a.byte(), spatial = a.byte(), kernel = a.byte(),
+                  steps = a.byte();
+    const uint8_t x_byte = a.byte(), w_byte = a.byte(), b_byte = a.byte(), pick_at = a.byte();
+    int64_t groups = 1 + (mode & 3) % 3;
+    const int64_t n = (sizes & 3) % 3, cg = 1 + (sizes >> 2 & 1), og = 1 + (sizes >> 3 & 1);
+    const int bias_mode = sizes >> 4 & 3;  // none, [O], [O], [O + 1]
+    int64_t c = cg * groups, o = og * groups;
+    Dims stride, padding, dilation, ks, in_sizes;
+    for (int i = 0; i < d; ++i) {
+      in_sizes.push_back(1 + (spatial >> (3 * i) & 7));
+      ks.push_back(1 + (kernel >> (2 * i) & 3));
+      dilation.push_back(1 + (kernel >> (4 + i) & 1));
+      stride.push_back(1 + (steps >> (2 * i) & 3));
+      padding.push_back(steps >> (4 + 2 * i) & 3);
+    }
+    Dims xd{n, c}, wd{o, cg};
+    // The broken argument, if any.
+    const int broken = mode >> 2;
+    const size_t axis = static_cast<size_t>(sizes >> 6 & 1) % static_cast<size_t>(d);
+    switch (broken) {
+      case 40:
+        groups = 0;
+        break;
+      case 41:
+        groups = -1;
+        break;
+      case 42:
+        stride[axis] = 0;
+        break;
+      case 43:
+        stride[axis] = -1;
+        break;
+      case 44:
+        padding[axis] = -1;
+        break;
+      case 45:
+        dilation[axis] = 0;
+        break;
+      case 46:
+        wd[1] += 1;
+        break;
+      case 47:
+        wd[0] += 1;
+        break;
+      case 48:
+        xd[1] += 1;
+        break;
+      case 49:
+        ks[axis] = in_sizes[axis] + 2 * padding[axis] + 1;
+        break;
+      case 50:
+        xd[1] = wd[1] = 0;
+        break;
+      case 51:
+        wd[0] = 0;
+        break;
+      case 52:
+        ks[axis] = 0;
+        break;
+      case 53:
+        xd[0] = 0;
+        break;
+      default:
+        break;
+    }
+    if (kernel >> 6 & 1) {  // one size for every axis (ExpandingArray's int form)
+      stride.assign(static_cast<size_t>(d), stride[0]);
+      padding.assign(static_cast<size_t>(d), padding[0]);
+      dilation.assign(static_cast<size_t>(d), dilation[0]);
+    }
+    xd.insert(xd.end(), in_sizes.begin(), in_sizes.end());
+    wd.insert(wd.end(), ks.begin(), ks.end());
+    const Tensor x = broken == 54 ? pick_byte(pick_at) : leaf_byte(xd, x_byte);
+    const Tensor w = broken == 55 ? pick_byte(pick_at) : leaf_byte(wd, w_byte);
+    Tensor b;
+    if (broken == 56)
+      b = pick_byte(pick_at);
+    else if (bias_mode > 0)
+      b = leaf_byte({w.rank() > 0 ? w.shape()[0] + (bias_mode == 3) : 1}, b_byte);
+    const Dims bs = b.defined() ? b.shape().vec() : Dims{};
+    const Expected e = conv_shape(x.shape().vec(), w.shape().vec(), b.defined() ? &bs : nullptr,
+                                  stride, padding, dilation, groups);
+    std::string what = std::string(d == 2 ? "conv2d(" : "conv1d(") + x.shape().str() + ", " +
+                       w.shape().str() + ", " + (b.defined() ? b.shape().str() : "no bias") +
+                       ", stride " + str(stride) + ", padding " + str(padding) + ", dilation " +
+                       str(dilation) + ", groups " + std::to_string(groups) + ")";
+    const auto run = [&] {
+      if (d == 1) return eigrad::conv1d(x, w, b, stride[0], padding[0], dilation[0], groups);
+      if (kernel >> 6 & 1)
+        return eigrad::conv2d(x, w, b, stride[0], padding[0], dilation[0], groups);
+      return eigrad::conv2d(x, w, b, {stride[0], stride[1]}, {padding[0], padding[1]},
+                            {dilation[0], dilation[1]}, groups);
+    };
+    if (b.defined())
+      expect(what, e.shape, {&x, &w, &b}, run, e.lenient);
+    else
+      expect(what, e.shape, {&x, &w}, run, e.lenient);
+  }
+
+  // max_pool2d and avg_pool2d, mostly valid; one call in three breaks an argument.
+  void pooling(Args& a, bool max) {
+    const uint8_t mode = a.byte(), form = a.byte(), spatial = a.byte(), kernel = a.byte(),
+                  steps = a.byte(), extra = a.byte(), x_byte = a.byte(), pick_at = a.byte();
+    Dims xd;
+    if (form & 1) xd.push_back((form >> 1 & 3) % 3);  // N, 0 included
+    xd.push_back(1 + (form >> 3 & 3));                // C
+    xd.push_back(1 + (spatial & 7));
+    xd.push_back(1 + (spatial >> 3 & 7));
+    Dims k{1 + (kernel & 3), 1 + (kernel >> 2 & 3)};
+    Dims stride{1 + (steps & 3), 1 + (steps >> 2 & 3)};
+    Dims padding{(steps >> 4 & 3) % (k[0] / 2 + 1), (steps >> 6 & 3) % (k[1] / 2 + 1)};
+    Dims dilation{max ? 1 + (extra & 1) : 1, max ? 1 + (extra >> 1 & 1) : 1};
+    const bool count_include_pad = extra >> 2 & 1;
+    const int stride_form = kernel >> 4 & 3;  // not given (the kernel), one size, two sizes
+    const size_t axis = mode >> 7;
+    const size_t h = xd.size() - 2;
+    switch (mode % 32) {
+      case 0:
+        k[axis] = 0;
+        break;
+      case 1:
+        stride[axis] = 0;
+        break;
+      case 2:
+        stride[axis] = -1;
+        break;
+      case 3:
+        padding[axis] = -1;
+        break;
+      case 4:
+        padding[axis] = k[axis] / 2 + 1;
+        break;
+      case 5:
+        dilation[axis] = max ? 0 : 1;
+        break;
+      case 7:
+        xd[h + axis] = 0;
+        break;
+      case 8:
+        xd[xd.size() == 4 ? 1 : 0] = 0;
+        break;
+      case 9:
+        k[axis] = xd[h + axis] + 2 * padding[axis] + 1;
+        break;
+      default:
+        break;
+    }
+    if (stride_form == 0) stride = k;
+    if (stride_form == 1) stride[1] = stride[0];
+    const Tensor x = mode % 32 == 6 ? pick_byte(pick_at) : leaf_byte(xd, x_byte);
+    const Expected e = pool_shape(x.shape().vec(), k, stride, padding, dilation);
+    const eigrad::ExpandingArray<2> ks{k[0], k[1]}, ps{padding[0], padding[1]};
+    const eigrad::ExpandingArray<2> ss = stride_form == 0 ? eigrad::ExpandingArray<2>()
+                                         : stride_form == 1
+                                             ? eigrad::ExpandingArray<2>(stride[0])
+                                             : eigrad::ExpandingArray<2>{stride[0], stride[1]};
+    const std::string what = std::string(max ? "max_pool2d(" : "avg_pool2d(") + x.shape().str() +
+                             ", kernel " + ks.str() + ", stride " + ss.str() + ", padding " +
+                             ps.str() +
+                             (max ? ", dilation " + str(dilation)
+                                  : std::string(count_include_pad ? "" : ", exclude pad")) +
+                             ")";
+    expect(
+        what, e.shape, {&x},
+        [&] {
+          return max ? eigrad::max_pool2d(x, ks, ss, ps, {dilation[0], dilation[1]})
+                     : eigrad::avg_pool2d(x, ks, ss, ps, count_include_pad);
+        },
+        e.lenient);
+  }
+
+  void adaptive_pooling(Args& a) {
+    const uint8_t mode = a.byte(), form = a.byte(), spatial = a.byte(), size = a.byte(),
+                  x_byte = a.byte(), pick_at = a.byte();
+    Dims xd;
+    if (form & 1) xd.push_back((form >> 1 & 3) % 3);
+    xd.push_back(1 + (form >> 3 & 3));
+    xd.push_back(1 + (spatial & 7));
+    xd.push_back(1 + (spatial >> 3 & 7));
+    Dims out{1 + (size & 7), 1 + (size >> 3 & 7)};
+    const size_t axis = mode >> 7;
+    switch (mode % 16) {
+      case 0:
+        out[axis] = 0;
+        break;
+      case 1:
+        out[axis] = -1;
+        break;
+      case 2:
+        xd[xd.size() - 2 + axis] = 0;
+        break;
+      case 3:
+        xd[xd.size() == 4 ? 1 : 0] = 0;
+        break;
+      default:
+        break;
+    }
+    const Tensor x = mode % 16 == 4 ? pick_byte(pick_at) : leaf_byte(xd, x_byte);
+    const Expected e = adaptive_pool_shape(x.shape().vec(), out);
+    const bool one = size >> 6 & 1 && out[0] == out[1];
+    expect(
+        "adaptive_avg_pool2d(" + x.shape().str() + ", " + str(out) + ")", e.shape, {&x},
+        [&] {
+          return one ? eigrad::adaptive_avg_pool2d(x, out[0])
+                     : eigrad::adaptive_avg_pool2d(x, {out[0], out[1]});
+        },
+        e.lenient);
+  }
+
+  // batch_norm, mostly valid; about one call in four breaks an argument.
+  void batch_norm(Args& a) {
+    const uint8_t mode = a.byte(), form = a.byte(), spatial = a.byte(), flags = a.byte();
+    const uint8_t x_byte = a.byte(), w_byte = a.byte(), b_byte = a.byte(), r_byte = a.byte(),
+                  extra = a.byte(), pick_at = a.byte();
+    const int rank = 2 + form % 3, broken = mode % 16;
+    Dims xd{(form >> 2 & 3) % 3, 1 + (form >> 4 & 3)};
+    for (int i = 2; i < rank; ++i) xd.push_back(1 + (spatial >> (3 * (i - 2)) & 3));
+    const bool training = flags & 1, has_mean = flags >> 1 & 1;
+    const bool has_var = broken == 4 ? !has_mean : has_mean;
+    const Dims channel{xd[1]}, wrong{xd[1] + 1};
+    const Tensor x = broken == 0 ? pick_byte(pick_at) : leaf_byte(xd, x_byte);
+    const auto maybe = [&](bool given, bool bad, uint8_t b) {
+      return given ? leaf_byte(bad ? wrong : channel, b) : Tensor();
+    };
+    const Tensor mean = maybe(has_mean, broken == 1, r_byte);
+    const Tensor var = maybe(has_var, false, static_cast<uint8_t>(r_byte + 1));
+    const Tensor w = maybe(flags >> 3 & 1, broken == 2, w_byte);
+    const Tensor b = maybe(flags >> 4 & 1, broken == 3, b_byte);
+    // Mostly PyTorch's defaults; sometimes edge values, which the op may reject or not.
+    const bool odd = extra >= 224;
+    const double momentum = odd ? a.scalar() : 0.1, eps = odd ? a.scalar() : 1e-5;
+    const auto dims_of = [](const Tensor& t) {
+      return t.defined() ? std::optional<Dims>(t.shape().vec()) : std::nullopt;
+    };
+    const std::optional<Dims> shapes[] = {dims_of(mean), dims_of(var), dims_of(w), dims_of(b)};
+    std::vector<const Dims*> given;
+    for (const auto& d : shapes) given.push_back(d ? &*d : nullptr);
+    Expected e = batch_norm_shape(x.shape().vec(), given, mean.defined(), var.defined(), training);
+    e.lenient |= odd;
+    std::vector<const Tensor*> inputs{&x};
+    if (w.defined()) inputs.push_back(&w);
+    if (b.defined()) inputs.push_back(&b);
+    const auto str_of = [](const Tensor& t) {
+      return t.defined() ? t.shape().str() : std::string("none");
+    };
+    expect(
+        "batch_norm(" + x.shape().str() + ", running " + str_of(mean) + " " + str_of(var) +
+            ", weight " + str_of(w) + ", bias " + str_of(b) + (training ? ", training" : ", eval") +
+            ", momentum " + std::to_string(momentum) + ", eps " + std::to_string(eps) + ")",
+        e.shape, inputs,
+        [&] { return eigrad::batch_norm(x, mean, var, w, b, training, momentum, eps); }, e.lenient);
   }
 
   void activation(Args& a) {

@@ -1,7 +1,10 @@
 // Fuzzes the safetensors checkpoint loader with arbitrary bytes. The contract: load_safetensors
 // and load_into either succeed or throw eigrad::Error; after an error the targets of load_into
 // are unchanged. What loads must also survive a round trip: saved again and reloaded, every
-// tensor (name, dtype, shape, bytes) and the metadata come back the same.
+// tensor (name, dtype, shape, bytes, I64 or not) and the metadata come back the same. I64
+// tensors load as integers held exactly: into float64 by load_safetensors, into the Int64
+// targets below (a float32 counter like num_batches_tracked, and a float64 one) by load_into.
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -17,6 +20,7 @@ namespace {
 using eigrad::DoubleTensor;
 using eigrad::Tensor;
 using eigrad::io::AnyTensor;
+using eigrad::io::SavedAs;
 
 const eigrad::Shape& shape_of(const AnyTensor& t) {
   return std::visit([](const auto& x) -> const eigrad::Shape& { return x.shape(); }, t);
@@ -45,6 +49,24 @@ struct Targets {
   }
 };
 
+// Integer targets, as a BatchNorm's num_batches_tracked (float32, shape []) and a float64 vector.
+struct IntegerTargets {
+  Tensor count = Tensor::scalar(-7.0f);
+  DoubleTensor steps = DoubleTensor::full({2}, -7.0);
+  eigrad::io::NamedTensors named() const {
+    return {{"count", count, SavedAs::Int64}, {"steps", steps, SavedAs::Int64}};
+  }
+  bool untouched() const {
+    return count.item() == -7.0f && steps.to_vector() == std::vector<double>{-7.0, -7.0};
+  }
+  // After a successful load every value is an integer (the file's int64, held exactly).
+  bool integral() const {
+    for (double v : steps.to_vector())
+      if (v != static_cast<double>(static_cast<int64_t>(v))) return false;
+    return count.item() == static_cast<float>(static_cast<int64_t>(count.item()));
+  }
+};
+
 void check_round_trip(const eigrad::io::Checkpoint& c, const std::string& copy) {
   try {
     eigrad::io::save_safetensors(copy, c.tensors, c.metadata);
@@ -57,7 +79,7 @@ void check_round_trip(const eigrad::io::Checkpoint& c, const std::string& copy) 
   for (const auto& t : c.tensors) {
     const AnyTensor& u = again.at(t.name);
     if (u.index() != t.tensor.index() || shape_of(u) != shape_of(t.tensor) ||
-        bytes_of(u) != bytes_of(t.tensor))
+        bytes_of(u) != bytes_of(t.tensor) || again.entry(t.name).saved_as != t.saved_as)
       fuzz::violation("tensor '" + t.name + "' changed in a save and reload");
   }
 }
@@ -70,9 +92,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   try {
     const eigrad::io::Checkpoint c = eigrad::io::load_safetensors(file.path);
-    for (const auto& t : c.tensors)
+    for (const auto& t : c.tensors) {
       if (std::visit([](const auto& x) { return x.array().size() != x.numel(); }, t.tensor))
         fuzz::violation("tensor '" + t.name + "' holds the wrong number of values");
+      if (t.saved_as == SavedAs::Int64) {
+        const auto* d = std::get_if<DoubleTensor>(&t.tensor);
+        if (!d) fuzz::violation("the I64 tensor '" + t.name + "' is not held as float64");
+        for (double v : d->to_vector())
+          if (v != std::nearbyint(v))
+            fuzz::violation("the I64 tensor '" + t.name + "' holds a fraction");
+      }
+    }
     check_round_trip(c, copy.path);
   } catch (const eigrad::Error&) {
   }
@@ -82,6 +112,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     eigrad::io::load_into(file.path, targets.named());
   } catch (const eigrad::Error&) {
     if (!targets.untouched()) fuzz::violation("load_into threw but changed its targets");
+  }
+
+  IntegerTargets integers;
+  try {
+    eigrad::io::load_into(file.path, integers.named());
+    if (!integers.integral()) fuzz::violation("load_into put a fraction into an Int64 target");
+  } catch (const eigrad::Error&) {
+    if (!integers.untouched()) fuzz::violation("load_into threw but changed its Int64 targets");
   }
   return 0;
 }

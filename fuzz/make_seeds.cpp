@@ -41,6 +41,10 @@ void safetensors_seeds(const fs::path& dir) {
                  {"model.0.bias", Tensor::zeros({4})},
                  {"model.1.weight", Tensor::full({1}, 0.25f)},
                  {"optim.0.momentum_buffer", Tensor::zeros({4, 2})}});
+  // Exactly the integer targets (I64 in the file, like BatchNorm's num_batches_tracked).
+  save("integers",
+       {{"count", Tensor::scalar(3), eigrad::io::SavedAs::Int64},
+        {"steps", DoubleTensor::from({0, 9007199254740992.0}), eigrad::io::SavedAs::Int64}});
   // A header written by hand with the tensors out of offset order (valid).
   const std::string header = R"({"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]},)"
                              R"("a":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}})";
@@ -96,7 +100,7 @@ void idx_seeds(const fs::path& dir) {
 
 // fuzz_ops's layout: dtype byte, flags byte, then 12-byte records (op, 11 argument bytes).
 void ops_seeds(const fs::path& dir) {
-  constexpr int kOps = 38;  // fuzz_ops.cpp's kOpCount
+  constexpr int kOps = 55;  // fuzz_ops.cpp's kOpCount
   eigrad::Generator gen(2);
   const auto record = [&](std::vector<uint8_t>& program, int op) {
     program.push_back(static_cast<uint8_t>(op));
