@@ -30,28 +30,33 @@ Array<T> channel_sums(const Array<T>& plane_values, int64_t n, int64_t c) {
   return Eigen::Map<const RowMajorArray<T>>(plane_values.data(), n, c).colwise().sum().transpose();
 }
 
-// Calls f(p, k, rows) for consecutive blocks of k planes from plane p, split across threads when
-// large; rows(data) maps those planes of a [N * C, S] tensor's data as [k, S]. For S = 1 it maps
-// them as a column of k values instead, on which Eigen vectorises the same expressions (a
-// [k, 1] row-major block would be visited one element at a time).
+// A tensor's data as a 1-d array of n values from d (const when d is).
+template <class T, class P>
+auto values(P* d, int64_t n) {
+  using Target = std::conditional_t<std::is_const_v<P>, const Array<T>, Array<T>>;
+  return Eigen::Map<Target>(d, n);
+}
+
+// Runs the kernel f(rows, of, total) over the [N * C, S] planes, split across threads when large.
+// With S > 1 it is called once per plane q: rows(d) maps plane q of d (S contiguous values),
+// of(a) is the per-plane value a[q], and total(e) sums e over the plane. With S = 1 it is called
+// once per block of planes, where each plane is one value: rows(d) maps the block's values,
+// of(a) the block's segment of a, and total(e) is e itself. Either way every expression is a
+// vectorised operation on one contiguous run.
 template <class T, class F>
 void for_planes(int64_t planes, int64_t spatial, F&& f) {
   parallel_for(
       planes,
       [&](int64_t p, int64_t end) {
-        const int64_t k = end - p;
         if (spatial == 1) {
-          f(p, k, [p, k](auto* d) {
-            using Target = std::conditional_t<std::is_const_v<std::remove_pointer_t<decltype(d)>>,
-                                              const Array<T>, Array<T>>;
-            return Eigen::Map<Target>(d + p, k);
-          });
+          const int64_t k = end - p;
+          f([p, k](auto* d) { return values<T>(d + p, k); },
+            [p, k](auto& a) { return a.segment(p, k); }, [](const auto& e) { return e; });
         } else {
-          f(p, k, [p, k, spatial](auto* d) {
-            using Target = std::conditional_t<std::is_const_v<std::remove_pointer_t<decltype(d)>>,
-                                              const RowMajorArray<T>, RowMajorArray<T>>;
-            return Eigen::Map<Target>(d + p * spatial, k, spatial);
-          });
+          for (int64_t q = p; q < end; ++q)
+            f([q, spatial](auto* d) { return values<T>(d + q * spatial, spatial); },
+              [q](auto& a) -> decltype(auto) { return a[q]; },
+              [](const auto& e) { return e.sum(); });
         }
       },
       planes * spatial);
@@ -108,13 +113,12 @@ BasicTensor<T> batch_norm(const BasicTensor<T>& input, const BasicTensor<T>& run
     // (an empty input still records its node below, so that it stays in the graph)
   } else if (training) {
     Array<T> sums(planes), squares(planes);
-    for_planes<T>(planes, spatial, [&](int64_t p, int64_t k, auto rows) {
-      sums.segment(p, k) = rows(x).rowwise().sum();
-    });
+    for_planes<T>(planes, spatial,
+                  [&](auto rows, auto of, auto total) { of(sums) = total(rows(x)); });
     mean = channel_sums(sums, n, c) / static_cast<T>(per_channel);
     const Array<T> mean_p = per_plane(mean, n);
-    for_planes<T>(planes, spatial, [&](int64_t p, int64_t k, auto rows) {
-      squares.segment(p, k) = (rows(x).colwise() - mean_p.segment(p, k)).square().rowwise().sum();
+    for_planes<T>(planes, spatial, [&](auto rows, auto of, auto total) {
+      of(squares) = total((rows(x) - of(mean_p)).square());
     });
     const Array<T> sq = channel_sums(squares, n, c);
     invstd = (sq / static_cast<T>(per_channel) + static_cast<T>(eps)).rsqrt();
@@ -137,9 +141,8 @@ BasicTensor<T> batch_norm(const BasicTensor<T>& input, const BasicTensor<T>& run
   const Array<T> scale_p = per_plane(scale, n), shift_p = per_plane(shift, n);
   T* y = out.data();
   if (!empty)
-    for_planes<T>(planes, spatial, [&](int64_t p, int64_t k, auto rows) {
-      rows(y) = (rows(x).colwise() * scale_p.segment(p, k)).colwise() + shift_p.segment(p, k);
-    });
+    for_planes<T>(planes, spatial,
+                  [&](auto rows, auto of, auto) { rows(y) = rows(x) * of(scale_p) + of(shift_p); });
 
   const bool has_weight = weight.defined(), has_bias = bias.defined();
   std::vector<const BasicTensor<T>*> inputs{&input};
@@ -166,10 +169,9 @@ BasicTensor<T> batch_norm(const BasicTensor<T>& input, const BasicTensor<T>& run
         const Array<T> mean_p = per_plane(mean, n);
         // Per channel: sum(g) and sum(g xhat), with xhat = (x - mean) invstd.
         Array<T> g_p(planes), gx_p(planes);
-        for_planes<T>(planes, spatial, [&](int64_t p, int64_t k, auto rows) {
-          g_p.segment(p, k) = rows(gy).rowwise().sum();
-          gx_p.segment(p, k) =
-              ((rows(x).colwise() - mean_p.segment(p, k)) * rows(gy)).rowwise().sum();
+        for_planes<T>(planes, spatial, [&](auto rows, auto of, auto total) {
+          of(g_p) = total(rows(gy));
+          of(gx_p) = total((rows(x) - of(mean_p)) * rows(gy));
         });
         const Array<T> sum_g = channel_sums(g_p, n, c);
         const Array<T> sum_g_xhat = channel_sums(gx_p, n, c) * invstd;
@@ -188,11 +190,8 @@ BasicTensor<T> batch_norm(const BasicTensor<T>& input, const BasicTensor<T>& run
           const Array<T> a_p = per_plane(a, n), b_p = per_plane(b, n), d_p = per_plane(d, n);
           Array<T> gx(planes * spatial);
           T* dx = gx.data();
-          for_planes<T>(planes, spatial, [&](int64_t p, int64_t k, auto rows) {
-            rows(dx) =
-                (rows(gy).colwise() * a_p.segment(p, k) + rows(x).colwise() * b_p.segment(p, k))
-                    .colwise() +
-                d_p.segment(p, k);
+          for_planes<T>(planes, spatial, [&](auto rows, auto of, auto) {
+            rows(dx) = rows(gy) * of(a_p) + rows(x) * of(b_p) + of(d_p);
           });
           s.add(0, std::move(gx));
         }
