@@ -4,7 +4,13 @@
 //    the input gradient = 20 B/elem), forward+backward also from memory (caches evicted before
 //    every iteration, as for the activations timed that way);
 //  - GEMM: the training step's matrix products alone (3 forward, 5 backward: no input gradient
-//    for the first layer), at the step's shapes, with nothing else around them.
+//    for the first layer), at the step's shapes, with nothing else around them;
+//  - the cnn step's products alone: each convolution as one product over the whole batch
+//    (im2col: weight [O, C kH kW] times columns [C kH kW, N H W]) forward, its weight gradient
+//    (output gradient times the columns transposed) and, for the second, the columns' gradient
+//    (weight transposed times the output gradient); the two linear layers as in the MLP step.
+//    Not the im2col gathers, pooling, batch norm or activations: the same figure serves as the
+//    ceiling of "cnn step" and "cnn+bn step".
 // Threads: the streaming kernel splits its range over OpenMP threads; products use
 // Eigen::setNbThreads (effective when this file is compiled with OpenMP).
 #include <Eigen/Core>
@@ -115,6 +121,62 @@ Case gemm_step(const char* workload, Mlp net, int64_t batch) {
           }};
 }
 
+// The cnn step's products (compare.hpp's network), im2col-shaped, batch-wide.
+struct CnnProducts {
+  static constexpr int64_t kArea1 = kCnnSide * kCnnSide, kArea2 = kArea1 / 4;
+  static constexpr int64_t kK1 = 1 * 9, kK2 = kCnnChannels1 * 9;
+  Mat w1, cols1, y1, gy1, dw1;          // conv 1 -> 32 on 28x28
+  Mat w2, cols2, y2, gy2, dw2, dcols2;  // conv 32 -> 64 on 14x14
+  Mat x3, w3, h3, g3, dw3, dx3;         // linear 3136 -> 128
+  Mat w4, out, g4, dw4, dx4;            // linear 128 -> 10
+  CnnProducts()
+      : w1(Mat::Random(kCnnChannels1, kK1)),
+        cols1(Mat::Random(kK1, kCnnBatch * kArea1)),
+        y1(kCnnChannels1, kCnnBatch * kArea1),
+        gy1(Mat::Random(kCnnChannels1, kCnnBatch * kArea1)),
+        dw1(kCnnChannels1, kK1),
+        w2(Mat::Random(kCnnChannels2, kK2)),
+        cols2(Mat::Random(kK2, kCnnBatch * kArea2)),
+        y2(kCnnChannels2, kCnnBatch * kArea2),
+        gy2(Mat::Random(kCnnChannels2, kCnnBatch * kArea2)),
+        dw2(kCnnChannels2, kK2),
+        dcols2(kK2, kCnnBatch * kArea2),
+        x3(Mat::Random(kCnnBatch, kCnnFlat)),
+        w3(Mat::Random(kCnnHidden, kCnnFlat)),
+        h3(kCnnBatch, kCnnHidden),
+        g3(Mat::Random(kCnnBatch, kCnnHidden)),
+        dw3(kCnnHidden, kCnnFlat),
+        dx3(kCnnBatch, kCnnFlat),
+        w4(Mat::Random(kCnnClasses, kCnnHidden)),
+        out(kCnnBatch, kCnnClasses),
+        g4(Mat::Random(kCnnBatch, kCnnClasses)),
+        dw4(kCnnClasses, kCnnHidden),
+        dx4(kCnnBatch, kCnnHidden) {}
+  void run() {
+    y1.noalias() = w1 * cols1;
+    y2.noalias() = w2 * cols2;
+    h3.noalias() = x3 * w3.transpose();
+    out.noalias() = h3 * w4.transpose();
+    dw4.noalias() = g4.transpose() * h3;
+    dx4.noalias() = g4 * w4;
+    dw3.noalias() = g3.transpose() * x3;
+    dx3.noalias() = g3 * w3;
+    dw2.noalias() = gy2 * cols2.transpose();
+    dcols2.noalias() = w2.transpose() * gy2;
+    dw1.noalias() = gy1 * cols1.transpose();
+    benchmark::DoNotOptimize(dw1.data());
+    benchmark::ClobberMemory();
+  }
+};
+
+Case cnn_gemm_step() {
+  return {kCnnStep, [](benchmark::State& state, int threads) {
+            set_threads(threads);
+            CnnProducts p;
+            for (auto _ : state) p.run();
+          }};
+}
+
 Case gemm_epoch(const Inputs& in) {
   Case c{kFashionEpoch, [&in](benchmark::State& state, int threads) {
            set_threads(threads);
@@ -150,6 +212,7 @@ Engine ceiling_engine(const Inputs& in) {
   e.cases.push_back(gemm_step(kSpiralStep, kSpiralNet, kSpiralPoints));
   e.cases.push_back(gemm_step(kFashionStep, kFashionNet, kFashionBatch));
   e.cases.push_back(gemm_epoch(in));
+  e.cases.push_back(cnn_gemm_step());
   return e;
 }
 

@@ -4,6 +4,7 @@
 // (eigrad_side.cpp, torch_side.cpp, dlib_side.cpp, ceilings.cpp) so that libtorch's and dlib's
 // headers never meet eigrad's, and libtorch's long compile happens once.
 #include <benchmark/benchmark.h>
+#include <dlfcn.h>
 
 #include <cstdint>
 #include <functional>
@@ -31,6 +32,16 @@ constexpr Mlp kFashionNet{784, 256, 10, 0.01};
 constexpr int kWarmupSteps = 3;
 constexpr int64_t kSpiralPoints = 300;  // 3 classes x 100 points: the whole set is one batch
 constexpr int64_t kFashionBatch = 128;
+
+// The convolutional network: conv(1->32, 3x3, padding 1) - [BatchNorm2d] - PReLU(32) -
+// max-pool 2 - conv(32->64, 3x3, padding 1) - [BatchNorm2d] - PReLU(64) - max-pool 2 - flatten -
+// linear(3136->128) - PReLU(128) - linear(128->10), trained by cross-entropy and SGD with
+// momentum on kCnnBatch images of 28x28 (the first rows of Inputs::fashion_x), with per-channel
+// PReLU slopes (dlib's: one per layer).
+constexpr int64_t kCnnSide = 28, kCnnChannels1 = 32, kCnnChannels2 = 64, kCnnHidden = 128,
+                  kCnnClasses = 10, kCnnBatch = 128;
+constexpr int64_t kCnnFlat = kCnnChannels2 * (kCnnSide / 4) * (kCnnSide / 4);  // 3136
+constexpr double kCnnLr = 0.01;
 
 // Read-only data the driver builds once; engines copy or wrap it.
 struct Inputs {
@@ -124,9 +135,41 @@ constexpr const char* kChain = "overhead chain (100 ops, 2x2)";
 constexpr const char* kSpiralStep = "spiral step";
 constexpr const char* kFashionStep = "fashion-mnist step";
 constexpr const char* kFashionEpoch = "fashion-mnist epoch";
+constexpr const char* kCnnStep = "cnn step";
+constexpr const char* kCnnBnStep = "cnn+bn step";
+inline const char* cnn_id(bool batch_norm) {
+  return batch_norm ? kCnnBnStep : kCnnStep;
+}
 // Ceilings (plain Eigen): streaming y = a x + b over the bytes an activation moves.
 constexpr const char* kBandwidthForward = "bandwidth fwd (8 B/elem)";
 constexpr const char* kBandwidthBackward = "bandwidth fwd+bwd (20 B/elem)";
+
+// The peers' matrix products run in the system BLAS (Debian's libblas.so.3), whose own thread
+// pool neither torch::set_num_threads nor dlib sets. When it is OpenBLAS, set_blas_threads pins
+// it (openblas_set_num_threads, looked up at run time so that any BLAS links) and returns the
+// count in effect; otherwise it returns 0. One pool serves the whole process, so every peer case
+// pins it before timing.
+inline int set_blas_threads(int threads) {
+  using Set = void (*)(int);
+  using Get = int (*)();
+  const auto set = reinterpret_cast<Set>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  const auto get = reinterpret_cast<Get>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  if (!set || !get) return 0;
+  set(threads);
+  return get();
+}
+// The file that sgemm_ resolved to, e.g. ".../openblas-pthread/libblas.so.3", and its
+// configuration when it is OpenBLAS.
+inline std::string blas_library() {
+  void* sgemm = dlsym(RTLD_DEFAULT, "sgemm_");
+  Dl_info info{};
+  if (!sgemm || !dladdr(sgemm, &info) || !info.dli_fname) return "no BLAS found";
+  std::string s = info.dli_fname;
+  using Config = char* (*)();
+  if (const auto config = reinterpret_cast<Config>(dlsym(RTLD_DEFAULT, "openblas_get_config")))
+    s += std::string(" (") + config() + ")";
+  return s;
+}
 
 // The engines. Each returns its cases; the peers exist only when found at configure time.
 Engine eigrad_engine(const Inputs& in);

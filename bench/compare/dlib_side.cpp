@@ -15,9 +15,16 @@
 //    v = 0.9 v - lr g; p += v is PyTorch's momentum SGD at a constant learning rate.
 //  - an epoch: the same permutation as the other engines, then per minibatch: the rows copied
 //    into the input tensor, and the training step.
+//  - the cnn steps: the same step, the network
+//    loss_multiclass_log<fc<10, prelu<fc<128, max_pool<2,2,2,2, prelu<[bn_con<]con<64,3,3,1,1,
+//    max_pool<2,2,2,2, prelu<[bn_con<]con<32,3,3,1,1, input<matrix<float>>>>>>>>>>>>> (con's
+//    default padding for a 3x3 kernel at stride 1 is 1; fc flattens), on [128, 1, 28, 28].
+//    dlib 19.24's prelu has one slope per layer, not one per channel.
 //  - no overhead chain: dlib has no define-by-run graph to time.
 // Threads: dlib 19.24 has no thread-count setting for its CPU tensor kernels (they run on the
-// calling thread); its matrix products go to the system BLAS.
+// calling thread); its matrix products (the convolutions' included: im2col and a product) go to
+// the system BLAS, whose threads are pinned to the case's count (compare.hpp's
+// set_blas_threads), so the one timing is a one-thread figure.
 #include <dlib/dnn.h>
 #include <dlib/revision.h>
 
@@ -25,6 +32,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "compare.hpp"
@@ -223,7 +231,8 @@ void gather(const std::vector<float>& data, const std::vector<int64_t>& labels, 
 template <long Hidden, long Out>
 Case training_step(const char* workload, Mlp mlp, const std::vector<float>& data,
                    const std::vector<int64_t>& labels, int64_t batch) {
-  return {workload, [mlp, &data, &labels, batch](benchmark::State& state, int) {
+  return {workload, [mlp, &data, &labels, batch](benchmark::State& state, int threads) {
+            set_blas_threads(threads);
             Model<Hidden, Out> model(mlp);
             std::vector<int64_t> rows(static_cast<size_t>(batch));
             for (int64_t i = 0; i < batch; ++i) rows[static_cast<size_t>(i)] = i;
@@ -236,7 +245,8 @@ Case training_step(const char* workload, Mlp mlp, const std::vector<float>& data
 }
 
 Case training_epoch(const Inputs& in) {
-  Case c{kFashionEpoch, [&in](benchmark::State& state, int) {
+  Case c{kFashionEpoch, [&in](benchmark::State& state, int threads) {
+           set_blas_threads(threads);
            Model<256, 10> model(kFashionNet);
            resizable_tensor x;
            std::vector<unsigned long> y;
@@ -257,6 +267,45 @@ Case training_epoch(const Inputs& in) {
   return c;
 }
 
+template <class Subnet>
+using same = Subnet;  // no batch norm
+template <template <class> class Norm>
+using CnnNet = dlib::loss_multiclass_log<
+    dlib::fc<kCnnClasses,
+             dlib::prelu<dlib::fc<
+                 kCnnHidden,
+                 dlib::max_pool<2, 2, 2, 2,
+                                dlib::prelu<Norm<dlib::con<
+                                    kCnnChannels2, 3, 3, 1, 1,
+                                    dlib::max_pool<2, 2, 2, 2,
+                                                   dlib::prelu<Norm<dlib::con<
+                                                       kCnnChannels1, 3, 3, 1, 1,
+                                                       dlib::input<dlib::matrix<float>>>>>>>>>>>>>>;
+
+template <template <class> class Norm>
+Case cnn_step(const Inputs& in) {
+  constexpr bool batch_norm = !std::is_same<CnnNet<Norm>, CnnNet<same>>::value;
+  return {cnn_id(batch_norm), [&in](benchmark::State& state, int threads) {
+            set_blas_threads(threads);
+            CnnNet<Norm> net;
+            std::vector<dlib::sgd> solvers(CnnNet<Norm>::num_computational_layers,
+                                           dlib::sgd(0.0f, kMomentum));
+            const std::vector<dlib::matrix<float>> sample(
+                1, dlib::zeros_matrix<float>(kCnnSide, kCnnSide));
+            resizable_tensor x;
+            net.to_tensor(sample.begin(), sample.end(), x);  // sets the input layer's shape
+            x.set_size(kCnnBatch, 1, kCnnSide, kCnnSide);
+            fill(x, in.fashion_x);
+            std::vector<unsigned long> y(in.fashion_y.begin(), in.fashion_y.begin() + kCnnBatch);
+            const auto step = [&] {
+              net.compute_parameter_gradients(x, y.begin());
+              net.update_parameters(solvers, kCnnLr);
+            };
+            for (int i = 0; i < kWarmupSteps; ++i) step();
+            for (auto _ : state) step();
+          }};
+}
+
 }  // namespace
 
 Engine dlib_engine(const Inputs& in) {
@@ -266,8 +315,9 @@ Engine dlib_engine(const Inputs& in) {
   e.name = "dlib";
   e.version = std::to_string(DLIB_MAJOR_VERSION) + "." + std::to_string(DLIB_MINOR_VERSION);
   e.threads =
-      "none: dlib has no thread setting for its CPU kernels (products in the system BLAS); "
-      "timed once, shown at every thread count";
+      "none: dlib has no thread setting for its CPU kernels; products in the system BLAS (" +
+      blas_library() +
+      ") with its threads pinned to the lowest count; timed once, shown at every thread count";
   e.fixed_threads = true;
   e.evaluate = evaluate;
   activation_cases(in, e.cases);
@@ -276,6 +326,8 @@ Engine dlib_engine(const Inputs& in) {
   e.cases.push_back(
       training_step<256, 10>(kFashionStep, kFashionNet, in.fashion_x, in.fashion_y, kFashionBatch));
   e.cases.push_back(training_epoch(in));
+  e.cases.push_back(cnn_step<same>(in));
+  e.cases.push_back(cnn_step<dlib::bn_con>(in));
   return e;
 }
 

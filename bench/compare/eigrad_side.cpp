@@ -11,6 +11,9 @@
 //    (momentum 0.9), on a prepared batch.
 //  - an epoch: a fresh permutation, then per minibatch of 128: index_select of the rows, the
 //    labels gathered, and the training step.
+//  - the cnn steps: the same step through nn::Sequential(Conv2d, [BatchNorm2d], PReLU,
+//    MaxPool2d, Conv2d, [BatchNorm2d], PReLU, MaxPool2d, Flatten, Linear, PReLU, Linear) on
+//    [128, 1, 28, 28] (compare.hpp's kCnn*).
 // Threads: eigrad::set_num_threads (OpenMP-split kernels; products stay on one thread).
 #include <algorithm>
 #include <memory>
@@ -168,6 +171,47 @@ Case training_epoch(const Inputs& in) {
   return c;
 }
 
+// The network (compare.hpp), with or without batch norm after each convolution.
+std::shared_ptr<nn::Sequential> make_cnn(bool batch_norm) {
+  eigrad::Generator gen(1);
+  auto net = std::make_shared<nn::Sequential>();
+  net->push_back(
+      std::make_shared<nn::Conv2d>(nn::Conv2dOptions(1, kCnnChannels1, 3).padding(1), gen));
+  if (batch_norm) net->push_back(std::make_shared<nn::BatchNorm2d>(kCnnChannels1));
+  net->push_back(std::make_shared<nn::PReLU>(kCnnChannels1));
+  net->push_back(std::make_shared<nn::MaxPool2d>(nn::MaxPool2dOptions(2)));
+  net->push_back(std::make_shared<nn::Conv2d>(
+      nn::Conv2dOptions(kCnnChannels1, kCnnChannels2, 3).padding(1), gen));
+  if (batch_norm) net->push_back(std::make_shared<nn::BatchNorm2d>(kCnnChannels2));
+  net->push_back(std::make_shared<nn::PReLU>(kCnnChannels2));
+  net->push_back(std::make_shared<nn::MaxPool2d>(nn::MaxPool2dOptions(2)));
+  net->push_back(std::make_shared<nn::Flatten>());
+  net->push_back(std::make_shared<nn::Linear>(kCnnFlat, kCnnHidden, gen));
+  net->push_back(std::make_shared<nn::PReLU>(kCnnHidden));
+  net->push_back(std::make_shared<nn::Linear>(kCnnHidden, kCnnClasses, gen));
+  return net;
+}
+
+Case cnn_step(const Inputs& in, bool batch_norm) {
+  return {cnn_id(batch_norm), [&in, batch_norm](benchmark::State& state, int threads) {
+            set_threads(threads);
+            const std::shared_ptr<nn::Sequential> net = make_cnn(batch_norm);
+            optim::SGD sgd(net->parameters(), optim::SGDOptions(kCnnLr).momentum(kMomentum));
+            const int64_t pixels = kCnnBatch * kCnnSide * kCnnSide;
+            const Tensor x = Tensor::from(
+                std::vector<float>(in.fashion_x.begin(), in.fashion_x.begin() + pixels),
+                {kCnnBatch, 1, kCnnSide, kCnnSide});
+            const std::vector<int64_t> y(in.fashion_y.begin(), in.fashion_y.begin() + kCnnBatch);
+            const auto step = [&] {
+              sgd.zero_grad();
+              nn::cross_entropy(net->forward(x), y).backward();
+              sgd.step();
+            };
+            for (int i = 0; i < kWarmupSteps; ++i) step();
+            for (auto _ : state) step();
+          }};
+}
+
 }  // namespace
 
 std::vector<std::string> eigrad_activation_names() {
@@ -192,6 +236,7 @@ Engine eigrad_engine(const Inputs& in) {
   e.cases.push_back(
       training_step(kFashionStep, kFashionNet, in.fashion_x, in.fashion_y, kFashionBatch));
   e.cases.push_back(training_epoch(in));
+  for (const bool batch_norm : {false, true}) e.cases.push_back(cnn_step(in, batch_norm));
   return e;
 }
 

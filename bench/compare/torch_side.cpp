@@ -9,13 +9,20 @@
 //    torch::optim::SGD step (momentum 0.9), on a prepared batch.
 //  - an epoch: the same permutation as eigrad's, then per minibatch: index_select of rows and
 //    labels, and the training step.
-// Threads: torch::set_num_threads (intra-op OpenMP). Debian's libtorch does its matrix products
-// in the system BLAS (netlib reference BLAS unless another libblas.so.3 is selected).
+//  - the cnn steps: the same step through torch::nn::Sequential(Conv2d, [BatchNorm2d], PReLU,
+//    MaxPool2d, Conv2d, [BatchNorm2d], PReLU, MaxPool2d, Flatten, Linear, PReLU, Linear) on
+//    [128, 1, 28, 28] (compare.hpp's kCnn*); the convolutions run in oneDNN.
+// Threads: torch::set_num_threads (intra-op OpenMP) and, since Debian's libtorch does its matrix
+// products in the system BLAS and does not forward the count to it, openblas_set_num_threads to
+// the same count (compare.hpp's set_blas_threads).
 #include <torch/torch.h>
 
+#include <cstdio>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "compare.hpp"
@@ -28,6 +35,11 @@ using torch::Tensor;
 
 void set_threads(int threads) {
   torch::set_num_threads(threads);
+  const int blas = set_blas_threads(threads);
+  static std::set<int> said;  // once per count: the driver's stderr, not the timed loop
+  if (said.insert(threads).second)
+    std::fprintf(stderr, "bench_compare: libtorch at %d thread(s): torch %d, OpenBLAS %d\n",
+                 threads, torch::get_num_threads(), blas);
 }
 
 // Wraps read-only data without copying (from_blob needs a non-const pointer; nothing writes).
@@ -212,13 +224,72 @@ Case training_epoch(const Inputs& in) {
   return c;
 }
 
+// The network (compare.hpp), with or without batch norm after each convolution.
+torch::nn::Sequential make_cnn(bool batch_norm) {
+  torch::manual_seed(1);
+  namespace nn = torch::nn;
+  const auto prelu = [](int64_t channels) {
+    return nn::PReLU(nn::PReLUOptions().num_parameters(channels));
+  };
+  nn::Sequential net;
+  net->push_back(nn::Conv2d(nn::Conv2dOptions(1, kCnnChannels1, 3).padding(1)));
+  if (batch_norm) net->push_back(nn::BatchNorm2d(kCnnChannels1));
+  net->push_back(prelu(kCnnChannels1));
+  net->push_back(nn::MaxPool2d(nn::MaxPool2dOptions(2)));
+  net->push_back(nn::Conv2d(nn::Conv2dOptions(kCnnChannels1, kCnnChannels2, 3).padding(1)));
+  if (batch_norm) net->push_back(nn::BatchNorm2d(kCnnChannels2));
+  net->push_back(prelu(kCnnChannels2));
+  net->push_back(nn::MaxPool2d(nn::MaxPool2dOptions(2)));
+  net->push_back(nn::Flatten());
+  net->push_back(nn::Linear(kCnnFlat, kCnnHidden));
+  net->push_back(prelu(kCnnHidden));
+  net->push_back(nn::Linear(kCnnHidden, kCnnClasses));
+  return net;
+}
+
+Case cnn_step(const Inputs& in, bool batch_norm) {
+  return {cnn_id(batch_norm), [&in, batch_norm](benchmark::State& state, int threads) {
+            set_threads(threads);
+            torch::nn::Sequential net = make_cnn(batch_norm);
+            torch::optim::SGD sgd(net->parameters(),
+                                  torch::optim::SGDOptions(kCnnLr).momentum(kMomentum));
+            const Tensor x = wrap(in.fashion_x, {kCnnBatch, 1, kCnnSide, kCnnSide}).clone();
+            const Tensor y = wrap(in.fashion_y, {kCnnBatch}).clone();
+            const auto step = [&] {
+              sgd.zero_grad();
+              F::cross_entropy(net->forward(x), y).backward();
+              sgd.step();
+            };
+            for (int i = 0; i < kWarmupSteps; ++i) step();
+            for (auto _ : state) step();
+          }};
+}
+
+// "OpenBLAS threads in effect: 1 at 1, 2 at 2", checked once here.
+std::string blas_threads_in_effect() {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::string s;
+  for (int t : {1, cores}) {
+    const int got = set_blas_threads(t);
+    if (got == 0) return "no OpenBLAS: its thread count is not set";
+    s += (s.empty() ? "" : ", ") + std::to_string(got) + " at " + std::to_string(t);
+    if (cores == 1) break;
+  }
+  return "OpenBLAS threads in effect: " + s;
+}
+
 }  // namespace
 
 Engine torch_engine(const Inputs& in) {
   Engine e;
   e.name = "libtorch";
   e.version = TORCH_VERSION;
-  e.threads = "torch::set_num_threads (intra-op OpenMP; products in the system BLAS)";
+  e.threads =
+      "torch::set_num_threads (intra-op OpenMP) and openblas_set_num_threads to the same count "
+      "(" +
+      blas_threads_in_effect() + "); products in the system BLAS: " + blas_library() +
+      "; convolutions in " +
+      (at::hasMKLDNN() ? std::string("oneDNN") : std::string("ATen (no oneDNN)"));
   e.evaluate = evaluate;
   activation_cases(in, e.cases);
   e.cases.push_back(overhead_chain());
@@ -227,6 +298,7 @@ Engine torch_engine(const Inputs& in) {
   e.cases.push_back(
       training_step(kFashionStep, kFashionNet, in.fashion_x, in.fashion_y, kFashionBatch));
   e.cases.push_back(training_epoch(in));
+  for (const bool batch_norm : {false, true}) e.cases.push_back(cnn_step(in, batch_norm));
   return e;
 }
 
