@@ -1,12 +1,15 @@
 #pragma once
-// Helpers shared by the tests that touch files.
+// Helpers shared by the tests: temporary directories and files, and the example CNN.
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "eigrad/eigrad.hpp"
 
 namespace eigrad::test {
 
@@ -48,6 +51,20 @@ inline std::string read_all(const std::string& path) {
 inline void write_all(const std::string& path, const std::string& bytes) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// The network of issue 12's example (conv - BN - PReLU - pool, twice, then linear - PReLU -
+// linear), as torch.nn.Sequential would number it.
+inline std::shared_ptr<nn::Sequential> make_cnn(Generator& gen) {
+  return std::make_shared<nn::Sequential>(
+      std::make_shared<nn::Conv2d>(nn::Conv2dOptions(1, 32, 3).padding(1), gen),
+      std::make_shared<nn::BatchNorm2d>(32), std::make_shared<nn::PReLU>(32),
+      std::make_shared<nn::MaxPool2d>(2),
+      std::make_shared<nn::Conv2d>(nn::Conv2dOptions(32, 64, 3).padding(1), gen),
+      std::make_shared<nn::BatchNorm2d>(64), std::make_shared<nn::PReLU>(64),
+      std::make_shared<nn::MaxPool2d>(2), std::make_shared<nn::Flatten>(),
+      std::make_shared<nn::Linear>(3136, 128, gen), std::make_shared<nn::PReLU>(128),
+      std::make_shared<nn::Linear>(128, 10, gen));
 }
 
 }  // namespace eigrad::test

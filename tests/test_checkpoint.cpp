@@ -72,19 +72,6 @@ std::string good_file(const std::string& w_dtype = "F32", const std::string& w_s
                   raw(std::vector<double>{7, 8}) + raw(std::vector<float>{9, 9, 9, 9, 9, 9}));
 }
 
-// The network of issue 12's example, as torch.nn.Sequential would number it.
-std::shared_ptr<nn::Sequential> make_cnn(Generator& gen) {
-  return std::make_shared<nn::Sequential>(
-      std::make_shared<nn::Conv2d>(nn::Conv2dOptions(1, 32, 3).padding(1), gen),
-      std::make_shared<nn::BatchNorm2d>(32), std::make_shared<nn::PReLU>(32),
-      std::make_shared<nn::MaxPool2d>(2),
-      std::make_shared<nn::Conv2d>(nn::Conv2dOptions(32, 64, 3).padding(1), gen),
-      std::make_shared<nn::BatchNorm2d>(64), std::make_shared<nn::PReLU>(64),
-      std::make_shared<nn::MaxPool2d>(2), std::make_shared<nn::Flatten>(),
-      std::make_shared<nn::Linear>(3136, 128, gen), std::make_shared<nn::PReLU>(128),
-      std::make_shared<nn::Linear>(128, 10, gen));
-}
-
 // A few training steps, so that every parameter and buffer holds something of its own.
 void train_a_little(nn::Module& model, Generator& gen, int steps) {
   optim::SGD opt(model.parameters(), optim::SGDOptions(0.05));
@@ -403,7 +390,7 @@ TEST_CASE("a CNN's checkpoint has the names, shapes and dtypes PyTorch's Sequent
           "[checkpoint]") {
   TempDir dir;
   Generator gen(1);
-  const auto cnn = make_cnn(gen);
+  const auto cnn = test::make_cnn(gen);
   train_a_little(*cnn, gen, 3);
   io::save_safetensors(dir / "cnn.safetensors", cnn->state_dict());
   // What torch.nn.Sequential(Conv2d(1, 32, 3, padding=1), BatchNorm2d(32), PReLU(32),
@@ -457,7 +444,7 @@ TEST_CASE("a CNN's checkpoint has the names, shapes and dtypes PyTorch's Sequent
 TEST_CASE("a CNN round-trips through a checkpoint, parameters and buffers", "[checkpoint]") {
   TempDir dir;
   Generator g1(1), g2(2);
-  const auto cnn = make_cnn(g1), fresh = make_cnn(g2);
+  const auto cnn = test::make_cnn(g1), fresh = test::make_cnn(g2);
   train_a_little(*cnn, g1, 2);
   io::save_safetensors(dir / "cnn", cnn->state_dict(), {{"epoch", "1"}});
   CHECK(state_bits(*fresh) != state_bits(*cnn));
@@ -470,7 +457,7 @@ TEST_CASE("a CNN round-trips through a checkpoint, parameters and buffers", "[ch
   CHECK(bits((*fresh)(x)) == bits((*cnn)(x)));
 
   // The same through a Checkpoint and load_state_dict.
-  const auto third = make_cnn(g2);
+  const auto third = test::make_cnn(g2);
   const io::Checkpoint c = io::load_safetensors(dir / "cnn");
   CHECK(c.entry("1.num_batches_tracked").saved_as == io::SavedAs::Int64);
   CHECK(c.get<float>("1.num_batches_tracked").item() == 2);
@@ -484,7 +471,7 @@ TEST_CASE("a CNN round-trips through a checkpoint, parameters and buffers", "[ch
 TEST_CASE("a failed load leaves the CNN unchanged", "[checkpoint]") {
   TempDir dir;
   Generator gen(1);
-  const auto cnn = make_cnn(gen);
+  const auto cnn = test::make_cnn(gen);
   const std::vector<std::string> before = state_bits(*cnn);
 
   // Another architecture: a narrower first convolution.

@@ -8,25 +8,13 @@
 #include <vector>
 
 #include "eigrad/eigrad.hpp"
+#include "support.hpp"
 
 using namespace eigrad;
 using Catch::Matchers::Contains;
 using V = std::vector<float>;
 
 namespace {
-
-// The network of issue 12's example, as torch.nn.Sequential would number it.
-std::shared_ptr<nn::Sequential> make_cnn(Generator& gen) {
-  return std::make_shared<nn::Sequential>(
-      std::make_shared<nn::Conv2d>(nn::Conv2dOptions(1, 32, 3).padding(1), gen),
-      std::make_shared<nn::BatchNorm2d>(32), std::make_shared<nn::PReLU>(32),
-      std::make_shared<nn::MaxPool2d>(2),
-      std::make_shared<nn::Conv2d>(nn::Conv2dOptions(32, 64, 3).padding(1), gen),
-      std::make_shared<nn::BatchNorm2d>(64), std::make_shared<nn::PReLU>(64),
-      std::make_shared<nn::MaxPool2d>(2), std::make_shared<nn::Flatten>(),
-      std::make_shared<nn::Linear>(3136, 128, gen), std::make_shared<nn::PReLU>(128),
-      std::make_shared<nn::Linear>(128, 10, gen));
-}
 
 // conv2d by its definition, one multiply-add at a time.
 std::vector<double> naive_conv2d(const DoubleTensor& x, const DoubleTensor& w,
@@ -116,7 +104,7 @@ TEST_CASE("the CNN modules print like PyTorch's", "[nn_cnn]") {
   CHECK(nn::BatchNorm1d(nn::BatchNormOptions(8).momentum(std::nullopt).affine(false).eps(1e-3))
             .str() ==
         "BatchNorm1d(8, eps=0.001, momentum=None, affine=false, track_running_stats=true)");
-  const auto cnn = make_cnn(gen);
+  const auto cnn = test::make_cnn(gen);
   CHECK_THAT(cnn->str(), Contains("  (1): BatchNorm2d(32, eps=1e-05, momentum=0.1, affine=true, "
                                   "track_running_stats=true)\n") &&
                              Contains("  (4): Conv2d(32, 64, kernel_size=(3, 3), stride=(1, 1), "
@@ -258,7 +246,7 @@ TEST_CASE("BatchNorm normalises with the batch in training and the running stati
 
 TEST_CASE("train() and eval() reach a BatchNorm inside a Sequential", "[nn_cnn]") {
   Generator gen(2);
-  const auto cnn = make_cnn(gen);
+  const auto cnn = test::make_cnn(gen);
   const auto bn = cnn->at<nn::BatchNorm2d>(5);
   REQUIRE(bn);
   cnn->eval();
@@ -364,7 +352,7 @@ TEST_CASE("register_buffer checks names and values", "[nn_cnn]") {
 
 TEST_CASE("the state dict of the issue's CNN has PyTorch's names, shapes and order", "[nn_cnn]") {
   Generator gen(1);
-  const auto cnn = make_cnn(gen);
+  const auto cnn = test::make_cnn(gen);
   // What torch.nn.Sequential of the same layers lists in its state_dict(), in its order.
   struct Expected {
     const char* name;
