@@ -135,6 +135,14 @@ Array<T> inverse_divisors(const PoolGeometry& g, bool count_include_pad) {
   return Eigen::Map<const Array<T>>(inv.data(), g.ho * g.wo);
 }
 
+// dst[t] = src[t * stride] for t < n; S is the stride when known at compile time (0: at run
+// time), so that the common stride 2 becomes vector loads and shuffles.
+template <class T, int S>
+void strided_copy(const T* __restrict src, int64_t n, int64_t stride, T* __restrict dst) {
+  const int64_t s = S ? S : stride;
+  for (int64_t t = 0; t < n; ++t) dst[t] = src[t * s];
+}
+
 }  // namespace
 
 // The maximum and its first position, one kernel offset at a time over runs of whole output rows
@@ -169,11 +177,19 @@ BasicTensor<T> max_pool2d(const BasicTensor<T>& input, ExpandingArray<2> kernel_
           for (const Tap& tap : taps.runs) {
             // Gathered first, so that the comparison below runs on contiguous arrays (the
             // compiler vectorises it with masks; a gather inside it kept it scalar and branchy).
+            // Within an output row the inputs are `stride` apart: one strided copy per row.
             T* __restrict v = gathered.data() - tap.begin;
             int32_t* __restrict i = position.data() - tap.begin;
-            for (int64_t k = tap.begin; k < tap.end; ++k) {
-              i[k] = origin[k] + tap.offset;
-              v[k] = x[i[k]];
+            for (int64_t k = tap.begin; k < tap.end;) {
+              const int64_t row_end = std::min(tap.end, (k / g.wo + 1) * g.wo);
+              const int32_t first = origin[k] + tap.offset;
+              if (g.sw == 2)
+                strided_copy<T, 2>(x + first, row_end - k, 2, v + k);
+              else
+                strided_copy<T, 0>(x + first, row_end - k, g.sw, v + k);
+              for (int64_t t = k; t < row_end; ++t)
+                i[t] = first + static_cast<int32_t>((t - k) * g.sw);
+              k = row_end;
             }
             for (int64_t k = tap.begin; k < tap.end; ++k) {
               const bool take = (v[k] > m[k]) | (v[k] != v[k]) | (at[k] < 0);
