@@ -4,6 +4,7 @@
 // the product weight [O/groups, C/groups * kH * kW] x cols.
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #include "layout.hpp"
 
@@ -32,14 +33,12 @@ inline ValidRange valid_range(int64_t out, int64_t stride, int64_t offset, int64
 }
 
 // Row (ci, i, j) of cols, as a [ho, wo] block, is the input plane ci read at rows
-// oh * sh - ph + i * dh and columns ow * sw - pw + j * dw: one strided block copy per row of
-// cols, zeros where the block leaves the plane (the padding). No per-element branches.
-template <class T>
-void im2col(const T* x, const ConvGeometry& g, T* cols) {
-  using Block = Eigen::Map<Matrix<T>, 0, Eigen::OuterStride<>>;
-  using Source = Eigen::Map<const Matrix<T>, 0, Eigen::OuterStride<>>;
-  using StridedSource =
-      Eigen::Map<const Matrix<T>, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>;
+// oh * sh - ph + i * dh and columns ow * sw - pw + j * dw. Calls f(row, at, input, nr, nc) for
+// each row of cols: `row` is the row's offset in cols, `at` the offset in it of the block
+// [nr, nc] that lies inside the plane, and `input` that block's first input position (its rows
+// sh * w apart, its columns sw apart). Rows whose block is empty (all padding) get nr or nc 0.
+template <class F>
+void for_each_cols_row(const ConvGeometry& g, F&& f) {
   for (int64_t ci = 0; ci < g.cg(); ++ci)
     for (int64_t i = 0; i < g.kh; ++i) {
       const int64_t ih0 = i * g.dh - g.ph;
@@ -47,46 +46,49 @@ void im2col(const T* x, const ConvGeometry& g, T* cols) {
       for (int64_t j = 0; j < g.kw; ++j) {
         const int64_t iw0 = j * g.dw - g.pw;
         const ValidRange cs = valid_range(g.wo, g.sw, iw0, g.w);
-        T* dst = cols + ((ci * g.kh + i) * g.kw + j) * g.hw();
-        const int64_t nr = rows.hi - rows.lo, nc = cs.hi - cs.lo;
-        if (nr < g.ho || nc < g.wo) std::fill(dst, dst + g.hw(), T(0));
-        if (nr == 0 || nc == 0) continue;
-        const T* src = x + (ci * g.h + rows.lo * g.sh + ih0) * g.w + cs.lo * g.sw + iw0;
-        Block out(dst + rows.lo * g.wo + cs.lo, nr, nc, Eigen::OuterStride<>(g.wo));
-        if (g.sw == 1)
-          out = Source(src, nr, nc, Eigen::OuterStride<>(g.sh * g.w));
-        else
-          out = StridedSource(src, nr, nc,
-                              Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(g.sh * g.w, g.sw));
+        f(((ci * g.kh + i) * g.kw + j) * g.hw(), rows.lo * g.wo + cs.lo,
+          (ci * g.h + rows.lo * g.sh + ih0) * g.w + cs.lo * g.sw + iw0, rows.hi - rows.lo,
+          cs.hi - cs.lo);
       }
     }
+}
+
+// Calls f(block) with the input block of one row of cols (rows sh * w apart, columns sw apart),
+// mapped with a unit inner stride when sw = 1 so that Eigen vectorises the copy.
+template <class P, class F>
+void with_input_block(P* x, const ConvGeometry& g, int64_t nr, int64_t nc, F&& f) {
+  using M = std::conditional_t<std::is_const_v<P>, const Matrix<std::remove_const_t<P>>,
+                               Matrix<std::remove_const_t<P>>>;
+  if (g.sw == 1)
+    f(Eigen::Map<M, 0, Eigen::OuterStride<>>(x, nr, nc, Eigen::OuterStride<>(g.sh * g.w)));
+  else
+    f(Eigen::Map<M, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>(
+        x, nr, nc, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(g.sh * g.w, g.sw)));
+}
+
+// One strided block copy per row of cols, zeros where the block leaves the plane (the padding).
+// No per-element branches.
+template <class T>
+void im2col(const T* x, const ConvGeometry& g, T* cols) {
+  using Block = Eigen::Map<Matrix<T>, 0, Eigen::OuterStride<>>;
+  for_each_cols_row(g, [&](int64_t row, int64_t at, int64_t input, int64_t nr, int64_t nc) {
+    T* dst = cols + row;
+    if (nr < g.ho || nc < g.wo) std::fill(dst, dst + g.hw(), T(0));
+    if (nr == 0 || nc == 0) return;
+    Block out(dst + at, nr, nc, Eigen::OuterStride<>(g.wo));
+    with_input_block(x + input, g, nr, nc, [&](auto in) { out = in; });
+  });
 }
 
 // The adjoint of im2col: adds each row of cols back to the input positions it was read from.
 template <class T>
 void col2im_add(const T* cols, const ConvGeometry& g, T* dx) {
   using Block = Eigen::Map<const Matrix<T>, 0, Eigen::OuterStride<>>;
-  using Target = Eigen::Map<Matrix<T>, 0, Eigen::OuterStride<>>;
-  using StridedTarget = Eigen::Map<Matrix<T>, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>;
-  for (int64_t ci = 0; ci < g.cg(); ++ci)
-    for (int64_t i = 0; i < g.kh; ++i) {
-      const int64_t ih0 = i * g.dh - g.ph;
-      const ValidRange rows = valid_range(g.ho, g.sh, ih0, g.h);
-      for (int64_t j = 0; j < g.kw; ++j) {
-        const int64_t iw0 = j * g.dw - g.pw;
-        const ValidRange cs = valid_range(g.wo, g.sw, iw0, g.w);
-        const int64_t nr = rows.hi - rows.lo, nc = cs.hi - cs.lo;
-        if (nr == 0 || nc == 0) continue;
-        const T* src = cols + ((ci * g.kh + i) * g.kw + j) * g.hw() + rows.lo * g.wo + cs.lo;
-        T* dst = dx + (ci * g.h + rows.lo * g.sh + ih0) * g.w + cs.lo * g.sw + iw0;
-        const Block in(src, nr, nc, Eigen::OuterStride<>(g.wo));
-        if (g.sw == 1)
-          Target(dst, nr, nc, Eigen::OuterStride<>(g.sh * g.w)) += in;
-        else
-          StridedTarget(dst, nr, nc,
-                        Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(g.sh * g.w, g.sw)) += in;
-      }
-    }
+  for_each_cols_row(g, [&](int64_t row, int64_t at, int64_t input, int64_t nr, int64_t nc) {
+    if (nr == 0 || nc == 0) return;
+    const Block in(cols + row + at, nr, nc, Eigen::OuterStride<>(g.wo));
+    with_input_block(dx + input, g, nr, nc, [&](auto out) { out += in; });
+  });
 }
 
 }  // namespace eigrad::detail
