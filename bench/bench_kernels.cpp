@@ -19,7 +19,7 @@
 #include <tuple>
 #include <vector>
 
-#include "../src/activation_catalogue.hpp"
+#include "eigrad/activation_catalogue.hpp"
 
 namespace {
 

@@ -1,6 +1,7 @@
 // The activation nodes: one generic node per kind of entry (elementwise, along an axis) that runs
-// the entry's forward and records its backward beside it, PReLU's node, the functional API and
-// the runtime catalogue. The kernels themselves are the table in activation_catalogue.hpp.
+// the entry's forward and records its backward beside it, PReLU's node, and the runtime
+// catalogue through which the functional API calls them. The kernels themselves are the table in
+// eigrad/activation_catalogue.hpp.
 #include "eigrad/activations.hpp"
 #include "eigrad/parallel.hpp"
 
@@ -9,7 +10,6 @@
 #include <string>
 #include <utility>
 
-#include "activation_catalogue.hpp"
 #include "layout.hpp"
 
 namespace eigrad {
@@ -17,7 +17,7 @@ namespace eigrad {
 namespace {
 
 using namespace catalogue;
-using namespace detail;  // the kernels' Eigen types (src/layout.hpp)
+using namespace eigrad::detail;  // the kernels' Eigen types (src/layout.hpp)
 using Eigen::Index;
 template <class T>
 using RowsMap = Eigen::Map<RowMajorArray<T>>;
@@ -25,11 +25,9 @@ template <class T>
 using ConstRowsMap = Eigen::Map<const RowMajorArray<T>>;
 
 // Elements per block: small enough that a kernel's operands stay in L1 between its two
-// statements, large enough that the loop costs little. 512 rather than 2048: with operands coming
-// from DRAM, a two-statement kernel's second statement then follows its first closely enough for
-// the hardware prefetcher to keep up. bench_activations from memory, 3 alternating runs each:
-// softplus forward at 1.21-1.24x of the streaming ceiling with 512 against 1.57-1.61x with 2048,
-// mish forward+backward at 1.01-1.09x against 1.15-1.46x; cache-resident figures within noise.
+// statements, and that its second statement follows its first closely enough for the hardware
+// prefetcher to keep up when the operands come from DRAM; large enough that the loop costs
+// little (BENCHMARKS.md, "Block size of the activation kernels").
 constexpr Index kBlock = 512;
 
 // Asks the memory system for p[0..n) (to be read soon) without waiting for it.
@@ -39,8 +37,8 @@ void prefetch(const T* p, Index n) {
 }
 
 // Calls f(begin, size) on every block of [0, n); blocks are spread over threads when the array
-// is large (eigrad/parallel.hpp). (Prefetching the next block's inputs here, as for_each_slice
-// does, made the kernels slower with blocks of 2048: 0-10 % from DRAM, up to 20 % from the L3.)
+// is large (eigrad/parallel.hpp). Unlike for_each_slice, it leaves prefetching to the hardware:
+// asking for the next block made the kernels slower (BENCHMARKS.md).
 template <class F>
 void for_blocks(Index n, F&& f) {
   const Index blocks = (n + kBlock - 1) / kBlock;
@@ -97,11 +95,8 @@ void for_each_slice(const AxisView& v, std::array<const T*, K> in, T* out, F&& f
   const Index n = v.n, inner = v.inner, block = n * inner;
   if (inner == 1) {
     // An entry reads a whole slice (its maximum, a sum) before it computes from cache, so memory
-    // would idle while it computes; asking for the next slice's inputs first overlaps the two.
-    // From DRAM, softmax's forward on [1024, 1024] took 0.40 ms without this and 0.26-0.30 ms
-    // with it (bench_activations, streaming ceiling 0.23-0.25 ms). Prefetching the output too
-    // (for writing) made it slower, 0.46 ms. Slices beyond 16 KiB are left to the hardware
-    // prefetcher.
+    // would idle while it computes; asking for the next slice's inputs first overlaps the two
+    // (BENCHMARKS.md). Slices beyond 16 KiB are left to the hardware prefetcher.
     const bool prefetch_next = n * Index(sizeof(T)) <= 16384;
     parallel_for(
         v.outer,
@@ -158,12 +153,10 @@ BasicTensor<T> along_axis(const BasicTensor<T>& x, int axis) {
   return y;
 }
 
-}  // namespace
-
 // ---------------------------------------------------------------- prelu
 
 template <class T>
-BasicTensor<T> prelu(const BasicTensor<T>& x, const BasicTensor<T>& slopes) {
+BasicTensor<T> prelu_node(const BasicTensor<T>& x, const BasicTensor<T>& slopes) {
   if (!slopes.defined()) throw Error("prelu: slopes is an undefined tensor");
   if (x.rank() == 0)
     throw Error("prelu: the input must have at least one dimension, got a scalar (shape [])");
@@ -262,100 +255,7 @@ BasicTensor<T> prelu(const BasicTensor<T>& x, const BasicTensor<T>& slopes) {
   return y;
 }
 
-// ---------------------------------------------------------------- the functional API
-
-template <class T>
-BasicTensor<T> sigmoid(const BasicTensor<T>& x) {
-  return elementwise<Sigmoid>(x, {});
-}
-template <class T>
-BasicTensor<T> hard_sigmoid(const BasicTensor<T>& x, Scalar<T> slope, Scalar<T> offset) {
-  return elementwise<HardSigmoid>(x, {double(slope), double(offset)});
-}
-template <class T>
-BasicTensor<T> tanh(const BasicTensor<T>& x) {
-  return elementwise<Tanh>(x, {});
-}
-template <class T>
-BasicTensor<T> relu(const BasicTensor<T>& x) {
-  return elementwise<Relu>(x, {});
-}
-template <class T>
-BasicTensor<T> relu6(const BasicTensor<T>& x) {
-  return elementwise<Relu6>(x, {});
-}
-template <class T>
-BasicTensor<T> leaky_relu(const BasicTensor<T>& x, Scalar<T> negative_slope) {
-  return elementwise<LeakyRelu>(x, {double(negative_slope)});
-}
-template <class T>
-BasicTensor<T> elu(const BasicTensor<T>& x, Scalar<T> alpha) {
-  return elementwise<Elu>(x, {double(alpha)});
-}
-template <class T>
-BasicTensor<T> selu(const BasicTensor<T>& x) {
-  return elementwise<Selu>(x, {});
-}
-template <class T>
-BasicTensor<T> celu(const BasicTensor<T>& x, Scalar<T> alpha) {
-  return elementwise<Celu>(x, {double(alpha)});
-}
-template <class T>
-BasicTensor<T> gelu(const BasicTensor<T>& x, GeluApproximate approximate) {
-  return approximate == GeluApproximate::Tanh ? elementwise<GeluTanh>(x, {})
-                                              : elementwise<Gelu>(x, {});
-}
-template <class T>
-BasicTensor<T> softplus(const BasicTensor<T>& x, Scalar<T> beta, Scalar<T> threshold) {
-  return elementwise<Softplus>(x, {double(beta), double(threshold)});
-}
-template <class T>
-BasicTensor<T> softsign(const BasicTensor<T>& x) {
-  return elementwise<Softsign>(x, {});
-}
-template <class T>
-BasicTensor<T> swish(const BasicTensor<T>& x) {
-  return elementwise<Swish>(x, {});
-}
-template <class T>
-BasicTensor<T> silu(const BasicTensor<T>& x) {
-  return elementwise<Swish>(x, {});
-}
-template <class T>
-BasicTensor<T> hardswish(const BasicTensor<T>& x) {
-  return elementwise<Hardswish>(x, {});
-}
-template <class T>
-BasicTensor<T> mish(const BasicTensor<T>& x) {
-  return elementwise<Mish>(x, {});
-}
-template <class T>
-BasicTensor<T> softmax(const BasicTensor<T>& x, int axis) {
-  return along_axis<Softmax>(x, axis);
-}
-template <class T>
-BasicTensor<T> log_softmax(const BasicTensor<T>& x, int axis) {
-  return along_axis<LogSoftmax>(x, axis);
-}
-
 // ---------------------------------------------------------------- the runtime catalogue
-
-namespace {
-
-// Entry E applied through the type-erased call; `values` holds all of E's parameter values.
-template <class E, class T>
-BasicTensor<T> apply_entry(const BasicTensor<T>& x, const double* values,
-                           const BasicTensor<T>& slopes) {
-  if constexpr (E::kind == ActivationKind::Elementwise) {
-    Params<E> p{};
-    std::copy(values, values + p.size(), p.begin());
-    return elementwise<E>(x, p);
-  } else if constexpr (E::kind == ActivationKind::AlongAxis) {
-    return along_axis<E>(x, static_cast<int>(values[0]));
-  } else {
-    return prelu(x, slopes);
-  }
-}
 
 template <class E>
 void check_entry(const double* values) {
@@ -367,6 +267,28 @@ void check_entry(const double* values) {
   E::check(values);
 }
 
+// Entry E applied through the type-erased call; `values` holds all of E's parameter values.
+template <class E, class T>
+BasicTensor<T> apply_entry(const BasicTensor<T>& x, const double* values,
+                           const BasicTensor<T>& slopes) {
+  if constexpr (E::kind != ActivationKind::PerChannel) check_entry<E>(values);
+  if constexpr (E::kind == ActivationKind::Elementwise) {
+    Params<E> p{};
+    std::copy(values, values + p.size(), p.begin());
+    return elementwise<E>(x, p);
+  } else if constexpr (E::kind == ActivationKind::AlongAxis) {
+    return along_axis<E>(x, static_cast<int>(values[0]));
+  } else {
+    return prelu_node(x, slopes);
+  }
+}
+
+template <class... E>
+constexpr std::array<ActivationInfo::Calls, sizeof...(E)> calls_of(std::tuple<E...>*) {
+  return {{{&check_entry<E>, &E::kinks, &apply_entry<E, float>, &apply_entry<E, double>}...}};
+}
+constexpr auto kCalls = calls_of(static_cast<catalogue::Catalogue*>(nullptr));
+
 template <class E>
 ActivationInfo describe() {
   ActivationInfo info;
@@ -376,10 +298,7 @@ ActivationInfo describe() {
   info.formula = E::formula;
   for (const Parameter& p : E::parameters) info.parameters.push_back({p.name, p.default_value});
   info.saves_output = E::saves_output;
-  info.calls.check = &check_entry<E>;
-  info.calls.kinks = &E::kinks;
-  info.calls.apply_f32 = &apply_entry<E, float>;
-  info.calls.apply_f64 = &apply_entry<E, double>;
+  info.calls = kCalls[catalogue::IndexOf<E, catalogue::Catalogue>::value];
   return info;
 }
 
@@ -389,6 +308,17 @@ std::vector<ActivationInfo> describe_all(std::tuple<E...>*) {
 }
 
 }  // namespace
+
+namespace detail {
+Tensor run_activation(std::size_t index, const Tensor& x, const double* values,
+                      const Tensor& slopes) {
+  return kCalls[index].apply_f32(x, values, slopes);
+}
+DoubleTensor run_activation(std::size_t index, const DoubleTensor& x, const double* values,
+                            const DoubleTensor& slopes) {
+  return kCalls[index].apply_f64(x, values, slopes);
+}
+}  // namespace detail
 
 const std::vector<ActivationInfo>& activation_catalogue() {
   static const std::vector<ActivationInfo> all =
@@ -456,25 +386,6 @@ BasicTensor<T> ActivationInfo::apply(const BasicTensor<T>& x, const BasicTensor<
 }
 
 #define EIGRAD_INSTANTIATE_ACTIVATIONS(T)                                                          \
-  template BasicTensor<T> sigmoid(const BasicTensor<T>&);                                          \
-  template BasicTensor<T> hard_sigmoid(const BasicTensor<T>&, T, T);                               \
-  template BasicTensor<T> tanh(const BasicTensor<T>&);                                             \
-  template BasicTensor<T> relu(const BasicTensor<T>&);                                             \
-  template BasicTensor<T> relu6(const BasicTensor<T>&);                                            \
-  template BasicTensor<T> leaky_relu(const BasicTensor<T>&, T);                                    \
-  template BasicTensor<T> elu(const BasicTensor<T>&, T);                                           \
-  template BasicTensor<T> selu(const BasicTensor<T>&);                                             \
-  template BasicTensor<T> celu(const BasicTensor<T>&, T);                                          \
-  template BasicTensor<T> gelu(const BasicTensor<T>&, GeluApproximate);                            \
-  template BasicTensor<T> softplus(const BasicTensor<T>&, T, T);                                   \
-  template BasicTensor<T> softsign(const BasicTensor<T>&);                                         \
-  template BasicTensor<T> swish(const BasicTensor<T>&);                                            \
-  template BasicTensor<T> silu(const BasicTensor<T>&);                                             \
-  template BasicTensor<T> hardswish(const BasicTensor<T>&);                                        \
-  template BasicTensor<T> mish(const BasicTensor<T>&);                                             \
-  template BasicTensor<T> softmax(const BasicTensor<T>&, int);                                     \
-  template BasicTensor<T> log_softmax(const BasicTensor<T>&, int);                                 \
-  template BasicTensor<T> prelu(const BasicTensor<T>&, const BasicTensor<T>&);                     \
   template BasicTensor<T> ActivationInfo::apply(const BasicTensor<T>&, const std::vector<double>&) \
       const;                                                                                       \
   template BasicTensor<T> ActivationInfo::apply(const BasicTensor<T>&, const BasicTensor<T>&) const;

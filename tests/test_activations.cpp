@@ -48,9 +48,14 @@ const std::map<std::string, Reference>& references() {
           const long double e = std::exp(-std::fabs(x));
           return double(e / ((1 + e) * (1 + e)));
         }}},
+      // The defaults as PyTorch's hardsigmoid: relu6(x + 3) / 6, slope 1/6 for -3 < x < 3.
       {"hard_sigmoid",
-       {[](double x, const double* p) { return std::min(std::max(p[0] * x + p[1], 0.0), 1.0); },
+       {[](double x, const double* p) {
+          if (p[0] == 1.0 / 6.0 && p[1] == 0.5) return std::min(std::max(x + 3, 0.0), 6.0) / 6;
+          return std::min(std::max(p[0] * x + p[1], 0.0), 1.0);
+        },
         [](double x, const double* p) {
+          if (p[0] == 1.0 / 6.0 && p[1] == 0.5) return x > -3 && x < 3 ? 1.0 / 6.0 : 0.0;
           const double t = p[0] * x + p[1];
           return t > 0 && t < 1 ? p[0] : 0.0;
         }}},
@@ -599,4 +604,19 @@ TEST_CASE("activations compose with each other and with the core ops under backw
       {x.detach().set_requires_grad()});
   INFO(r.str());
   CHECK(r.passed);
+}
+
+TEMPLATE_TEST_CASE("hard_sigmoid is exactly 0 and 1 at its corners, with derivative 0 there",
+                   "[activations]", float, double) {
+  using T = TestType;
+  BasicTensor<T> x = BasicTensor<T>::from({T(-3), T(3), T(0)});
+  x.set_requires_grad();
+  const BasicTensor<T> y = eigrad::hard_sigmoid(x);
+  y.backward(BasicTensor<T>::ones(x.shape()));
+  CHECK(y.data()[0] == T(0));
+  CHECK(y.data()[1] == T(1));
+  CHECK(y.data()[2] == T(0.5));
+  CHECK(x.grad().data()[0] == T(0));
+  CHECK(x.grad().data()[1] == T(0));
+  CHECK(x.grad().data()[2] == T(1) / T(6));
 }

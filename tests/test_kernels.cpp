@@ -1,4 +1,4 @@
-// src/vector_math.hpp against long double std::exp / std::expm1 over dense sweeps, through Eigen
+// eigrad/kernels/ against long double std::exp / std::expm1 over dense sweeps, through Eigen
 // expressions on arrays whose length is a multiple of every SIMD width (so the packet path is
 // what is checked), with explicit ulp bounds: exp and expm1 within 2 ulp, softplus within 5,
 // sigmoid within 4.
@@ -7,7 +7,7 @@
 #include <limits>
 #include <vector>
 
-#include "../src/vector_math.hpp"
+#include "eigrad/kernels/activations.hpp"
 
 namespace {
 
@@ -63,7 +63,7 @@ double max_ulp(const std::vector<T>& xs, F&& f, Ref&& ref) {
 
 template <class T>
 void check_exp() {
-  const auto f = [](const Array<T>& x) -> Array<T> { return eigrad::vmath::fast_exp(x); };
+  const auto f = [](const Array<T>& x) -> Array<T> { return eigrad::kernels::fast_exp(x); };
   const auto ref = [](long double x) { return std::exp(x); };
   const bool is_float = std::is_same<T, float>::value;
   CHECK(max_ulp<T>(sweep<T>(is_float ? -110 : -750, is_float ? 90 : 712, 1 << 20), f, ref) <= 2);
@@ -74,7 +74,7 @@ void check_exp() {
 
 template <class T>
 void check_expm1() {
-  const auto f = [](const Array<T>& x) -> Array<T> { return eigrad::vmath::fast_expm1(x); };
+  const auto f = [](const Array<T>& x) -> Array<T> { return eigrad::kernels::fast_expm1(x); };
   const auto ref = [](long double x) { return std::expm1(x); };
   const bool is_float = std::is_same<T, float>::value;
   CHECK(max_ulp<T>(sweep<T>(is_float ? -110 : -750, is_float ? 90 : 712, 1 << 20), f, ref) <= 2);
@@ -85,7 +85,9 @@ void check_expm1() {
 
 template <class T>
 void check_expm1_of_min0() {
-  const auto f = [](const Array<T>& x) -> Array<T> { return eigrad::vmath::fast_expm1_of_min0(x); };
+  const auto f = [](const Array<T>& x) -> Array<T> {
+    return eigrad::kernels::fast_expm1_of_min0(x);
+  };
   const auto ref = [](long double x) { return std::expm1(std::min(x, 0.0L)); };
   const bool is_float = std::is_same<T, float>::value;
   CHECK(max_ulp<T>(sweep<T>(is_float ? -110 : -750, 10, 1 << 20), f, ref) <= 2);
@@ -100,7 +102,7 @@ long double softplus_ref(long double x) {
 
 template <class T>
 void check_softplus() {
-  const auto f = [](const Array<T>& x) -> Array<T> { return eigrad::vmath::fast_softplus(x); };
+  const auto f = [](const Array<T>& x) -> Array<T> { return eigrad::kernels::fast_softplus(x); };
   const bool is_float = std::is_same<T, float>::value;
   const T big = is_float ? T(1e30) : T(1e300);
   CHECK(max_ulp<T>(sweep<T>(is_float ? -110 : -750, is_float ? 110 : 750, 1 << 20), f,
@@ -112,7 +114,7 @@ void check_softplus() {
 
 template <class T>
 void check_sigmoid() {
-  const auto f = [](const Array<T>& x) -> Array<T> { return eigrad::vmath::fast_sigmoid(x); };
+  const auto f = [](const Array<T>& x) -> Array<T> { return eigrad::kernels::fast_sigmoid(x); };
   const auto ref = [](long double x) { return 1 / (1 + std::exp(-x)); };
   // Down to where exp(-x) overflows; below, the result is 0 (see SigmoidOp).
   const T lowest = std::is_same<T, float>::value ? T(-88.7) : T(-709.7);
@@ -127,17 +129,17 @@ void check_sigmoid() {
 }  // namespace
 
 TEST_CASE("fast_exp is within 2 ulp of exp, with exact 0, inf, NaN and gradual underflow",
-          "[vmath]") {
+          "[kernels]") {
   check_exp<float>();
   check_exp<double>();
 }
 
-TEST_CASE("fast_exp's special values are exact", "[vmath]") {
+TEST_CASE("fast_exp's special values are exact", "[kernels]") {
   const float inf = std::numeric_limits<float>::infinity();
   const float nan = std::numeric_limits<float>::quiet_NaN();
   Array<float> x(16);
   x << -1000, -104, -inf, 1000, 89, inf, nan, 0, -0.0f, -103.9f, 1, 2, 3, 4, 5, 6;
-  const Array<float> y = eigrad::vmath::fast_exp(x);
+  const Array<float> y = eigrad::kernels::fast_exp(x);
   CHECK(y[0] == 0);
   CHECK(y[1] == 0);
   CHECK(y[2] == 0);
@@ -150,7 +152,7 @@ TEST_CASE("fast_exp's special values are exact", "[vmath]") {
   CHECK(y[9] == std::numeric_limits<float>::denorm_min());  // exp(-103.9) = 0.54 denorm_min
   Array<double> xd(8);
   xd << -1000, -746, 710, std::numeric_limits<double>::quiet_NaN(), -744.5, 0, 1, 2;
-  const Array<double> yd = eigrad::vmath::fast_exp(xd);
+  const Array<double> yd = eigrad::kernels::fast_exp(xd);
   CHECK(yd[0] == 0);
   CHECK(yd[1] == 0);
   CHECK(yd[2] == std::numeric_limits<double>::infinity());
@@ -159,45 +161,46 @@ TEST_CASE("fast_exp's special values are exact", "[vmath]") {
 }
 
 TEST_CASE("fast_expm1 is within 2 ulp of expm1, relative near 0 and exact at the limits",
-          "[vmath]") {
+          "[kernels]") {
   check_expm1<float>();
   check_expm1<double>();
 }
 
-TEST_CASE("fast_expm1_of_min0 is within 2 ulp of expm1(min(x, 0))", "[vmath]") {
+TEST_CASE("fast_expm1_of_min0 is within 2 ulp of expm1(min(x, 0))", "[kernels]") {
   check_expm1_of_min0<float>();
   check_expm1_of_min0<double>();
 }
 
-TEST_CASE("fast_softplus is within 5 ulp of log(1 + exp(x)) and never overflows", "[vmath]") {
+TEST_CASE("fast_softplus is within 5 ulp of log(1 + exp(x)) and never overflows", "[kernels]") {
   check_softplus<float>();
   check_softplus<double>();
 }
 
-TEST_CASE("fast_sigmoid is within 4 ulp of 1 / (1 + exp(-x)) until exp(-x) overflows", "[vmath]") {
+TEST_CASE("fast_sigmoid is within 4 ulp of 1 / (1 + exp(-x)) until exp(-x) overflows",
+          "[kernels]") {
   check_sigmoid<float>();
   check_sigmoid<double>();
 }
 
-TEST_CASE("fast_tanh is within 5 ulp of tanh in float, and is std::tanh in double", "[vmath]") {
+TEST_CASE("fast_tanh is within 5 ulp of tanh in float, and is std::tanh in double", "[kernels]") {
   const auto ref = [](long double x) { return std::tanh(x); };
   const auto f32 = [](const Array<float>& x) -> Array<float> {
-    return eigrad::vmath::fast_tanh(x);
+    return eigrad::kernels::fast_tanh(x);
   };
   CHECK(max_ulp<float>(sweep<float>(-12, 12, 1 << 20), f32, ref) <= 5);
   CHECK(max_ulp<float>(sweep<float>(-1e-3f, 1e-3f, 1 << 16), f32, ref) <= 5);  // tanh x ~ x
   CHECK(max_ulp<float>(edge_points<float>(), f32, ref) <= 5);
   const Array<float> nan = Array<float>::Constant(16, std::numeric_limits<float>::quiet_NaN());
-  CHECK(eigrad::vmath::fast_tanh(nan).isNaN().all());
+  CHECK(eigrad::kernels::fast_tanh(nan).isNaN().all());
   const auto f64 = [](const Array<double>& x) -> Array<double> {
-    return eigrad::vmath::fast_tanh(x);
+    return eigrad::kernels::fast_tanh(x);
   };
   CHECK(max_ulp<double>(sweep<double>(-20, 20, 1 << 16), f64, ref) <= 2);  // glibc
 }
 
 TEST_CASE("Phi from exp(-x^2 / 2) is within 3e-7 of Phi in float and exact at the tails",
-          "[vmath]") {
-  using eigrad::vmath::NormalCdfFromExpOp;
+          "[kernels]") {
+  using eigrad::kernels::NormalCdfFromExpOp;
   const auto phi = [](long double x) { return 0.5L * std::erfc(-x / std::sqrt(2.0L)); };
   for (const auto& xs : {sweep<float>(-40, 40, 1 << 20), sweep<float>(-1e-3f, 1e-3f, 1 << 12),
                          edge_points<float>()}) {
@@ -224,24 +227,24 @@ TEST_CASE("Phi from exp(-x^2 / 2) is within 3e-7 of Phi in float and exact at th
 
 TEST_CASE(
     "fast_normal_cdf is within 2.5e-7 of Phi in float (as Eigen's erf) and exact at the tails",
-    "[vmath]") {
+    "[kernels]") {
   const auto phi = [](long double x) { return 0.5L * std::erfc(-x / std::sqrt(2.0L)); };
   for (const auto& xs : {sweep<float>(-40, 40, 1 << 20), sweep<float>(-1e-3f, 1e-3f, 1 << 12),
                          edge_points<float>()}) {
     const Array<float> x = Eigen::Map<const Array<float>>(xs.data(), Eigen::Index(xs.size()));
-    const Array<float> y = eigrad::vmath::fast_normal_cdf(x);
+    const Array<float> y = eigrad::kernels::fast_normal_cdf(x);
     double worst = 0;
     for (Eigen::Index i = 0; i < x.size(); ++i)
       if (!std::isnan(x[i])) worst = std::max(worst, double(std::fabs(y[i] - phi(x[i]))));
     CHECK(worst <= 2.5e-7);
   }
   const Array<float> tails = (Array<float>(4) << -1000, -5.7f, 5.7f, 1000).finished();
-  const Array<float> at_tails = eigrad::vmath::fast_normal_cdf(tails.replicate(4, 1));
+  const Array<float> at_tails = eigrad::kernels::fast_normal_cdf(tails.replicate(4, 1));
   for (int i = 0; i < 16; ++i) CHECK(at_tails[i] == (tails[i % 4] < 0 ? 0.0f : 1.0f));
   const Array<float> nan = Array<float>::Constant(16, std::numeric_limits<float>::quiet_NaN());
-  CHECK(eigrad::vmath::fast_normal_cdf(nan).isNaN().all());
+  CHECK(eigrad::kernels::fast_normal_cdf(nan).isNaN().all());
   const Array<double> x =
       Eigen::Map<const Array<double>>(sweep<double>(-10, 10, 4096).data(), 4096);
-  const Array<double> y = eigrad::vmath::fast_normal_cdf(x);
+  const Array<double> y = eigrad::kernels::fast_normal_cdf(x);
   for (Eigen::Index i = 0; i < x.size(); ++i) CHECK(std::fabs(y[i] - phi(x[i])) <= 1e-15);
 }

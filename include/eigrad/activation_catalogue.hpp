@@ -1,0 +1,514 @@
+#pragma once
+// THE activation table. Each entry defines, once: its name (and aliases), its parameters with
+// PyTorch 1.13's defaults, its formula, the forward kernel, the backward kernel g * f'(.) beside
+// it, what backward reads (the saved input or output) and the known kinks. The functional API
+// (eigrad::relu, eigrad::leaky_relu, ... at the end of this file), its defaults, the runtime
+// catalogue (eigrad/activations.hpp), the gradient-check tool, the tests' sweeps and the
+// benchmarks all come from `Catalogue`: adding an activation is an entry, its place in
+// `Catalogue` and its callable.
+//
+// Kernels run block by block on maps of the tensors' storage, each block small enough to stay
+// in L1. A kernel is one Eigen array expression, or two where a costly value is shared: the first
+// writes it into the output block, the second reads it back from cache. The vectorised building
+// blocks (exp, sigmoid, Phi, the step function `positive`, ...) are in eigrad/kernels/. Hot
+// kernels use max/min and `positive` rather than select(), which Eigen 3.4 does not vectorize;
+// operands that may be NaN come first in max/min, so NaN propagates.
+#include <Eigen/Core>
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <vector>
+
+#include "eigrad/error.hpp"
+#include "eigrad/kernels/activations.hpp"
+#include "eigrad/kernels/reduce.hpp"
+#include "eigrad/tensor.hpp"
+
+namespace eigrad {
+
+enum class ActivationKind {
+  Elementwise,  // y_i = f(x_i; parameters)
+  AlongAxis,    // normalises along one axis, given by the parameter "axis" (softmax, log_softmax)
+  PerChannel,   // has learnable slopes, one per channel or shared (prelu)
+};
+
+// The initial slope of PyTorch's nn.PReLU.
+constexpr double kPReLUInitialSlope = 0.25;
+
+namespace catalogue {
+
+using namespace kernels;
+
+template <class T>
+using In = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
+template <class T>
+using Out = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
+
+struct Parameter {
+  const char* name;
+  double default_value;
+};
+
+// Defaults that entries override by declaring the same member.
+struct Entry {
+  static constexpr std::array<const char*, 0> aliases{};
+  static constexpr std::array<Parameter, 0> parameters{};
+  static std::vector<double> kinks(const double*) { return {}; }
+  static void check(const double*) {}  // throws eigrad::Error for values outside the domain
+};
+struct Elementwise : Entry {
+  static constexpr ActivationKind kind = ActivationKind::Elementwise;
+};
+struct AlongAxis : Entry {
+  static constexpr ActivationKind kind = ActivationKind::AlongAxis;
+  static constexpr std::array<Parameter, 1> parameters{{{"axis", -1}}};
+};
+
+// An elementwise entry E provides
+//   template <class T> static void forward(In<T> x, Out<T> y, const T* p);
+//   template <class T> static void backward(In<T> g, In<T> saved, Out<T> dx, const T* p);
+// where `saved` is the output if E::saves_output, else the input, and p its parameter values.
+
+struct Sigmoid : Elementwise {
+  static constexpr const char* name = "sigmoid";
+  static constexpr const char* formula = "1 / (1 + exp(-x))";
+  static constexpr bool saves_output = true;
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T*) {
+    y = fast_sigmoid(x);  // exp(1000) = inf gives 0, not NaN
+  }
+  template <class T>
+  static void backward(In<T> g, In<T> y, Out<T> dx, const T*) {
+    dx = g * y * (T(1) - y);
+  }
+};
+
+struct HardSigmoid : Elementwise {
+  static constexpr const char* name = "hard_sigmoid";
+  static constexpr std::array<const char*, 1> aliases{{"hardsigmoid"}};
+  static constexpr const char* formula = "clamp(slope x + offset, 0, 1)";
+  static constexpr std::array<Parameter, 2> parameters{{{"slope", 1.0 / 6.0}, {"offset", 0.5}}};
+  static constexpr bool saves_output = false;
+  static std::vector<double> kinks(const double* p) {
+    if (p[0] == 0) return {};
+    const double a = -p[1] / p[0], b = (1 - p[1]) / p[0];
+    return {std::min(a, b), std::max(a, b)};
+  }
+  // The defaults, as PyTorch computes them: min(max(x + 3, 0), 6) / 6, exactly 0 and 1 at the
+  // corners (slope x + offset would give 2.8e-17 at -3, 1/6 not being a binary fraction).
+  template <class T>
+  static bool is_default(const T* p) {
+    return p[0] == T(1.0 / 6.0) && p[1] == T(0.5);
+  }
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T* p) {
+    if (is_default(p))
+      y = (x + T(3)).max(T(0)).min(T(6)) / T(6);
+    else
+      y = (x * p[0] + p[1]).max(T(0)).min(T(1));
+  }
+  // `slope` strictly inside the linear part (PyTorch: 0 at the corners, -3 < x < 3 for the
+  // defaults, decided on x itself).
+  template <class T>
+  static void backward(In<T> g, In<T> x, Out<T> dx, const T* p) {
+    if (is_default(p))
+      dx = g * (positive(x + T(3)) * positive(T(3) - x) / T(6));
+    else
+      dx = g * p[0] * positive(x * p[0] + p[1]) * positive(T(1) - (x * p[0] + p[1]));
+  }
+};
+
+struct Tanh : Elementwise {
+  static constexpr const char* name = "tanh";
+  static constexpr const char* formula = "tanh(x)";
+  static constexpr bool saves_output = true;
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T*) {
+    y = fast_tanh(x);
+  }
+  template <class T>
+  static void backward(In<T> g, In<T> y, Out<T> dx, const T*) {
+    dx = g * (T(1) - y.square());
+  }
+};
+
+struct Relu : Elementwise {
+  static constexpr const char* name = "relu";
+  static constexpr const char* formula = "max(0, x)";
+  static constexpr bool saves_output = true;
+  static std::vector<double> kinks(const double*) { return {0}; }
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T*) {
+    y = x.max(T(0));
+  }
+  template <class T>
+  static void backward(In<T> g, In<T> y, Out<T> dx, const T*) {
+    dx = g * positive(y);  // PyTorch 1.13: relu'(0) = 0
+  }
+};
+
+struct Relu6 : Elementwise {
+  static constexpr const char* name = "relu6";
+  static constexpr const char* formula = "min(max(0, x), 6)";
+  static constexpr bool saves_output = true;
+  static std::vector<double> kinks(const double*) { return {0, 6}; }
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T*) {
+    y = x.max(T(0)).min(T(6));
+  }
+  template <class T>
+  static void backward(In<T> g, In<T> y, Out<T> dx, const T*) {
+    dx = g * positive(y) * positive(T(6) - y);  // PyTorch (hardtanh): 0 at 0 and at 6
+  }
+};
+
+struct LeakyRelu : Elementwise {
+  static constexpr const char* name = "leaky_relu";
+  static constexpr const char* formula = "x if x > 0 else negative_slope x";
+  static constexpr std::array<Parameter, 1> parameters{{{"negative_slope", 0.01}}};
+  static constexpr bool saves_output = false;
+  static std::vector<double> kinks(const double*) { return {0}; }
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T* p) {
+    y = x.max(T(0)) + p[0] * x.min(T(0));
+  }
+  // x = 0 takes the negative branch. step + slope (1 - step) is exactly 1 or exactly slope.
+  template <class T>
+  static void backward(In<T> g, In<T> x, Out<T> dx, const T* p) {
+    dx = g * (positive(x) + p[0] * (T(1) - positive(x)));
+  }
+};
+
+struct Elu : Elementwise {
+  static constexpr const char* name = "elu";
+  static constexpr const char* formula = "x if x > 0 else alpha (exp(x) - 1)";
+  static constexpr std::array<Parameter, 1> parameters{{{"alpha", 1.0}}};
+  static constexpr bool saves_output = false;
+  static std::vector<double> kinks(const double*) { return {0}; }
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T* p) {
+    y = x.max(T(0)) + p[0] * fast_expm1_of_min0(x);
+  }
+  // 1 if x > 0 else alpha exp(x); PyTorch 1.13: x = 0 takes the negative branch.
+  template <class T>
+  static void backward(In<T> g, In<T> x, Out<T> dx, const T* p) {
+    dx = g * map(x, EluDerivativeOp<T>{T(1), p[0], T(1)});
+  }
+};
+
+struct Selu : Elementwise {
+  static constexpr const char* name = "selu";
+  static constexpr const char* formula = "scale (x if x > 0 else alpha (exp(x) - 1))";
+  static constexpr bool saves_output = false;
+  static constexpr double alpha = 1.6732632423543772848170429916717;
+  static constexpr double scale = 1.0507009873554804934193349852946;
+  static std::vector<double> kinks(const double*) { return {0}; }
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T*) {
+    y = T(scale) * (x.max(T(0)) + T(alpha) * fast_expm1_of_min0(x));
+  }
+  template <class T>
+  static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
+    dx = g * map(x, EluDerivativeOp<T>{T(scale), T(scale * alpha), T(1)});
+  }
+};
+
+struct Celu : Elementwise {
+  static constexpr const char* name = "celu";
+  static constexpr const char* formula = "max(0, x) + min(0, alpha (exp(x / alpha) - 1))";
+  static constexpr std::array<Parameter, 1> parameters{{{"alpha", 1.0}}};
+  static constexpr bool saves_output = false;
+  static std::vector<double> kinks(const double*) { return {0}; }
+  static void check(const double* p) {
+    // (PyTorch also takes alpha < 0, where celu grows like exp(|x|) for x < 0; eigrad does not.)
+    if (!(p[0] > 0)) throw Error("celu: alpha must be positive, got " + std::to_string(p[0]));
+  }
+  // 1 / alpha, capped at the largest finite value: for a tiny alpha it overflows, and
+  // min(x, 0) = 0 times inf would be NaN (x min(x, 0) / alpha is -inf all the same for x < 0).
+  template <class T>
+  static T inverse(const T* p) {
+    return std::min(T(1) / p[0], std::numeric_limits<T>::max());
+  }
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T* p) {
+    y = x.max(T(0)) + p[0] * fast_expm1_of_min0(x * inverse(p));
+  }
+  template <class T>
+  static void backward(In<T> g, In<T> x, Out<T> dx, const T* p) {
+    dx = g * map(x, EluDerivativeOp<T>{T(1), T(1), inverse(p)});
+  }
+};
+
+struct Gelu : Elementwise {
+  static constexpr const char* name = "gelu";
+  static constexpr const char* formula = "x Phi(x) = 0.5 x (1 + erf(x / sqrt(2)))";
+  static constexpr bool saves_output = false;
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T*) {
+    y = x * fast_normal_cdf(x);
+  }
+  // Phi(x) + x phi(x), with e = exp(-x^2 / 2) first.
+  template <class T>
+  static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
+    dx = exp_of<NegHalfSquare>(x);
+    dx = g * map(x, dx, GeluDerivativeFromExp<T>());
+  }
+};
+
+// gelu(x, GeluApproximate::Tanh).
+struct GeluTanh : Elementwise {
+  static constexpr const char* name = "gelu_tanh";
+  static constexpr const char* formula = "0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))";
+  static constexpr bool saves_output = false;
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T*) {
+    y = map(x, GeluTanhOp<T>());
+  }
+  // s + 2 x u'(x) s (1 - s), s = sigmoid(2 u), with q = exp(-2 |u|) first.
+  template <class T>
+  static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
+    dx = exp_of<GeluTanhTerms>(x);
+    dx = g * map(x, dx, GeluTanhDerivativeFromExp<T>());
+  }
+};
+
+struct Softplus : Elementwise {
+  static constexpr const char* name = "softplus";
+  static constexpr const char* formula =
+      "log(1 + exp(beta x)) / beta, or x where beta x > threshold";
+  static constexpr std::array<Parameter, 2> parameters{{{"beta", 1.0}, {"threshold", 20.0}}};
+  static constexpr bool saves_output = false;
+  // The switch to x at beta x = threshold is a (tiny) jump.
+  static std::vector<double> kinks(const double* p) { return {p[1] / p[0]}; }
+  static void check(const double* p) {
+    if (p[0] == 0) throw Error("softplus: beta must be non-zero (it divides the result), got 0");
+  }
+  // With e = exp(-|beta x|) first.
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T* p) {
+    if (p[0] == T(1)) {
+      y = fast_exp(-x.abs());
+      y = map(x, y, SoftplusFromExp<T, true>{p[0], p[1]});
+    } else {
+      y = fast_exp(-(x * p[0]).abs());
+      y = map(x, y, SoftplusFromExp<T, false>{p[0], p[1]});
+    }
+  }
+  // sigmoid(beta x), or 1 where beta x > threshold.
+  template <class T>
+  static void backward(In<T> g, In<T> x, Out<T> dx, const T* p) {
+    dx = g * map(x, SoftplusDerivative<T>{p[0], p[1]});
+  }
+};
+
+struct Softsign : Elementwise {
+  static constexpr const char* name = "softsign";
+  static constexpr const char* formula = "x / (1 + |x|)";
+  static constexpr bool saves_output = false;
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T*) {
+    y = x / (T(1) + x.abs());
+  }
+  template <class T>
+  static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
+    dx = g / (T(1) + x.abs()).square();
+  }
+};
+
+struct Swish : Elementwise {
+  static constexpr const char* name = "swish";
+  static constexpr std::array<const char*, 1> aliases{{"silu"}};
+  static constexpr const char* formula = "x sigmoid(x)";
+  static constexpr bool saves_output = false;
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T*) {
+    y = x * fast_sigmoid(x);
+  }
+  // s + x s (1 - s), s = sigmoid(x), with q = exp(-|x|) first.
+  template <class T>
+  static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
+    dx = exp_of<NegAbs>(x);
+    dx = g * map(x, dx, SwishDerivativeFromExp<T>());
+  }
+};
+
+struct Hardswish : Elementwise {
+  static constexpr const char* name = "hardswish";
+  static constexpr const char* formula = "x relu6(x + 3) / 6";
+  static constexpr bool saves_output = false;
+  static std::vector<double> kinks(const double*) { return {-3, 3}; }
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T*) {
+    y = x * ((x + T(3)).max(T(0)).min(T(6)) / T(6));
+  }
+  // PyTorch 1.13: 0 for x < -3, x / 3 + 1/2 for -3 <= x <= 3, 1 for x > 3.
+  template <class T>
+  static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
+    dx = g * (T(1) - positive(T(-3) - x)) *
+         (positive(x - T(3)) + (T(1) - positive(x - T(3))) * (x / T(3) + T(0.5)));
+  }
+};
+
+struct Mish : Elementwise {
+  static constexpr const char* name = "mish";
+  static constexpr const char* formula = "x tanh(softplus(x))";
+  static constexpr bool saves_output = false;
+  // With e = exp(min(x, cap)) first, forward and backward.
+  template <class T>
+  static void forward(In<T> x, Out<T> y, const T*) {
+    y = exp_of<MishCap>(x);
+    y = map(x, y, MishFromExp<T, false>());
+  }
+  template <class T>
+  static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
+    dx = exp_of<MishCap>(x);
+    dx = g * map(x, dx, MishFromExp<T, true>());
+  }
+};
+
+// An along-axis entry provides, for one contiguous slice along the axis,
+//   template <class T> static void forward(In<T> x, Out<T> y);
+//   template <class T> static void backward(In<T> g, In<T> saved, Out<T> dx);
+
+struct Softmax : AlongAxis {
+  static constexpr const char* name = "softmax";
+  static constexpr const char* formula = "exp(x - max) / sum(exp(x - max)) along an axis";
+  static constexpr bool saves_output = true;
+  // The maximum, then y = exp(x - max) with its sum (the largest term is exp(0) = 1: no
+  // overflow), then y /= sum.
+  template <class T>
+  static void forward(In<T> x, Out<T> y) {
+    const T sum = exp_shifted_sum(x.data(), max_of(x.data(), x.size()), y.data(), x.size());
+    y *= T(1) / sum;
+  }
+  template <class T>
+  static void backward(In<T> g, In<T> y, Out<T> dx) {
+    dx = y * (g - (g * y).sum());
+  }
+};
+
+struct LogSoftmax : AlongAxis {
+  static constexpr const char* name = "log_softmax";
+  static constexpr const char* formula = "x - max - log(sum(exp(x - max))) along an axis";
+  static constexpr bool saves_output = true;
+  // (x - max) is exact near the maximum, so it is subtracted before log(sum), which is at least
+  // log(1) = 0: never log(0).
+  template <class T>
+  static void forward(In<T> x, Out<T> y) {
+    const T max = max_of(x.data(), x.size());
+    const T log_sum = std::log(exp_shifted_sum(x.data(), max, static_cast<T*>(nullptr), x.size()));
+    y = (x - max) - log_sum;
+  }
+  template <class T>
+  static void backward(In<T> g, In<T> y, Out<T> dx) {
+    dx = g - fast_exp(y) * g.sum();
+  }
+};
+
+// Learnable slopes, one per channel (axis 1) or shared; the node is prelu_node() in
+// src/activations.cpp.
+struct PReLU : Entry {
+  static constexpr ActivationKind kind = ActivationKind::PerChannel;
+  static constexpr const char* name = "prelu";
+  static constexpr const char* formula = "x if x > 0 else a_c x, a learnable per channel";
+  static constexpr std::array<Parameter, 2> parameters{
+      {{"num_parameters", 1}, {"init", kPReLUInitialSlope}}};
+  static constexpr bool saves_output = false;
+  static std::vector<double> kinks(const double*) { return {0}; }
+  static void check(const double* p) {
+    if (!(p[0] >= 1) || p[0] != std::floor(p[0]))
+      throw Error(
+          "prelu: num_parameters must be a positive integer (1 or the channel count), got " +
+          std::to_string(p[0]));
+  }
+};
+
+using Catalogue =
+    std::tuple<Sigmoid, HardSigmoid, Tanh, Relu, Relu6, LeakyRelu, Elu, Selu, Celu, Gelu, GeluTanh,
+               Softplus, Softsign, Swish, Hardswish, Mish, Softmax, LogSoftmax, PReLU>;
+
+template <class E, class Tuple>
+struct IndexOf;
+template <class E, class... Es>
+struct IndexOf<E, std::tuple<E, Es...>> : std::integral_constant<std::size_t, 0> {};
+template <class E, class F, class... Es>
+struct IndexOf<E, std::tuple<F, Es...>>
+    : std::integral_constant<std::size_t, 1 + IndexOf<E, std::tuple<Es...>>::value> {};
+
+}  // namespace catalogue
+
+namespace detail {
+// Runs the catalogue's entry number `index` on x, with all its parameter values (checked there)
+// or, for PReLU, its slopes (src/activations.cpp).
+Tensor run_activation(std::size_t index, const Tensor& x, const double* values,
+                      const Tensor& slopes);
+DoubleTensor run_activation(std::size_t index, const DoubleTensor& x, const double* values,
+                            const DoubleTensor& slopes);
+}  // namespace detail
+
+// The functional form of entry E: f(x, values...) takes E's parameters in order, and missing
+// trailing values take E's defaults, e.g. leaky_relu(x) and leaky_relu(x, 0.2); f(x, slopes) for
+// a PerChannel entry.
+template <class E>
+struct Activation {
+  static constexpr std::size_t index = catalogue::IndexOf<E, catalogue::Catalogue>::value;
+
+  template <class T, class... V,
+            class = std::enable_if_t<(std::is_arithmetic<V>::value && ...) &&
+                                     E::kind != ActivationKind::PerChannel>>
+  BasicTensor<T> operator()(const BasicTensor<T>& x, V... values) const {
+    constexpr std::size_t n = E::parameters.size();
+    static_assert(sizeof...(V) <= n, "more parameter values than the activation takes");
+    std::array<double, n + 1> all{};
+    for (std::size_t i = 0; i < n; ++i) all[i] = E::parameters[i].default_value;
+    std::size_t i = 0;
+    ((all[i++] = static_cast<double>(values)), ...);
+    return detail::run_activation(index, x, all.data(), BasicTensor<T>());
+  }
+
+  template <class T, class = std::enable_if_t<E::kind == ActivationKind::PerChannel, T>>
+  BasicTensor<T> operator()(const BasicTensor<T>& x, const BasicTensor<T>& slopes) const {
+    return detail::run_activation(index, x, nullptr, slopes);
+  }
+};
+
+enum class GeluApproximate {
+  None,  // x Phi(x) = 0.5 x (1 + erf(x / sqrt 2)); catalogue entry "gelu"
+  Tanh,  // 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))); catalogue entry "gelu_tanh"
+};
+// gelu(x) and gelu(x, GeluApproximate::Tanh), as torch.nn.functional.gelu's `approximate`.
+struct GeluActivation : Activation<catalogue::Gelu> {
+  template <class T>
+  BasicTensor<T> operator()(const BasicTensor<T>& x,
+                            GeluApproximate approximate = GeluApproximate::None) const {
+    return approximate == GeluApproximate::Tanh ? Activation<catalogue::GeluTanh>()(x)
+                                                : Activation<catalogue::Gelu>()(x);
+  }
+};
+
+// ---- the functional API: one callable per entry (and per alias) ----
+inline constexpr Activation<catalogue::Sigmoid> sigmoid{};
+inline constexpr Activation<catalogue::HardSigmoid> hard_sigmoid{}, hardsigmoid{};
+inline constexpr Activation<catalogue::Tanh> tanh{};
+inline constexpr Activation<catalogue::Relu> relu{};
+inline constexpr Activation<catalogue::Relu6> relu6{};
+inline constexpr Activation<catalogue::LeakyRelu> leaky_relu{};
+inline constexpr Activation<catalogue::Elu> elu{};
+inline constexpr Activation<catalogue::Selu> selu{};
+inline constexpr Activation<catalogue::Celu> celu{};
+inline constexpr GeluActivation gelu{};
+inline constexpr Activation<catalogue::Softplus> softplus{};
+inline constexpr Activation<catalogue::Softsign> softsign{};
+inline constexpr Activation<catalogue::Swish> swish{}, silu{};
+inline constexpr Activation<catalogue::Hardswish> hardswish{};
+inline constexpr Activation<catalogue::Mish> mish{};
+inline constexpr Activation<catalogue::Softmax> softmax{};
+inline constexpr Activation<catalogue::LogSoftmax> log_softmax{};
+inline constexpr Activation<catalogue::PReLU> prelu{};
+
+}  // namespace eigrad
