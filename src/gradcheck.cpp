@@ -23,9 +23,15 @@ namespace {
 
 using Rows = std::vector<std::vector<Eigen::ArrayXd>>;
 
-void check_eps(const char* op, const GradcheckOptions& options) {
+void check_arguments(const char* op, const std::vector<DoubleTensor>& inputs,
+                     const GradcheckOptions& options) {
   if (!(options.eps > 0))
     throw Error(std::string(op) + ": eps must be positive, got " + std::to_string(options.eps));
+  for (const DoubleTensor& t : inputs)
+    if (t.defined() && t.requires_grad()) return;
+  throw Error(std::string(op) + ": none of the " + std::to_string(inputs.size()) +
+              " inputs requires grad, so there is nothing to check; call set_requires_grad() on "
+              "the inputs whose gradients should be checked");
 }
 
 // Detached copies of the inputs, so perturbing them touches no user graph.
@@ -69,7 +75,10 @@ GradcheckReport compare(const GradcheckFunction& f, std::vector<DoubleTensor>& l
                         const Rows& rows, const GradcheckOptions& options) {
   const int64_t m = static_cast<int64_t>(rows.size());
   GradcheckReport report;
-  double worst_violation = -INFINITY;
+  // The worst entry: the failing one with the largest error if any fails, else the one with the
+  // largest error (NaN counts as infinite).
+  double worst_error = -1;
+  bool worst_fails = false;
   NoGradGuard no_grad;
   for (size_t i = 0; i < leaves.size(); ++i) {
     if (!leaves[i].requires_grad()) continue;
@@ -87,17 +96,18 @@ GradcheckReport compare(const GradcheckFunction& f, std::vector<DoubleTensor>& l
         const double numeric = (plus[j] - minus[j]) / (2 * options.eps);
         const double analytic = rows[static_cast<size_t>(j)][i][k];
         const double err = std::fabs(analytic - numeric);
-        const double allowed = options.atol + options.rtol * std::fabs(numeric);
-        const bool ok = err <= allowed;  // false for NaN too
+        const bool ok = err <= options.atol + options.rtol * std::fabs(numeric);  // NaN: false
         ++report.checked;
         report.max_abs_error = std::max(report.max_abs_error, err);
         // Relative error is reported only where the derivative is not ~0.
         if (std::fabs(numeric) > options.atol)
           report.max_rel_error = std::max(report.max_rel_error, err / std::fabs(numeric));
-        const double violation = std::isnan(err) ? INFINITY : err - allowed;
         if (!ok) report.passed = false;
-        if (violation > worst_violation) {
-          worst_violation = violation;
+        const double size = std::isnan(err) ? INFINITY : err;
+        const bool worse = (!ok && !worst_fails) || (!ok == worst_fails && size > worst_error);
+        if (worse) {
+          worst_error = size;
+          worst_fails = !ok;
           report.worst_input = i;
           report.worst_element = k;
           report.worst_output = j;
@@ -115,7 +125,7 @@ GradcheckReport compare(const GradcheckFunction& f, std::vector<DoubleTensor>& l
 
 GradcheckReport gradcheck(const GradcheckFunction& f, const std::vector<DoubleTensor>& inputs,
                           const GradcheckOptions& options) {
-  check_eps("gradcheck", options);
+  check_arguments("gradcheck", inputs, options);
   std::vector<DoubleTensor> leaves = leaves_of<double>(inputs);
   const Rows rows = analytic_rows(f, leaves);
   return compare(f, leaves, rows, options);
@@ -124,7 +134,7 @@ GradcheckReport gradcheck(const GradcheckFunction& f, const std::vector<DoubleTe
 GradcheckReport gradcheck_float32(const GradcheckFunction32& f32, const GradcheckFunction& f64,
                                   const std::vector<DoubleTensor>& inputs,
                                   const GradcheckOptions& options) {
-  check_eps("gradcheck_float32", options);
+  check_arguments("gradcheck_float32", inputs, options);
   std::vector<Tensor> leaves32 = leaves_of<float>(inputs);
   const Rows rows = analytic_rows(f32, leaves32);
   std::vector<DoubleTensor> leaves64;  // the float32 points, exactly, in float64

@@ -180,3 +180,39 @@ TEST_CASE("uniform_away_from keeps every value a margin away from the points to 
   CHECK_THROWS_WITH(eigrad::uniform_away_from({2}, -1, 1, {0}, 2, a),
                     Catch::Contains("uniform_away_from: found no value"));
 }
+
+TEST_CASE("gradcheck refuses to run when no input requires grad", "[gradcheck]") {
+  const auto f = [](const std::vector<DoubleTensor>& in) { return cube(in[0]); };
+  const DoubleTensor x = DoubleTensor::from({1.0, 2.0});  // requires_grad is false
+  CHECK_THROWS_AS(eigrad::gradcheck(f, {x}), Error);
+  CHECK_THROWS_WITH(eigrad::gradcheck(f, {x}), Catch::Contains("gradcheck") &&
+                                                   Catch::Contains("none of the 1 inputs") &&
+                                                   Catch::Contains("set_requires_grad"));
+  const auto f32 = [](const std::vector<Tensor>& in) { return cube(in[0]); };
+  CHECK_THROWS_WITH(eigrad::gradcheck_float32(f32, f, {x}),
+                    Catch::Contains("gradcheck_float32") && Catch::Contains("requires grad"));
+}
+
+TEST_CASE("a passing gradcheck reports the entry with the largest error as its worst",
+          "[gradcheck]") {
+  // y = x^3 with backward 3.0001 x^2: at x = (0, 10) the Jacobian is diag(0, 300); only the
+  // entry of element 1 has an error (0.01, within rtol 1e-3 of 300), the other entries are
+  // exactly 0 on both sides.
+  const auto f = [](const std::vector<DoubleTensor>& in) { return cube(in[0], 3.0001); };
+  const eigrad::GradcheckReport r = eigrad::gradcheck(f, {leaf({0.0, 10.0})});
+  REQUIRE(r.passed);
+  CHECK(r.worst_element == 1);
+  CHECK(r.worst_output == 1);
+  CHECK(r.analytic == Approx(300.01).epsilon(1e-9));
+  CHECK(std::fabs(r.analytic - r.numeric) == Approx(r.max_abs_error));
+}
+
+TEST_CASE("a failing gradcheck reports the failing entry with the largest error", "[gradcheck]") {
+  // backward 4 x^2 instead of 3 x^2 at x = (1, 0.001, 2): errors 1, 1e-6 (passes atol) and 4.
+  const auto f = [](const std::vector<DoubleTensor>& in) { return cube(in[0], 4.0); };
+  const eigrad::GradcheckReport r = eigrad::gradcheck(f, {leaf({1.0, 0.001, 2.0})});
+  REQUIRE_FALSE(r.passed);
+  CHECK(r.worst_element == 2);
+  CHECK(r.analytic == Approx(16));
+  CHECK(r.numeric == Approx(12).epsilon(1e-6));
+}

@@ -649,3 +649,13 @@ TEST_CASE("the tensor ops work in float32", "[tensor_ops]") {
   CHECK(f.grad().shape() == f.shape());
   CHECK(f.grad().array().allFinite());
 }
+
+TEST_CASE("cat and stack take a braced list of tensors and deduce its element type",
+          "[tensor_ops]") {
+  const Tensor a = Tensor::from({1.f, 2.f}), b = Tensor::from({3.f});
+  CHECK(eigrad::cat({a, b}).to_vector() == std::vector<float>{1, 2, 3});
+  const DoubleTensor c = DoubleTensor::from({1.0, 2.0}), d = DoubleTensor::from({3.0, 4.0});
+  const DoubleTensor s = eigrad::stack({c, d}, 1);
+  CHECK(s.shape() == Shape{2, 2});
+  CHECK(s.to_vector() == std::vector<double>{1, 3, 2, 4});
+}

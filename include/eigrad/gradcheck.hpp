@@ -21,7 +21,8 @@ struct GradcheckOptions {
 struct GradcheckReport {
   bool passed = true;
   int64_t checked = 0;  // Jacobian entries compared
-  // The entry with the largest violation of the tolerance (or the largest error if none fails).
+  // The worst entry: the failing entry with the largest error, or, when every entry passes, the
+  // entry with the largest error.
   size_t worst_input = 0;     // which input
   int64_t worst_element = 0;  // flat index in that input
   int64_t worst_output = 0;   // flat index in the output
@@ -35,7 +36,8 @@ using GradcheckFunction32 = std::function<Tensor(const std::vector<Tensor>&)>;
 
 // The full Jacobian of f at `inputs`: one vector-Jacobian product per output element (backward)
 // against one central difference per input element. Inputs that do not require grad are held
-// fixed. The inputs themselves are not touched (f sees detached copies).
+// fixed; at least one input must require grad (else an Error: the check would be vacuous). The
+// inputs themselves are not touched (f sees detached copies).
 GradcheckReport gradcheck(const GradcheckFunction& f, const std::vector<DoubleTensor>& inputs,
                           const GradcheckOptions& options = {});
 

@@ -2,6 +2,7 @@
 // Layout, joining, slicing and indexing (src/ops/tensor_shape.cpp). Axes may be negative
 // (counted from the end).
 #include <cstdint>
+#include <initializer_list>
 #include <vector>
 
 #include "eigrad/autograd.hpp"
@@ -22,6 +23,16 @@ BasicTensor<T> cat(const std::vector<BasicTensor<T>>& tensors, int axis = 0);
 // Joins tensors of one shape along a new axis (stack({a, b}, 0) of [3] is [2, 3]).
 template <class T>
 BasicTensor<T> stack(const std::vector<BasicTensor<T>>& tensors, int axis = 0);
+// The same from a braced list, whose element type a std::vector parameter cannot deduce:
+// cat({a, b}, 1), stack({a, b}).
+template <class T>
+BasicTensor<T> cat(std::initializer_list<BasicTensor<T>> tensors, int axis = 0) {
+  return cat(std::vector<BasicTensor<T>>(tensors), axis);
+}
+template <class T>
+BasicTensor<T> stack(std::initializer_list<BasicTensor<T>> tensors, int axis = 0) {
+  return stack(std::vector<BasicTensor<T>>(tensors), axis);
+}
 // Reorders the axes: result axis i is input axis dims[i] (dims is a permutation of the axes).
 template <class T>
 BasicTensor<T> permute(const BasicTensor<T>& a, const std::vector<int>& dims);
