@@ -214,7 +214,8 @@ struct Selu : Elementwise {
   }
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
-    dx = g * map(x, EluDerivativeOp<T>{T(scale), T(scale * alpha), T(1)});
+    dx = g * map(x, EluDerivativeOp<T>{T(scale), T(scale * alpha), T(1),
+                                       T(scale * alpha - double(T(scale * alpha)))});
   }
 };
 
@@ -250,7 +251,7 @@ struct Gelu : Elementwise {
   static constexpr bool saves_output = false;
   template <class T>
   static void forward(In<T> x, Out<T> y, const T*) {
-    y = x * fast_normal_cdf(x);
+    y = fast_gelu(x);  // x Phi(x), relatively accurate in the left tail
   }
   // Phi(x) + x phi(x), with e = exp(-x^2 / 2) first.
   template <class T>

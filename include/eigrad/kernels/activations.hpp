@@ -12,18 +12,24 @@ namespace eigrad {
 namespace kernels {
 
 // The elu family's derivative, a for x > 0, else b exp(c min(x, 0)), in one pass with one
-// comparison (x = 0 takes the negative branch, as in PyTorch 1.13; NaN gives NaN).
+// comparison (x = 0 takes the negative branch, as in PyTorch 1.13; NaN gives NaN). b_lo is what
+// b in T leaves of a constant given in double (selu's scale alpha): b e + b_lo e drops b's
+// rounding error from the result.
 template <class T>
 struct EluDerivativeOp {
-  static constexpr int cost = ExpOp<T>::cost + 4;
+  static constexpr int cost = ExpOp<T>::cost + 6;
   static constexpr bool vectorized = ExpOp<T>::vectorized;
-  T a, b, c;
-  T operator()(const T& x) const { return x > T(0) ? a : b * std::exp(std::min(x, T(0)) * c); }
+  T a, b, c, b_lo = T(0);
+  T operator()(const T& x) const {
+    const T e = std::exp(std::min(x, T(0)) * c);
+    return x > T(0) ? a : b * e + b_lo * e;
+  }
   template <class Packet>
   EIGEN_STRONG_INLINE Packet packetOp(const Packet& x) const {
     using namespace Eigen::internal;
     const Packet e = detail::pexp(pmul(pmin(x, pzero(x)), pset1<Packet>(c)));
-    return detail::pselect_lt(pzero(x), x, pset1<Packet>(a), pmul(pset1<Packet>(b), e));
+    return detail::pselect_lt(pzero(x), x, pset1<Packet>(a),
+                              pmadd(pset1<Packet>(b), e, pmul(pset1<Packet>(b_lo), e)));
   }
 };
 
@@ -147,22 +153,25 @@ struct SoftplusFromExp {
   }
 };
 
-// softplus's derivative: 1 where z = beta x > threshold, else sigmoid(z). One pass.
+// softplus's derivative: 1 where z = beta x > threshold, else sigmoid(z), computed as
+// e / (1 + e) with e = exp(min(z, 80)): that keeps the denormal tail below z = -88 which
+// 1 / (1 + exp(-z)) flushes to 0 (beyond 80 it is 1 either way; NaN passes min). One pass.
 template <class T>
 struct SoftplusDerivative {
   static constexpr int cost = SigmoidOp<T>::cost + 4;
   static constexpr bool vectorized = SigmoidOp<T>::vectorized;
   T beta, threshold;
   T operator()(const T& x) const {
-    const T z = x * beta;
-    return z > threshold ? T(1) : SigmoidOp<T>()(z);
+    const T z = x * beta, e = std::exp(std::min(z, T(80)));
+    return z > threshold ? T(1) : e / (T(1) + e);
   }
   template <class Packet>
   EIGEN_STRONG_INLINE Packet packetOp(const Packet& x) const {
     using namespace Eigen::internal;
     const Packet z = pmul(x, pset1<Packet>(beta));  // z > threshold is false where z is NaN
+    const Packet e = detail::pexp(pmin(z, pset1<Packet>(T(80))));
     return detail::pselect_lt(pset1<Packet>(threshold), z, pset1<Packet>(T(1)),
-                              SigmoidOp<T>().packetOp(z));
+                              pdiv(e, padd(pset1<Packet>(T(1)), e)));
   }
 };
 

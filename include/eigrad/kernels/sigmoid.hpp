@@ -1,6 +1,6 @@
 #pragma once
 // The logistic family, vectorised: sigmoid, tanh (float), softplus, and sigmoid plus a multiple
-// of its derivative (swish's and gelu_tanh's backward). Accuracy (tests/test_vector_math.cpp):
+// of its derivative (swish's and gelu_tanh's backward). Accuracy (tests/test_kernels.cpp):
 // softplus within 2 ulp, sigmoid within 4 ulp until exp(-x) overflows, tanh within 5 ulp.
 #include "eigrad/kernels/exp.hpp"
 
@@ -39,9 +39,9 @@ EIGEN_STRONG_INLINE Packet psoftplus(const Packet& z) {
 }
 
 // tanh in float: Eigen 3.4's rational approximation x P(x^2) / Q(x^2) on [-7.99881, 7.99881]
-// (generic_fast_tanh_float, its coefficients), without Eigen's extra select of x itself for
-// |x| < 0.0004, where the rational is within 4 ulp. Within 5 ulp overall (tests/
-// test_vector_math.cpp); NaN passes (it is the first operand of min and max).
+// (generic_fast_tanh_float, its coefficients), and x itself below 2^-12 (as Eigen below
+// 0.0004). Within 5 ulp overall (tests/test_kernels.cpp); NaN passes (it is the first operand of
+// min and max).
 template <class Packet>
 EIGEN_STRONG_INLINE Packet ptanh_float(const Packet& a) {
   using namespace Eigen::internal;
@@ -58,7 +58,9 @@ EIGEN_STRONG_INLINE Packet ptanh_float(const Packet& a) {
   Packet q = pmadd(x2, pset1<Packet>(1.19825839466702e-06f), pset1<Packet>(1.18534705686654e-04f));
   q = pmadd(x2, q, pset1<Packet>(2.26843463243900e-03f));
   q = pmadd(x2, q, pset1<Packet>(4.89352518554385e-03f));
-  return pdiv(p, q);
+  // tanh(x) = x below 2^-12 (x^2 / 3 is below 2^-25 there): x p for a denormal x loses its digits
+  // (p(0) = 4.9e-3), and p(0) / q(0) is 1 - 1.3e-7.
+  return pselect_lt(pabs(a), pset1<Packet>(0x1p-12f), a, pdiv(p, q));
 }
 
 }  // namespace detail
