@@ -183,20 +183,31 @@ struct HardSigmoid : Elementwise {
   static constexpr std::array<const char*, 1> aliases{{"hardsigmoid"}};
   static constexpr const char* formula = "clamp(slope x + offset, 0, 1)";
   static constexpr std::array<Parameter, 2> parameters{{{"slope", 1.0 / 6.0}, {"offset", 0.5}}};
-  static constexpr bool saves_output = true;
+  static constexpr bool saves_output = false;
   static std::vector<double> kinks(const double* p) {
     if (p[0] == 0) return {};
     const double a = -p[1] / p[0], b = (1 - p[1]) / p[0];
     return {std::min(a, b), std::max(a, b)};
   }
+  // The defaults as PyTorch computes them, relu6(x + 3) / 6: exact at the corners (x + 3 is exact
+  // near -3), where slope x + offset leaves 2.8e-17 at x = -3 in double (1/6 is inexact) and
+  // loses most digits near it.
   template <class T>
   static void forward(In<T> x, Out<T> y, const T* p) {
-    y = (x * p[0] + p[1]).max(T(0)).min(T(1));
+    if (p[0] == T(1.0 / 6.0) && p[1] == T(0.5))
+      y = (x + T(3)).max(T(0)).min(T(6)) / T(6);
+    else
+      y = (x * p[0] + p[1]).max(T(0)).min(T(1));
   }
-  // `slope` strictly inside the linear part, where 0 < y < 1 (PyTorch: 0 at the corners).
+  // `slope` strictly inside the linear part (PyTorch: 0 at the corners), decided on the input:
+  // y rounds to 1 already at x = 3 - 1 ulp, where the slope is still 1/6. The defaults test
+  // -3 < x < 3 exactly, as PyTorch does.
   template <class T>
-  static void backward(In<T> g, In<T> y, Out<T> dx, const T* p) {
-    dx = g * p[0] * positive(y) * positive(T(1) - y);
+  static void backward(In<T> g, In<T> x, Out<T> dx, const T* p) {
+    if (p[0] == T(1.0 / 6.0) && p[1] == T(0.5))
+      dx = g * p[0] * positive(x + T(3)) * positive(T(3) - x);
+    else
+      dx = g * p[0] * positive(x * p[0] + p[1]) * positive(T(1) - (x * p[0] + p[1]));
   }
 };
 
@@ -328,7 +339,7 @@ struct Gelu : Elementwise {
   static constexpr double inv_sqrt2pi = 0.39894228040143267794;  // 1 / sqrt(2 pi)
   template <class T>
   static void forward(In<T> x, Out<T> y, const T*) {
-    y = x * vmath::fast_normal_cdf(x);
+    y = vmath::fast_gelu(x);
   }
   // Phi(x) + x phi(x), in two passes: e = exp(-x^2 / 2), then the rest from x and e. x^2 may
   // overflow to inf for huge |x|, where exp(-inf) = 0 is right.
@@ -440,16 +451,19 @@ struct Softplus : Elementwise {
   template <class T>
   struct Derivative {
     T beta, threshold;
+    // sigmoid(z) = e / (1 + e) with e = exp(min(z, 80)): keeps the denormal tail below z = -88
+    // that 1 / (1 + exp(-z)) flushes to 0 (beyond 80 it is 1 either way; NaN passes min).
     T operator()(const T& x) const {
-      const T z = x * beta;
-      return z > threshold ? T(1) : vmath::SigmoidOp<T>()(z);
+      const T z = x * beta, e = std::exp(std::min(z, T(80)));
+      return z > threshold ? T(1) : e / (T(1) + e);
     }
     template <class Packet>
     EIGEN_STRONG_INLINE Packet packetOp(const Packet& x) const {
       using namespace Eigen::internal;
       const Packet z = pmul(x, pset1<Packet>(beta));  // z > threshold is false where z is NaN
+      const Packet e = vmath::ExpOp<T>().packetOp(pmin(z, pset1<Packet>(T(80))));
       return vmath::detail::pselect_lt(pset1<Packet>(threshold), z, pset1<Packet>(T(1)),
-                                       vmath::SigmoidOp<T>().packetOp(z));
+                                       pdiv(e, padd(pset1<Packet>(T(1)), e)));
     }
   };
   // The forward: x where z = beta x > threshold (exactly x), else log(1 + exp(z)) / beta, which
