@@ -51,16 +51,22 @@ auto positive(const Eigen::ArrayBase<Derived>& x) {
 }
 
 // The elu family's derivative, a for x > 0, else b exp(min(x, 0) c), in one pass with one
-// comparison (x = 0 takes the negative branch, as in PyTorch 1.13; NaN gives NaN).
+// comparison (x = 0 takes the negative branch, as in PyTorch 1.13; NaN gives NaN). b_lo is what
+// b in T leaves of a constant given in double (selu's scale alpha): b e + b_lo e drops b's
+// rounding error from the result.
 template <class T>
 struct EluDerivativeOp {
-  T a, b, c;
-  T operator()(const T& x) const { return x > T(0) ? a : b * std::exp(std::min(x, T(0)) * c); }
+  T a, b, c, b_lo = T(0);
+  T operator()(const T& x) const {
+    const T e = std::exp(std::min(x, T(0)) * c);
+    return x > T(0) ? a : b * e + b_lo * e;
+  }
   template <class Packet>
   EIGEN_STRONG_INLINE Packet packetOp(const Packet& x) const {
     using namespace Eigen::internal;
     const Packet e = vmath::ExpOp<T>().packetOp(pmul(pmin(x, pzero(x)), pset1<Packet>(c)));
-    return vmath::detail::pselect_lt(pzero(x), x, pset1<Packet>(a), pmul(pset1<Packet>(b), e));
+    return vmath::detail::pselect_lt(pzero(x), x, pset1<Packet>(a),
+                                     pmadd(pset1<Packet>(b), e, pmul(pset1<Packet>(b_lo), e)));
   }
 };
 
@@ -302,7 +308,8 @@ struct Selu : Elementwise {
   }
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
-    dx = g * x.unaryExpr(EluDerivativeOp<T>{T(scale), T(scale * alpha), T(1)});
+    dx = g * x.unaryExpr(EluDerivativeOp<T>{T(scale), T(scale * alpha), T(1),
+                                            T(scale * alpha - double(T(scale * alpha)))});
   }
 };
 
