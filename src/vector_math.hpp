@@ -231,9 +231,9 @@ EIGEN_STRONG_INLINE Packet psoftplus(const Packet& z) {
 }
 
 // tanh in float: Eigen 3.4's rational approximation x P(x^2) / Q(x^2) on [-7.99881, 7.99881]
-// (generic_fast_tanh_float, its coefficients), without Eigen's extra select of x itself for
-// |x| < 0.0004, where the rational is within 4 ulp. Within 5 ulp overall (tests/
-// test_vector_math.cpp); NaN passes (it is the first operand of min and max).
+// (generic_fast_tanh_float, its coefficients), and x itself below 2^-12 (as Eigen below
+// 0.0004). Within 5 ulp overall (tests/test_vector_math.cpp); NaN passes (it is the first
+// operand of min and max).
 template <class Packet>
 EIGEN_STRONG_INLINE Packet ptanh_float(const Packet& a) {
   using namespace Eigen::internal;
