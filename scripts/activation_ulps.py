@@ -171,7 +171,7 @@ def main(names):
         mx = [mp.mpf(float(v)) for v in xs]
         fwd = worst(ys, [f(v) for v in mx], xs)
         der = worst(gs, [mp.mpf(df(v)) for v in mx], xs)
-        print(f"{name:<13} {fwd[0]:>12.4g} {fwd[1]:>13.7g}   {der[0]:>15.4g} {der[1]:>13.7g}",
+        print(f"{name:<13} {fwd[0]:>12.7g} {fwd[1]:>13.7g}   {der[0]:>15.7g} {der[1]:>13.7g}",
               flush=True)
 
 
