@@ -51,6 +51,8 @@ const std::map<std::string, Reference>& references() {
       {"hard_sigmoid",
        {[](double x, const double* p) { return std::min(std::max(p[0] * x + p[1], 0.0), 1.0); },
         [](double x, const double* p) {
+          // The defaults as PyTorch: -3 < x < 3 exactly (1/6 x + 1/2 is 2.8e-17 at -3).
+          if (p[0] == 1.0 / 6 && p[1] == 0.5) return x > -3 && x < 3 ? p[0] : 0.0;
           const double t = p[0] * x + p[1];
           return t > 0 && t < 1 ? p[0] : 0.0;
         }}},
