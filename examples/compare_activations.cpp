@@ -8,7 +8,8 @@
 #include <cstdio>
 #include <iostream>
 
-#include "eigrad/io.hpp"
+#include "eigrad/eigrad.hpp"
+#include "eigrad/plot.hpp"
 
 using namespace eigrad;
 
@@ -83,20 +84,20 @@ Result train(const ActivationInfo& info, const data::Dataset& set, int64_t depth
 }
 
 // f and f' of an elementwise entry (PReLU with its initial slope) on [-5, 5].
-io::Image draw(const ActivationInfo& info) {
+plot::Image draw(const ActivationInfo& info) {
   const int n = 401;
   DoubleTensor x = DoubleTensor::linspace(-5, 5, n).set_requires_grad();
   DoubleTensor y = info.kind == ActivationKind::PerChannel
                        ? info.apply(x, DoubleTensor::full({1}, kPReLUInitialSlope))
                        : info.apply(x);
   y.backward(DoubleTensor::ones({n}));
-  io::Curve f{info.name, x.to_vector(), y.to_vector(), {}},
+  plot::Curve f{info.name, x.to_vector(), y.to_vector(), {}},
       df{"derivative", x.to_vector(), x.grad().to_vector(), {}};
-  io::LinePlotOptions options;
+  plot::LinePlotOptions options;
   options.width = 320;
   options.height = 220;
   options.title = info.name;
-  return io::render_line_plot({f, df}, options);
+  return plot::render_line_plot({f, df}, options);
 }
 
 }  // namespace
@@ -125,7 +126,7 @@ int main(int argc, char** argv) {
         static_cast<long long>(epochs));
     std::printf("%-13s %9s %12s %16s %11s\n", "activation", "accuracy", "epochs->95%",
                 "|dW1| 1st epoch", "dead units");
-    std::vector<io::Image> images;
+    std::vector<plot::Image> images;
     for (const ActivationInfo& info : activation_catalogue()) {
       if (info.kind == ActivationKind::AlongAxis) continue;  // normalisers, not hidden units
       const Result r = train(info, set, depth, units, epochs, lr, seed);
@@ -138,7 +139,7 @@ int main(int argc, char** argv) {
       if (!picture.empty()) images.push_back(draw(info));
     }
     if (!picture.empty()) {
-      io::write_png(picture, io::tile_images(images, 4));
+      plot::write_png(picture, plot::tile_images(images, 4));
       std::printf("\nwrote %s (each activation and its derivative on [-5, 5])\n", picture.c_str());
     }
     return 0;

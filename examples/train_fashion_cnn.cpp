@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "eigrad/io.hpp"
+#include "eigrad/plot.hpp"
 
 using namespace eigrad;
 
@@ -66,11 +67,11 @@ void random_flips(Tensor& images, Generator& gen) {
 }
 
 // Blue for negative, white for zero, red for positive; v in [-1, 1].
-io::Color diverging(double v) {
+plot::Color diverging(double v) {
   const double a = std::min(1.0, std::abs(v));
   const auto fade = [a](double full) { return static_cast<uint8_t>(255 - a * (255 - full)); };
-  return v < 0 ? io::Color{fade(33), fade(102), fade(172)}
-               : io::Color{fade(178), fade(24), fade(43)};
+  return v < 0 ? plot::Color{fade(33), fade(102), fade(172)}
+               : plot::Color{fade(178), fade(24), fade(43)};
 }
 
 // The first convolution's kernels ([32, 1, 3, 3]) as a tile of upscaled 3x3 squares on one
@@ -81,10 +82,10 @@ void plot_filters(const std::string& path, const Tensor& weight) {
   const std::vector<float> w = weight.to_vector();
   double largest = 0;
   for (float v : w) largest = std::max(largest, std::abs(static_cast<double>(v)));
-  std::vector<io::Image> tiles;
+  std::vector<plot::Image> tiles;
   for (int64_t f = 0; f < filters; ++f) {
-    io::Image tile(static_cast<int>(kw) * kCell + 2 * kBorder,
-                   static_cast<int>(kh) * kCell + 2 * kBorder);
+    plot::Image tile(static_cast<int>(kw) * kCell + 2 * kBorder,
+                     static_cast<int>(kh) * kCell + 2 * kBorder);
     for (int64_t y = 0; y < kh; ++y)
       for (int64_t x = 0; x < kw; ++x)
         tile.fill_rect(kBorder + static_cast<int>(x) * kCell, kBorder + static_cast<int>(y) * kCell,
@@ -92,20 +93,20 @@ void plot_filters(const std::string& path, const Tensor& weight) {
                        diverging(w[static_cast<size_t>((f * kh + y) * kw + x)] / largest));
     tiles.push_back(tile);
   }
-  const io::Image grid = io::tile_images(tiles, 8);
+  const plot::Image grid = plot::tile_images(tiles, 8);
   char title[96];
   std::snprintf(title, sizeof title, "CONV1 FILTERS: BLUE < 0 < RED, MAX |W| %.3f", largest);
-  io::Image image(std::max(grid.width(), io::Image::text_width(title) + 8) + 8,
-                  grid.height() + io::Image::text_height() + 16);
-  image.draw_text(4, 4, title, io::kBlack);
-  image.paste(grid, 4, io::Image::text_height() + 12);
-  io::write_png(path, image);
+  plot::Image image(std::max(grid.width(), plot::Image::text_width(title) + 8) + 8,
+                    grid.height() + plot::Image::text_height() + 16);
+  image.draw_text(4, 4, title, plot::kBlack);
+  image.paste(grid, 4, plot::Image::text_height() + 12);
+  plot::write_png(path, image);
 }
 
 // One PReLU layer's slopes against the channel index, with PyTorch's initial 0.25 for reference.
 void plot_slopes(const std::string& path, const std::string& title, const Tensor& slopes) {
-  io::Curve learned{"learned slope", {}, {}, {}},
-      initial{"initial 0.25", {}, {}, io::Color{150, 150, 150}};
+  plot::Curve learned{"learned slope", {}, {}, {}},
+      initial{"initial 0.25", {}, {}, plot::Color{150, 150, 150}};
   const std::vector<float> s = slopes.to_vector();
   for (size_t c = 0; c < s.size(); ++c) {
     learned.x.push_back(static_cast<double>(c));
@@ -113,9 +114,9 @@ void plot_slopes(const std::string& path, const std::string& title, const Tensor
   }
   initial.x = {0.0, static_cast<double>(s.size() - 1)};
   initial.y = {0.25, 0.25};
-  io::LinePlotOptions options;
+  plot::LinePlotOptions options;
   options.title = title;
-  io::plot_lines(path, {initial, learned}, options);
+  plot::plot_lines(path, {initial, learned}, options);
 }
 
 }  // namespace

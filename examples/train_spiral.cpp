@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "eigrad/io.hpp"
+#include "eigrad/plot.hpp"
 
 using namespace eigrad;
 
@@ -92,9 +93,9 @@ int main(int argc, char** argv) {
 
     if (!picture.empty()) {
       model->eval();
-      io::DecisionRegionOptions regions;
+      plot::DecisionRegionOptions regions;
       regions.title = "spiral: training accuracy " + std::to_string(100 * acc).substr(0, 4) + "%";
-      io::plot_decision_regions(
+      plot::plot_decision_regions(
           picture,
           [&](const Tensor& points) {
             NoGradGuard no_grad;

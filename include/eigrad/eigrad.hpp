@@ -1,7 +1,7 @@
 #pragma once
 // eigrad: a small, fast autograd tensor engine on Eigen. This header brings in the core library
-// (tensor -> autograd -> ops -> activations -> nn -> optim -> data); files, pictures and progress
-// output are in eigrad/io.hpp (library eigrad::io).
+// (tensor -> autograd -> ops -> activations -> nn -> optim -> data); files and progress output
+// are in eigrad/io.hpp (library eigrad::io), pictures in eigrad/plot.hpp (eigrad::plot).
 #include "eigrad/activations.hpp"
 #include "eigrad/autograd.hpp"
 #include "eigrad/data/batches.hpp"

@@ -2,8 +2,9 @@
 // Intra-op parallelism: large elementwise kernels and reductions are split across threads
 // (OpenMP when the library is built with it). Small tensors stay on the calling thread, so
 // threading never slows them down.
-#include <Eigen/Core>
 #include <cstdint>
+
+#include "eigrad/eigen.hpp"
 
 #ifdef _OPENMP
 #include <omp.h>

@@ -1,7 +1,6 @@
 #pragma once
 // BasicTensor<T>: an N-dimensional, contiguous, row-major tensor of float or double.
 // A tensor is a cheap handle: copies share storage and graph node; clone() copies the data.
-#include <Eigen/Core>
 #include <cstdint>
 #include <initializer_list>
 #include <iosfwd>
@@ -9,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "eigrad/eigen.hpp"
 #include "eigrad/error.hpp"
 #include "eigrad/random.hpp"
 #include "eigrad/shape.hpp"

@@ -1,4 +1,4 @@
-#include "eigrad/io/plot.hpp"
+#include "eigrad/plot/plots.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 
 #include "eigrad/error.hpp"
 
-namespace eigrad::io {
+namespace eigrad::plot {
 
 namespace {
 
@@ -242,4 +242,4 @@ Image tile_images(const std::vector<Image>& images, int columns, Color backgroun
   return out;
 }
 
-}  // namespace eigrad::io
+}  // namespace eigrad::plot

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "eigrad/io/image.hpp"
+#include "eigrad/plot/image.hpp"
 #include "eigrad/tensor.hpp"
 
-namespace eigrad::io {
+namespace eigrad::plot {
 
 // Maps m points of the plane, a [m, 2] float32 tensor, to m class indices. Called on chunks of
 // the pixel grid (row by row, top to bottom), so it may run a network in batches.
@@ -62,4 +62,4 @@ void plot_lines(const std::string& path, const std::vector<Curve>& curves,
 // the largest image.
 Image tile_images(const std::vector<Image>& images, int columns, Color background = kWhite);
 
-}  // namespace eigrad::io
+}  // namespace eigrad::plot

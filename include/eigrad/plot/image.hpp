@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace eigrad::io {
+namespace eigrad::plot {
 
 struct Color {
   uint8_t r = 0, g = 0, b = 0;
@@ -58,4 +58,4 @@ class Image {
 void write_png(const std::string& path, int width, int height, const std::vector<uint8_t>& rgb);
 void write_png(const std::string& path, const Image& image);
 
-}  // namespace eigrad::io
+}  // namespace eigrad::plot

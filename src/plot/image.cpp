@@ -1,4 +1,4 @@
-#include "eigrad/io/image.hpp"
+#include "eigrad/plot/image.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -18,7 +18,7 @@
 #include <stb_image_write.h>
 #pragma GCC diagnostic pop
 
-namespace eigrad::io {
+namespace eigrad::plot {
 
 namespace {
 
@@ -248,7 +248,7 @@ void write_png(const std::string& path, int width, int height, const std::vector
   };
   if (!stbi_write_png_to_func(append, &png, width, height, 3, rgb.data(), width * 3))
     throw Error("write_png: '" + path + "': PNG encoding failed");
-  detail::AtomicFile file("write_png", path);
+  io::detail::AtomicFile file("write_png", path);
   file.write(png.data(), png.size());
   file.commit();
 }
@@ -257,4 +257,4 @@ void write_png(const std::string& path, const Image& image) {
   write_png(path, image.width(), image.height(), image.rgb());
 }
 
-}  // namespace eigrad::io
+}  // namespace eigrad::plot
