@@ -13,7 +13,6 @@
 // blocks (exp, sigmoid, Phi, the step function `positive`, ...) are in eigrad/kernels/. Hot
 // kernels use max/min and `positive` rather than select(), which Eigen 3.4 does not vectorize;
 // operands that may be NaN come first in max/min, so NaN propagates.
-#include <Eigen/Core>
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -23,6 +22,7 @@
 #include <tuple>
 #include <type_traits>
 #include <vector>
+#include "eigrad/eigen.hpp"
 
 #include "eigrad/error.hpp"
 #include "eigrad/kernels/activations.hpp"

@@ -10,10 +10,10 @@
 //   static constexpr bool vectorized            whether packetOp exists for T on this target.
 // kernels::map(x, F{}) and kernels::map(x, y, F{}) apply it; the functor says its own cost, so no
 // Eigen traits are specialised far from it.
-#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <type_traits>
+#include "eigrad/eigen.hpp"
 
 namespace eigrad {
 namespace kernels {
