@@ -1,13 +1,10 @@
 #pragma once
 // Timing "from memory": evict_caches() reads a 256 MiB buffer so that the next kernel finds its
 // operands in DRAM, not in a cache. Without it, a benchmark that runs the same 2^20-float kernel
-// over and over keeps its 8-12 MB of operands in this machine's 32 MB L3, and measures the L3's
-// bandwidth (about 100 GB/s on one core here) instead of memory's (about 31 GB/s).
-//
-// Why 256 MiB: streaming y = a x + b over 2^20 floats after reading 16, 32, 64, 128, 256, 512 and
-// 1024 MiB took (median of 25) 0.17, 0.20, 0.23, 0.27, 0.32, 0.31 and 0.30 ms here: the time stops
-// growing at 128 MiB. The read costs about 12 ms; callers leave it out of the timing
-// (Google Benchmark's PauseTiming / ResumeTiming).
+// over and over keeps its 8-12 MB of operands in the L3, and measures the L3's bandwidth instead
+// of memory's. 256 MiB is past the size from which a kernel's time after the read stops growing
+// (BENCHMARKS.md, "Figures behind the code"). Callers leave the read out of the timing (Google
+// Benchmark's PauseTiming / ResumeTiming).
 //
 // Reading, not writing: a write would leave the caches full of dirty lines, whose write-back the
 // timed kernel would then pay.

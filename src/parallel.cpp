@@ -25,8 +25,8 @@ void set_num_threads(int threads) {
   if (threads < 1)
     throw Error("set_num_threads: expected at least 1 thread, got " + std::to_string(threads));
   thread_count.store(threads);
-  // Eigen's own threading of matrix products stays off: measured with bench_compare on 2 cores,
-  // it made the spiral step slower (0.68x) and the Fashion-MNIST step no faster (1.02x).
+  // Eigen's own threading of matrix products stays off: on the networks' shapes it does not pay
+  // (BENCHMARKS.md, "Figures behind the code").
   Eigen::setNbThreads(1);
 }
 

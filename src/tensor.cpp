@@ -7,31 +7,17 @@
 #include <sstream>
 
 #include "eigrad/autograd.hpp"
-
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
+#include "storage.hpp"
 
 namespace eigrad {
 
 namespace {
-#if defined(__GLIBC__)
-// Tensors of a training step are freed and reallocated at the same sizes every step. glibc
-// serves blocks over 128 KiB with fresh mmap pages and returns them on free, so each step
-// would fault in (and zero) all its memory again. Keeping such blocks in the heap lets them
-// be reused, as PyTorch's caching allocator does.
-const bool allocator_tuned = [] {
-  mallopt(M_MMAP_THRESHOLD, 1 << 30);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  return true;
-}();
-#endif
 
 template <class T>
 std::shared_ptr<detail::TensorImpl<T>> make_impl(const Shape& shape) {
   auto impl = std::make_shared<detail::TensorImpl<T>>();
   impl->shape = shape;
-  impl->data = std::make_shared<typename detail::TensorImpl<T>::Array>(shape.numel());
+  impl->data = detail::allocate_storage<T>(shape.numel());
   return impl;
 }
 }  // namespace

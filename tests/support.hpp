@@ -1,12 +1,17 @@
 #pragma once
-// Helpers shared by the tests: temporary directories and files, and the example CNN.
+// Helpers shared by the tests: temporary directories and files, random tensors, gradient checks,
+// element-wise comparisons, and the example CNN.
 #include <unistd.h>
 
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "eigrad/eigrad.hpp"
@@ -51,6 +56,77 @@ inline std::string read_all(const std::string& path) {
 inline void write_all(const std::string& path, const std::string& bytes) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// A float64 tensor of `shape`, uniform in [lo, hi), from a generator seeded with `seed`.
+inline DoubleTensor random_values(const Shape& shape, uint64_t seed, double lo = -2,
+                                  double hi = 2) {
+  Generator gen(seed);
+  return DoubleTensor::uniform(shape, lo, hi, gen);
+}
+
+// The same as a leaf that requires grad.
+inline DoubleTensor random_leaf(const Shape& shape, uint64_t seed, double lo = -2, double hi = 2) {
+  return random_values(shape, seed, lo, hi).set_requires_grad();
+}
+
+// gradcheck of `f` at `inputs` (float64 finite differences) passes and checked some gradient.
+inline void check_gradients(const GradcheckFunction& f, const std::vector<DoubleTensor>& inputs) {
+  const GradcheckReport r = gradcheck(f, inputs);
+  INFO(r.str());
+  CHECK(r.passed);
+  CHECK(r.checked > 0);
+}
+
+// Every element of `got` is within `tol` of `want`'s, absolutely or relatively.
+inline void check_close(const std::vector<double>& got, const std::vector<double>& want,
+                        double tol = 1e-12) {
+  REQUIRE(got.size() == want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    INFO("element " << i);
+    CHECK(got[i] == Approx(want[i]).margin(tol).epsilon(tol));
+  }
+}
+
+// The output length of a convolution or pooling window along one axis (PyTorch's formula).
+inline int64_t window_out_size(int64_t in, int64_t kernel, int64_t stride, int64_t padding,
+                               int64_t dilation) {
+  return (in + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1;
+}
+
+// Runs f(0), ..., f(count - 1) in threads that start together, so their work overlaps.
+template <class F>
+void in_threads(int count, F&& f) {
+  std::atomic<int> waiting{count};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < count; ++i)
+    threads.emplace_back([&f, &waiting, i] {
+      waiting.fetch_sub(1);
+      while (waiting.load(std::memory_order_relaxed) > 0) std::this_thread::yield();
+      f(i);
+    });
+  for (std::thread& t : threads) t.join();
+}
+
+// A 2-hidden-PReLU-3 classifier whose parameters depend on the seed.
+template <class T = float>
+std::shared_ptr<nn::BasicSequential<T>> classifier(uint64_t seed, int64_t hidden = 4) {
+  Generator gen(seed);
+  return std::make_shared<nn::BasicSequential<T>>(
+      std::make_shared<nn::BasicLinear<T>>(2, hidden, gen),
+      std::make_shared<nn::BasicPReLU<T>>(hidden),
+      std::make_shared<nn::BasicLinear<T>>(hidden, 3, gen));
+}
+
+// Every parameter's values, in order.
+template <class M>
+std::vector<std::vector<double>> snapshot(const M& model) {
+  std::vector<std::vector<double>> out;
+  for (const auto& p : model.parameters()) {
+    const auto v = p.to_vector();
+    out.emplace_back(v.begin(), v.end());
+  }
+  return out;
 }
 
 // The network of issue 12's example (conv - BN - PReLU - pool, twice, then linear - PReLU -

@@ -6,12 +6,15 @@
 #include <vector>
 
 #include "eigrad/eigrad.hpp"
+#include "support.hpp"
 
 using eigrad::DoubleTensor;
 using eigrad::Error;
 using eigrad::Generator;
 using eigrad::Shape;
 using eigrad::Tensor;
+using eigrad::test::check_close;
+using eigrad::test::window_out_size;
 using V = std::vector<double>;
 using Ts = std::vector<DoubleTensor>;
 
@@ -24,18 +27,14 @@ struct ConvCase {
   int64_t groups;
 };
 
-int64_t out_size(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d) {
-  return (in + 2 * p - d * (k - 1) - 1) / s + 1;
-}
-
 // Calls f(n, o, oh, ow, ci, ih, iw, i, j) for every product of the convolution that reads an
 // input element (the padding contributes nothing): the 7-deep loop of the definition.
 template <class F>
 void for_each_product(const ConvCase& c, F&& f) {
   const int64_t N = c.x[0], C = c.x[1], H = c.x[2], W = c.x[3];
   const int64_t O = c.w[0], Cg = c.w[1], kH = c.w[2], kW = c.w[3];
-  const int64_t Ho = out_size(H, kH, c.stride[0], c.padding[0], c.dilation[0]);
-  const int64_t Wo = out_size(W, kW, c.stride[1], c.padding[1], c.dilation[1]);
+  const int64_t Ho = window_out_size(H, kH, c.stride[0], c.padding[0], c.dilation[0]);
+  const int64_t Wo = window_out_size(W, kW, c.stride[1], c.padding[1], c.dilation[1]);
   (void)C;
   for (int64_t n = 0; n < N; ++n)
     for (int64_t o = 0; o < O; ++o)
@@ -54,8 +53,8 @@ void for_each_product(const ConvCase& c, F&& f) {
 }
 
 Shape out_shape(const ConvCase& c) {
-  return {c.x[0], c.w[0], out_size(c.x[2], c.w[2], c.stride[0], c.padding[0], c.dilation[0]),
-          out_size(c.x[3], c.w[3], c.stride[1], c.padding[1], c.dilation[1])};
+  return {c.x[0], c.w[0], window_out_size(c.x[2], c.w[2], c.stride[0], c.padding[0], c.dilation[0]),
+          window_out_size(c.x[3], c.w[3], c.stride[1], c.padding[1], c.dilation[1])};
 }
 
 V reference_forward(const ConvCase& c, const V& x, const V& w, const V& b) {
@@ -130,14 +129,6 @@ std::string describe(const ConvCase& c) {
          std::to_string(c.padding[0]) + "," + std::to_string(c.padding[1]) + " dilation " +
          std::to_string(c.dilation[0]) + "," + std::to_string(c.dilation[1]) + " groups " +
          std::to_string(c.groups);
-}
-
-void check_close(const V& got, const V& want, double tol) {
-  REQUIRE(got.size() == want.size());
-  for (size_t i = 0; i < got.size(); ++i) {
-    INFO("element " << i);
-    CHECK(got[i] == Approx(want[i]).margin(tol).epsilon(tol));
-  }
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "eigrad/eigrad.hpp"
 #include "eigrad/nn/loss.hpp"
+#include "support.hpp"
 
 using Catch::Contains;
 using eigrad::DoubleTensor;
@@ -13,31 +14,14 @@ using eigrad::Generator;
 using eigrad::Shape;
 using eigrad::Tensor;
 using eigrad::nn::Reduction;
+using eigrad::test::check_close;
+using eigrad::test::check_gradients;
+using eigrad::test::random_leaf;
 using V = std::vector<double>;
 using Labels = std::vector<int64_t>;
 namespace nn = eigrad::nn;
 
 namespace {
-DoubleTensor random_leaf(const Shape& shape, uint64_t seed, double lo = -2, double hi = 2) {
-  Generator g(seed);
-  return DoubleTensor::uniform(shape, lo, hi, g).set_requires_grad();
-}
-
-void check_gradients(const eigrad::GradcheckFunction& f, const std::vector<DoubleTensor>& inputs) {
-  const eigrad::GradcheckReport r = eigrad::gradcheck(f, inputs);
-  INFO(r.str());
-  CHECK(r.passed);
-  CHECK(r.checked > 0);
-}
-
-void check_close(const V& actual, const V& expected, double eps = 1e-12) {
-  REQUIRE(actual.size() == expected.size());
-  for (size_t i = 0; i < actual.size(); ++i) {
-    INFO("element " << i);
-    CHECK(actual[i] == Approx(expected[i]).margin(eps));
-  }
-}
-
 const Reduction kReductions[] = {Reduction::Mean, Reduction::Sum, Reduction::None};
 }  // namespace
 

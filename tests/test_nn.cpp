@@ -11,6 +11,7 @@
 #include "eigrad/nn/layers.hpp"
 #include "eigrad/nn/module.hpp"
 #include "eigrad/nn/sequential.hpp"
+#include "support.hpp"
 
 using Catch::Contains;
 using eigrad::DoubleTensor;
@@ -18,6 +19,8 @@ using eigrad::Error;
 using eigrad::Generator;
 using eigrad::Shape;
 using eigrad::Tensor;
+using eigrad::test::check_gradients;
+using eigrad::test::random_leaf;
 using V = std::vector<double>;
 namespace nn = eigrad::nn;
 
@@ -33,17 +36,6 @@ std::vector<std::string> names(const nn::NamedTensors<double>& named) {
   return out;
 }
 
-DoubleTensor random_leaf(const Shape& shape, uint64_t seed) {
-  Generator g(seed);
-  return DoubleTensor::uniform(shape, -1, 1, g).set_requires_grad();
-}
-
-void check_gradients(const eigrad::GradcheckFunction& f, const std::vector<DoubleTensor>& inputs) {
-  const eigrad::GradcheckReport r = eigrad::gradcheck(f, inputs);
-  INFO(r.str());
-  CHECK(r.passed);
-  CHECK(r.checked > 0);
-}
 }  // namespace
 
 // ---------------------------------------------------------------- registration
@@ -230,16 +222,16 @@ TEST_CASE("Linear initialises W then b from U(-1/sqrt(in), 1/sqrt(in)) like PyTo
 }
 
 TEST_CASE("Linear matches finite differences in float64, with and without bias", "[nn]") {
-  const DoubleTensor x = random_leaf({4, 3}, 10), w = random_leaf({2, 3}, 11),
-                     b = random_leaf({2}, 12);
+  const DoubleTensor x = random_leaf({4, 3}, 10, -1, 1), w = random_leaf({2, 3}, 11, -1, 1),
+                     b = random_leaf({2}, 12, -1, 1);
   auto with_bias = [](const std::vector<DoubleTensor>& in) {
     return nn::linear(in[0], in[1], in[2]);
   };
   check_gradients(with_bias, {x, w, b});
   check_gradients([](const std::vector<DoubleTensor>& in) { return nn::linear(in[0], in[1]); },
                   {x, w});
-  check_gradients(with_bias, {random_leaf({2, 2, 3}, 13), w, b});
-  check_gradients(with_bias, {random_leaf({3}, 14), w, b});
+  check_gradients(with_bias, {random_leaf({2, 2, 3}, 13, -1, 1), w, b});
+  check_gradients(with_bias, {random_leaf({3}, 14, -1, 1), w, b});
   // Only some inputs requiring grad.
   check_gradients(with_bias, {x.detach(), w, b.detach()});
 }
@@ -275,7 +267,7 @@ TEST_CASE("Sequential applies its modules in order and names them by position", 
   auto first = std::make_shared<nn::BasicLinear<double>>(3, 4, gen);
   auto second = std::make_shared<nn::BasicLinear<double>>(4, 2, gen);
   nn::BasicSequential<double> net(first, std::make_shared<nn::BasicFlatten<double>>(), second);
-  const DoubleTensor x = random_leaf({5, 3}, 9);
+  const DoubleTensor x = random_leaf({5, 3}, 9, -1, 1);
   CHECK(net(x).to_vector() == (*second)((*first)(x)).to_vector());
   CHECK(names(net.named_parameters()) ==
         std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias"});
@@ -299,7 +291,7 @@ TEST_CASE("str prints the module tree like PyTorch", "[nn]") {
 
 TEST_CASE("Flatten merges all axes but the batch axis", "[nn]") {
   nn::BasicFlatten<double> flat;
-  const DoubleTensor x = random_leaf({2, 3, 4}, 15);
+  const DoubleTensor x = random_leaf({2, 3, 4}, 15, -1, 1);
   const DoubleTensor y = flat(x);
   CHECK(y.shape() == Shape{2, 12});
   CHECK(y.to_vector() == x.to_vector());
@@ -329,7 +321,7 @@ TEST_CASE("Dropout zeroes elements with probability p and scales the rest by 1/(
 }
 
 TEST_CASE("Dropout is the identity in eval mode and repeats itself for a seed", "[nn]") {
-  const DoubleTensor x = random_leaf({100}, 16);
+  const DoubleTensor x = random_leaf({100}, 16, -1, 1);
   nn::BasicDropout<double> a(0.5, 7), b(0.5, 7);
   CHECK(a(x).to_vector() == b(x).to_vector());
   a.eval();

@@ -10,6 +10,7 @@
 #include "eigrad/eigrad.hpp"
 #include "support.hpp"
 
+using eigrad::test::check_close;
 using namespace eigrad;
 using Catch::Matchers::Contains;
 using V = std::vector<float>;
@@ -44,11 +45,6 @@ std::vector<double> naive_conv2d(const DoubleTensor& x, const DoubleTensor& w,
           out.push_back(s);
         }
   return out;
-}
-
-void check_close(const std::vector<double>& got, const std::vector<double>& want, double tol) {
-  REQUIRE(got.size() == want.size());
-  for (size_t i = 0; i < got.size(); ++i) CHECK(got[i] == Approx(want[i]).margin(tol));
 }
 
 }  // namespace

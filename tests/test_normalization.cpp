@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "eigrad/eigrad.hpp"
+#include "support.hpp"
 
 using Catch::Matchers::Contains;
 using eigrad::DoubleTensor;
@@ -12,15 +13,13 @@ using eigrad::Error;
 using eigrad::Generator;
 using eigrad::Shape;
 using eigrad::Tensor;
+using eigrad::test::check_close;
+using eigrad::test::check_gradients;
+using eigrad::test::random_values;
 using V = std::vector<double>;
 using Ts = std::vector<DoubleTensor>;
 
 namespace {
-
-DoubleTensor random(const Shape& shape, uint64_t seed, double lo = -2, double hi = 2) {
-  Generator g(seed);
-  return DoubleTensor::uniform(shape, lo, hi, g);
-}
 
 // Naive batch norm of [N, C, S...] (S = product of the rest), one element at a time.
 V reference(const DoubleTensor& x, const V& weight, const V& bias, bool training, const V& rmean,
@@ -55,26 +54,14 @@ V reference(const DoubleTensor& x, const V& weight, const V& bias, bool training
   return out;
 }
 
-void check_close(const V& got, const V& want, double tol) {
-  REQUIRE(got.size() == want.size());
-  for (size_t i = 0; i < got.size(); ++i) CHECK(got[i] == Approx(want[i]).margin(tol));
-}
-
-void check_gradients(const eigrad::GradcheckFunction& f, const Ts& inputs) {
-  const eigrad::GradcheckReport r = eigrad::gradcheck(f, inputs);
-  INFO(r.str());
-  CHECK(r.passed);
-  CHECK(r.checked > 0);
-}
-
 }  // namespace
 
 TEST_CASE("batch_norm in training normalises each channel with the batch statistics",
           "[batchnorm]") {
   for (const Shape& shape : {Shape{5, 3}, Shape{2, 3, 7}, Shape{2, 3, 4, 5}, Shape{1, 3, 3, 3}}) {
     INFO(shape.str());
-    const DoubleTensor x = random(shape, 1, -3, 5);
-    const DoubleTensor w = random({3}, 2), b = random({3}, 3);
+    const DoubleTensor x = random_values(shape, 1, -3, 5);
+    const DoubleTensor w = random_values({3}, 2), b = random_values({3}, 3);
     const DoubleTensor none;
     check_close(eigrad::batch_norm(x, none, none, w, b, true).to_vector(),
                 reference(x, w.to_vector(), b.to_vector(), true, {}, {}, 1e-5), 1e-12);
@@ -111,7 +98,7 @@ TEST_CASE("batch_norm in training updates the running statistics in place", "[ba
 }
 
 TEST_CASE("batch_norm in evaluation normalises with the running statistics", "[batchnorm]") {
-  const DoubleTensor x = random({3, 2, 2, 2}, 4);
+  const DoubleTensor x = random_values({3, 2, 2, 2}, 4);
   const DoubleTensor rm = DoubleTensor::from({0.5, -1}), rv = DoubleTensor::from({4, 0.25});
   const DoubleTensor w = DoubleTensor::from({2, 3}), b = DoubleTensor::from({-1, 1});
   const DoubleTensor y = eigrad::batch_norm(x, rm, rv, w, b, false, 0.1, 1e-5);
@@ -128,11 +115,11 @@ TEST_CASE("batch_norm in evaluation normalises with the running statistics", "[b
 TEST_CASE("batch_norm's gradients match finite differences in training", "[batchnorm]") {
   for (const Shape& shape : {Shape{4, 3}, Shape{2, 3, 5}, Shape{2, 3, 3, 2}, Shape{1, 3, 2, 2}}) {
     INFO(shape.str());
-    const DoubleTensor x = random(shape, 5).set_requires_grad();
-    const DoubleTensor w = random({3}, 6).set_requires_grad(),
-                       b = random({3}, 7).set_requires_grad();
+    const DoubleTensor x = random_values(shape, 5).set_requires_grad();
+    const DoubleTensor w = random_values({3}, 6).set_requires_grad(),
+                       b = random_values({3}, 7).set_requires_grad();
     // The output is weighted so that the gradient of its sum is not zero by symmetry.
-    const DoubleTensor mix = random(shape, 8);
+    const DoubleTensor mix = random_values(shape, 8);
     check_gradients(
         [&](const Ts& t) {
           return eigrad::batch_norm(t[0], DoubleTensor(), DoubleTensor(), t[1], t[2], true) * mix;
@@ -154,9 +141,9 @@ TEST_CASE("batch_norm's gradients match finite differences in training", "[batch
 }
 
 TEST_CASE("batch_norm's gradients match finite differences in evaluation", "[batchnorm]") {
-  const DoubleTensor x = random({3, 2, 3}, 9).set_requires_grad();
-  const DoubleTensor w = random({2}, 10).set_requires_grad(),
-                     b = random({2}, 11).set_requires_grad();
+  const DoubleTensor x = random_values({3, 2, 3}, 9).set_requires_grad();
+  const DoubleTensor w = random_values({2}, 10).set_requires_grad(),
+                     b = random_values({2}, 11).set_requires_grad();
   const DoubleTensor rm = DoubleTensor::from({0.3, -0.2}), rv = DoubleTensor::from({1.5, 0.7});
   check_gradients([&](const Ts& t) { return eigrad::batch_norm(t[0], rm, rv, t[1], t[2]); },
                   {x, w, b});
@@ -173,8 +160,9 @@ TEST_CASE("batch_norm's gradients match finite differences in evaluation", "[bat
 }
 
 TEST_CASE("batch_norm's float32 gradients agree with float64", "[batchnorm]") {
-  DoubleTensor x = random({4, 2, 3}, 12), w = random({2}, 13), b = random({2}, 14);
-  const DoubleTensor mix = random({4, 2, 3}, 15);
+  DoubleTensor x = random_values({4, 2, 3}, 12), w = random_values({2}, 13),
+               b = random_values({2}, 14);
+  const DoubleTensor mix = random_values({4, 2, 3}, 15);
   const eigrad::GradcheckReport r = eigrad::gradcheck_float32(
       [&](const std::vector<Tensor>& t) {
         return eigrad::batch_norm(t[0], Tensor(), Tensor(), t[1], t[2], true) * mix.to<float>();

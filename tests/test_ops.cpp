@@ -4,27 +4,18 @@
 #include <limits>
 
 #include "eigrad/eigrad.hpp"
+#include "support.hpp"
 
 using eigrad::DoubleTensor;
 using eigrad::Error;
 using eigrad::Generator;
 using eigrad::Shape;
 using eigrad::Tensor;
+using eigrad::test::check_gradients;
+using eigrad::test::random_leaf;
 using V = std::vector<double>;
 
-namespace {
-DoubleTensor random_leaf(const Shape& shape, uint64_t seed, double lo = -2, double hi = 2) {
-  Generator g(seed);
-  return DoubleTensor::uniform(shape, lo, hi, g).set_requires_grad();
-}
-
-void check_gradients(const eigrad::GradcheckFunction& f, const std::vector<DoubleTensor>& inputs) {
-  const eigrad::GradcheckReport r = eigrad::gradcheck(f, inputs);
-  INFO(r.str());
-  CHECK(r.passed);
-  CHECK(r.checked > 0);
-}
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("elementwise arithmetic matches hand-computed values", "[ops]") {
   DoubleTensor a = DoubleTensor::from({1, 2, 3, 4}, {2, 2});

@@ -8,10 +8,12 @@
 #include "eigrad/optim/adam.hpp"
 #include "eigrad/optim/lr_scheduler.hpp"
 #include "eigrad/optim/sgd.hpp"
+#include "support.hpp"
 
 using Catch::Contains;
 using eigrad::DoubleTensor;
 using eigrad::Shape;
+using eigrad::test::check_close;
 using V = std::vector<double>;
 namespace optim = eigrad::optim;
 using SGD = optim::BasicSGD<double>;
@@ -23,14 +25,6 @@ namespace {
 void set_grad(DoubleTensor& p, const V& g) {
   p.zero_grad();
   eigrad::sum(p * DoubleTensor::from(g, p.shape())).backward();
-}
-
-void check_close(const V& actual, const V& expected, double eps = 1e-12) {
-  REQUIRE(actual.size() == expected.size());
-  for (size_t i = 0; i < actual.size(); ++i) {
-    INFO("element " << i);
-    CHECK(actual[i] == Approx(expected[i]).epsilon(1e-12).margin(eps));
-  }
 }
 
 DoubleTensor param(const V& values = {1, -2}) {

@@ -7,12 +7,16 @@
 #include <vector>
 
 #include "eigrad/eigrad.hpp"
+#include "support.hpp"
 
 using eigrad::DoubleTensor;
 using eigrad::Error;
 using eigrad::Generator;
 using eigrad::Shape;
 using eigrad::Tensor;
+using eigrad::test::check_close;
+using eigrad::test::check_gradients;
+using eigrad::test::window_out_size;
 using V = std::vector<double>;
 using Ts = std::vector<DoubleTensor>;
 
@@ -40,10 +44,6 @@ const std::vector<PoolCase> kCases{
     {{1, 1, 1, 7}, {1, 3}, {1, 2}, {0, 1}, {1, 1}},   // one row
 };
 
-int64_t out_size(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d) {
-  return (in + 2 * p - d * (k - 1) - 1) / s + 1;
-}
-
 struct Pooled {
   V y;
   std::vector<int64_t> argmax;  // flat input index of each output's first maximum
@@ -54,8 +54,8 @@ struct Pooled {
 Pooled reference_max(const PoolCase& c, const V& x) {
   const int r = c.x.rank();
   const int64_t H = c.x[r - 2], W = c.x[r - 1], planes = c.x.numel() / (H * W);
-  const int64_t Ho = out_size(H, c.kernel[0], c.stride[0], c.padding[0], c.dilation[0]);
-  const int64_t Wo = out_size(W, c.kernel[1], c.stride[1], c.padding[1], c.dilation[1]);
+  const int64_t Ho = window_out_size(H, c.kernel[0], c.stride[0], c.padding[0], c.dilation[0]);
+  const int64_t Wo = window_out_size(W, c.kernel[1], c.stride[1], c.padding[1], c.dilation[1]);
   Pooled p;
   p.shape = r == 4 ? Shape{c.x[0], c.x[1], Ho, Wo} : Shape{c.x[0], Ho, Wo};
   for (int64_t pl = 0; pl < planes; ++pl)
@@ -86,8 +86,8 @@ V reference_avg(const PoolCase& c, const V& x, bool count_include_pad, const V* 
                 V* gx = nullptr) {
   const int r = c.x.rank();
   const int64_t H = c.x[r - 2], W = c.x[r - 1], planes = c.x.numel() / (H * W);
-  const int64_t Ho = out_size(H, c.kernel[0], c.stride[0], c.padding[0], 1);
-  const int64_t Wo = out_size(W, c.kernel[1], c.stride[1], c.padding[1], 1);
+  const int64_t Ho = window_out_size(H, c.kernel[0], c.stride[0], c.padding[0], 1);
+  const int64_t Wo = window_out_size(W, c.kernel[1], c.stride[1], c.padding[1], 1);
   V y;
   for (int64_t pl = 0; pl < planes; ++pl)
     for (int64_t oh = 0; oh < Ho; ++oh)
@@ -137,21 +137,6 @@ V reference_adaptive(const Shape& shape, const V& x, int64_t Ho, int64_t Wo, con
         y.push_back(sum / count);
       }
   return y;
-}
-
-void check_close(const V& got, const V& want, double tol) {
-  REQUIRE(got.size() == want.size());
-  for (size_t i = 0; i < got.size(); ++i) {
-    INFO("element " << i);
-    CHECK(got[i] == Approx(want[i]).margin(tol).epsilon(tol));
-  }
-}
-
-void check_gradients(const eigrad::GradcheckFunction& f, const DoubleTensor& x) {
-  const eigrad::GradcheckReport r = eigrad::gradcheck(f, {x});
-  INFO(r.str());
-  CHECK(r.passed);
-  CHECK(r.checked > 0);
 }
 
 // Distinct values (a shuffled ramp with gaps of 0.01) so that no finite difference moves the
@@ -228,7 +213,7 @@ TEST_CASE("max_pool2d's gradients match finite differences", "[pool]") {
         [&c](const Ts& t) {
           return eigrad::max_pool2d(t[0], c.kernel, c.stride, c.padding, c.dilation);
         },
-        distinct_values(c.x, seed++));
+        {distinct_values(c.x, seed++)});
   }
 }
 
@@ -263,7 +248,7 @@ TEST_CASE("avg_pool2d matches a direct loop and finite differences", "[pool]") {
           [&c, include](const Ts& t) {
             return eigrad::avg_pool2d(t[0], c.kernel, c.stride, c.padding, include);
           },
-          x.detach().clone().set_requires_grad());
+          {x.detach().clone().set_requires_grad()});
     }
 }
 
@@ -295,7 +280,7 @@ TEST_CASE("adaptive_avg_pool2d averages PyTorch's adaptive windows", "[pool]") {
         [ho = ho, wo = wo](const Ts& t) {
           return eigrad::adaptive_avg_pool2d(t[0], {ho, wo});
         },
-        xs.detach().clone().set_requires_grad());
+        {xs.detach().clone().set_requires_grad()});
   }
 }
 

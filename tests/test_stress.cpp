@@ -1,21 +1,15 @@
 // Stress: graphs of unusual shape (deep diamonds, wide concatenations, retained graphs
 // differentiated many times), errors in the middle of backward, graph lifetime, and threads
-// sharing models, data and checkpoint files. The [threads] cases also run under
-// ThreadSanitizer (scripts/tsan.sh).
-#include <unistd.h>
-
+// sharing models and data. The [threads] cases also run under ThreadSanitizer (scripts/tsan.sh).
 #include <atomic>
 #include <catch2/catch.hpp>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "eigrad/eigrad.hpp"
-#ifdef EIGRAD_HAVE_IO
-#include "eigrad/io/safetensors.hpp"
-#endif
+#include "support.hpp"
 
 using Catch::Contains;
 using eigrad::DoubleTensor;
@@ -23,25 +17,16 @@ using eigrad::Generator;
 using eigrad::Tensor;
 namespace nn = eigrad::nn;
 namespace optim = eigrad::optim;
+using eigrad::test::classifier;
+using eigrad::test::in_threads;
+using eigrad::test::snapshot;
 
 namespace {
 
-std::shared_ptr<nn::Sequential> small_classifier(uint64_t seed, int64_t hidden = 16) {
-  Generator gen(seed);
-  return std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(2, hidden, gen),
-                                          std::make_shared<nn::PReLU>(hidden),
-                                          std::make_shared<nn::Linear>(hidden, 3, gen));
-}
-
-std::vector<std::vector<float>> snapshot(const nn::Module& model) {
-  std::vector<std::vector<float>> out;
-  for (const Tensor& p : model.parameters()) out.push_back(p.to_vector());
-  return out;
-}
-
 // `steps` full-batch SGD steps of a fresh classifier from `seed` on shared data; its parameters.
-std::vector<std::vector<float>> train(uint64_t seed, const eigrad::data::Dataset& data, int steps) {
-  auto model = small_classifier(seed);
+std::vector<std::vector<double>> train(uint64_t seed, const eigrad::data::Dataset& data,
+                                       int steps) {
+  auto model = classifier(seed, 16);
   optim::SGD optimizer(model->parameters(), optim::SGDOptions(0.1).momentum(0.9));
   for (int i = 0; i < steps; ++i) {
     optimizer.zero_grad();
@@ -49,20 +34,6 @@ std::vector<std::vector<float>> train(uint64_t seed, const eigrad::data::Dataset
     optimizer.step();
   }
   return snapshot(*model);
-}
-
-// Runs f(0), ..., f(count - 1) in threads that start together, so their work overlaps.
-template <class F>
-void in_threads(int count, F&& f) {
-  std::atomic<int> waiting{count};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < count; ++i)
-    threads.emplace_back([&f, &waiting, i] {
-      waiting.fetch_sub(1);
-      while (waiting.load(std::memory_order_relaxed) > 0) std::this_thread::yield();
-      f(i);
-    });
-  for (std::thread& t : threads) t.join();
 }
 
 }  // namespace
@@ -143,7 +114,7 @@ TEST_CASE("a graph is freed as soon as the last tensor that holds it goes away",
 TEST_CASE("a shared model evaluated from several threads at once matches one thread",
           "[stress][threads]") {
   const eigrad::data::Dataset data = eigrad::data::make_spiral(3, 50, 5);
-  auto model = small_classifier(5);
+  auto model = classifier(5, 16);
   std::vector<float> expected;
   {
     eigrad::NoGradGuard no_grad;
@@ -160,40 +131,8 @@ TEST_CASE("a shared model evaluated from several threads at once matches one thr
 TEST_CASE("models trained in parallel threads on shared data end where sequential training ends",
           "[stress][threads]") {
   const eigrad::data::Dataset data = eigrad::data::make_spiral(3, 50, 6);
-  std::vector<std::vector<std::vector<float>>> sequential, parallel(4);
+  std::vector<std::vector<std::vector<double>>> sequential, parallel(4);
   for (int t = 0; t < 4; ++t) sequential.push_back(train(10 + t, data, 30));
   in_threads(4, [&](int t) { parallel[t] = train(10 + t, data, 30); });
   for (int t = 0; t < 4; ++t) CHECK(parallel[t] == sequential[t]);
 }
-
-#ifdef EIGRAD_HAVE_IO
-TEST_CASE("checkpoints saved from several threads at once, even to one file, load whole",
-          "[stress][threads][files]") {
-  namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / ("eigrad_stress_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  std::vector<std::shared_ptr<nn::Sequential>> models;
-  for (int t = 0; t < 4; ++t) models.push_back(small_classifier(20 + t));
-  const std::string shared = (dir / "shared.safetensors").string();
-  in_threads(4, [&](int t) {
-    const std::string own = (dir / ("own" + std::to_string(t))).string();
-    for (int i = 0; i < 10; ++i) {
-      eigrad::io::save_safetensors(own, models[t]->named_parameters());
-      eigrad::io::save_safetensors(shared, models[t]->named_parameters());
-    }
-  });
-  for (int t = 0; t < 4; ++t) {
-    auto copy = small_classifier(99);
-    eigrad::io::load_into((dir / ("own" + std::to_string(t))).string(), copy->named_parameters());
-    CHECK(snapshot(*copy) == snapshot(*models[t]));
-  }
-  // The last rename wins: the shared file is one whole checkpoint, not a mixture.
-  auto copy = small_classifier(99);
-  eigrad::io::load_into(shared, copy->named_parameters());
-  int same = 0;
-  for (int t = 0; t < 4; ++t) same += snapshot(*copy) == snapshot(*models[t]);
-  CHECK(same == 1);
-  CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 5);
-  fs::remove_all(dir);
-}
-#endif

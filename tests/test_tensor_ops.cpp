@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "eigrad/eigrad.hpp"
+#include "support.hpp"
 
 using Catch::Contains;
 using eigrad::DoubleTensor;
@@ -16,6 +17,8 @@ using eigrad::Error;
 using eigrad::Generator;
 using eigrad::Shape;
 using eigrad::Tensor;
+using eigrad::test::check_gradients;
+using eigrad::test::random_leaf;
 using Ts = std::vector<DoubleTensor>;
 using V = std::vector<double>;
 
@@ -23,23 +26,11 @@ namespace {
 
 const double kNan = std::numeric_limits<double>::quiet_NaN();
 
-DoubleTensor random_leaf(const Shape& shape, uint64_t seed) {
-  Generator g(seed);
-  return DoubleTensor::uniform(shape, -2, 2, g).set_requires_grad();
-}
-
 // A random shape of the given rank, sizes 1 to max_size.
 Shape random_shape(Generator& g, int rank, int64_t max_size = 4) {
   Shape s;
   for (int i = 0; i < rank; ++i) s.push_back(1 + static_cast<int64_t>(g.randint(max_size)));
   return s;
-}
-
-void check_gradients(const eigrad::GradcheckFunction& f, const Ts& inputs) {
-  const eigrad::GradcheckReport r = eigrad::gradcheck(f, inputs);
-  INFO(r.str());
-  CHECK(r.passed);
-  CHECK(r.checked > 0);
 }
 
 // The row-major multi-index of flat index i in `shape`.

@@ -78,12 +78,11 @@ struct Case {
 // Activations forward+backward are timed twice: as they run in a loop (their 12 MB of operands
 // stay in the L3) and "from memory", with the caches evicted before every iteration (untimed:
 // eigrad::bench::start_iteration), so that the operands come from DRAM as in the memory-bandwidth
-// ceiling the targets refer to. The eviction costs about 12 ms, so these cases run a fixed
+// ceiling the targets refer to. The eviction is slow, so these cases run a fixed
 // kFromMemoryIterations iterations per repetition, and at the lowest thread count only: the
 // eviction reads on one core, so a second thread would start with its own L2 still warm, and
-// after 12 ms of waiting the engines' worker threads have gone to sleep (in a trial run at
-// 2 threads, the same eigrad case ranged from 0.47 to 1.2 ms and the ceiling took 1.1 ms, twice
-// its 1-thread time).
+// during the eviction the engines' worker threads go to sleep, which makes 2-thread times
+// erratic (BENCHMARKS.md, "Figures behind the code").
 constexpr int kFromMemoryIterations = 10;
 inline std::string from_memory_id(const std::string& workload) {
   return workload + ", from memory";

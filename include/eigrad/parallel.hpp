@@ -15,13 +15,13 @@ namespace eigrad {
 // Threads used by eigrad's elementwise kernels and reductions. Defaults to the number of
 // hardware threads; set_num_threads(1) makes every kernel single-threaded. Matrix products run
 // on the calling thread: eigrad sets Eigen::setNbThreads(1), since on the networks' shapes
-// Eigen's threaded products were measured slower or no faster.
+// Eigen's threaded products are no faster (BENCHMARKS.md, "Figures behind the code").
 int num_threads();
 void set_num_threads(int threads);
 
-// Below this many elements a kernel runs on one thread. Measured with bench/bench_threads on
-// 2 cores: at 2^16 elements starting the second thread costs more than it saves on the cheap
-// kernels (a sum 0.34x, an add 0.65x as fast as one thread), from 2^18 every kernel gains.
+// Below this many elements a kernel runs on one thread: under it, starting a second thread costs
+// the cheap kernels (a sum, an add) more than it saves (bench/bench_threads; the figures are in
+// BENCHMARKS.md, "Figures behind the code").
 constexpr int64_t kParallelThreshold = int64_t{1} << 18;
 
 // Calls f(begin, end) over [0, n) in contiguous chunks, in parallel when the work (by default n

@@ -11,7 +11,6 @@ class Generator {
  public:
   explicit Generator(uint64_t seed = 0) : engine_(seed) {}
 
-  uint64_t next_u64() { return engine_(); }
   // Uniform in [0, 1) with 53 random bits.
   double uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
   double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }

@@ -131,6 +131,23 @@ using Scalar = typename BasicTensor<T>::Scalar;
 template <class T>
 std::ostream& operator<<(std::ostream& os, const BasicTensor<T>& t);
 
+// ---- the storage cache ----
+// A training step frees and allocates the same large buffers every step. Storage of 64 KiB and
+// more is therefore not freed when its last tensor goes: eigrad keeps it, by size, for the next
+// tensor of the same dtype and size (like PyTorch's caching allocator). The cache is bounded: when
+// it would hold more than its limit, the oldest buffers are freed. It is thread-safe.
+struct StorageCacheInfo {
+  size_t cached_bytes;    // held by the cache, not by any tensor
+  size_t cached_buffers;  // how many buffers that is
+  size_t limit_bytes;     // the bound on cached_bytes
+};
+constexpr size_t kDefaultStorageCacheLimit = size_t(1) << 30;  // 1 GiB
+// Frees every buffer the cache holds (like torch.cuda.empty_cache); storage in use is untouched.
+void empty_cache();
+// Sets the bound on the cached bytes, freeing the oldest buffers to meet it; 0 turns caching off.
+void set_storage_cache_limit(size_t bytes);
+StorageCacheInfo storage_cache_info();
+
 extern template class BasicTensor<float>;
 extern template class BasicTensor<double>;
 

@@ -18,8 +18,7 @@ namespace {
 std::atomic<uint64_t> temp_counter{0};
 }
 
-AtomicFile::AtomicFile(const char* op, std::string path,
-                       std::function<void(uint64_t, size_t)> before_write)
+AtomicFile::AtomicFile(const char* op, std::string path, WriteHook before_write)
     : op_(op), path_(std::move(path)), before_write_(std::move(before_write)) {
   const std::filesystem::path target(path_);
   if (target.filename().empty())

@@ -14,6 +14,7 @@
 
 #include "eigrad/error.hpp"
 #include "io/atomic_file.hpp"
+#include "io/safetensors_detail.hpp"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "eigrad's safetensors code copies tensor bytes as they are: it needs a little-endian host"
@@ -272,8 +273,8 @@ std::optional<int64_t> first_inexact(const std::vector<int64_t>& values) {
 
 }  // namespace
 
-void save_safetensors(const std::string& path, const NamedTensors& tensors,
-                      const Metadata& metadata, const SaveOptions& options) {
+void detail::save_safetensors(const std::string& path, const NamedTensors& tensors,
+                              const Metadata& metadata, WriteHook before_write) {
   const auto fail = [&](const std::string& what) {
     return Error("save_safetensors: '" + path + "': " + what);
   };
@@ -316,7 +317,7 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors,
   uint8_t length[8];
   for (int i = 0; i < 8; ++i) length[i] = static_cast<uint8_t>(uint64_t{header.size()} >> (8 * i));
 
-  detail::AtomicFile file("save_safetensors", path, options.before_write);
+  AtomicFile file("save_safetensors", path, std::move(before_write));
   file.write(length, 8);
   file.write(header.data(), header.size());
   for (const NamedTensor* t : order) {
@@ -329,6 +330,11 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors,
         nbytes);
   }
   file.commit();
+}
+
+void save_safetensors(const std::string& path, const NamedTensors& tensors,
+                      const Metadata& metadata) {
+  detail::save_safetensors(path, tensors, metadata, {});
 }
 
 Checkpoint load_safetensors(const std::string& path) {

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "layout.hpp"
+#include "storage.hpp"
 
 namespace eigrad::nn {
 
@@ -74,7 +75,7 @@ BasicTensor<T> dropout(const BasicTensor<T>& x, double p, bool training, Generat
     throw Error("dropout: the probability p must be in [0, 1], got " + std::to_string(p));
   if (!training || p == 0) return x;
   const T scale = p < 1 ? static_cast<T>(1 / (1 - p)) : T(0);
-  auto mask = std::make_shared<Array<T>>(x.numel());
+  auto mask = detail::allocate_storage<T>(x.numel());
   for (T& m : *mask) m = gen.uniform() >= p ? scale : T(0);
   auto out = BasicTensor<T>::empty(x.shape());
   out.array() = x.array() * *mask;

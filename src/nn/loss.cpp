@@ -5,6 +5,7 @@
 #include <string>
 
 #include "layout.hpp"
+#include "storage.hpp"
 
 namespace eigrad::nn {
 
@@ -60,7 +61,7 @@ BasicTensor<T> cross_entropy(const BasicTensor<T>& logits, const std::vector<int
   const int64_t n = logits.shape()[0], c = logits.shape()[1];
   const Eigen::Map<const RowMajorArray<T>> x(logits.data(), n, c);
   // log_softmax(x)_j = x_j - m - log(sum_k exp(x_k - m)), m the row maximum: exp never overflows.
-  auto probs = std::make_shared<Array<T>>(n * c);
+  auto probs = detail::allocate_storage<T>(n * c);
   Eigen::Map<RowMajorArray<T>> p(probs->data(), n, c);
   // (With no classes there are no valid labels, so no rows either: m is empty.)
   const Array<T> m = c > 0 ? Array<T>(x.rowwise().maxCoeff()) : Array<T>(n);
@@ -111,7 +112,8 @@ template <class T>
 BasicTensor<T> mse_loss(const BasicTensor<T>& input, const BasicTensor<T>& target,
                         Reduction reduction) {
   check_same_shape("mse_loss", input, target);
-  auto diff = std::make_shared<Array<T>>(input.array() - target.array());
+  auto diff = detail::allocate_storage<T>(input.numel());
+  *diff = input.array() - target.array();
   auto out = reduce(Array<T>(diff->square()), input.shape(), reduction);
   if (needs_grad(input, target))
     record(

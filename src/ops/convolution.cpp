@@ -9,6 +9,7 @@
 
 #include "im2col.hpp"
 #include "layout.hpp"
+#include "storage.hpp"
 
 namespace eigrad {
 
@@ -126,8 +127,9 @@ bool cols_is_input(const ConvGeometry& g) {
 
 // The convolution of x [N, C, H, W] by w [O, C / groups, kH, kW] (plus bias) as products:
 // for each sample and group, Y [O / groups, HW] = W_g [O / groups, K] x im2col(x_n,g) [K, HW].
-// The backward recomputes im2col rather than keeping cols from the forward (measured faster:
-// cols stay in the cache, and the forward needs no [N, K, HW] buffer).
+// The backward recomputes im2col rather than keeping cols from the forward: one sample's cols
+// stays in the cache, and the forward needs no [N, K, HW] buffer (BENCHMARKS.md, "Figures behind
+// the code").
 template <class T>
 BasicTensor<T> convolution(const char* op, const BasicTensor<T>& x, const BasicTensor<T>& w,
                            const BasicTensor<T>& b, const ConvGeometry& g, const Shape& out_shape) {
@@ -143,14 +145,14 @@ BasicTensor<T> convolution(const char* op, const BasicTensor<T>& x, const BasicT
   parallel_for(
       g.n,
       [&](int64_t begin, int64_t end) {
-        Matrix<T> cols(direct ? 0 : K, direct ? 0 : HW);
+        const auto cols = detail::allocate_storage<T>(direct ? 0 : K * HW);
         for (int64_t n = begin; n < end; ++n)
           for (int64_t gi = 0; gi < g.groups; ++gi) {
             const T* xg = xd + n * in_sample + gi * in_group;
-            if (!direct) im2col(xg, g, cols.data());
+            if (!direct) im2col(xg, g, cols->data());
             MatrixMap<T> y(yd + n * out_sample + gi * og * HW, og, HW);
             const ConstMatrixMap<T> wg(wd + gi * og * K, og, K);
-            const ConstMatrixMap<T> c(direct ? xg : cols.data(), K, HW);
+            const ConstMatrixMap<T> c(direct ? xg : cols->data(), K, HW);
             if (bd) {
               y.colwise() = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(bd + gi * og, og);
               y.noalias() += wg * c;
@@ -179,7 +181,7 @@ BasicTensor<T> convolution(const char* op, const BasicTensor<T>& x, const BasicT
     parallel_for(
         g.n,
         [&](int64_t begin, int64_t end) {
-          Matrix<T> cols(direct ? 0 : K, direct ? 0 : HW);
+          const auto cols = detail::allocate_storage<T>(direct ? 0 : K * HW);
           Array<T> gw = want_w ? Array<T>::Zero(g.o * K) : Array<T>();
           Array<T> gb = want_b ? Array<T>::Zero(g.o) : Array<T>();
           for (int64_t n = begin; n < end; ++n) {
@@ -187,9 +189,9 @@ BasicTensor<T> convolution(const char* op, const BasicTensor<T>& x, const BasicT
               const ConstMatrixMap<T> gy(gd + n * out_sample + gi * og * HW, og, HW);
               if (want_w) {
                 const T* xg = xd + n * in_sample + gi * in_group;
-                if (!direct) im2col(xg, g, cols.data());
+                if (!direct) im2col(xg, g, cols->data());
                 MatrixMap<T>(gw.data() + gi * og * K, og, K).noalias() +=
-                    gy * ConstMatrixMap<T>(direct ? xg : cols.data(), K, HW).transpose();
+                    gy * ConstMatrixMap<T>(direct ? xg : cols->data(), K, HW).transpose();
               }
               if (want_x) {
                 const ConstMatrixMap<T> wg(wd + gi * og * K, og, K);
@@ -197,8 +199,8 @@ BasicTensor<T> convolution(const char* op, const BasicTensor<T>& x, const BasicT
                 if (direct) {
                   MatrixMap<T>(gxg, K, HW).noalias() = wg.transpose() * gy;
                 } else {
-                  MatrixMap<T>(cols.data(), K, HW).noalias() = wg.transpose() * gy;
-                  col2im_add(cols.data(), g, gxg);
+                  MatrixMap<T>(cols->data(), K, HW).noalias() = wg.transpose() * gy;
+                  col2im_add(cols->data(), g, gxg);
                 }
               }
             }

@@ -30,9 +30,6 @@
 // an interrupted save leaves the previous file whole. load_into checks everything (header, dtypes,
 // shapes, offsets against the file size, gaps and overlaps, the exact set of names, integers that
 // fit) before it copies anything: on any mismatch it throws and the targets are unchanged.
-#include <cstddef>
-#include <cstdint>
-#include <functional>
 #include <map>
 #include <string>
 #include <type_traits>
@@ -79,17 +76,10 @@ NamedTensors to_named_tensors(const nn::StateDict<T>& state, const std::string& 
   return out;
 }
 
-struct SaveOptions {
-  // Testing hook: runs before each write with the bytes written so far and the next chunk's
-  // size. Throwing from it simulates a failing disk: the save stops, its temporary file is
-  // removed and the exception propagates.
-  std::function<void(uint64_t offset, size_t size)> before_write;
-};
-
 // Tensors are laid out with 8-byte elements first (F64, I64), then F32, each group in the given
 // order, so every tensor's data is aligned to its element size within the file.
 void save_safetensors(const std::string& path, const NamedTensors& tensors,
-                      const Metadata& metadata = {}, const SaveOptions& options = {});
+                      const Metadata& metadata = {});
 
 struct Checkpoint {
   NamedTensors tensors;  // in file order
@@ -119,9 +109,9 @@ void load_into(const std::string& path, const NamedTensors& targets);
 
 // The same for any list of {name, tensor} pairs, such as Module::named_parameters().
 template <class Range, class = std::enable_if_t<!std::is_same_v<Range, NamedTensors>>>
-void save_safetensors(const std::string& path, const Range& tensors, const Metadata& metadata = {},
-                      const SaveOptions& options = {}) {
-  save_safetensors(path, to_named_tensors(tensors), metadata, options);
+void save_safetensors(const std::string& path, const Range& tensors,
+                      const Metadata& metadata = {}) {
+  save_safetensors(path, to_named_tensors(tensors), metadata);
 }
 template <class Range, class = std::enable_if_t<!std::is_same_v<Range, NamedTensors>>>
 void load_into(const std::string& path, const Range& targets) {

@@ -1,4 +1,3 @@
-#ifdef EIGRAD_HAVE_IO
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <sstream>
@@ -91,4 +90,3 @@ TEST_CASE("the progress bar rejects impossible steps", "[progress]") {
   ProgressBar bar(3, out, false);
   CHECK_THROWS_WITH(bar.update(4, 0.0, 0.0), Contains("step 4") && Contains("[0, 3]"));
 }
-#endif

@@ -1,4 +1,3 @@
-#ifdef EIGRAD_HAVE_IO
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -224,4 +223,3 @@ TEST_CASE("Debian's Fashion-MNIST loads with 60000 training and 10000 test items
     CHECK(counts == std::vector<int64_t>(10, n / 10));
   }
 }
-#endif

@@ -1,8 +1,7 @@
 // Files under stress: checkpoint saves interrupted at every offset (by a failing writer and by a
 // killed process), checkpoints of another model or dtype, truncated and bit-flipped files,
-// missing and unwritable directories. In every case the previous file stays loadable, the model
-// stays unchanged and the error names the path.
-#ifdef EIGRAD_HAVE_IO
+// missing and unwritable directories, several threads saving at once. In every case the previous
+// file stays loadable, the model stays unchanged and the error names the path.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -13,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -24,6 +24,7 @@
 #include "eigrad/nn/activation.hpp"
 #include "eigrad/nn/layers.hpp"
 #include "eigrad/nn/sequential.hpp"
+#include "io/safetensors_detail.hpp"
 #include "support.hpp"
 
 using Catch::Contains;
@@ -33,33 +34,14 @@ using eigrad::Tensor;
 namespace fs = std::filesystem;
 namespace io = eigrad::io;
 namespace nn = eigrad::nn;
+using eigrad::test::classifier;
+using eigrad::test::in_threads;
 using eigrad::test::read_all;
+using eigrad::test::snapshot;
 using eigrad::test::TempDir;
 using eigrad::test::write_all;
 
 namespace {
-
-// A 2-hidden-PReLU-3 classifier whose parameters depend on the seed.
-template <class T = float>
-std::shared_ptr<nn::BasicSequential<T>> classifier(uint64_t seed, int64_t hidden = 4) {
-  Generator gen(seed);
-  auto model = std::make_shared<nn::BasicSequential<T>>(
-      std::make_shared<nn::BasicLinear<T>>(2, hidden, gen),
-      std::make_shared<nn::BasicPReLU<T>>(hidden),
-      std::make_shared<nn::BasicLinear<T>>(hidden, 3, gen));
-  return model;
-}
-
-// Every parameter's values, in order.
-template <class M>
-std::vector<std::vector<double>> snapshot(const M& model) {
-  std::vector<std::vector<double>> out;
-  for (const auto& p : model.parameters()) {
-    const auto v = p.to_vector();
-    out.emplace_back(v.begin(), v.end());
-  }
-  return out;
-}
 
 // The model's parameters loaded from `path` through io::load_into.
 std::vector<std::vector<double>> loaded(const std::string& path) {
@@ -98,12 +80,12 @@ TEST_CASE("a checkpoint save failing at any byte leaves the previous file loadab
 
   for (uint64_t fail_at = 0; fail_at < size; ++fail_at) {
     INFO("the disk fails after " << fail_at << " of " << size << " bytes");
-    io::SaveOptions failing;
-    failing.before_write = [fail_at](uint64_t offset, size_t chunk) {
+    const auto failing = [fail_at](uint64_t offset, size_t chunk) {
       if (offset + chunk > fail_at) throw std::runtime_error("disk full (simulated)");
     };
     CHECK_THROWS_WITH(
-        io::save_safetensors(path, next->named_parameters(), {{"epoch", "2"}}, failing),
+        io::detail::save_safetensors(path, io::to_named_tensors(next->named_parameters()),
+                                     {{"epoch", "2"}}, failing),
         Contains("simulated"));
     REQUIRE(dir.entries() == std::vector<std::string>{"model.safetensors"});
     REQUIRE(read_all(path) == previous);
@@ -124,9 +106,9 @@ TEST_CASE("a checkpoint save killed mid-way leaves the previous file loadable", 
 
   // The process dies (SIGKILL, no cleanup) before its 1st, 2nd, ... write.
   int writes = 0;
-  io::SaveOptions counting;
-  counting.before_write = [&writes](uint64_t, size_t) { ++writes; };
-  io::save_safetensors(dir / "count", next->named_parameters(), {}, counting);
+  const auto counting = [&writes](uint64_t, size_t) { ++writes; };
+  io::detail::save_safetensors(dir / "count", io::to_named_tensors(next->named_parameters()), {},
+                               counting);
   fs::remove(dir / "count");
   REQUIRE(writes >= 3);
   for (int kill_before = 0; kill_before < writes; ++kill_before) {
@@ -135,12 +117,12 @@ TEST_CASE("a checkpoint save killed mid-way leaves the previous file loadable", 
     REQUIRE(child >= 0);
     if (child == 0) {
       int seen = 0;
-      io::SaveOptions dying;
-      dying.before_write = [&seen, kill_before](uint64_t, size_t) {
+      const auto dying = [&seen, kill_before](uint64_t, size_t) {
         if (seen++ == kill_before) ::raise(SIGKILL);
       };
       try {
-        io::save_safetensors(path, next->named_parameters(), {}, dying);
+        io::detail::save_safetensors(path, io::to_named_tensors(next->named_parameters()), {},
+                                     dying);
       } catch (...) {
       }
       ::_exit(0);  // not reached
@@ -350,4 +332,33 @@ TEST_CASE("saving onto an existing directory fails, names it and leaves it alone
   CHECK(read_all(dir / "taken/inside") == "keep me");
   CHECK(dir.entries() == std::vector<std::string>{"taken"});  // no temporary file left
 }
-#endif
+
+TEST_CASE("checkpoints saved from several threads at once, even to one file, load whole",
+          "[stress][threads][files]") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("eigrad_stress_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::vector<std::shared_ptr<nn::Sequential>> models;
+  for (int t = 0; t < 4; ++t) models.push_back(classifier(20 + t, 16));
+  const std::string shared = (dir / "shared.safetensors").string();
+  in_threads(4, [&](int t) {
+    const std::string own = (dir / ("own" + std::to_string(t))).string();
+    for (int i = 0; i < 10; ++i) {
+      io::save_safetensors(own, models[t]->named_parameters());
+      io::save_safetensors(shared, models[t]->named_parameters());
+    }
+  });
+  for (int t = 0; t < 4; ++t) {
+    auto copy = classifier(99, 16);
+    io::load_into((dir / ("own" + std::to_string(t))).string(), copy->named_parameters());
+    CHECK(snapshot(*copy) == snapshot(*models[t]));
+  }
+  // The last rename wins: the shared file is one whole checkpoint, not a mixture.
+  auto copy = classifier(99, 16);
+  io::load_into(shared, copy->named_parameters());
+  int same = 0;
+  for (int t = 0; t < 4; ++t) same += snapshot(*copy) == snapshot(*models[t]);
+  CHECK(same == 1);
+  CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 5);
+  fs::remove_all(dir);
+}

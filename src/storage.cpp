@@ -1,0 +1,155 @@
+#include "storage.hpp"
+
+#include <iterator>
+#include <list>
+#include <mutex>
+#include <type_traits>
+#include <unordered_map>
+#include <vector>
+
+#include "eigrad/tensor.hpp"
+
+namespace eigrad {
+
+namespace {
+
+// A freed array kept for reuse. `key` is its size and type: arrays are reused only at the exact
+// size they were allocated with, which is how a training step asks for them again.
+struct Entry {
+  size_t key;
+  size_t bytes;
+  void* array;
+  void (*destroy)(void*);
+};
+
+// Freed arrays by key, and in the order they were freed: when the total passes the limit, the
+// oldest go first. One mutex guards it all; it is taken once per large allocation and free.
+class StorageCache {
+ public:
+  void* take(size_t key) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto found = by_key_.find(key);
+    if (found == by_key_.end()) return nullptr;
+    const auto entry = found->second.back();  // the most recently freed: warmest in the caches
+    found->second.pop_back();
+    if (found->second.empty()) by_key_.erase(found);
+    bytes_ -= entry->bytes;
+    void* array = entry->array;
+    freed_.erase(entry);
+    return array;
+  }
+
+  // Keeps `entry` if it fits under the limit (evicting the oldest ones), else destroys it.
+  void give(const Entry& entry) {
+    std::vector<Entry> evicted;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (entry.bytes > limit_) {
+        evicted.push_back(entry);
+      } else {
+        freed_.push_back(entry);
+        by_key_[entry.key].push_back(std::prev(freed_.end()));
+        bytes_ += entry.bytes;
+        while (bytes_ > limit_) evicted.push_back(pop_oldest());
+      }
+    }
+    for (const Entry& e : evicted) e.destroy(e.array);  // outside the lock
+  }
+
+  void set_limit(size_t bytes) { shrink_to(bytes, true); }
+  void clear() { shrink_to(0, false); }
+
+  StorageCacheInfo info() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return {bytes_, freed_.size(), limit_};
+  }
+
+ private:
+  // Frees the oldest entries until the cache holds at most `bytes` (then the new limit).
+  void shrink_to(size_t bytes, bool is_new_limit) {
+    std::vector<Entry> evicted;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (is_new_limit) limit_ = bytes;
+      while (bytes_ > bytes) evicted.push_back(pop_oldest());
+    }
+    for (const Entry& e : evicted) e.destroy(e.array);
+  }
+
+  // The oldest entry overall is also the oldest of its key: each key's list is in free order.
+  Entry pop_oldest() {
+    const Entry entry = freed_.front();
+    auto& same_key = by_key_[entry.key];
+    same_key.erase(same_key.begin());
+    if (same_key.empty()) by_key_.erase(entry.key);
+    freed_.pop_front();
+    bytes_ -= entry.bytes;
+    return entry;
+  }
+
+  std::mutex mutex_;
+  std::list<Entry> freed_;
+  std::unordered_map<size_t, std::vector<std::list<Entry>::iterator>> by_key_;
+  size_t bytes_ = 0;
+  size_t limit_ = kDefaultStorageCacheLimit;
+};
+
+// Never destroyed: tensors held by static objects may be freed after static destruction.
+StorageCache& cache() {
+  static StorageCache* const instance = new StorageCache;
+  return *instance;
+}
+
+template <class T>
+using Array = Eigen::Array<T, Eigen::Dynamic, 1>;
+
+template <class T>
+size_t key_of(Eigen::Index numel) {
+  return static_cast<size_t>(numel) * 2 + (std::is_same<T, double>::value ? 1 : 0);
+}
+
+template <class T>
+void destroy(void* array) {
+  delete static_cast<Array<T>*>(array);
+}
+
+template <class T>
+struct ReturnToCache {
+  void operator()(Array<T>* array) const {
+    // The size is read again: the owner may have resized the array.
+    const size_t bytes = static_cast<size_t>(array->size()) * sizeof(T);
+    if (bytes < detail::kMinCachedBytes) {
+      delete array;
+      return;
+    }
+    cache().give({key_of<T>(array->size()), bytes, array, &destroy<T>});
+  }
+};
+
+}  // namespace
+
+template <class T>
+std::shared_ptr<Array<T>> detail::allocate_storage(int64_t numel) {
+  if (static_cast<size_t>(numel) * sizeof(T) < kMinCachedBytes)
+    return std::make_shared<Array<T>>(numel);
+  Array<T>* array = static_cast<Array<T>*>(cache().take(key_of<T>(numel)));
+  if (!array) array = new Array<T>(numel);
+  return std::shared_ptr<Array<T>>(array, ReturnToCache<T>{});  // frees `array` if this throws
+}
+
+void empty_cache() {
+  cache().clear();
+}
+
+void set_storage_cache_limit(size_t bytes) {
+  cache().set_limit(bytes);
+}
+
+StorageCacheInfo storage_cache_info() {
+  return cache().info();
+}
+
+template std::shared_ptr<Array<float>> detail::allocate_storage<float>(int64_t);
+template std::shared_ptr<Array<double>> detail::allocate_storage<double>(int64_t);
+
+}  // namespace eigrad
