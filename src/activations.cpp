@@ -76,7 +76,7 @@ BasicTensor<T> elementwise(const BasicTensor<T>& x, const Params<E>& values) {
     record(E::name, y, {&x},
            [p, saved = E::saves_output ? y.storage() : x.storage()](const Array<T>& g,
                                                                     GradSink<T>& s) {
-             Array<T> dx(g.size());
+             Array<T> dx = take_array<T>(g.size());
              for_blocks(g.size(), [&](Index i, Index n) {
                E::template backward<T>(In<T>(g.data() + i, n), In<T>(saved->data() + i, n),
                                        Out<T>(dx.data() + i, n), p.data());
@@ -140,7 +140,7 @@ BasicTensor<T> along_axis(const BasicTensor<T>& x, int axis) {
     record(E::name, y, {&x},
            [v, saved = E::saves_output ? y.storage() : x.storage()](const Array<T>& g,
                                                                     GradSink<T>& s) {
-             Array<T> dx(g.size());
+             Array<T> dx = take_array<T>(g.size());
              const Index n = v.n;
              if (g.size() > 0)
                for_each_slice<T, 2>(v, {g.data(), saved->data()}, dx.data(),
@@ -206,7 +206,7 @@ BasicTensor<T> prelu_node(const BasicTensor<T>& x, const BasicTensor<T>& slopes)
                                                                                GradSink<T>& s) {
              // dx = g where x > 0, else a g (x = 0 takes the slope, as in leaky_relu);
              // da_c = the sum of g x where x <= 0 over every axis but the channels.
-             Array<T> dx(s.needs(0) ? g.size() : 0);
+             Array<T> dx = take_array<T>(s.needs(0) ? g.size() : 0);
              Array<T> da = Array<T>::Zero(s.needs(1) ? channels : 0);
              if (inner == 1) {
                if (s.needs(0))

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "storage.hpp"
+
 #if __has_include(<execinfo.h>) && __has_include(<cxxabi.h>)
 #include <cxxabi.h>
 #include <execinfo.h>
@@ -93,7 +95,7 @@ class AccumulateGrad final : public Node<T> {
     } else {
       slot = std::make_shared<detail::TensorImpl<T>>();
       slot->shape = leaf_->shape;
-      slot->data = std::make_shared<Array>(sink.take(grad));
+      slot->data = detail::adopt_storage(sink.take(grad));
     }
   }
 
@@ -155,7 +157,7 @@ void Engine<T>::run(const BasicTensor<T>& root, const typename Node<T>::Array& s
     ~ClearPending() {
       for (Node<T>* n : nodes) {
         n->has_pending_ = false;
-        n->pending_ = typename Node<T>::Array();
+        detail::recycle(n->pending_);
       }
     }
   } clear{nodes};
@@ -168,7 +170,7 @@ void Engine<T>::run(const BasicTensor<T>& root, const typename Node<T>::Array& s
     if (node->has_pending_ || is_root) {
       GradSink<T> sink(*node, is_root ? nullptr : &node->pending_);
       node->apply(is_root ? seed : node->pending_, sink);
-      node->pending_ = typename Node<T>::Array();
+      detail::recycle(node->pending_);
       node->has_pending_ = false;
       if (!retain_graph) node->release();
     }

@@ -22,6 +22,10 @@ struct Entry {
   void (*destroy)(void*);
 };
 
+// Buffers of one size the cache keeps at most: more than a training step frees and asks for
+// again at once.
+constexpr size_t kMaxPerSize = 16;
+
 // Freed arrays by key, and in the order they were freed: when the total passes the limit, the
 // oldest go first. One mutex guards it all; it is taken once per large allocation and free.
 class StorageCache {
@@ -39,12 +43,15 @@ class StorageCache {
     return array;
   }
 
-  // Keeps `entry` if it fits under the limit (evicting the oldest ones), else destroys it.
+  // Keeps `entry` if it fits under the limit (evicting the oldest ones) and its size has fewer
+  // than kMaxPerSize buffers waiting, else destroys it. The second bound keeps the cache from
+  // filling up with a size that a step frees more often than it asks for.
   void give(const Entry& entry) {
     std::vector<Entry> evicted;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (entry.bytes > limit_) {
+      const auto same = by_key_.find(entry.key);
+      if (entry.bytes > limit_ || (same != by_key_.end() && same->second.size() >= kMaxPerSize)) {
         evicted.push_back(entry);
       } else {
         freed_.push_back(entry);
@@ -137,6 +144,32 @@ std::shared_ptr<Array<T>> detail::allocate_storage(int64_t numel) {
   return std::shared_ptr<Array<T>>(array, ReturnToCache<T>{});  // frees `array` if this throws
 }
 
+template <class T>
+std::shared_ptr<Array<T>> detail::adopt_storage(Array<T>&& array) {
+  return std::shared_ptr<Array<T>>(new Array<T>(std::move(array)), ReturnToCache<T>{});
+}
+
+template <class T>
+Array<T> detail::take_array(int64_t numel) {
+  if (static_cast<size_t>(numel) * sizeof(T) >= kMinCachedBytes)
+    if (Array<T>* cached = static_cast<Array<T>*>(cache().take(key_of<T>(numel)))) {
+      Array<T> array = std::move(*cached);
+      delete cached;  // now empty
+      return array;
+    }
+  return Array<T>(numel);
+}
+
+template <class T>
+void detail::recycle(Array<T>& array) {
+  if (static_cast<size_t>(array.size()) * sizeof(T) < kMinCachedBytes) {
+    array = Array<T>();
+    return;
+  }
+  ReturnToCache<T>{}(new Array<T>(std::move(array)));
+  array = Array<T>();  // (a moved-from Eigen array is already empty)
+}
+
 void empty_cache() {
   cache().clear();
 }
@@ -150,6 +183,12 @@ StorageCacheInfo storage_cache_info() {
 }
 
 template std::shared_ptr<Array<float>> detail::allocate_storage<float>(int64_t);
+template std::shared_ptr<Array<float>> detail::adopt_storage<float>(Array<float>&&);
+template std::shared_ptr<Array<double>> detail::adopt_storage<double>(Array<double>&&);
+template Array<float> detail::take_array<float>(int64_t);
+template Array<double> detail::take_array<double>(int64_t);
+template void detail::recycle<float>(Array<float>&);
+template void detail::recycle<double>(Array<double>&);
 template std::shared_ptr<Array<double>> detail::allocate_storage<double>(int64_t);
 
 }  // namespace eigrad

@@ -15,4 +15,9 @@ constexpr size_t kMinCachedBytes = size_t(64) << 10;
 template <class T>
 std::shared_ptr<Eigen::Array<T, Eigen::Dynamic, 1>> allocate_storage(int64_t numel);
 
+// Storage that takes over `array`'s buffer, which returns to the cache like allocate_storage's.
+template <class T>
+std::shared_ptr<Eigen::Array<T, Eigen::Dynamic, 1>> adopt_storage(
+    Eigen::Array<T, Eigen::Dynamic, 1>&& array);
+
 }  // namespace eigrad::detail

@@ -143,3 +143,49 @@ TEST_CASE("threads allocating, filling and freeing large tensors share the cache
   CHECK(wrong == std::vector<int>(4, 0));
   CHECK(cached_bytes() <= eigrad::storage_cache_info().limit_bytes);
 }
+
+TEST_CASE("the cache keeps at most 16 buffers of one size and frees the others",
+          "[tensor][cache]") {
+  FreshCache fresh;
+  {
+    std::vector<Tensor> many;
+    for (int i = 0; i < 20; ++i) many.push_back(Tensor::empty({kLarge}));
+  }
+  CHECK(eigrad::storage_cache_info().cached_buffers == 16);
+  CHECK(cached_bytes() == 16 * kLarge * sizeof(float));
+}
+
+TEST_CASE("scratch arrays come from the cache and go back to it", "[tensor][cache]") {
+  FreshCache fresh;
+  Eigen::ArrayXf scratch = eigrad::detail::take_array<float>(kLarge);
+  REQUIRE(scratch.size() == kLarge);
+  const float* buffer = scratch.data();
+  eigrad::detail::recycle(scratch);
+  CHECK(scratch.size() == 0);
+  CHECK(cached_bytes() == kLarge * sizeof(float));
+  const Tensor t = Tensor::empty({kLarge});  // a tensor of that size takes the same buffer
+  CHECK(t.data() == buffer);
+  Eigen::ArrayXf small = eigrad::detail::take_array<float>(16);
+  eigrad::detail::recycle(small);  // too small to keep
+  CHECK(cached_bytes() == 0);
+}
+
+TEST_CASE("a backward pass returns its gradient buffers to the cache", "[tensor][cache]") {
+  FreshCache fresh;
+  eigrad::Generator gen(1);
+  Tensor x = Tensor::uniform({kLarge}, -1, 1, gen).set_requires_grad();
+  {
+    const Tensor y = eigrad::sigmoid(eigrad::tanh(x));
+    eigrad::sum(y).backward();
+  }
+  // tanh's and sigmoid's outputs and the intermediate gradient are back in the cache; x's
+  // gradient is held by x.
+  CHECK(eigrad::storage_cache_info().cached_buffers >= 2);
+  const size_t before = cached_bytes();
+  x.zero_grad();
+  {
+    const Tensor y = eigrad::sigmoid(eigrad::tanh(x));
+    eigrad::sum(y).backward();
+  }
+  CHECK(cached_bytes() <= before + kLarge * sizeof(float));  // reused, not grown per pass
+}

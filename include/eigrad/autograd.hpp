@@ -151,6 +151,8 @@ class GradSink {
     if (target->has_pending_) {
       add_assign(target->pending_, grad);
     } else {
+      if (target->pending_.size() != grad.size())
+        target->pending_ = detail::take_array<T>(grad.size());
       assign(target->pending_, grad);
       target->has_pending_ = true;
     }
@@ -162,6 +164,7 @@ class GradSink {
     check(input, *target, grad.size());
     if (target->has_pending_) {
       add_assign(target->pending_, grad);
+      detail::recycle(grad);
     } else {
       target->pending_ = std::move(grad);
       target->has_pending_ = true;

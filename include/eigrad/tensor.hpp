@@ -148,6 +148,16 @@ void empty_cache();
 void set_storage_cache_limit(size_t bytes);
 StorageCacheInfo storage_cache_info();
 
+namespace detail {
+// Scratch arrays through the same cache, for the engine's gradient buffers and ops' backward
+// temporaries: take_array gives `numel` uninitialised elements (a cached buffer of that size if
+// there is one); recycle hands an array's buffer back (small ones are freed) and leaves it empty.
+template <class T>
+Eigen::Array<T, Eigen::Dynamic, 1> take_array(int64_t numel);
+template <class T>
+void recycle(Eigen::Array<T, Eigen::Dynamic, 1>& array);
+}  // namespace detail
+
 extern template class BasicTensor<float>;
 extern template class BasicTensor<double>;
 
