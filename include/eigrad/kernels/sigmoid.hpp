@@ -1,7 +1,8 @@
 #pragma once
 // The logistic family, vectorised: sigmoid, tanh (float), softplus, and sigmoid plus a multiple
-// of its derivative (swish's and gelu_tanh's backward). Accuracy (tests/test_kernels.cpp):
-// softplus within 2 ulp, sigmoid within 4 ulp until exp(-x) overflows, tanh within 5 ulp.
+// of its derivative (swish's and gelu_tanh's backward). Accuracy (tests/test_kernels.cpp and
+// tests/test_activation_accuracy.cpp): softplus within 1.5 ulp, sigmoid within 4 ulp until exp(-x)
+// overflows, tanh (float) within 0.8 ulp.
 #include "eigrad/kernels/exp.hpp"
 
 namespace eigrad {
@@ -10,27 +11,37 @@ namespace kernels {
 namespace detail {
 
 // log(1 + exp(z)) = max(z, 0) + log1p(e) with e = exp(-|z|) in [0, 1], and log1p(e) =
-// 2 atanh(s) = 2 s f(s^2) with s = e / (2 + e) in [0, 1/3] and f(w) = atanh(sqrt w) / sqrt w =
-// sum_k w^k / (2k + 1) on [0, 1/9]: in float a degree-4 fit (interpolation at Chebyshev nodes,
-// relative error 4e-9), in double the series to w^15 (remainder below 1e-17).
+// 2 atanh(s) = 2 s + s w h(w) with s = e / (2 + e) in [0, 1/3], w = s^2 and h(w) =
+// (atanh(sqrt w) / sqrt w - 1) 2 / w = sum_k 2 w^(k-1) / (2k + 1) on [0, 1/9]: in float a degree-4
+// fit (interpolation at Chebyshev nodes), in double the series to w^14. s's rounding error s_lo is
+// recovered (2 + e as a sum of two floats, and the exact residual e - s (2 + e)), so that the sum
+// 2 (s + s_lo) + s w h rounds once where max(z, 0) is 0: the result carries the input e's error
+// and about half an ulp more.
 template <class Packet>
 EIGEN_STRONG_INLINE Packet psoftplus_from_exp(const Packet& z, const Packet& e) {
   using T = Scalar<Packet>;
   using namespace Eigen::internal;
-  const Packet s = pdiv(e, padd(pset1<Packet>(T(2)), e));
+  const Packet one = pset1<Packet>(T(1)), two = pset1<Packet>(T(2));
+  const Packet d = padd(two, e);
+  const Packet d_lo = padd(psub(two, d), e);  // exact: 2 >= e
+  const Packet s = pdiv(e, d);
+  const Packet residual = pmadd(pnegate(s), d_lo, pmadd(pnegate(s), d, e));
+  // 2 s_lo = 2 residual / (2 + e), and 2 / (2 + e) = 1 - s.
+  const Packet two_s_lo = pmul(residual, psub(one, s));
   const Packet w = pmul(s, s);
-  Packet f;
+  Packet h;
   if constexpr (std::is_same<T, float>::value) {
-    f = pmadd(pset1<Packet>(2 * 0x1.2055ecp-3f), w, pset1<Packet>(2 * 0x1.1e5cfcp-3f));
-    f = pmadd(f, w, pset1<Packet>(2 * 0x1.99da14p-3f));
-    f = pmadd(f, w, pset1<Packet>(2 * 0x1.5554e2p-2f));
-    f = pmadd(f, w, pset1<Packet>(2.0f));
+    h = pmadd(w, pset1<Packet>(0x1.dba260p-3f), pset1<Packet>(0x1.bc8cf8p-3f));
+    h = pmadd(h, w, pset1<Packet>(0x1.24c926p-2f));
+    h = pmadd(h, w, pset1<Packet>(0x1.9998d4p-2f));
+    h = pmadd(h, w, pset1<Packet>(0x1.555556p-1f));
   } else {
-    f = pset1<Packet>(2.0 / 31);
-    for (int k = 14; k >= 0; --k) f = pmadd(f, w, pset1<Packet>(2.0 / (2 * k + 1)));
+    h = pset1<Packet>(2.0 / 31);
+    for (int k = 14; k >= 1; --k) h = pmadd(h, w, pset1<Packet>(2.0 / (2 * k + 1)));
   }
+  const Packet log1p_e = pmadd(s, two, pmadd(pmul(s, w), h, two_s_lo));
   // max(z, 0) with z first: NaN passes.
-  return pmadd(s, f, pmax(z, pzero(z)));
+  return padd(pmax(z, pzero(z)), log1p_e);
 }
 template <class Packet>
 EIGEN_STRONG_INLINE Packet psoftplus(const Packet& z) {
@@ -38,29 +49,32 @@ EIGEN_STRONG_INLINE Packet psoftplus(const Packet& z) {
   return psoftplus_from_exp(z, pexp(pnegate(pabs(z))));
 }
 
-// tanh in float: Eigen 3.4's rational approximation x P(x^2) / Q(x^2) on [-7.99881, 7.99881]
-// (generic_fast_tanh_float, its coefficients), and x itself below 2^-12 (as Eigen below
-// 0.0004). Within 5 ulp overall (tests/test_kernels.cpp); NaN passes (it is the first operand of
-// min and max).
+// tanh in float, on a = |x| with x's sign put back at the end (so that tanh(-0) = -0):
+// - a < 0.7: a + a^3 c(a^2), c a degree-5 fit (interpolation at Chebyshev nodes on [0, 0.75]) of
+//   (tanh(a) - a) / a^3; the correction a^3 c is below 1/8 in magnitude, so its rounding errors
+//   are in ulps 8 times finer than the result's (in [0.5, 1) near the threshold);
+// - a >= 0.7: q = (1 - e) / (1 + e) with e = exp(-2a) in (0, 0.25), corrected by the exact
+//   residual (1 - q) - e - e q (1 - q and then subtracting e are exact there) times
+//   1 / (1 + e) = (1 + q) / 2: the result carries e's error, times at most 1.4, and one rounding.
+// NaN passes (through exp).
 template <class Packet>
-EIGEN_STRONG_INLINE Packet ptanh_float(const Packet& a) {
+EIGEN_STRONG_INLINE Packet ptanh_float(const Packet& x) {
   using namespace Eigen::internal;
-  const Packet c = pset1<Packet>(7.99881172180175781f);
-  const Packet x = pmax(pmin(a, c), pnegate(c));
-  const Packet x2 = pmul(x, x);
-  Packet p = pmadd(x2, pset1<Packet>(-2.76076847742355e-16f), pset1<Packet>(2.00018790482477e-13f));
-  p = pmadd(x2, p, pset1<Packet>(-8.60467152213735e-11f));
-  p = pmadd(x2, p, pset1<Packet>(5.12229709037114e-08f));
-  p = pmadd(x2, p, pset1<Packet>(1.48572235717979e-05f));
-  p = pmadd(x2, p, pset1<Packet>(6.37261928875436e-04f));
-  p = pmadd(x2, p, pset1<Packet>(4.89352455891786e-03f));
-  p = pmul(x, p);
-  Packet q = pmadd(x2, pset1<Packet>(1.19825839466702e-06f), pset1<Packet>(1.18534705686654e-04f));
-  q = pmadd(x2, q, pset1<Packet>(2.26843463243900e-03f));
-  q = pmadd(x2, q, pset1<Packet>(4.89352518554385e-03f));
-  // tanh(x) = x below 2^-12 (x^2 / 3 is below 2^-25 there): x p for a denormal x loses its digits
-  // (p(0) = 4.9e-3), and p(0) / q(0) is 1 - 1.3e-7.
-  return pselect_lt(pabs(a), pset1<Packet>(0x1p-12f), a, pdiv(p, q));
+  const Packet a = pabs(x);
+  const Packet w = pmul(a, a);
+  Packet c = pmadd(w, pset1<Packet>(0x1.f4908ap-10f), pset1<Packet>(-0x1.03f99ap-7f));
+  c = pmadd(c, w, pset1<Packet>(0x1.622538p-6f));
+  c = pmadd(c, w, pset1<Packet>(-0x1.b9d7aep-5f));
+  c = pmadd(c, w, pset1<Packet>(0x1.111042p-3f));
+  c = pmadd(c, w, pset1<Packet>(-0x1.555554p-2f));
+  const Packet small = pmadd(pmul(a, w), c, a);
+  const Packet one = pset1<Packet>(1.0f);
+  const Packet e = pexp(pmul(a, pset1<Packet>(-2.0f)));
+  const Packet q = pdiv(psub(one, e), padd(one, e));
+  const Packet residual = pmadd(pnegate(e), q, psub(psub(one, q), e));
+  const Packet large = pmadd(residual, pmadd(q, pset1<Packet>(0.5f), pset1<Packet>(0.5f)), q);
+  const Packet tanh_a = pselect_lt(a, pset1<Packet>(0.7f), small, large);
+  return pxor(tanh_a, pand(x, pset1<Packet>(-0.0f)));
 }
 
 }  // namespace detail
