@@ -49,32 +49,29 @@ EIGEN_STRONG_INLINE Packet psoftplus(const Packet& z) {
   return psoftplus_from_exp(z, pexp(pnegate(pabs(z))));
 }
 
-// tanh in float, on a = |x| with x's sign put back at the end (so that tanh(-0) = -0):
-// - a < 0.7: a + a^3 c(a^2), c a degree-5 fit (interpolation at Chebyshev nodes on [0, 0.75]) of
-//   (tanh(a) - a) / a^3; the correction a^3 c is below 1/8 in magnitude, so its rounding errors
-//   are in ulps 8 times finer than the result's (in [0.5, 1) near the threshold);
-// - a >= 0.7: q = (1 - e) / (1 + e) with e = exp(-2a) in (0, 0.25), corrected by the exact
-//   residual (1 - q) - e - e q (1 - q and then subtracting e are exact there) times
-//   1 / (1 + e) = (1 + q) / 2: the result carries e's error, times at most 1.4, and one rounding.
-// NaN passes (through exp).
+// tanh in float: Eigen 3.4's rational approximation x P(x^2) / Q(x^2) on [-7.99881, 7.99881]
+// (generic_fast_tanh_float, its coefficients), and x itself below 2^-12 (as Eigen below
+// 0.0004). Within 5 ulp overall (tests/test_kernels.cpp); NaN passes (it is the first operand of
+// min and max).
 template <class Packet>
-EIGEN_STRONG_INLINE Packet ptanh_float(const Packet& x) {
+EIGEN_STRONG_INLINE Packet ptanh_float(const Packet& a) {
   using namespace Eigen::internal;
-  const Packet a = pabs(x);
-  const Packet w = pmul(a, a);
-  Packet c = pmadd(w, pset1<Packet>(0x1.f4908ap-10f), pset1<Packet>(-0x1.03f99ap-7f));
-  c = pmadd(c, w, pset1<Packet>(0x1.622538p-6f));
-  c = pmadd(c, w, pset1<Packet>(-0x1.b9d7aep-5f));
-  c = pmadd(c, w, pset1<Packet>(0x1.111042p-3f));
-  c = pmadd(c, w, pset1<Packet>(-0x1.555554p-2f));
-  const Packet small = pmadd(pmul(a, w), c, a);
-  const Packet one = pset1<Packet>(1.0f);
-  const Packet e = pexp(pmul(a, pset1<Packet>(-2.0f)));
-  const Packet q = pdiv(psub(one, e), padd(one, e));
-  const Packet residual = pmadd(pnegate(e), q, psub(psub(one, q), e));
-  const Packet large = pmadd(residual, pmadd(q, pset1<Packet>(0.5f), pset1<Packet>(0.5f)), q);
-  const Packet tanh_a = pselect_lt(a, pset1<Packet>(0.7f), small, large);
-  return pxor(tanh_a, pand(x, pset1<Packet>(-0.0f)));
+  const Packet c = pset1<Packet>(7.99881172180175781f);
+  const Packet x = pmax(pmin(a, c), pnegate(c));
+  const Packet x2 = pmul(x, x);
+  Packet p = pmadd(x2, pset1<Packet>(-2.76076847742355e-16f), pset1<Packet>(2.00018790482477e-13f));
+  p = pmadd(x2, p, pset1<Packet>(-8.60467152213735e-11f));
+  p = pmadd(x2, p, pset1<Packet>(5.12229709037114e-08f));
+  p = pmadd(x2, p, pset1<Packet>(1.48572235717979e-05f));
+  p = pmadd(x2, p, pset1<Packet>(6.37261928875436e-04f));
+  p = pmadd(x2, p, pset1<Packet>(4.89352455891786e-03f));
+  p = pmul(x, p);
+  Packet q = pmadd(x2, pset1<Packet>(1.19825839466702e-06f), pset1<Packet>(1.18534705686654e-04f));
+  q = pmadd(x2, q, pset1<Packet>(2.26843463243900e-03f));
+  q = pmadd(x2, q, pset1<Packet>(4.89352518554385e-03f));
+  // tanh(x) = x below 2^-12 (x^2 / 3 is below 2^-25 there): x p for a denormal x loses its digits
+  // (p(0) = 4.9e-3), and p(0) / q(0) is 1 - 1.3e-7.
+  return pselect_lt(pabs(a), pset1<Packet>(0x1p-12f), a, pdiv(p, q));
 }
 
 }  // namespace detail
