@@ -73,7 +73,7 @@ BasicTensor<T> elementwise(const BasicTensor<T>& x, const Params<E>& values) {
     E::template forward<T>(In<T>(xd + i, n), Out<T>(yd + i, n), p.data());
   });
   if (needs_grad(x))
-    record(E::name, y, {&x},
+    record(E::name, y, {&x}, E::saves_output ? Saves().output() : Saves().input(0),
            [p, saved = E::saves_output ? y.storage() : x.storage()](const Array<T>& g,
                                                                     GradSink<T>& s) {
              Array<T> dx = take_array<T>(g.size());
@@ -137,7 +137,7 @@ BasicTensor<T> along_axis(const BasicTensor<T>& x, int axis) {
       E::template forward<T>(In<T>(in[0], n), Out<T>(out, n));
     });
   if (needs_grad(x))
-    record(E::name, y, {&x},
+    record(E::name, y, {&x}, E::saves_output ? Saves().output() : Saves().input(0),
            [v, saved = E::saves_output ? y.storage() : x.storage()](const Array<T>& g,
                                                                     GradSink<T>& s) {
              Array<T> dx = take_array<T>(g.size());
@@ -201,7 +201,7 @@ BasicTensor<T> prelu_node(const BasicTensor<T>& x, const BasicTensor<T>& slopes)
         x.numel());
   }
   if (needs_grad(x, slopes))
-    record("prelu", y, {&x, &slopes},
+    record("prelu", y, {&x, &slopes}, Saves().input(0),
            [outer, channels, inner, count, a = std::move(a), xs = x.storage()](const Array<T>& g,
                                                                                GradSink<T>& s) {
              // dx = g where x > 0, else a g (x = 0 takes the slope, as in leaky_relu);

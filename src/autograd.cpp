@@ -57,6 +57,18 @@ std::string call_stack() {
 }
 }  // namespace detail
 
+std::string detail::demangle(const char* mangled) {
+#ifdef EIGRAD_HAVE_BACKTRACE
+  int status = 0;
+  char* readable = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
+  std::string out = status == 0 && readable ? readable : mangled;
+  std::free(readable);
+  return out;
+#else
+  return mangled;
+#endif
+}
+
 bool is_anomaly_enabled() {
   return detail::anomaly_flag.load();
 }
@@ -80,6 +92,25 @@ Node<T>::~Node() {
   }
 }
 
+template <class T>
+void Node<T>::save_version(const detail::VersionCounter* counter, int which) {
+  if (saved_count_ == 3)
+    throw Error(std::string("record: '") + name_ + "' saves more than three values");
+  saved_[saved_count_++] = {counter, counter->load(std::memory_order_relaxed), which};
+}
+
+template <class T>
+void Node<T>::throw_modified(const SavedVersion& saved) const {
+  const std::string what =
+      saved.which < 0 ? std::string("its output") : "its input " + std::to_string(saved.which);
+  throw Error("backward of '" + std::string(name_) + "': " + what +
+              " was modified in place after the op saved it for backward (it is at version " +
+              std::to_string(saved.counter->load(std::memory_order_relaxed)) +
+              ", the op saved version " + std::to_string(saved.expected) +
+              "); the gradient would be wrong. Change a clone() instead, or change the tensor "
+              "before the op or after backward()");
+}
+
 namespace {
 // The sink of a leaf that requires grad: sums incoming gradients into the leaf's .grad.
 template <class T>
@@ -92,10 +123,13 @@ class AccumulateGrad final : public Node<T> {
     auto& slot = leaf_->grad;
     if (slot) {
       *slot->data += grad;
+      detail::advance(*slot->version);
     } else {
+      auto storage = detail::adopt_storage(sink.take(grad));
       slot = std::make_shared<detail::TensorImpl<T>>();
       slot->shape = leaf_->shape;
-      slot->data = detail::adopt_storage(sink.take(grad));
+      slot->data = std::move(storage.data);
+      slot->version = storage.version;
     }
   }
 
@@ -168,6 +202,7 @@ void Engine<T>::run(const BasicTensor<T>& root, const typename Node<T>::Array& s
     ready.pop_back();
     const bool is_root = node == root_node.get();
     if (node->has_pending_ || is_root) {
+      node->check_versions();
       GradSink<T> sink(*node, is_root ? nullptr : &node->pending_);
       node->apply(is_root ? seed : node->pending_, sink);
       detail::recycle(node->pending_);

@@ -135,18 +135,59 @@ struct ReturnToCache {
 
 }  // namespace
 
+namespace {
+// The allocations behind a StorageHandle: the array (or a pointer to it) with its version counter.
 template <class T>
-std::shared_ptr<Array<T>> detail::allocate_storage(int64_t numel) {
-  if (static_cast<size_t>(numel) * sizeof(T) < kMinCachedBytes)
-    return std::make_shared<Array<T>>(numel);
-  Array<T>* array = static_cast<Array<T>*>(cache().take(key_of<T>(numel)));
-  if (!array) array = new Array<T>(numel);
-  return std::shared_ptr<Array<T>>(array, ReturnToCache<T>{});  // frees `array` if this throws
+struct SmallBlock {
+  explicit SmallBlock(int64_t numel) : array(numel) {}
+  Array<T> array;
+  detail::VersionCounter version{0};
+};
+template <class T>
+struct CachedBlock {
+  explicit CachedBlock(Array<T>* a) : array(a) {}
+  ~CachedBlock() { ReturnToCache<T>{}(array); }
+  CachedBlock(const CachedBlock&) = delete;
+  CachedBlock& operator=(const CachedBlock&) = delete;
+  Array<T>* array;
+  detail::VersionCounter version{0};
+};
+template <class T>
+struct ForeignBlock {
+  explicit ForeignBlock(std::shared_ptr<Array<T>> a) : array(std::move(a)) {}
+  std::shared_ptr<Array<T>> array;
+  detail::VersionCounter version{0};
+};
+
+template <class T>
+detail::StorageHandle<T> cached_handle(std::unique_ptr<Array<T>> array) {
+  auto block = std::make_shared<CachedBlock<T>>(array.get());  // `array` frees it if this throws
+  array.release();
+  return {std::shared_ptr<Array<T>>(block, block->array), &block->version};
+}
+}  // namespace
+
+template <class T>
+detail::StorageHandle<T> detail::allocate_storage(int64_t numel) {
+  if (static_cast<size_t>(numel) * sizeof(T) < kMinCachedBytes) {
+    auto block = std::make_shared<SmallBlock<T>>(numel);
+    return {std::shared_ptr<Array<T>>(block, &block->array), &block->version};
+  }
+  std::unique_ptr<Array<T>> array(static_cast<Array<T>*>(cache().take(key_of<T>(numel))));
+  if (!array) array = std::make_unique<Array<T>>(numel);
+  return cached_handle(std::move(array));
 }
 
 template <class T>
-std::shared_ptr<Array<T>> detail::adopt_storage(Array<T>&& array) {
-  return std::shared_ptr<Array<T>>(new Array<T>(std::move(array)), ReturnToCache<T>{});
+detail::StorageHandle<T> detail::adopt_storage(Array<T>&& array) {
+  return cached_handle(std::make_unique<Array<T>>(std::move(array)));
+}
+
+template <class T>
+detail::StorageHandle<T> detail::wrap_storage(std::shared_ptr<Array<T>> array) {
+  Array<T>* raw = array.get();
+  auto block = std::make_shared<ForeignBlock<T>>(std::move(array));
+  return {std::shared_ptr<Array<T>>(block, raw), &block->version};
 }
 
 template <class T>
@@ -182,13 +223,15 @@ StorageCacheInfo storage_cache_info() {
   return cache().info();
 }
 
-template std::shared_ptr<Array<float>> detail::allocate_storage<float>(int64_t);
-template std::shared_ptr<Array<float>> detail::adopt_storage<float>(Array<float>&&);
-template std::shared_ptr<Array<double>> detail::adopt_storage<double>(Array<double>&&);
+template detail::StorageHandle<float> detail::allocate_storage<float>(int64_t);
+template detail::StorageHandle<float> detail::wrap_storage<float>(std::shared_ptr<Array<float>>);
+template detail::StorageHandle<float> detail::adopt_storage<float>(Array<float>&&);
+template detail::StorageHandle<double> detail::adopt_storage<double>(Array<double>&&);
 template Array<float> detail::take_array<float>(int64_t);
 template Array<double> detail::take_array<double>(int64_t);
 template void detail::recycle<float>(Array<float>&);
 template void detail::recycle<double>(Array<double>&);
-template std::shared_ptr<Array<double>> detail::allocate_storage<double>(int64_t);
+template detail::StorageHandle<double> detail::allocate_storage<double>(int64_t);
+template detail::StorageHandle<double> detail::wrap_storage<double>(std::shared_ptr<Array<double>>);
 
 }  // namespace eigrad

@@ -13,11 +13,19 @@ namespace eigrad {
 
 namespace {
 
+// A new tensor's values, written without advancing its version: a factory's result is at version 0.
+template <class T>
+Eigen::Array<T, Eigen::Dynamic, 1>& fresh(BasicTensor<T>& t) {
+  return *t.impl()->data;
+}
+
 template <class T>
 std::shared_ptr<detail::TensorImpl<T>> make_impl(const Shape& shape) {
   auto impl = std::make_shared<detail::TensorImpl<T>>();
   impl->shape = shape;
-  impl->data = detail::allocate_storage<T>(shape.numel());
+  auto storage = detail::allocate_storage<T>(shape.numel());
+  impl->data = std::move(storage.data);
+  impl->version = storage.version;
   return impl;
 }
 }  // namespace
@@ -30,7 +38,7 @@ BasicTensor<T> BasicTensor<T>::empty(const Shape& shape) {
 template <class T>
 BasicTensor<T> BasicTensor<T>::full(const Shape& shape, T value, bool requires_grad) {
   BasicTensor t = empty(shape);
-  t.array().setConstant(value);
+  fresh(t).setConstant(value);
   t.impl_->requires_grad = requires_grad;
   return t;
 }
@@ -56,7 +64,7 @@ BasicTensor<T> BasicTensor<T>::from(std::vector<T> values, const Shape& shape, b
     throw Error("Tensor::from: " + std::to_string(values.size()) + " values cannot fill shape " +
                 shape.str() + ", which holds " + std::to_string(shape.numel()));
   BasicTensor t = empty(shape);
-  std::copy(values.begin(), values.end(), t.data());
+  std::copy(values.begin(), values.end(), fresh(t).data());
   t.impl_->requires_grad = requires_grad;
   return t;
 }
@@ -77,7 +85,7 @@ BasicTensor<T> BasicTensor<T>::arange(T start, T end, T step) {
   const int64_t n = count > 0 ? static_cast<int64_t>(count) : 0;
   BasicTensor t = empty(Shape{n});
   for (int64_t i = 0; i < n; ++i)
-    t.data()[i] = static_cast<T>(start + static_cast<double>(i) * step);
+    fresh(t).data()[i] = static_cast<T>(start + static_cast<double>(i) * step);
   return t;
 }
 
@@ -88,8 +96,9 @@ BasicTensor<T> BasicTensor<T>::linspace(T start, T end, int64_t steps) {
   BasicTensor t = empty(Shape{steps});
   const double delta = steps > 1 ? (static_cast<double>(end) - start) / (steps - 1) : 0.0;
   for (int64_t i = 0; i < steps; ++i)
-    t.data()[i] = static_cast<T>(static_cast<double>(start) + delta * static_cast<double>(i));
-  if (steps > 1) t.data()[steps - 1] = end;
+    fresh(t).data()[i] =
+        static_cast<T>(static_cast<double>(start) + delta * static_cast<double>(i));
+  if (steps > 1) fresh(t).data()[steps - 1] = end;
   return t;
 }
 
@@ -99,7 +108,7 @@ BasicTensor<T> BasicTensor<T>::uniform(const Shape& shape, T lo, T hi, Generator
     throw Error("Tensor::uniform: expected lo <= hi, got lo " + std::to_string(lo) + ", hi " +
                 std::to_string(hi));
   BasicTensor t = empty(shape);
-  for (T& v : t.array()) v = static_cast<T>(gen.uniform(lo, hi));
+  for (T& v : fresh(t)) v = static_cast<T>(gen.uniform(lo, hi));
   return t;
 }
 
@@ -108,7 +117,7 @@ BasicTensor<T> BasicTensor<T>::normal(const Shape& shape, T mean, T stddev, Gene
   if (!(stddev >= T(0)))
     throw Error("Tensor::normal: expected stddev >= 0, got " + std::to_string(stddev));
   BasicTensor t = empty(shape);
-  for (T& v : t.array()) v = static_cast<T>(mean + stddev * gen.normal());
+  for (T& v : fresh(t)) v = static_cast<T>(mean + stddev * gen.normal());
   return t;
 }
 
@@ -118,9 +127,11 @@ BasicTensor<T> BasicTensor<T>::from_storage(Storage storage, const Shape& shape)
     throw Error("Tensor::from_storage: storage of " +
                 std::to_string(storage ? storage->size() : 0) + " elements cannot have shape " +
                 shape.str());
+  auto handle = detail::wrap_storage<T>(std::move(storage));
   auto impl = std::make_shared<Impl>();
   impl->shape = shape;
-  impl->data = std::move(storage);
+  impl->data = std::move(handle.data);
+  impl->version = handle.version;
   return BasicTensor(std::move(impl));
 }
 
@@ -173,7 +184,7 @@ template <class T>
 template <class U>
 BasicTensor<U> BasicTensor<T>::to() const {
   BasicTensor<U> out = BasicTensor<U>::empty(shape());
-  out.array() = array().template cast<U>();
+  fresh(out) = array().template cast<U>();
   return out;
 }
 
@@ -201,13 +212,25 @@ void BasicTensor<T>::zero_grad() {
 template <class T>
 BasicTensor<T> BasicTensor<T>::clone() const {
   BasicTensor out = empty(shape());
-  out.array() = array();
+  fresh(out) = array();
   return out;
 }
 
 template <class T>
 BasicTensor<T> BasicTensor<T>::detach() const {
-  return from_storage(storage(), shape());
+  return detail::alias(*this, shape());
+}
+
+template <class T>
+BasicTensor<T> detail::alias(const BasicTensor<T>& t, const Shape& shape) {
+  if (shape.numel() != t.numel())
+    throw Error("reshape: a tensor of shape " + t.shape().str() + " (" + std::to_string(t.numel()) +
+                " elements) cannot be viewed as shape " + shape.str());
+  auto impl = std::make_shared<TensorImpl<T>>();
+  impl->shape = shape;
+  impl->data = t.impl()->data;
+  impl->version = t.impl()->version;
+  return BasicTensor<T>(std::move(impl));
 }
 
 // ---- printing, after PyTorch's _tensor_str ----
@@ -346,6 +369,8 @@ std::ostream& operator<<(std::ostream& os, const BasicTensor<T>& t) {
 
 template class BasicTensor<float>;
 template class BasicTensor<double>;
+template BasicTensor<float> detail::alias(const BasicTensor<float>&, const Shape&);
+template BasicTensor<double> detail::alias(const BasicTensor<double>&, const Shape&);
 template BasicTensor<double> BasicTensor<float>::to<double>() const;
 template BasicTensor<float> BasicTensor<double>::to<float>() const;
 template BasicTensor<float> BasicTensor<float>::to<float>() const;

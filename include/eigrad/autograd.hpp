@@ -56,7 +56,8 @@ extern std::atomic<bool> anomaly_flag;
 inline bool anomaly_on() {
   return anomaly_flag.load(std::memory_order_relaxed);
 }
-std::string call_stack();  // the current call stack, one frame a line
+std::string call_stack();                   // the current call stack, one frame a line
+std::string demangle(const char* mangled);  // a C++ type or function name as written
 // Throws the anomaly error when `values` holds NaN or infinity.
 template <class Derived>
 void check_finite(const Eigen::ArrayBase<Derived>& values, const std::string& what,
@@ -74,6 +75,23 @@ template <class T>
 class GradSink;
 template <class T>
 struct Engine;
+
+// Which of an op's values its backward reads: inputs by position, and the output. record() notes
+// their versions, and backward() checks them before the op's backward runs. An op that declares a
+// value must also keep its storage (capture it), which keeps the version counter alive.
+class Saves {
+ public:
+  constexpr Saves() = default;
+  constexpr Saves input(int index) const { return Saves(inputs_ | (1u << index), output_); }
+  constexpr Saves output() const { return Saves(inputs_, true); }
+  constexpr uint32_t inputs() const { return inputs_; }
+  constexpr bool has_output() const { return output_; }
+
+ private:
+  constexpr Saves(uint32_t inputs, bool output) : inputs_(inputs), output_(output) {}
+  uint32_t inputs_ = 0;
+  bool output_ = false;
+};
 
 template <class T>
 class Node {
@@ -98,6 +116,15 @@ class Node {
   // Graph construction: the next input's node (null where it needs no gradient).
   void add_next(Ptr node) { next_.push_back(std::move(node)); }
   void reserve_next(size_t count) { next_.reserve(count); }
+  // Notes that backward reads a value now at `counter`'s version: input `which`, or the output when
+  // `which` is -1. The caller keeps the storage, and with it the counter, alive.
+  void save_version(const detail::VersionCounter* counter, int which);
+  // Throws when a saved value has been changed in place since it was saved.
+  void check_versions() const {
+    for (int i = 0; i < saved_count_; ++i)
+      if (saved_[i].counter->load(std::memory_order_relaxed) != saved_[i].expected)
+        throw_modified(saved_[i]);
+  }
   // Where the node was created; recorded only in anomaly mode.
   const std::string* origin() const { return origin_.get(); }
   void set_origin(std::string origin) {
@@ -108,9 +135,19 @@ class Node {
   friend class GradSink<T>;
   friend struct Engine<T>;
 
+  struct SavedVersion {
+    const detail::VersionCounter* counter;
+    uint64_t expected;
+    int which;
+  };
+  [[noreturn]] void throw_modified(const SavedVersion& saved) const;
+
   const char* name_;
   int64_t numel_;
   std::vector<Ptr> next_;  // one per input; null where the input needs no gradient
+  // Inline: an op saves at most three values (a nodes' allocation is on the hot path).
+  SavedVersion saved_[3];
+  int saved_count_ = 0;
   // Engine scratch, valid during one backward pass.
   Array pending_;
   bool has_pending_ = false;
@@ -156,6 +193,25 @@ class GradSink {
       assign(target->pending_, grad);
       target->has_pending_ = true;
     }
+    if (detail::anomaly_on()) check_anomaly(input, *target);
+  }
+  // Adds `grad` to the elements [offset, offset + grad.size()) of `input`'s gradient, the rest of
+  // which stays zero unless another edge adds to it (an output of a Function with several).
+  void add_slice(size_t input, Eigen::Index offset, const Array& grad) {
+    Node<T>* target = node_.next_[input].get();
+    if (!target) return;
+    if (offset < 0 || offset + grad.size() > target->numel())
+      throw Error(std::string("backward of ") + node_.name() + ": a gradient slice of " +
+                  std::to_string(grad.size()) + " elements at offset " + std::to_string(offset) +
+                  " does not fit input " + std::to_string(input) + "'s " +
+                  std::to_string(target->numel()) + " elements");
+    if (!target->has_pending_) {
+      if (target->pending_.size() != target->numel())
+        target->pending_ = detail::take_array<T>(target->numel());
+      target->pending_.setZero();
+      target->has_pending_ = true;
+    }
+    target->pending_.segment(offset, grad.size()) += grad;
     if (detail::anomaly_on()) check_anomaly(input, *target);
   }
   void add(size_t input, Array&& grad) {
@@ -231,24 +287,39 @@ bool needs_grad(const BasicTensor<T>& a, const BasicTensor<T>& b) {
 template <class T>
 typename Node<T>::Ptr make_edge(const BasicTensor<T>& input);
 
-// Makes `out` the output of a new node with `backward`, whose inputs are `inputs` in order.
+// Makes `out` the output of a new node with `backward`, whose inputs are `inputs` in order, and
+// which reads the values `saves` names (call it once out's values are final).
 template <class T, class Inputs, class F>
-void record_inputs(const char* name, BasicTensor<T>& out, const Inputs& inputs, F&& backward) {
+void record_inputs(const char* name, BasicTensor<T>& out, const Inputs& inputs, Saves saves,
+                   F&& backward) {
   auto node = std::make_shared<FunctionNode<T, std::decay_t<F>>>(name, out.numel(),
                                                                  std::forward<F>(backward));
   node->reserve_next(inputs.size());
-  for (const BasicTensor<T>* t : inputs) node->add_next(make_edge(*t));
+  int index = 0;
+  for (const BasicTensor<T>* t : inputs) {
+    node->add_next(make_edge(*t));
+    if (saves.inputs() & (1u << index)) node->save_version(t->impl()->version, index);
+    ++index;
+  }
+  if (saves.has_output()) node->save_version(out.impl()->version, -1);
   if (detail::anomaly_on()) {
     node->set_origin(detail::call_stack());
-    detail::check_finite(out.array(), std::string("forward of '") + name + "'", node->origin());
+    detail::check_finite(std::as_const(out).array(), std::string("forward of '") + name + "'",
+                         node->origin());
   }
   out.impl()->grad_fn = std::move(node);
   out.impl()->requires_grad = true;
 }
 template <class T, class F>
 void record(const char* name, BasicTensor<T>& out,
+            std::initializer_list<const BasicTensor<T>*> inputs, Saves saves, F&& backward) {
+  record_inputs(name, out, inputs, saves, std::forward<F>(backward));
+}
+// For an op whose backward reads none of its values (add, reshape, sum).
+template <class T, class F>
+void record(const char* name, BasicTensor<T>& out,
             std::initializer_list<const BasicTensor<T>*> inputs, F&& backward) {
-  record_inputs(name, out, inputs, std::forward<F>(backward));
+  record_inputs(name, out, inputs, Saves(), std::forward<F>(backward));
 }
 
 extern template class Node<float>;

@@ -1,6 +1,7 @@
 #pragma once
 // BasicTensor<T>: an N-dimensional, contiguous, row-major tensor of float or double.
 // A tensor is a cheap handle: copies share storage and graph node; clone() copies the data.
+#include <atomic>
 #include <cstdint>
 #include <initializer_list>
 #include <iosfwd>
@@ -32,11 +33,22 @@ struct DtypeName<double> {
 };
 
 namespace detail {
+// A storage's version (PyTorch's tensor._version): every change made in place through the public
+// API advances it, and backward() compares it with the version an op saved. It lives in the
+// storage's own allocation, so that tensors sharing a storage (reshape, detach) share it too.
+// Relaxed loads and stores, not an atomic increment: a write is not synchronised with readers
+// anyway, and this keeps the count as cheap as a plain one.
+using VersionCounter = std::atomic<uint64_t>;
+inline void advance(VersionCounter& version) {
+  version.store(version.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
 template <class T>
 struct TensorImpl {
   using Array = Eigen::Array<T, Eigen::Dynamic, 1>;
   Shape shape;
   std::shared_ptr<Array> data;
+  VersionCounter* version = nullptr;  // in the allocation `data` keeps alive
   std::shared_ptr<TensorImpl> grad;
   std::shared_ptr<Node<T>> grad_fn;         // the node that produced this tensor (non-leaf)
   std::weak_ptr<Node<T>> grad_accumulator;  // for leaves that require grad
@@ -66,7 +78,9 @@ class BasicTensor {
   static BasicTensor linspace(T start, T end, int64_t steps);
   static BasicTensor uniform(const Shape& shape, T lo, T hi, Generator& gen);
   static BasicTensor normal(const Shape& shape, T mean, T stddev, Generator& gen);
-  // Wraps existing storage (shared, not copied) with a shape of the same number of elements.
+  // Wraps existing storage (shared, not copied) with a shape of the same number of elements. The
+  // new tensor has a version counter of its own, as torch::from_blob's has: writes through it are
+  // not seen by another tensor made on the same storage (use reshape() or detach() for that).
   static BasicTensor from_storage(Storage storage, const Shape& shape);
 
   // ---- properties ----
@@ -78,11 +92,16 @@ class BasicTensor {
   static constexpr const char* dtype() { return DtypeName<T>::value; }
 
   // ---- data ----
-  T* data() { return checked().data->data(); }
+  // The mutable accessors count as writes: each advances version(), and a backward that needs the
+  // old values then throws instead of computing a wrong gradient. Read through a const tensor
+  // (or std::as_const) to leave the version alone. Writes through storage() are not counted.
+  T* data() { return written().data->data(); }
   const T* data() const { return checked().data->data(); }
-  Array& array() { return *checked().data; }
+  Array& array() { return *written().data; }
   const Array& array() const { return *checked().data; }
   const Storage& storage() const { return checked().data; }
+  // How many times the values were changed in place through the public API (PyTorch's _version).
+  uint64_t version() const { return checked().version->load(std::memory_order_relaxed); }
   std::vector<T> to_vector() const;
   T at(std::initializer_list<int64_t> index) const;
   T& at(std::initializer_list<int64_t> index);
@@ -114,6 +133,11 @@ class BasicTensor {
   Impl& checked() const {
     if (!impl_) throw Error("Tensor: operation on an undefined tensor");
     return *impl_;
+  }
+  Impl& written() const {
+    Impl& impl = checked();
+    detail::advance(*impl.version);
+    return impl;
   }
   int64_t flat_index(std::initializer_list<int64_t> index) const;
 
@@ -156,6 +180,9 @@ template <class T>
 Eigen::Array<T, Eigen::Dynamic, 1> take_array(int64_t numel);
 template <class T>
 void recycle(Eigen::Array<T, Eigen::Dynamic, 1>& array);
+// A tensor of `shape` on `t`'s storage and version counter, outside the graph (reshape, detach).
+template <class T>
+BasicTensor<T> alias(const BasicTensor<T>& t, const Shape& shape);
 }  // namespace detail
 
 extern template class BasicTensor<float>;

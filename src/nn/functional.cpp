@@ -62,9 +62,10 @@ BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
     }
   };
   if (has_bias) {
-    if (needs_grad({&x, &weight, &bias})) record("linear", out, {&x, &weight, &bias}, backward);
+    if (needs_grad({&x, &weight, &bias}))
+      record("linear", out, {&x, &weight, &bias}, Saves().input(0).input(1), backward);
   } else if (needs_grad(x, weight)) {
-    record("linear", out, {&x, &weight}, backward);
+    record("linear", out, {&x, &weight}, Saves().input(0).input(1), backward);
   }
   return out;
 }
@@ -75,7 +76,7 @@ BasicTensor<T> dropout(const BasicTensor<T>& x, double p, bool training, Generat
     throw Error("dropout: the probability p must be in [0, 1], got " + std::to_string(p));
   if (!training || p == 0) return x;
   const T scale = p < 1 ? static_cast<T>(1 / (1 - p)) : T(0);
-  auto mask = detail::allocate_storage<T>(x.numel());
+  auto mask = detail::allocate_storage<T>(x.numel()).data;
   for (T& m : *mask) m = gen.uniform() >= p ? scale : T(0);
   auto out = BasicTensor<T>::empty(x.shape());
   out.array() = x.array() * *mask;

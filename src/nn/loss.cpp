@@ -61,7 +61,7 @@ BasicTensor<T> cross_entropy(const BasicTensor<T>& logits, const std::vector<int
   const int64_t n = logits.shape()[0], c = logits.shape()[1];
   const Eigen::Map<const RowMajorArray<T>> x(logits.data(), n, c);
   // log_softmax(x)_j = x_j - m - log(sum_k exp(x_k - m)), m the row maximum: exp never overflows.
-  auto probs = detail::allocate_storage<T>(n * c);
+  auto probs = detail::allocate_storage<T>(n * c).data;
   Eigen::Map<RowMajorArray<T>> p(probs->data(), n, c);
   // (With no classes there are no valid labels, so no rows either: m is empty.)
   const Array<T> m = c > 0 ? Array<T>(x.rowwise().maxCoeff()) : Array<T>(n);
@@ -112,7 +112,7 @@ template <class T>
 BasicTensor<T> mse_loss(const BasicTensor<T>& input, const BasicTensor<T>& target,
                         Reduction reduction) {
   check_same_shape("mse_loss", input, target);
-  auto diff = detail::allocate_storage<T>(input.numel());
+  auto diff = detail::allocate_storage<T>(input.numel()).data;
   *diff = input.array() - target.array();
   auto out = reduce(Array<T>(diff->square()), input.shape(), reduction);
   if (needs_grad(input, target))
@@ -138,7 +138,7 @@ BasicTensor<T> binary_cross_entropy_with_logits(const BasicTensor<T>& logits,
   auto out =
       reduce(Array<T>(x.max(T(0)) - x * y + (-x.abs()).exp().log1p()), logits.shape(), reduction);
   if (needs_grad(logits, target))
-    record("binary_cross_entropy_with_logits", out, {&logits, &target},
+    record("binary_cross_entropy_with_logits", out, {&logits, &target}, Saves().input(0).input(1),
            [xd = logits.storage(), yd = target.storage(), reduction](const Array<T>& g,
                                                                      GradSink<T>& s) {
              const Array<T>& x = *xd;

@@ -145,7 +145,7 @@ BasicTensor<T> convolution(const char* op, const BasicTensor<T>& x, const BasicT
   parallel_for(
       g.n,
       [&](int64_t begin, int64_t end) {
-        const auto cols = detail::allocate_storage<T>(direct ? 0 : K * HW);
+        const auto cols = detail::allocate_storage<T>(direct ? 0 : K * HW).data;
         for (int64_t n = begin; n < end; ++n)
           for (int64_t gi = 0; gi < g.groups; ++gi) {
             const T* xg = xd + n * in_sample + gi * in_group;
@@ -181,7 +181,7 @@ BasicTensor<T> convolution(const char* op, const BasicTensor<T>& x, const BasicT
     parallel_for(
         g.n,
         [&](int64_t begin, int64_t end) {
-          const auto cols = detail::allocate_storage<T>(direct ? 0 : K * HW);
+          const auto cols = detail::allocate_storage<T>(direct ? 0 : K * HW).data;
           Array<T> gw = want_w ? Array<T>::Zero(g.o * K) : Array<T>();
           Array<T> gb = want_b ? Array<T>::Zero(g.o) : Array<T>();
           for (int64_t n = begin; n < end; ++n) {
@@ -216,9 +216,9 @@ BasicTensor<T> convolution(const char* op, const BasicTensor<T>& x, const BasicT
     if (want_x) s.add(0, std::move(gx));
   };
   if (has_bias)
-    record(op, out, {&x, &w, &b}, std::move(backward));
+    record(op, out, {&x, &w, &b}, Saves().input(0).input(1), std::move(backward));
   else
-    record(op, out, {&x, &w}, std::move(backward));
+    record(op, out, {&x, &w}, Saves().input(0).input(1), std::move(backward));
   return out;
 }
 

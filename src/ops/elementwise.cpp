@@ -75,7 +75,7 @@ BasicTensor<T> mul(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   assign(out.array(),
          operand(a.array(), a.shape(), shape, sa) * operand(b.array(), b.shape(), shape, sb));
   if (needs_grad(a, b))
-    record("mul", out, {&a, &b},
+    record("mul", out, {&a, &b}, Saves().input(0).input(1),
            [shape, ash = a.shape(), bsh = b.shape(), ad = a.storage(), bd = b.storage()](
                const Array<T>& g, GradSink<T>& s) {
              Array<T> scratch;
@@ -95,7 +95,7 @@ BasicTensor<T> div(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   assign(out.array(),
          operand(a.array(), a.shape(), shape, sa) / operand(b.array(), b.shape(), shape, sb));
   if (needs_grad(a, b))
-    record("div", out, {&a, &b},
+    record("div", out, {&a, &b}, Saves().input(1).output(),
            [shape, ash = a.shape(), bsh = b.shape(), bd = b.storage(), y = out.storage()](
                const Array<T>& g, GradSink<T>& s) {
              Array<T> scratch;
@@ -131,9 +131,10 @@ BasicTensor<T> rdiv(Scalar<T> c, const BasicTensor<T>& a) {
   auto out = BasicTensor<T>::empty(a.shape());
   assign(out.array(), c / a.array());
   if (needs_grad(a))
-    record("rdiv", out, {&a}, [c, x = a.storage()](const Array<T>& g, GradSink<T>& s) {
-      s.add(0, -(g * c) / x->square());
-    });
+    record("rdiv", out, {&a}, Saves().input(0),
+           [c, x = a.storage()](const Array<T>& g, GradSink<T>& s) {
+             s.add(0, -(g * c) / x->square());
+           });
   return out;
 }
 
@@ -144,7 +145,7 @@ BasicTensor<T> exp(const BasicTensor<T>& a) {
   auto out = BasicTensor<T>::empty(a.shape());
   assign(out.array(), a.array().exp());
   if (needs_grad(a))
-    record("exp", out, {&a},
+    record("exp", out, {&a}, Saves().output(),
            [y = out.storage()](const Array<T>& g, GradSink<T>& s) { s.add(0, g * *y); });
   return out;
 }
@@ -154,7 +155,7 @@ BasicTensor<T> log(const BasicTensor<T>& a) {
   auto out = BasicTensor<T>::empty(a.shape());
   assign(out.array(), a.array().log());
   if (needs_grad(a))
-    record("log", out, {&a},
+    record("log", out, {&a}, Saves().input(0),
            [x = a.storage()](const Array<T>& g, GradSink<T>& s) { s.add(0, g / *x); });
   return out;
 }
@@ -164,12 +165,13 @@ BasicTensor<T> pow(const BasicTensor<T>& a, Scalar<T> p) {
   auto out = BasicTensor<T>::empty(a.shape());
   assign(out.array(), a.array().pow(p));
   if (needs_grad(a))
-    record("pow", out, {&a}, [p, x = a.storage()](const Array<T>& g, GradSink<T>& s) {
-      if (p == T(0))  // d(x^0)/dx = 0 everywhere, 0^-1 included (PyTorch's convention)
-        s.add(0, Array<T>::Zero(g.size()));
-      else
-        s.add(0, g * p * x->pow(p - T(1)));
-    });
+    record("pow", out, {&a}, Saves().input(0),
+           [p, x = a.storage()](const Array<T>& g, GradSink<T>& s) {
+             if (p == T(0))  // d(x^0)/dx = 0 everywhere, 0^-1 included (PyTorch's convention)
+               s.add(0, Array<T>::Zero(g.size()));
+             else
+               s.add(0, g * p * x->pow(p - T(1)));
+           });
   return out;
 }
 
@@ -178,7 +180,7 @@ BasicTensor<T> sqrt(const BasicTensor<T>& a) {
   auto out = BasicTensor<T>::empty(a.shape());
   assign(out.array(), a.array().sqrt());
   if (needs_grad(a))
-    record("sqrt", out, {&a},
+    record("sqrt", out, {&a}, Saves().output(),
            [y = out.storage()](const Array<T>& g, GradSink<T>& s) { s.add(0, g / (T(2) * *y)); });
   return out;
 }
@@ -188,9 +190,10 @@ BasicTensor<T> abs(const BasicTensor<T>& a) {
   auto out = BasicTensor<T>::empty(a.shape());
   assign(out.array(), a.array().abs());
   if (needs_grad(a))
-    record("abs", out, {&a}, [x = a.storage()](const Array<T>& g, GradSink<T>& s) {
-      s.add(0, g * x->sign());  // abs'(0) = 0, as in PyTorch
-    });
+    record("abs", out, {&a}, Saves().input(0),
+           [x = a.storage()](const Array<T>& g, GradSink<T>& s) {
+             s.add(0, g * x->sign());  // abs'(0) = 0, as in PyTorch
+           });
   return out;
 }
 
@@ -204,9 +207,10 @@ BasicTensor<T> clamp(const BasicTensor<T>& a, Scalar<T> lo, Scalar<T> hi) {
   assign(out.array(),
          a.array().unaryExpr([lo, hi](T v) { return v < lo ? lo : (v > hi ? hi : v); }));
   if (needs_grad(a))
-    record("clamp", out, {&a}, [lo, hi, x = a.storage()](const Array<T>& g, GradSink<T>& s) {
-      s.add(0, g * (*x >= lo && *x <= hi).template cast<T>());
-    });
+    record("clamp", out, {&a}, Saves().input(0),
+           [lo, hi, x = a.storage()](const Array<T>& g, GradSink<T>& s) {
+             s.add(0, g * (*x >= lo && *x <= hi).template cast<T>());
+           });
   return out;
 }
 

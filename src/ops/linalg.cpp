@@ -34,7 +34,7 @@ BasicTensor<T> matmul(const BasicTensor<T>& a, const BasicTensor<T>& b) {
         ConstMatrixMap<T>(a.data() + i * arows * k, arows, k) *
         ConstMatrixMap<T>(b.data() + i * k * m, k, m);
   if (needs_grad(a, b))
-    record("matmul", out, {&a, &b},
+    record("matmul", out, {&a, &b}, Saves().input(0).input(1),
            [batches, arows, k, m, ad = a.storage(), bd = b.storage()](const Array<T>& g,
                                                                       GradSink<T>& s) {
              if (s.needs(0)) {

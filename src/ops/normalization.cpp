@@ -153,7 +153,7 @@ BasicTensor<T> batch_norm(const BasicTensor<T>& input, const BasicTensor<T>& run
   if (!wanted || !is_grad_enabled()) return out;
 
   record_inputs(
-      "batch_norm", out, inputs,
+      "batch_norm", out, inputs, has_weight ? Saves().input(0).input(1) : Saves().input(0),
       [n, c, spatial, per_channel, training, has_weight, has_bias, xd = input.storage(),
        wd = has_weight ? weight.storage() : typename BasicTensor<T>::Storage(),
        mean = std::move(mean), invstd = std::move(invstd)](const Array<T>& g, GradSink<T>& s) {

@@ -95,12 +95,13 @@ BasicTensor<T> reduce_all(const char* op, const BasicTensor<T>& a, Extreme extre
                 ") over all elements; give an axis instead");
   auto out = BasicTensor<T>::scalar(extreme(a.array()));
   if (needs_grad(a))
-    record(op, out, {&a}, [x = a.storage(), value = out.item()](const Array<T>& g, GradSink<T>& s) {
-      const Eigen::Array<bool, Eigen::Dynamic, 1> mask =
-          std::isnan(value) ? x->isNaN().eval() : (*x == value).eval();
-      const T share = g[0] / static_cast<T>(mask.count());
-      s.add(0, mask.template cast<T>() * share);
-    });
+    record(op, out, {&a}, Saves().input(0),
+           [x = a.storage(), value = out.item()](const Array<T>& g, GradSink<T>& s) {
+             const Eigen::Array<bool, Eigen::Dynamic, 1> mask =
+                 std::isnan(value) ? x->isNaN().eval() : (*x == value).eval();
+             const T share = g[0] / static_cast<T>(mask.count());
+             s.add(0, mask.template cast<T>() * share);
+           });
   return out;
 }
 

@@ -192,7 +192,7 @@ namespace {
 template <class T>
 BasicTensor<T> reshape_to(const char* op, const BasicTensor<T>& a, const Shape& shape) {
   // The result shares a's storage: a contiguous tensor reshapes for free.
-  auto out = BasicTensor<T>::from_storage(a.storage(), shape);
+  auto out = detail::alias(a, shape);
   if (needs_grad(a)) record(op, out, {&a}, [](const Array<T>& g, GradSink<T>& s) { s.pass(0, g); });
   return out;
 }
@@ -286,7 +286,7 @@ BasicTensor<T> cat(const std::vector<BasicTensor<T>>& tensors, int axis) {
   for (const auto& t : tensors) inputs.push_back(&t);
   if (is_grad_enabled() && std::any_of(tensors.begin(), tensors.end(),
                                        [](const BasicTensor<T>& t) { return t.requires_grad(); }))
-    record_inputs("cat", out, inputs, [v, sizes](const Array<T>& g, GradSink<T>& s) {
+    record_inputs("cat", out, inputs, Saves(), [v, sizes](const Array<T>& g, GradSink<T>& s) {
       int64_t off = 0;
       for (size_t i = 0; i < sizes.size(); ++i) {
         const int64_t len = sizes[i] * v.inner;
@@ -356,7 +356,7 @@ BasicTensor<T> stack(const std::vector<BasicTensor<T>>& tensors, int axis) {
   for (const auto& t : tensors) inputs.push_back(&t);
   if (is_grad_enabled() && std::any_of(tensors.begin(), tensors.end(),
                                        [](const BasicTensor<T>& t) { return t.requires_grad(); }))
-    record_inputs("stack", out, inputs, [v](const Array<T>& g, GradSink<T>& s) {
+    record_inputs("stack", out, inputs, Saves(), [v](const Array<T>& g, GradSink<T>& s) {
       for (int64_t i = 0; i < v.n; ++i) {
         if (!s.needs(static_cast<size_t>(i))) continue;
         Array<T> gi(v.outer * v.inner);
