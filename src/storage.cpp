@@ -137,10 +137,11 @@ struct ReturnToCache {
 
 namespace {
 // The allocations behind a StorageHandle: the array (or a pointer to it) with its version counter.
+// The array is the block's base, so that the handle's shared_ptr<Array> is the block's own
+// pointer converted, not an aliasing copy: two atomic reference-count updates fewer per tensor.
 template <class T>
-struct SmallBlock {
-  explicit SmallBlock(int64_t numel) : array(numel) {}
-  Array<T> array;
+struct SmallBlock : Array<T> {
+  explicit SmallBlock(int64_t numel) : Array<T>(numel) {}
   detail::VersionCounter version{0};
 };
 template <class T>
@@ -171,7 +172,8 @@ template <class T>
 detail::StorageHandle<T> detail::allocate_storage(int64_t numel) {
   if (static_cast<size_t>(numel) * sizeof(T) < kMinCachedBytes) {
     auto block = std::make_shared<SmallBlock<T>>(numel);
-    return {std::shared_ptr<Array<T>>(block, &block->array), &block->version};
+    detail::VersionCounter* version = &block->version;
+    return {std::move(block), version};
   }
   std::unique_ptr<Array<T>> array(static_cast<Array<T>*>(cache().take(key_of<T>(numel))));
   if (!array) array = std::make_unique<Array<T>>(numel);
