@@ -155,7 +155,8 @@ int main(int argc, char** argv) {
     else
       selected.push_back(&eigrad::find_activation(o.name));
   } catch (const eigrad::Error& e) {
-    std::fprintf(stderr, "%s\n", e.what());
+    std::fprintf(stderr, "%s%s\n", e.what(),
+                 o.register_examples ? "" : " (--register-examples adds squareplus and isrlu)");
     return 2;
   }
 

@@ -382,7 +382,7 @@ std::vector<double> ActivationInfo::resolve(const std::vector<double>& values) c
 
 std::vector<double> ActivationInfo::kinks(const std::vector<double>& values) const {
   const std::vector<double> all = resolve(values);
-  std::vector<double> k = !definition          ? calls.kinks(all.data())
+  std::vector<double> k = !definition         ? calls.kinks(all.data())
                           : definition->kinks ? definition->kinks(all.data())
                                               : std::vector<double>{};
   std::sort(k.begin(), k.end());
@@ -451,14 +451,17 @@ BasicTensor<T> registered_elementwise(const std::shared_ptr<const ActivationDefi
   return y;
 }
 
-std::string quoted(const std::string& s) { return "'" + s + "'"; }
+std::string quoted(const std::string& s) {
+  return "'" + s + "'";
+}
 
 // Throws unless `definition` can be registered next to the activations of `all`.
 void check_definition(const ActivationDefinition& d, const std::vector<ActivationInfo>& all) {
   const std::string what = "register_activation: " + (d.name.empty() ? "" : quoted(d.name) + ": ");
   if (d.name.empty())
-    throw Error("register_activation: the name is empty; expected a non-empty name unique among "
-                "the activations");
+    throw Error(
+        "register_activation: the name is empty; expected a non-empty name unique among "
+        "the activations");
   std::vector<std::string> names = {d.name};
   names.insert(names.end(), d.aliases.begin(), d.aliases.end());
   for (size_t i = 0; i < names.size(); ++i) {

@@ -42,9 +42,8 @@ ActivationDefinition scaled_softsign(const std::string& name) {
   d.name = name;
   d.formula = "scale x / (1 + |x|)";
   d.parameters = {{"scale", 2.0}};
-  d.set_array_callables(
-      [](auto x, auto y, const auto* p) { y = p[0] * x / (1 + x.abs()); },
-      [](auto x, auto y, const auto* p) { y = p[0] / (1 + x.abs()).square(); });
+  d.set_array_callables([](auto x, auto y, const auto* p) { y = p[0] * x / (1 + x.abs()); },
+                        [](auto x, auto y, const auto* p) { y = p[0] / (1 + x.abs()).square(); });
   return d;
 }
 
@@ -103,12 +102,11 @@ TEST_CASE("a registered activation gives its closed-form values and gradient in 
   }
 }
 
-TEST_CASE("a registered activation's gradient matches float64 finite differences",
-          "[registered]") {
+TEST_CASE("a registered activation's gradient matches float64 finite differences", "[registered]") {
   const ActivationInfo& info = eigrad::register_activation(cube("reg_cube_gradcheck"));
   const DoubleTensor x = away_from_kinks(info, 20, 1);
-  const eigrad::GradcheckReport r =
-      eigrad::gradcheck([&](const std::vector<DoubleTensor>& in) { return info.apply(in[0]); }, {x});
+  const eigrad::GradcheckReport r = eigrad::gradcheck(
+      [&](const std::vector<DoubleTensor>& in) { return info.apply(in[0]); }, {x});
   INFO(r.str());
   CHECK(r.passed);
   CHECK(r.checked == 20 * 20);
@@ -117,8 +115,8 @@ TEST_CASE("a registered activation's gradient matches float64 finite differences
 TEST_CASE("gradcheck catches a registered activation whose derivative is wrong", "[registered]") {
   const ActivationInfo& info = eigrad::register_activation(cube("reg_cube_wrong", 2.9));
   const DoubleTensor x = away_from_kinks(info, 8, 2);
-  const eigrad::GradcheckReport r =
-      eigrad::gradcheck([&](const std::vector<DoubleTensor>& in) { return info.apply(in[0]); }, {x});
+  const eigrad::GradcheckReport r = eigrad::gradcheck(
+      [&](const std::vector<DoubleTensor>& in) { return info.apply(in[0]); }, {x});
   CHECK_FALSE(r.passed);
   // The worst entry is on the diagonal, where 2.9 x^2 stands for 3 x^2.
   CHECK(r.worst_output == r.worst_element);
@@ -127,8 +125,7 @@ TEST_CASE("gradcheck catches a registered activation whose derivative is wrong",
   CHECK(r.numeric == Approx(3 * xw * xw).epsilon(1e-6));
 }
 
-TEST_CASE("array callables run in float32 and float64 and pass gradcheck in both",
-          "[registered]") {
+TEST_CASE("array callables run in float32 and float64 and pass gradcheck in both", "[registered]") {
   const ActivationInfo& info = eigrad::register_activation(scaled_softsign("reg_softsign_array"));
   CHECK(info.parameters.size() == 1);
   // 2 x / (1 + |x|) and g * 2 / (1 + |x|)^2 at hand-picked points, scale 2 and then 3.
@@ -152,8 +149,8 @@ TEST_CASE("array callables run in float32 and float64 and pass gradcheck in both
   const DoubleTensor x = away_from_kinks(info, 16, 3);
   auto f64 = [&](const std::vector<DoubleTensor>& in) { return info.apply(in[0]); };
   CHECK(eigrad::gradcheck(f64, {x}).passed);
-  CHECK(eigrad::gradcheck_float32(
-            [&](const std::vector<Tensor>& in) { return info.apply(in[0]); }, f64, {x})
+  CHECK(eigrad::gradcheck_float32([&](const std::vector<Tensor>& in) { return info.apply(in[0]); },
+                                  f64, {x})
             .passed);
 }
 
@@ -221,8 +218,7 @@ TEST_CASE("a registered activation is in the catalogue, find_activation and nn::
   CHECK(values_of(module64(DoubleTensor::from({0.5}))) == std::vector<double>{0.125});
 }
 
-TEST_CASE("registering a name or alias that is taken throws and changes nothing",
-          "[registered]") {
+TEST_CASE("registering a name or alias that is taken throws and changes nothing", "[registered]") {
   eigrad::register_activation(cube("reg_twice"));
   const size_t count = eigrad::activation_catalogue().size();
   CHECK_THROWS_WITH(eigrad::register_activation(cube("reg_twice")),
@@ -307,7 +303,7 @@ TEST_CASE("an exception thrown by a registered activation's callable reaches the
 }
 
 TEST_CASE("activations can be registered and looked up from several threads at once",
-          "[registered]") {
+          "[registered][threads]") {
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([t] {

@@ -99,9 +99,9 @@ struct ActivationDefinition {
   template <class T>
   using ArrayCallable = std::function<void(In<T> x, Out<T> y, const T* values)>;
 
-  std::string name;                  // unique among all activations' names and aliases
-  std::vector<std::string> aliases;  // other names find_activation() accepts
-  std::string formula;               // one line, for documentation and tools
+  std::string name;                             // unique among all activations' names and aliases
+  std::vector<std::string> aliases;             // other names find_activation() accepts
+  std::string formula;                          // one line, for documentation and tools
   std::vector<ActivationParameter> parameters;  // in call order, with their defaults
   // Throws eigrad::Error for parameter values outside the domain (as a built-in's check);
   // optional. register_activation() checks the defaults with it.
