@@ -351,11 +351,14 @@ const std::vector<ActivationInfo>& activation_catalogue() {
 }
 
 const ActivationInfo& find_activation(const std::string& name) {
-  std::string known;
-  for (const ActivationInfo& info : activation_catalogue()) {
+  const std::vector<ActivationInfo>& all = activation_catalogue();
+  for (const ActivationInfo& info : all) {
     if (info.name == name) return info;
     for (const std::string& alias : info.aliases)
       if (alias == name) return info;
+  }
+  std::string known;
+  for (const ActivationInfo& info : all) {
     known += (known.empty() ? "" : ", ") + info.name;
     for (const std::string& alias : info.aliases) known += " (alias " + alias + ")";
   }
