@@ -3,6 +3,7 @@
 // 95 %, the first layer's gradient norm in the first epoch (vanishing gradients), and the
 // fraction of hidden units whose output is the same for every training point (dead units, the
 // dying-ReLU effect). Also draws every activation and its derivative on [-5, 5].
+// --register-examples adds the example user activations of user_activations.hpp.
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdio>
@@ -10,6 +11,7 @@
 
 #include "eigrad/eigrad.hpp"
 #include "eigrad/plot.hpp"
+#include "user_activations.hpp"
 
 using namespace eigrad;
 
@@ -108,16 +110,20 @@ int main(int argc, char** argv) {
   double lr = 0.05;
   uint64_t seed = 3;
   std::string picture = "activations.png";
+  bool register_examples = false;
   app.add_option("--epochs", epochs, "full-batch steps per activation")->check(CLI::PositiveNumber);
   app.add_option("--depth", depth, "hidden layers")->check(CLI::PositiveNumber);
   app.add_option("--units", units, "units per hidden layer")->check(CLI::PositiveNumber);
   app.add_option("--lr", lr, "learning rate (SGD, momentum 0.9)")->check(CLI::PositiveNumber);
   app.add_option("--seed", seed, "seed of the data and the initial weights");
   app.add_option("--png", picture, "where to draw the activations ('' for nowhere)");
+  app.add_flag("--register-examples", register_examples,
+               "also compare the user activations registered by user_activations.hpp");
   CLI11_PARSE(app, argc, argv);
 
   try {
     set_num_threads(1);
+    if (register_examples) examples::register_example_activations();
     const data::Dataset set = data::make_spiral(3, 100, seed);
     std::printf(
         "3-class spiral, 300 points; network 2-%lld x %lld-3, SGD lr %g momentum 0.9, "

@@ -3,11 +3,15 @@
 // row per activation and exits non-zero if any fails.
 //
 //   gradcheck_activations [--name NAME] [--points N] [--seed S] [--dtype float64|float32]
+//                         [--register-examples]
 //
 // --points: input elements per check (elementwise: N points; softmax and log_softmax: 2-D and
 // 4-D inputs of about N elements, along two axes each; prelu: an [N/6, 3, 2]-ish input with
 // shared and per-channel slopes, both inputs checked). --dtype float32 checks the float32
-// backward against float64 differences of the same activation.
+// backward against float64 differences of the same activation. --register-examples first
+// registers the example user activations of user_activations.hpp (squareplus, isrlu), which
+// are then checked with the rest: a program checks its own registered activations the same way,
+// with check_activation() below or eigrad::gradcheck on info.apply (README).
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +20,7 @@
 
 #include "eigrad/activations.hpp"
 #include "eigrad/gradcheck.hpp"
+#include "user_activations.hpp"
 
 namespace {
 
@@ -30,6 +35,7 @@ struct Options {
   int points = 12;
   uint64_t seed = 0;
   bool float32 = false;
+  bool register_examples = false;
 };
 
 // One activation's checks, summed up.
@@ -102,7 +108,7 @@ Row check_activation(const ActivationInfo& info, const Options& o, eigrad::Gener
 [[noreturn]] void usage(const char* message) {
   std::fprintf(stderr,
                "%s\nusage: gradcheck_activations [--name NAME] [--points N] [--seed S] "
-               "[--dtype float64|float32]\n",
+               "[--dtype float64|float32] [--register-examples]\n",
                message);
   std::exit(2);
 }
@@ -112,6 +118,10 @@ Options parse(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") usage("Gradient-checks every activation.");
+    if (arg == "--register-examples") {
+      o.register_examples = true;
+      continue;
+    }
     if (i + 1 >= argc) usage(("missing value after " + arg).c_str());
     const std::string value = argv[++i];
     try {
@@ -139,12 +149,14 @@ int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
   std::vector<const ActivationInfo*> selected;
   try {
+    if (o.register_examples) examples::register_example_activations();
     if (o.name.empty())
       for (const ActivationInfo& info : eigrad::activation_catalogue()) selected.push_back(&info);
     else
       selected.push_back(&eigrad::find_activation(o.name));
   } catch (const eigrad::Error& e) {
-    std::fprintf(stderr, "%s\n", e.what());
+    std::fprintf(stderr, "%s%s\n", e.what(),
+                 o.register_examples ? "" : " (--register-examples adds squareplus and isrlu)");
     return 2;
   }
 
@@ -159,9 +171,10 @@ int main(int argc, char** argv) {
   for (const ActivationInfo* info : selected) {
     const Row row = check_activation(*info, o, gen);
     failed += !row.passed;
-    std::printf("%-14s %8lld %10lld %14.3e %14.3e  %s\n", info->name.c_str(),
+    std::printf("%-14s %8lld %10lld %14.3e %14.3e  %s%s\n", info->name.c_str(),
                 static_cast<long long>(row.points), static_cast<long long>(row.entries),
-                row.max_abs, row.max_rel, row.passed ? "PASS" : "FAIL");
+                row.max_abs, row.max_rel, row.passed ? "PASS" : "FAIL",
+                info->registered() ? " (registered)" : "");
   }
   std::printf("\n%d of %zu activations %s\n", failed ? failed : int(selected.size()),
               selected.size(), failed ? "FAILED" : "passed");

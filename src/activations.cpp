@@ -6,7 +6,11 @@
 #include "eigrad/parallel.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <exception>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 
@@ -320,18 +324,41 @@ DoubleTensor run_activation(std::size_t index, const DoubleTensor& x, const doub
 }
 }  // namespace detail
 
+namespace {
+
+// The published catalogue. A registration publishes a copy with its entry appended and keeps
+// every earlier copy, so that references handed out stay valid; readers only load a pointer.
+struct Registry {
+  std::mutex mutex;  // serialises registrations
+  std::vector<std::unique_ptr<const std::vector<ActivationInfo>>> published;
+  std::atomic<const std::vector<ActivationInfo>*> current{nullptr};
+  Registry() {
+    published.push_back(std::make_unique<const std::vector<ActivationInfo>>(
+        describe_all(static_cast<catalogue::Catalogue*>(nullptr))));
+    current.store(published.back().get(), std::memory_order_release);
+  }
+};
+
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+}  // namespace
+
 const std::vector<ActivationInfo>& activation_catalogue() {
-  static const std::vector<ActivationInfo> all =
-      describe_all(static_cast<catalogue::Catalogue*>(nullptr));
-  return all;
+  return *registry().current.load(std::memory_order_acquire);
 }
 
 const ActivationInfo& find_activation(const std::string& name) {
-  std::string known;
-  for (const ActivationInfo& info : activation_catalogue()) {
+  const std::vector<ActivationInfo>& all = activation_catalogue();
+  for (const ActivationInfo& info : all) {
     if (info.name == name) return info;
     for (const std::string& alias : info.aliases)
       if (alias == name) return info;
+  }
+  std::string known;
+  for (const ActivationInfo& info : all) {
     known += (known.empty() ? "" : ", ") + info.name;
     for (const std::string& alias : info.aliases) known += " (alias " + alias + ")";
   }
@@ -349,14 +376,159 @@ std::vector<double> ActivationInfo::resolve(const std::vector<double>& values) c
   std::vector<double> all = values;
   for (size_t i = values.size(); i < parameters.size(); ++i)
     all.push_back(parameters[i].default_value);
-  calls.check(all.data());
+  if (!definition)
+    calls.check(all.data());
+  else if (definition->check)
+    definition->check(all.data());
   return all;
 }
 
 std::vector<double> ActivationInfo::kinks(const std::vector<double>& values) const {
-  std::vector<double> k = calls.kinks(resolve(values).data());
+  const std::vector<double> all = resolve(values);
+  std::vector<double> k = !definition         ? calls.kinks(all.data())
+                          : definition->kinks ? definition->kinks(all.data())
+                                              : std::vector<double>{};
   std::sort(k.begin(), k.end());
   return k;
+}
+
+// ---------------------------------------------------------------- registered activations
+
+namespace {
+
+// f (or f' when `derivative`) of one block through the definition's array callable for T, else
+// its scalar callable.
+template <class T>
+void run_definition(const ActivationDefinition& d, bool derivative, In<T> x, Out<T> y,
+                    const std::vector<double>& values, const std::vector<T>& p) {
+  const ActivationDefinition::ArrayCallable<T>* array;
+  if constexpr (std::is_same<T, float>::value)
+    array = derivative ? &d.array_derivative_f32 : &d.array_function_f32;
+  else
+    array = derivative ? &d.array_derivative_f64 : &d.array_function_f64;
+  if (*array) return (*array)(x, y, p.data());
+  const ActivationDefinition::ScalarCallable& f = derivative ? d.derivative : d.function;
+  for (Index i = 0; i < x.size(); ++i) y[i] = static_cast<T>(f(double(x[i]), values.data()));
+}
+
+// for_blocks, but an exception thrown by a block (a user's callable) reaches the caller instead
+// of leaving a parallel region.
+template <class F>
+void for_blocks_rethrowing(Index n, F&& f) {
+  std::exception_ptr error;
+  std::mutex mutex;
+  for_blocks(n, [&](Index i, Index len) {
+    try {
+      f(i, len);
+    } catch (...) {
+      const std::lock_guard<std::mutex> lock(mutex);
+      if (!error) error = std::current_exception();
+    }
+  });
+  if (error) std::rethrow_exception(error);
+}
+
+template <class T>
+BasicTensor<T> registered_elementwise(const std::shared_ptr<const ActivationDefinition>& def,
+                                      const BasicTensor<T>& x, std::vector<double> values) {
+  std::vector<T> p(values.begin(), values.end());
+  auto y = BasicTensor<T>::empty(x.shape());
+  const T* xd = x.data();
+  T* yd = y.data();
+  for_blocks_rethrowing(x.numel(), [&](Index i, Index n) {
+    run_definition<T>(*def, false, In<T>(xd + i, n), Out<T>(yd + i, n), values, p);
+  });
+  if (needs_grad(x))
+    // The name lives as long as the definition, which the registry keeps for good.
+    record(def->name.c_str(), y, {&x}, Saves().input(0),
+           [def, values = std::move(values), p = std::move(p), saved = x.storage()](
+               const Array<T>& g, GradSink<T>& s) {
+             Array<T> dx = take_array<T>(g.size());
+             for_blocks_rethrowing(g.size(), [&](Index i, Index n) {
+               Out<T> block(dx.data() + i, n);
+               run_definition<T>(*def, true, In<T>(saved->data() + i, n), block, values, p);
+               block *= In<T>(g.data() + i, n);
+             });
+             s.add(0, std::move(dx));
+           });
+  return y;
+}
+
+std::string quoted(const std::string& s) {
+  return "'" + s + "'";
+}
+
+// Throws unless `definition` can be registered next to the activations of `all`.
+void check_definition(const ActivationDefinition& d, const std::vector<ActivationInfo>& all) {
+  const std::string what = "register_activation: " + (d.name.empty() ? "" : quoted(d.name) + ": ");
+  if (d.name.empty())
+    throw Error(
+        "register_activation: the name is empty; expected a non-empty name unique among "
+        "the activations");
+  std::vector<std::string> names = {d.name};
+  names.insert(names.end(), d.aliases.begin(), d.aliases.end());
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i].empty()) throw Error(what + "an alias is empty; expected non-empty aliases");
+    for (size_t j = 0; j < i; ++j)
+      if (names[j] == names[i])
+        throw Error(what + "the name " + quoted(names[i]) + " is given twice");
+    for (const ActivationInfo& info : all) {
+      bool taken = info.name == names[i];
+      for (const std::string& alias : info.aliases) taken = taken || alias == names[i];
+      if (taken)
+        throw Error(what + "the name " + quoted(names[i]) + " is already taken by the " +
+                    (info.registered() ? "registered" : "built-in") + " activation " +
+                    quoted(info.name) + "; expected a name no activation uses");
+    }
+  }
+  for (const ActivationParameter& p : d.parameters)
+    if (p.name.empty()) throw Error(what + "a parameter has an empty name; expected its name");
+  const char* precisions[] = {"float32", "float64"};
+  for (int k = 0; k < 2; ++k) {
+    const bool f = k ? bool(d.array_function_f64) : bool(d.array_function_f32);
+    const bool df = k ? bool(d.array_derivative_f64) : bool(d.array_derivative_f32);
+    const std::string suffix = k ? "_f64" : "_f32";
+    if (!f && !d.function)
+      throw Error(what + "no function for " + precisions[k] +
+                  "; expected `function` (a scalar callable) or `array_function" + suffix + "`");
+    if (!df && !d.derivative)
+      throw Error(what + "no derivative for " + precisions[k] +
+                  "; expected `derivative` (a scalar callable) or `array_derivative" + suffix +
+                  "`");
+  }
+  if (d.check) {
+    std::vector<double> defaults;
+    for (const ActivationParameter& p : d.parameters) defaults.push_back(p.default_value);
+    try {
+      d.check(defaults.data());
+    } catch (const std::exception& e) {
+      throw Error(what + "its check rejects the parameters' defaults: " + e.what() +
+                  "; expected defaults inside the domain");
+    }
+  }
+}
+
+}  // namespace
+
+const ActivationInfo& register_activation(ActivationDefinition definition) {
+  Registry& r = registry();
+  const std::lock_guard<std::mutex> lock(r.mutex);
+  const std::vector<ActivationInfo>& current = *r.current.load(std::memory_order_relaxed);
+  check_definition(definition, current);
+  auto d = std::make_shared<const ActivationDefinition>(std::move(definition));
+  ActivationInfo info;
+  info.name = d->name;
+  info.aliases = d->aliases;
+  info.kind = ActivationKind::Elementwise;
+  info.formula = d->formula;
+  info.parameters = d->parameters;
+  info.saves_output = false;
+  info.definition = d;
+  auto next = std::make_unique<std::vector<ActivationInfo>>(current);
+  next->push_back(std::move(info));
+  r.published.push_back(std::move(next));
+  r.current.store(r.published.back().get(), std::memory_order_release);
+  return r.published.back()->back();
 }
 
 namespace {
@@ -375,6 +547,7 @@ BasicTensor<T> ActivationInfo::apply(const BasicTensor<T>& x,
                                      const std::vector<double>& values) const {
   if (kind == ActivationKind::PerChannel)
     throw Error(name + ": takes learnable slopes; call apply(x, slopes)");
+  if (definition) return registered_elementwise(definition, x, resolve(values));
   return apply_erased(calls, x, resolve(values).data(), BasicTensor<T>());
 }
 

@@ -143,4 +143,14 @@ inline std::shared_ptr<nn::Sequential> make_cnn(Generator& gen) {
       std::make_shared<nn::Linear>(128, 10, gen));
 }
 
+// The built-in activations. The sweeps over the catalogue check PyTorch's semantics and eigrad's
+// accuracy and finiteness guarantees, which the activations that other cases of the same process
+// register (test_registered_activations.cpp) do not promise.
+inline std::vector<ActivationInfo> builtin_activations() {
+  std::vector<ActivationInfo> r;
+  for (const ActivationInfo& info : activation_catalogue())
+    if (!info.registered()) r.push_back(info);
+  return r;
+}
+
 }  // namespace eigrad::test

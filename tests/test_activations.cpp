@@ -11,6 +11,7 @@
 #include "eigrad/activations.hpp"
 #include "eigrad/autograd.hpp"
 #include "eigrad/gradcheck.hpp"
+#include "support.hpp"
 
 using eigrad::ActivationInfo;
 using eigrad::ActivationKind;
@@ -232,7 +233,7 @@ DoubleTensor softmax_reference(const DoubleTensor& x, int axis, bool log) {
 // ---------------------------------------------------------------- closed forms at edge points
 
 TEST_CASE("every elementwise catalogue entry has a closed form in this file", "[activations]") {
-  for (const ActivationInfo& info : eigrad::activation_catalogue())
+  for (const ActivationInfo& info : eigrad::test::builtin_activations())
     if (info.kind == ActivationKind::Elementwise) {
       INFO(info.name);
       CHECK(references().count(info.name) == 1);
@@ -241,13 +242,13 @@ TEST_CASE("every elementwise catalogue entry has a closed form in this file", "[
 
 TEST_CASE("elementwise activations match their closed forms at edge points in float32",
           "[activations]") {
-  for (const ActivationInfo& info : eigrad::activation_catalogue())
+  for (const ActivationInfo& info : eigrad::test::builtin_activations())
     if (info.kind == ActivationKind::Elementwise) check_against_closed_form<float>(info, {});
 }
 
 TEST_CASE("elementwise activations match their closed forms at edge points in float64",
           "[activations]") {
-  for (const ActivationInfo& info : eigrad::activation_catalogue())
+  for (const ActivationInfo& info : eigrad::test::builtin_activations())
     if (info.kind == ActivationKind::Elementwise) check_against_closed_form<double>(info, {});
 }
 
@@ -258,7 +259,7 @@ TEST_CASE("the vectorized float32 kernels match the closed forms on a dense swee
   constexpr int count = 1 << 14;
   std::vector<float> xs(count);
   for (int i = 0; i < count; ++i) xs[i] = float(-30.0 + 60.0 * i / (count - 1));
-  for (const ActivationInfo& info : eigrad::activation_catalogue()) {
+  for (const ActivationInfo& info : eigrad::test::builtin_activations()) {
     if (info.kind != ActivationKind::Elementwise) continue;
     const auto ref = references().find(info.name);
     REQUIRE(ref != references().end());
@@ -320,7 +321,7 @@ TEST_CASE("the functional API uses PyTorch 1.13's defaults", "[activations]") {
   check("hardswish", eigrad::hardswish(x), {});
   check("mish", eigrad::mish(x), {});
   // ... and the catalogue's defaults are the same.
-  for (const ActivationInfo& info : eigrad::activation_catalogue())
+  for (const ActivationInfo& info : eigrad::test::builtin_activations())
     if (info.kind == ActivationKind::Elementwise) {
       const std::vector<double> p = info.resolve();
       check(info.name.c_str(), info.apply(x), p);
@@ -370,7 +371,7 @@ void check_finite_everywhere() {
     xs.push_back(-v);
   }
   const int64_t n = static_cast<int64_t>(xs.size());
-  for (const ActivationInfo& info : eigrad::activation_catalogue()) {
+  for (const ActivationInfo& info : eigrad::test::builtin_activations()) {
     INFO(info.name << " in " << BasicTensor<T>::dtype());
     BasicTensor<T> x = BasicTensor<T>::from(
         xs, info.kind == ActivationKind::Elementwise ? Shape{n} : Shape{n / 2, 2});
@@ -391,7 +392,7 @@ TEST_CASE("no activation returns inf or NaN for a finite input, forward or backw
 }
 
 TEST_CASE("a NaN input gives a NaN output and a NaN gradient", "[activations]") {
-  for (const ActivationInfo& info : eigrad::activation_catalogue()) {
+  for (const ActivationInfo& info : eigrad::test::builtin_activations()) {
     INFO(info.name);
     Tensor x = Tensor::from({1.0f, float(kNaN), -1.0f}, {1, 3}, true);
     const Tensor slopes = Tensor::full({1}, 0.25f, true);
@@ -488,7 +489,7 @@ TEST_CASE("every catalogue entry passes gradcheck in float64 away from its kinks
     INFO(r.str());
     CHECK(r.passed);
   };
-  for (const ActivationInfo& info : eigrad::activation_catalogue()) {
+  for (const ActivationInfo& info : eigrad::test::builtin_activations()) {
     INFO(info.name);
     if (info.kind == ActivationKind::Elementwise) {
       std::vector<std::vector<double>> settings = {{}};
@@ -524,7 +525,7 @@ TEST_CASE("every catalogue entry passes gradcheck in float64 away from its kinks
 
 TEST_CASE("the catalogue lists every activation of the issue once", "[activations]") {
   std::vector<std::string> names;
-  for (const ActivationInfo& info : eigrad::activation_catalogue()) names.push_back(info.name);
+  for (const ActivationInfo& info : eigrad::test::builtin_activations()) names.push_back(info.name);
   const std::vector<std::string> expected = {
       "sigmoid",   "hard_sigmoid", "tanh",    "relu",        "relu6",    "leaky_relu", "elu",
       "selu",      "celu",         "gelu",    "gelu_tanh",   "softplus", "softsign",   "swish",

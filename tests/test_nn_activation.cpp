@@ -11,6 +11,7 @@
 #include "eigrad/nn/loss.hpp"
 #include "eigrad/nn/sequential.hpp"
 #include "eigrad/optim/sgd.hpp"
+#include "support.hpp"
 
 using Catch::Contains;
 using eigrad::DoubleTensor;
@@ -24,7 +25,7 @@ namespace optim = eigrad::optim;
 TEST_CASE("every catalogue entry has a module that computes the functional form", "[nn]") {
   Generator gen(1);
   const DoubleTensor x = DoubleTensor::uniform({3, 4}, -3, 3, gen);
-  for (const eigrad::ActivationInfo& info : eigrad::activation_catalogue()) {
+  for (const eigrad::ActivationInfo& info : eigrad::test::builtin_activations()) {
     INFO(info.name);
     nn::BasicActivation<double> module(info.name);
     CHECK(module.info().name == info.name);

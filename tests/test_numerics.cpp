@@ -31,6 +31,7 @@
 #include "eigrad/activations.hpp"
 #include "eigrad/autograd.hpp"
 #include "eigrad/nn/loss.hpp"
+#include "support.hpp"
 
 using eigrad::ActivationInfo;
 using eigrad::ActivationKind;
@@ -158,7 +159,7 @@ bool elementwise_like(const ActivationInfo& info) {
 
 template <class T>
 void check_limits() {
-  for (const ActivationInfo& info : eigrad::activation_catalogue()) {
+  for (const ActivationInfo& info : eigrad::test::builtin_activations()) {
     if (!elementwise_like(info)) continue;
     REQUIRE(limits().count(info.name));
     const Limit& l = limits().at(info.name);
@@ -182,7 +183,7 @@ void check_limits() {
 template <class T>
 void check_next_to_zero() {
   const T tiny = std::numeric_limits<T>::denorm_min(), small = std::numeric_limits<T>::min();
-  for (const ActivationInfo& info : eigrad::activation_catalogue()) {
+  for (const ActivationInfo& info : eigrad::test::builtin_activations()) {
     if (!elementwise_like(info)) continue;
     REQUIRE(at_zero().count(info.name));
     const AtZero& z = at_zero().at(info.name);
@@ -245,7 +246,7 @@ void check_close(const std::vector<T>& actual, const std::vector<double>& expect
 template <class T>
 void check_no_nan_from_finite() {
   const std::vector<T> all = finite_inputs<T>();
-  for (const ActivationInfo& info : eigrad::activation_catalogue())
+  for (const ActivationInfo& info : eigrad::test::builtin_activations())
     for (const std::vector<double>& values : parameter_grid(info)) {
       std::vector<T> xs;
       for (T x : all)
@@ -264,7 +265,7 @@ void check_no_nan_from_finite() {
 
 template <class T>
 void check_nan_stays_put() {
-  for (const ActivationInfo& info : eigrad::activation_catalogue()) {
+  for (const ActivationInfo& info : eigrad::test::builtin_activations()) {
     INFO(info.name << " in " << BasicTensor<T>::dtype());
     // Along an axis the slices are rows of two: NaN poisons row 0 only.
     const std::vector<T> xs = {T(kNaN), T(1), T(-1), T(2)};
@@ -298,7 +299,7 @@ TEST_CASE("at denormals every activation is its first-order expansion around 0",
 }
 
 TEST_CASE("+0 and -0 give every activation the same value and the left derivative", "[numerics]") {
-  for (const ActivationInfo& info : eigrad::activation_catalogue()) {
+  for (const ActivationInfo& info : eigrad::test::builtin_activations()) {
     if (!elementwise_like(info)) continue;
     INFO(info.name);
     const Result<double> r = run(info, std::vector<double>{0.0, -0.0});

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "eigrad/eigrad.hpp"
+#include "support.hpp"
 
 using eigrad::DoubleTensor;
 using eigrad::Generator;
@@ -45,7 +46,7 @@ TEST_CASE("set_num_threads rejects fewer than one thread", "[parallel]") {
 TEST_CASE("every activation gives the same values and gradients on one thread and on several",
           "[parallel]") {
   const int previous = eigrad::num_threads();
-  for (const eigrad::ActivationInfo& info : eigrad::activation_catalogue()) {
+  for (const eigrad::ActivationInfo& info : eigrad::test::builtin_activations()) {
     std::vector<double> results[2];
     for (int t = 0; t < 2; ++t) {
       eigrad::set_num_threads(t == 0 ? 1 : 3);

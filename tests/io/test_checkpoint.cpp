@@ -177,6 +177,20 @@ TEST_CASE("lists of name and tensor pairs save and load directly", "[checkpoint]
   CHECK(fresh[1].second.to_vector() == std::vector<float>(2, -1.0f));
 }
 
+TEST_CASE("loading into a tensor an op saved makes that op's backward throw",
+          "[checkpoint][version]") {
+  TempDir dir;
+  io::save_safetensors(dir / "w", std::vector<std::pair<std::string, Tensor>>{
+                                      {"w", Tensor::full({2}, 3.0f)}});
+  std::vector<std::pair<std::string, Tensor>> target = {{"w", Tensor::ones({2}, true)}};
+  const Tensor w = target[0].second;
+  Tensor y = sum(w * w);
+  const uint64_t before = w.version();
+  io::load_into(dir / "w", target);
+  CHECK(w.version() > before);
+  CHECK_THROWS_WITH(y.backward(), Contains("'mul'") && Contains("modified in place"));
+}
+
 TEST_CASE("a module and its optimizer state restore from one checkpoint", "[checkpoint]") {
   TempDir dir;
   Generator g1(1), g2(2);
