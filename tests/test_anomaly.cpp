@@ -50,6 +50,7 @@ TEST_CASE("an anomaly trace names the op first, then the user's function that ca
   const std::string head = "the op was created at:\n";
   const size_t frames = message.find(head);
   REQUIRE(frames != std::string::npos);
+#ifdef EIGRAD_HAVE_LIBBACKTRACE
   // The first frame shown is the op itself, not eigrad's recording machinery.
   const std::string first = message.substr(
       frames + head.size(), message.find('\n', frames + head.size()) - frames - head.size());
@@ -60,6 +61,7 @@ TEST_CASE("an anomaly trace names the op first, then the user's function that ca
   const size_t user = message.find("distinctive_user_function_taking_a_log");
   CHECK(user != std::string::npos);
   CHECK(user > frames + head.size() + first.size());
+#endif
 }
 
 TEST_CASE("anomaly detection names the op whose backward produced inf", "[anomaly]") {
