@@ -32,6 +32,17 @@ BENCHMARK(BM_Chain100_ForwardBackward)
     ->Repetitions(15)
     ->ReportAggregatesOnly(true);
 
+// The same in anomaly mode: each op also captures its call stack and checks its output, each
+// gradient is checked.
+void BM_Chain100_ForwardBackward_Anomaly(benchmark::State& state) {
+  eigrad::DetectAnomalyGuard anomaly;
+  BM_Chain100_ForwardBackward(state);
+}
+BENCHMARK(BM_Chain100_ForwardBackward_Anomaly)
+    ->Unit(benchmark::kMicrosecond)
+    ->Repetitions(15)
+    ->ReportAggregatesOnly(true);
+
 void BM_Chain100_ForwardOnly_NoGrad(benchmark::State& state) {
   Tensor x = Tensor::from({0.5f, -0.25f, 1.0f, 2.0f}, {2, 2});
   Tensor w = Tensor::from({1.01f, 0.99f, 1.0f, 0.98f}, {2, 2});

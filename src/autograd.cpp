@@ -1,16 +1,9 @@
 #include "eigrad/autograd.hpp"
 
 #include <atomic>
-#include <cstdlib>
 #include <string>
 
 #include "storage.hpp"
-
-#if __has_include(<execinfo.h>) && __has_include(<cxxabi.h>)
-#include <cxxabi.h>
-#include <execinfo.h>
-#define EIGRAD_HAVE_BACKTRACE 1
-#endif
 
 namespace eigrad {
 
@@ -28,46 +21,7 @@ void set_grad_enabled(bool enabled) {
 
 namespace detail {
 std::atomic<bool> anomaly_flag{false};
-
-std::string call_stack() {
-#ifdef EIGRAD_HAVE_BACKTRACE
-  void* frames[48];
-  const int n = backtrace(frames, 48);
-  char** symbols = backtrace_symbols(frames, n);
-  if (!symbols) return "  (no call stack available)\n";
-  std::string out;
-  for (int i = 1; i < n; ++i) {  // frame 0 is this function
-    // "binary(mangled+0x12) [0x...]": demangle the part between '(' and '+'.
-    std::string line = symbols[i];
-    const size_t open = line.find('('), plus = line.find('+', open);
-    if (open != std::string::npos && plus != std::string::npos && plus > open + 1) {
-      const std::string mangled = line.substr(open + 1, plus - open - 1);
-      int status = 0;
-      char* readable = abi::__cxa_demangle(mangled.c_str(), nullptr, nullptr, &status);
-      if (status == 0 && readable) line = line.substr(0, open + 1) + readable + line.substr(plus);
-      std::free(readable);
-    }
-    out += "  " + line + "\n";
-  }
-  std::free(symbols);
-  return out;
-#else
-  return "  (no call stack available on this platform)\n";
-#endif
-}
 }  // namespace detail
-
-std::string detail::demangle(const char* mangled) {
-#ifdef EIGRAD_HAVE_BACKTRACE
-  int status = 0;
-  char* readable = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
-  std::string out = status == 0 && readable ? readable : mangled;
-  std::free(readable);
-  return out;
-#else
-  return mangled;
-#endif
-}
 
 bool is_anomaly_enabled() {
   return detail::anomaly_flag.load();

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 #include "eigrad/autograd.hpp"
+#include "eigrad/nn/module.hpp"
 
 namespace eigrad {
 
@@ -70,9 +72,10 @@ Rows analytic_rows(const F& f, std::vector<BasicTensor<T>>& leaves) {
 }
 
 // Compares `rows` with central differences of f at `leaves`, one perturbation per element of
-// every input that requires grad.
+// every input that requires grad (of input `only` alone when given).
 GradcheckReport compare(const GradcheckFunction& f, std::vector<DoubleTensor>& leaves,
-                        const Rows& rows, const GradcheckOptions& options) {
+                        const Rows& rows, const GradcheckOptions& options,
+                        std::optional<size_t> only = std::nullopt) {
   const int64_t m = static_cast<int64_t>(rows.size());
   GradcheckReport report;
   // The worst entry: the failing one with the largest error if any fails, else the one with the
@@ -81,7 +84,7 @@ GradcheckReport compare(const GradcheckFunction& f, std::vector<DoubleTensor>& l
   bool worst_fails = false;
   NoGradGuard no_grad;
   for (size_t i = 0; i < leaves.size(); ++i) {
-    if (!leaves[i].requires_grad()) continue;
+    if (!leaves[i].requires_grad() || (only && i != *only)) continue;
     double* x = leaves[i].data();
     for (int64_t k = 0; k < leaves[i].numel(); ++k) {
       const double saved = x[k];
@@ -144,6 +147,61 @@ GradcheckReport gradcheck_float32(const GradcheckFunction32& f32, const Gradchec
     leaves64.push_back(leaf);
   }
   return compare(f64, leaves64, rows, options);
+}
+
+std::string ModuleGradcheckReport::str() const {
+  std::string out;
+  for (const auto& [name, report] : tensors) out += name + ": " + report.str() + "\n";
+  return out;
+}
+
+namespace {
+template <class T>
+ModuleGradcheckReport check_module(const nn::BasicModule<T>& module, const BasicTensor<T>& input,
+                                   const GradcheckOptions& options) {
+  if (!(options.eps > 0))
+    throw Error("gradcheck_module: eps must be positive, got " + std::to_string(options.eps));
+  if (!input.defined()) throw Error("gradcheck_module: the input is undefined");
+  const std::shared_ptr<nn::BasicModule<double>> copy = nn::to_double(module);
+  // The leaves: a detached float64 input, then the copy's own parameters (handles into it, so
+  // that perturbing them in place changes what forward uses).
+  ModuleGradcheckReport result;
+  std::vector<DoubleTensor> leaves{input.template to<double>().set_requires_grad(true)};
+  result.tensors.emplace_back("input", GradcheckReport{});
+  for (const auto& [name, p] : copy->named_parameters())
+    if (p.requires_grad()) {
+      leaves.push_back(p);
+      result.tensors.emplace_back(name, GradcheckReport{});
+    }
+  const GradcheckFunction f = [&](const std::vector<DoubleTensor>& x) {
+    return copy->forward(x[0]);
+  };
+  const Rows rows = analytic_rows(f, leaves);
+  GradcheckOptions each = options;
+  each.raise = false;
+  for (size_t i = 0; i < leaves.size(); ++i) {
+    result.tensors[i].second = compare(f, leaves, rows, each, i);
+    result.passed = result.passed && result.tensors[i].second.passed;
+  }
+  for (DoubleTensor& leaf : leaves) leaf.zero_grad();
+  if (!result.passed && options.raise) {
+    std::string failed;
+    for (const auto& [name, report] : result.tensors)
+      if (!report.passed) failed += (failed.empty() ? "" : ", ") + name;
+    throw Error("gradcheck_module: " + module.type_name() + ": the gradients of " + failed +
+                " are wrong:\n" + result.str());
+  }
+  return result;
+}
+}  // namespace
+
+ModuleGradcheckReport gradcheck_module(const nn::BasicModule<float>& module, const Tensor& input,
+                                       const GradcheckOptions& options) {
+  return check_module(module, input, options);
+}
+ModuleGradcheckReport gradcheck_module(const nn::BasicModule<double>& module,
+                                       const DoubleTensor& input, const GradcheckOptions& options) {
+  return check_module(module, input, options);
 }
 
 DoubleTensor uniform_away_from(const Shape& shape, double lo, double hi,

@@ -56,18 +56,28 @@ extern std::atomic<bool> anomaly_flag;
 inline bool anomaly_on() {
   return anomaly_flag.load(std::memory_order_relaxed);
 }
-std::string call_stack();                   // the current call stack, one frame a line
+// The return addresses where an op was recorded (anomaly mode), kept raw because recording must
+// be cheap; they are named only when an anomaly error is raised (src/backtrace.cpp).
+struct CallStack {
+  static constexpr int capacity = 48;
+  void* frames[capacity];
+  int size = 0;
+};
+CallStack call_stack();
+// One frame a line, from the op down: the function's name, and file:line where debug info exists.
+std::string describe(const CallStack& stack);
 std::string demangle(const char* mangled);  // a C++ type or function name as written
 // Throws the anomaly error when `values` holds NaN or infinity.
 template <class Derived>
 void check_finite(const Eigen::ArrayBase<Derived>& values, const std::string& what,
-                  const std::string* origin) {
+                  const CallStack* origin) {
   if (values.allFinite()) return;
   Eigen::Index at = 0;
   while (std::isfinite(values.derived().coeff(at))) ++at;
   const bool nan = std::isnan(values.derived().coeff(at));
   throw Error("anomaly: " + what + " produced " + (nan ? "nan" : "inf") + " at element " +
-              std::to_string(at) + (origin ? "; the op was created at:\n" + *origin : ""));
+              std::to_string(at) +
+              (origin ? "; the op was created at:\n" + describe(*origin) : ""));
 }
 }  // namespace detail
 
@@ -126,9 +136,9 @@ class Node {
         throw_modified(saved_[i]);
   }
   // Where the node was created; recorded only in anomaly mode.
-  const std::string* origin() const { return origin_.get(); }
-  void set_origin(std::string origin) {
-    origin_ = std::make_unique<const std::string>(std::move(origin));
+  const detail::CallStack* origin() const { return origin_.get(); }
+  void set_origin(const detail::CallStack& origin) {
+    origin_ = std::make_unique<const detail::CallStack>(origin);
   }
 
  private:
@@ -153,7 +163,7 @@ class Node {
   bool has_pending_ = false;
   int dependencies_ = 0;
   uint64_t pass_ = 0;
-  std::unique_ptr<const std::string> origin_;
+  std::unique_ptr<const detail::CallStack> origin_;
 };
 
 // Where an op's backward puts its inputs' gradients: sums them into the inputs' nodes.

@@ -4,12 +4,18 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "eigrad/random.hpp"
 #include "eigrad/tensor.hpp"
 
 namespace eigrad {
+
+namespace nn {
+template <class T>
+class BasicModule;
+}
 
 struct GradcheckOptions {
   double eps = 1e-6;
@@ -46,6 +52,28 @@ GradcheckReport gradcheck(const GradcheckFunction& f, const std::vector<DoubleTe
 GradcheckReport gradcheck_float32(const GradcheckFunction32& f32, const GradcheckFunction& f64,
                                   const std::vector<DoubleTensor>& inputs,
                                   const GradcheckOptions& options = {});
+
+// gradcheck_module's result: one check per tensor, named.
+struct ModuleGradcheckReport {
+  bool passed = true;
+  // "input" first, then every parameter that requires grad by its dotted name ("0.weight"). In
+  // each report, worst_input is the tensor's position in this list.
+  std::vector<std::pair<std::string, GradcheckReport>> tensors;
+  // One line per tensor, "name: gradcheck passed|FAILED ...".
+  std::string str() const;
+};
+
+// Checks a module's gradients in float64 without copying it by hand: a float64 copy of `module`
+// (nn::to_double: same structure, parameters and buffers converted, same modes) is checked, d
+// output / d input and d output / d each parameter that requires grad, each against central
+// differences, at `input` converted to float64. `module` is not touched. Every module in the tree
+// must implement make_double() (the built-in ones do). With options.raise, throws after checking
+// everything, naming each tensor that failed.
+ModuleGradcheckReport gradcheck_module(const nn::BasicModule<float>& module, const Tensor& input,
+                                       const GradcheckOptions& options = {});
+ModuleGradcheckReport gradcheck_module(const nn::BasicModule<double>& module,
+                                       const DoubleTensor& input,
+                                       const GradcheckOptions& options = {});
 
 // Values uniform in [lo, hi], each at least `margin` away from every point of `avoid` (an
 // activation's kinks, say), so that no central difference straddles a kink. Throws if the

@@ -29,6 +29,11 @@ std::string BasicActivation<T>::extra_repr() const {
   return os.str();
 }
 
+template <class T>
+std::shared_ptr<BasicModule<double>> BasicActivation<T>::make_double() const {
+  return std::make_shared<BasicActivation<double>>(info_->name, values_);
+}
+
 template class BasicActivation<float>;
 template class BasicActivation<double>;
 

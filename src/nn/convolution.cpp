@@ -62,6 +62,13 @@ std::string BasicConv<T, D>::extra_repr() const {
   return s;
 }
 
+// The copy's initial values are overwritten by to_double(); the generator only fills them.
+template <class T, size_t D>
+std::shared_ptr<BasicModule<double>> BasicConv<T, D>::make_double() const {
+  Generator gen;
+  return std::make_shared<BasicConv<double, D>>(options_, gen);
+}
+
 template class BasicConv<float, 1>;
 template class BasicConv<double, 1>;
 template class BasicConv<float, 2>;

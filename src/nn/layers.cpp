@@ -64,6 +64,26 @@ std::string BasicDropout<T>::extra_repr() const {
   return os.str();
 }
 
+// The copies' initial values are overwritten by to_double(); the generator only fills them.
+template <class T>
+std::shared_ptr<BasicModule<double>> BasicLinear<T>::make_double() const {
+  Generator gen;
+  return std::make_shared<BasicLinear<double>>(in_features_, out_features_, gen, bias_.defined());
+}
+
+template <class T>
+std::shared_ptr<BasicModule<double>> BasicFlatten<T>::make_double() const {
+  return std::make_shared<BasicFlatten<double>>(start_axis_, end_axis_);
+}
+
+// The copy draws the same masks as the original would next.
+template <class T>
+std::shared_ptr<BasicModule<double>> BasicDropout<T>::make_double() const {
+  auto copy = std::make_shared<BasicDropout<double>>(p_);
+  copy->gen_ = gen_;
+  return copy;
+}
+
 template class BasicLinear<float>;
 template class BasicLinear<double>;
 template class BasicFlatten<float>;

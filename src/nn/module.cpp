@@ -1,8 +1,14 @@
 #include "eigrad/nn/module.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+#include <map>
 #include <set>
 #include <sstream>
+#include <typeinfo>
+#if __has_include(<cxxabi.h>)
+#include <cxxabi.h>
+#endif
 
 #include "eigrad/autograd.hpp"
 
@@ -344,7 +350,56 @@ std::string BasicModule<T>::str() const {
   return os.str();
 }
 
+template <class T>
+std::shared_ptr<BasicModule<double>> BasicModule<T>::make_double() const {
+  std::string cpp_type = typeid(*this).name();
+#if __has_include(<cxxabi.h>)
+  int status = 0;
+  char* readable = abi::__cxa_demangle(cpp_type.c_str(), nullptr, nullptr, &status);
+  if (status == 0 && readable) cpp_type = readable;
+  std::free(readable);
+#endif
+  throw Error(type_name() + " (C++ type " + cpp_type +
+              ") cannot be converted to float64: it does not override make_double(), which "
+              "to_double() and gradcheck_module() need; override it to return a float64 module "
+              "of the same structure");
+}
+
+namespace {
+// Modes module by module: train() sets a whole subtree, so parents go first.
+template <class T>
+void copy_modes(const BasicModule<T>& from, BasicModule<double>& to) {
+  to.train(from.is_training());
+  const auto a = from.named_children();
+  const auto b = to.named_children();
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i)
+    if (a[i].first == b[i].first) copy_modes(*a[i].second, *b[i].second);
+}
+}  // namespace
+
+template <class T>
+std::shared_ptr<BasicModule<double>> to_double(const BasicModule<T>& module) {
+  std::shared_ptr<BasicModule<double>> copy = module.make_double();
+  if (!copy) throw Error("to_double: " + module.type_name() + "::make_double() returned null");
+  NamedTensors<double> state;
+  for (const StateEntry<T>& e : module.state_dict())
+    state.emplace_back(e.name, e.tensor.template to<double>());
+  try {
+    copy->load_state_dict(state, /*strict=*/true);
+  } catch (const Error& e) {
+    throw Error("to_double: the float64 module made by " + module.type_name() +
+                "::make_double() does not have the original's parameters and buffers: " + e.what());
+  }
+  std::map<std::string, bool> requires_grad;
+  for (const auto& [name, p] : module.named_parameters()) requires_grad[name] = p.requires_grad();
+  for (auto& [name, p] : copy->named_parameters()) p.set_requires_grad(requires_grad[name]);
+  copy_modes(module, *copy);
+  return copy;
+}
+
 template class BasicModule<float>;
 template class BasicModule<double>;
+template std::shared_ptr<BasicModule<double>> to_double(const BasicModule<float>&);
+template std::shared_ptr<BasicModule<double>> to_double(const BasicModule<double>&);
 
 }  // namespace eigrad::nn

@@ -65,6 +65,11 @@ std::string BasicBatchNorm<T, D>::extra_repr() const {
   return os.str();
 }
 
+template <class T, int D>
+std::shared_ptr<BasicModule<double>> BasicBatchNorm<T, D>::make_double() const {
+  return std::make_shared<BasicBatchNorm<double, D>>(options_);
+}
+
 template class BasicBatchNorm<float, 1>;
 template class BasicBatchNorm<double, 1>;
 template class BasicBatchNorm<float, 2>;

@@ -74,6 +74,21 @@ std::string BasicAdaptiveAvgPool2d<T>::extra_repr() const {
   return "output_size=" + output_size_.str();
 }
 
+template <class T>
+std::shared_ptr<BasicModule<double>> BasicMaxPool2d<T>::make_double() const {
+  return std::make_shared<BasicMaxPool2d<double>>(options_);
+}
+
+template <class T>
+std::shared_ptr<BasicModule<double>> BasicAvgPool2d<T>::make_double() const {
+  return std::make_shared<BasicAvgPool2d<double>>(options_);
+}
+
+template <class T>
+std::shared_ptr<BasicModule<double>> BasicAdaptiveAvgPool2d<T>::make_double() const {
+  return std::make_shared<BasicAdaptiveAvgPool2d<double>>(output_size_);
+}
+
 template class BasicMaxPool2d<float>;
 template class BasicMaxPool2d<double>;
 template class BasicAvgPool2d<float>;

@@ -24,6 +24,7 @@ class BasicActivation : public BasicModule<T> {
 
   Tensor forward(const Tensor& input) override;
   std::string type_name() const override { return "Activation"; }
+  std::shared_ptr<BasicModule<double>> make_double() const override;
   std::string extra_repr() const override;  // "leaky_relu, negative_slope=0.2"
 
   const ActivationInfo& info() const { return *info_; }
@@ -46,6 +47,10 @@ class BasicPReLU : public BasicActivation<T> {
       : BasicActivation<T>("prelu",
                            {static_cast<double>(num_parameters), static_cast<double>(init)}) {}
   std::string type_name() const override { return "PReLU"; }
+  std::shared_ptr<BasicModule<double>> make_double() const override {
+    return std::make_shared<BasicPReLU<double>>(static_cast<int64_t>(this->values()[0]),
+                                                this->values()[1]);
+  }
 };
 
 using Activation = BasicActivation<float>;

@@ -65,6 +65,7 @@ class BasicConv : public BasicModule<T> {
 
   Tensor forward(const Tensor& input) override;
   std::string type_name() const override { return D == 1 ? "Conv1d" : "Conv2d"; }
+  std::shared_ptr<BasicModule<double>> make_double() const override;
   // As PyTorch's: "1, 32, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1)"; padding,
   // dilation, groups and bias appear when they differ from the defaults.
   std::string extra_repr() const override;

@@ -21,6 +21,7 @@ class BasicLinear : public BasicModule<T> {
 
   Tensor forward(const Tensor& input) override;
   std::string type_name() const override { return "Linear"; }
+  std::shared_ptr<BasicModule<double>> make_double() const override;
   std::string extra_repr() const override;
 
   int64_t in_features() const { return in_features_; }
@@ -43,6 +44,7 @@ class BasicFlatten : public BasicModule<T> {
       : start_axis_(start_axis), end_axis_(end_axis) {}
   Tensor forward(const Tensor& input) override;
   std::string type_name() const override { return "Flatten"; }
+  std::shared_ptr<BasicModule<double>> make_double() const override;
   std::string extra_repr() const override;
 
  private:
@@ -58,12 +60,15 @@ class BasicDropout : public BasicModule<T> {
   explicit BasicDropout(double p = 0.5, uint64_t seed = 0);
   Tensor forward(const Tensor& input) override;
   std::string type_name() const override { return "Dropout"; }
+  std::shared_ptr<BasicModule<double>> make_double() const override;
   std::string extra_repr() const override;
   double p() const { return p_; }
 
  private:
   double p_;
   Generator gen_;
+  template <class>
+  friend class BasicDropout;
 };
 
 using Linear = BasicLinear<float>;

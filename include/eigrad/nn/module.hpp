@@ -69,6 +69,12 @@ class BasicModule {
   // PyTorch-style tree: "Sequential(\n  (0): Linear(...)\n  ...)".
   std::string str() const;
 
+  // A float64 module of the same type and configuration, children included, for to_double()
+  // (which then copies the parameters, buffers and modes into it). The built-in modules implement
+  // it; a user's module overrides it to be convertible. The default throws an Error naming the
+  // module's type.
+  virtual std::shared_ptr<BasicModule<double>> make_double() const;
+
   // ---- parameters and children ----
   // All parameters of this module and its descendants, in registration order (own parameters
   // first, then each child's, depth first); a parameter shared by two modules appears once.
@@ -149,9 +155,18 @@ class BasicModule {
   bool training_ = true;
 };
 
+// A float64 copy of `module` (float32 or float64): the structure from make_double(), then every
+// parameter and buffer converted to double, requires_grad and train/eval modes as in `module`.
+// Throws when a module in the tree does not implement make_double() or builds a copy whose
+// state names or shapes differ. Parameters shared between modules become separate copies.
+template <class T>
+std::shared_ptr<BasicModule<double>> to_double(const BasicModule<T>& module);
+
 using Module = BasicModule<float>;
 
 extern template class BasicModule<float>;
 extern template class BasicModule<double>;
+extern template std::shared_ptr<BasicModule<double>> to_double(const BasicModule<float>&);
+extern template std::shared_ptr<BasicModule<double>> to_double(const BasicModule<double>&);
 
 }  // namespace eigrad::nn

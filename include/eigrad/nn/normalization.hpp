@@ -68,6 +68,7 @@ class BasicBatchNorm : public BasicModule<T> {
 
   Tensor forward(const Tensor& input) override;
   std::string type_name() const override { return D == 1 ? "BatchNorm1d" : "BatchNorm2d"; }
+  std::shared_ptr<BasicModule<double>> make_double() const override;
   // "32, eps=1e-05, momentum=0.1, affine=true, track_running_stats=true"
   std::string extra_repr() const override;
 

@@ -74,6 +74,7 @@ class BasicMaxPool2d : public BasicModule<T> {
       : BasicMaxPool2d(MaxPool2dOptions(kernel_size)) {}
   Tensor forward(const Tensor& input) override;
   std::string type_name() const override { return "MaxPool2d"; }
+  std::shared_ptr<BasicModule<double>> make_double() const override;
   // "kernel_size=(2, 2), stride=(2, 2), padding=(0, 0), dilation=(1, 1)"
   std::string extra_repr() const override;
   const MaxPool2dOptions& options() const { return options_; }
@@ -91,6 +92,7 @@ class BasicAvgPool2d : public BasicModule<T> {
       : BasicAvgPool2d(AvgPool2dOptions(kernel_size)) {}
   Tensor forward(const Tensor& input) override;
   std::string type_name() const override { return "AvgPool2d"; }
+  std::shared_ptr<BasicModule<double>> make_double() const override;
   // "kernel_size=(2, 2), stride=(2, 2), padding=(0, 0)", and ", count_include_pad=false".
   std::string extra_repr() const override;
   const AvgPool2dOptions& options() const { return options_; }
@@ -106,6 +108,7 @@ class BasicAdaptiveAvgPool2d : public BasicModule<T> {
   explicit BasicAdaptiveAvgPool2d(ExpandingArray<2> output_size);
   Tensor forward(const Tensor& input) override;
   std::string type_name() const override { return "AdaptiveAvgPool2d"; }
+  std::shared_ptr<BasicModule<double>> make_double() const override;
   std::string extra_repr() const override;  // "output_size=(1, 1)"
   const ExpandingArray<2>& output_size() const { return output_size_; }
 

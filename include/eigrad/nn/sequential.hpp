@@ -34,6 +34,12 @@ class BasicSequential : public BasicModule<T> {
     return x;
   }
   std::string type_name() const override { return "Sequential"; }
+  std::shared_ptr<BasicModule<double>> make_double() const override {
+    auto copy = std::make_shared<BasicSequential<double>>();
+    for (const auto& [name, child] : this->named_children())
+      copy->push_back(name, child->make_double());
+    return copy;
+  }
 
   size_t size() const { return modules_.size(); }
   // The i-th module; throws when i is out of range.
