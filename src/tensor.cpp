@@ -31,6 +31,11 @@ std::shared_ptr<detail::TensorImpl<T>> make_impl(const Shape& shape) {
 }  // namespace
 
 template <class T>
+void BasicTensor<T>::throw_undefined() {
+  throw Error("Tensor: operation on an undefined tensor");
+}
+
+template <class T>
 BasicTensor<T> BasicTensor<T>::empty(const Shape& shape) {
   return BasicTensor(make_impl<T>(shape));
 }

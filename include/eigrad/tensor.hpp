@@ -130,10 +130,12 @@ class BasicTensor {
   const std::shared_ptr<Impl>& impl() const { return impl_; }
 
  private:
+  // Kept to a test and a call, so that every accessor inlines; the throw is out of line.
   Impl& checked() const {
-    if (!impl_) throw Error("Tensor: operation on an undefined tensor");
+    if (!impl_) throw_undefined();
     return *impl_;
   }
+  [[noreturn]] static void throw_undefined();
   Impl& written() const {
     Impl& impl = checked();
     detail::advance(*impl.version);
