@@ -92,7 +92,13 @@ struct Engine;
 class Saves {
  public:
   constexpr Saves() = default;
-  constexpr Saves input(int index) const { return Saves(inputs_ | (1u << index), output_); }
+  // Inputs 0 to 31 (an op with more, like cat, saves none of them).
+  constexpr Saves input(int index) const {
+    return index >= 0 && index < 32
+               ? Saves(inputs_ | (1u << index), output_)
+               : throw Error("Saves::input: input " + std::to_string(index) +
+                             " is out of range; an op can declare inputs 0 to 31");
+  }
   constexpr Saves output() const { return Saves(inputs_, true); }
   constexpr uint32_t inputs() const { return inputs_; }
   constexpr bool has_output() const { return output_; }
@@ -308,7 +314,8 @@ void record_inputs(const char* name, BasicTensor<T>& out, const Inputs& inputs, 
   int index = 0;
   for (const BasicTensor<T>* t : inputs) {
     node->add_next(make_edge(*t));
-    if (saves.inputs() & (1u << index)) node->save_version(t->impl()->version, index);
+    if (index < 32 && (saves.inputs() & (1u << index)))
+      node->save_version(t->impl()->version, index);
     ++index;
   }
   if (saves.has_output()) node->save_version(out.impl()->version, -1);
