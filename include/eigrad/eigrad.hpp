@@ -4,11 +4,11 @@
 // are in eigrad/io.hpp (library eigrad::io), pictures in eigrad/plot.hpp (eigrad::plot).
 #include "eigrad/activations.hpp"
 #include "eigrad/autograd.hpp"
-#include "eigrad/function.hpp"
 #include "eigrad/data/batches.hpp"
 #include "eigrad/data/dataset.hpp"
 #include "eigrad/data/toy.hpp"
 #include "eigrad/error.hpp"
+#include "eigrad/function.hpp"
 #include "eigrad/gradcheck.hpp"
 #include "eigrad/nn/activation.hpp"
 #include "eigrad/nn/convolution.hpp"

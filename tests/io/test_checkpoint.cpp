@@ -180,8 +180,8 @@ TEST_CASE("lists of name and tensor pairs save and load directly", "[checkpoint]
 TEST_CASE("loading into a tensor an op saved makes that op's backward throw",
           "[checkpoint][version]") {
   TempDir dir;
-  io::save_safetensors(dir / "w", std::vector<std::pair<std::string, Tensor>>{
-                                      {"w", Tensor::full({2}, 3.0f)}});
+  io::save_safetensors(dir / "w",
+                       std::vector<std::pair<std::string, Tensor>>{{"w", Tensor::full({2}, 3.0f)}});
   std::vector<std::pair<std::string, Tensor>> target = {{"w", Tensor::ones({2}, true)}};
   const Tensor w = target[0].second;
   Tensor y = sum(w * w);
