@@ -1,5 +1,5 @@
-// Threads against one thread: elementwise kernels, activations and reductions on float32 tensors
-// of 2^10 to 2^22 elements, each timed with eigrad::set_num_threads(1) and with every core.
+// Threads against one thread: elementwise kernels, activations, reductions and a matrix product on
+// float32 tensors of 2^10 to 2^22 elements, each timed with eigrad::set_num_threads(1) and with every core.
 // Below eigrad's threshold (kParallelThreshold, 2^18 elements) a kernel stays on the calling
 // thread, so the two should agree there; from it on the work is split across threads.
 // Ends with a table: time at 1 thread, at N threads, and the speed-up (target: at least 1.6 at
@@ -91,6 +91,16 @@ const std::vector<Workload>& workloads() {
       {"tanh fwd+bwd",
        [](int64_t n) {
          return forward_backward(n, [](const Tensor& x) { return eigrad::tanh(x); });
+       }},
+      // A layer's product at batch 128: [128, n / 128] x [n / 128, 128], 2 x 128 n flops,
+      // from 0.26 to 1070 MFLOP; eigrad splits it above kGemmFlopsPerThread (2^21) per thread.
+      {"matmul [128,k]x[k,128]",
+       [](int64_t n) -> std::function<void()> {
+         eigrad::Generator gen(1);
+         const int64_t k = std::max<int64_t>(n / 128, 1);
+         const Tensor a = Tensor::uniform({128, k}, -1, 1, gen),
+                      b = Tensor::uniform({k, 128}, -1, 1, gen);
+         return [a, b] { benchmark::DoNotOptimize(eigrad::matmul(a, b).data()); };
        }},
       {"softmax fwd (rows of 1024)",
        [](int64_t n) -> std::function<void()> {

@@ -97,7 +97,10 @@ BENCHMARK_CAPTURE(training_step, fashion_784_256_256_10, kFashion)->Unit(benchma
 BENCHMARK_CAPTURE(gemm_ceiling, fashion_784_256_256_10, kFashion)->Unit(benchmark::kMillisecond);
 
 int main(int argc, char** argv) {
-  eigrad::set_num_threads(1);  // single-threaded: eigrad's split kernels and Eigen's products
+  // Single-threaded: eigrad's kernels and products, and the ceiling's Eigen products (eigrad
+  // leaves Eigen's own thread count to the program).
+  eigrad::set_num_threads(1);
+  Eigen::setNbThreads(1);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

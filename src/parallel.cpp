@@ -10,7 +10,6 @@ namespace eigrad {
 
 namespace {
 int default_threads() {
-  Eigen::setNbThreads(1);  // see set_num_threads
   const unsigned hw = std::thread::hardware_concurrency();
   return hw ? static_cast<int>(hw) : 1;
 }
@@ -25,9 +24,6 @@ void set_num_threads(int threads) {
   if (threads < 1)
     throw Error("set_num_threads: expected at least 1 thread, got " + std::to_string(threads));
   thread_count.store(threads);
-  // Eigen's own threading of matrix products stays off: on the networks' shapes it does not pay
-  // (BENCHMARKS.md, "Figures behind the code").
-  Eigen::setNbThreads(1);
 }
 
 }  // namespace eigrad

@@ -12,10 +12,9 @@
 
 namespace eigrad {
 
-// Threads used by eigrad's elementwise kernels and reductions. Defaults to the number of
-// hardware threads; set_num_threads(1) makes every kernel single-threaded. Matrix products run
-// on the calling thread: eigrad sets Eigen::setNbThreads(1), since on the networks' shapes
-// Eigen's threaded products are no faster (BENCHMARKS.md, "Figures behind the code").
+// Threads used by eigrad's kernels, reductions and matrix products. Defaults to the number of
+// hardware threads; set_num_threads(1) makes every kernel single-threaded. eigrad splits its
+// matrix products itself and never calls Eigen::setNbThreads, which stays the program's.
 int num_threads();
 void set_num_threads(int threads);
 

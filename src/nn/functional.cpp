@@ -4,6 +4,7 @@
 #include <string>
 
 #include "layout.hpp"
+#include "ops/gemm.hpp"
 #include "storage.hpp"
 
 namespace eigrad::nn {
@@ -32,27 +33,21 @@ BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
   shape[xs.rank() - 1] = out_f;
 
   auto out = BasicTensor<T>::empty(shape);
-  MatrixMap<T> y(out.data(), rows, out_f);
   if (has_bias)
-    y.rowwise() = ConstRowMap<T>(bias.data(), out_f);
-  else
-    y.setZero();
-  y.noalias() += ConstMatrixMap<T>(x.data(), rows, in_f) *
-                 ConstMatrixMap<T>(weight.data(), out_f, in_f).transpose();
+    MatrixMap<T>(out.data(), rows, out_f).rowwise() = ConstRowMap<T>(bias.data(), out_f);
+  gemm(operand(x.data(), rows, in_f), transposed(weight.data(), out_f, in_f), out.data(), has_bias);
 
   auto backward = [rows, in_f, out_f, has_bias, xd = x.storage(), wd = weight.storage()](
                       const Array<T>& g, GradSink<T>& s) {
     const ConstMatrixMap<T> G(g.data(), rows, out_f);
     if (s.needs(0)) {
       Array<T> gx(rows * in_f);
-      MatrixMap<T>(gx.data(), rows, in_f).noalias() =
-          G * ConstMatrixMap<T>(wd->data(), out_f, in_f);
+      gemm(operand(g.data(), rows, out_f), operand(wd->data(), out_f, in_f), gx.data(), false);
       s.add(0, std::move(gx));
     }
     if (s.needs(1)) {
       Array<T> gw(out_f * in_f);
-      MatrixMap<T>(gw.data(), out_f, in_f).noalias() =
-          G.transpose() * ConstMatrixMap<T>(xd->data(), rows, in_f);
+      gemm(transposed(g.data(), rows, out_f), operand(xd->data(), rows, in_f), gw.data(), false);
       s.add(1, std::move(gw));
     }
     if (has_bias && s.needs(2)) {

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "gemm.hpp"
 #include "im2col.hpp"
 #include "layout.hpp"
 #include "storage.hpp"
@@ -150,15 +151,12 @@ BasicTensor<T> convolution(const char* op, const BasicTensor<T>& x, const BasicT
           for (int64_t gi = 0; gi < g.groups; ++gi) {
             const T* xg = xd + n * in_sample + gi * in_group;
             if (!direct) im2col(xg, g, cols->data());
-            MatrixMap<T> y(yd + n * out_sample + gi * og * HW, og, HW);
-            const ConstMatrixMap<T> wg(wd + gi * og * K, og, K);
-            const ConstMatrixMap<T> c(direct ? xg : cols->data(), K, HW);
-            if (bd) {
-              y.colwise() = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(bd + gi * og, og);
-              y.noalias() += wg * c;
-            } else {
-              y.noalias() = wg * c;
-            }
+            T* y = yd + n * out_sample + gi * og * HW;
+            if (bd)
+              MatrixMap<T>(y, og, HW).colwise() =
+                  Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(bd + gi * og, og);
+            gemm(operand(wd + gi * og * K, og, K), operand(direct ? xg : cols->data(), K, HW), y,
+                 bd != nullptr);
           }
       },
       flops);
@@ -186,22 +184,18 @@ BasicTensor<T> convolution(const char* op, const BasicTensor<T>& x, const BasicT
           Array<T> gb = want_b ? Array<T>::Zero(g.o) : Array<T>();
           for (int64_t n = begin; n < end; ++n) {
             for (int64_t gi = 0; gi < g.groups; ++gi) {
-              const ConstMatrixMap<T> gy(gd + n * out_sample + gi * og * HW, og, HW);
+              const T* gy_data = gd + n * out_sample + gi * og * HW;
               if (want_w) {
                 const T* xg = xd + n * in_sample + gi * in_group;
                 if (!direct) im2col(xg, g, cols->data());
-                MatrixMap<T>(gw.data() + gi * og * K, og, K).noalias() +=
-                    gy * ConstMatrixMap<T>(direct ? xg : cols->data(), K, HW).transpose();
+                gemm(operand(gy_data, og, HW), transposed(direct ? xg : cols->data(), K, HW),
+                     gw.data() + gi * og * K, true);
               }
               if (want_x) {
-                const ConstMatrixMap<T> wg(wd + gi * og * K, og, K);
                 T* gxg = gx.data() + n * in_sample + gi * in_group;
-                if (direct) {
-                  MatrixMap<T>(gxg, K, HW).noalias() = wg.transpose() * gy;
-                } else {
-                  MatrixMap<T>(cols->data(), K, HW).noalias() = wg.transpose() * gy;
-                  col2im_add(cols->data(), g, gxg);
-                }
+                gemm(transposed(wd + gi * og * K, og, K), operand(gy_data, og, HW),
+                     direct ? gxg : cols->data(), false);
+                if (!direct) col2im_add(cols->data(), g, gxg);
               }
             }
             if (want_b)

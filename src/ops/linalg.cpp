@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "gemm.hpp"
 #include "layout.hpp"
 
 namespace eigrad {
@@ -30,9 +31,8 @@ BasicTensor<T> matmul(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   const int64_t arows = ra == 3 && !batched ? as[0] * n : n;
   auto out = BasicTensor<T>::empty(ra == 3 ? Shape{as[0], n, m} : Shape{n, m});
   for (int64_t i = 0; i < batches; ++i)
-    MatrixMap<T>(out.data() + i * arows * m, arows, m).noalias() =
-        ConstMatrixMap<T>(a.data() + i * arows * k, arows, k) *
-        ConstMatrixMap<T>(b.data() + i * k * m, k, m);
+    gemm(operand(a.data() + i * arows * k, arows, k), operand(b.data() + i * k * m, k, m),
+         out.data() + i * arows * m, false);
   if (needs_grad(a, b))
     record("matmul", out, {&a, &b}, Saves().input(0).input(1),
            [batches, arows, k, m, ad = a.storage(), bd = b.storage()](const Array<T>& g,
@@ -40,17 +40,15 @@ BasicTensor<T> matmul(const BasicTensor<T>& a, const BasicTensor<T>& b) {
              if (s.needs(0)) {
                Array<T> ga(batches * arows * k);
                for (int64_t i = 0; i < batches; ++i)
-                 MatrixMap<T>(ga.data() + i * arows * k, arows, k).noalias() =
-                     ConstMatrixMap<T>(g.data() + i * arows * m, arows, m) *
-                     ConstMatrixMap<T>(bd->data() + i * k * m, k, m).transpose();
+                 gemm(operand(g.data() + i * arows * m, arows, m),
+                      transposed(bd->data() + i * k * m, k, m), ga.data() + i * arows * k, false);
                s.add(0, std::move(ga));
              }
              if (s.needs(1)) {
                Array<T> gb(batches * k * m);
                for (int64_t i = 0; i < batches; ++i)
-                 MatrixMap<T>(gb.data() + i * k * m, k, m).noalias() =
-                     ConstMatrixMap<T>(ad->data() + i * arows * k, arows, k).transpose() *
-                     ConstMatrixMap<T>(g.data() + i * arows * m, arows, m);
+                 gemm(transposed(ad->data() + i * arows * k, arows, k),
+                      operand(g.data() + i * arows * m, arows, m), gb.data() + i * k * m, false);
                s.add(1, std::move(gb));
              }
            });
