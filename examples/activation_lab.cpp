@@ -114,6 +114,14 @@ std::vector<double> iota_curve(size_t n, double first = 1) {
   return x;
 }
 
+// The finite values: runs that diverged are counted in their own column instead.
+std::vector<double> finite(const std::vector<double>& v) {
+  std::vector<double> f;
+  for (double x : v)
+    if (std::isfinite(x)) f.push_back(x);
+  return f;
+}
+
 double accuracy(const Tensor& logits, const std::vector<int64_t>& labels) {
   const std::vector<int64_t> predicted = argmax(logits, 1);
   int64_t right = 0;
@@ -897,7 +905,9 @@ int main(int argc, char** argv) {
           "with gain 5/3, LeCun normal for selu; zero biases). Full-batch cross-entropy "
           "gradients at initialisation and after %lld SGD steps (lr 0.01, momentum 0.9). "
           "r = log10(||dL/dW_1|| / ||dL/dW_L||), the decades by which the weight gradient "
-          "shrinks from the last hidden layer back to the first (0: none; -1: tenfold).",
+          "shrinks from the last hidden layer back to the first (0: none; -1: tenfold). Runs "
+          "whose weights became non-finite are counted as diverged and left out of the trained "
+          "columns.",
           static_cast<long long>(s.deep_steps));
       report.section("1. Vanishing gradients through depth",
                      "sigmoid (and tanh) gradients vanish through depth, so deep networks learn "
@@ -916,12 +926,12 @@ int main(int argc, char** argv) {
         for (size_t d = 0; d < s.depths.size(); ++d)
           cells.push_back(show(mean_interval(decades_at_init(a, d)), 2));
         cells.push_back(
-            show(mean_interval(
-                     per_seed(a, last, [](const DeepRun& r) { return decades(r.grad_trained); })),
+            show(mean_interval(finite(
+                     per_seed(a, last, [](const DeepRun& r) { return decades(r.grad_trained); }))),
                  2));
-        cells.push_back(show(
-            mean_interval(per_seed(a, last, [](const DeepRun& r) { return r.train_accuracy; })), 1,
-            100));
+        cells.push_back(show(mean_interval(finite(per_seed(
+                                 a, last, [](const DeepRun& r) { return r.train_accuracy; }))),
+                             1, 100));
         int diverged = 0;
         for (const DeepRun& r : deep[a][last]) diverged += !std::isfinite(r.train_accuracy);
         cells.push_back(format("%d of %zu", diverged, n_seeds));
