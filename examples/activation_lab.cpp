@@ -36,6 +36,9 @@
 #ifndef EIGRAD_LAB_COMMIT
 #define EIGRAD_LAB_COMMIT "unknown"
 #endif
+#ifndef EIGRAD_LAB_SOURCE_DIR
+#define EIGRAD_LAB_SOURCE_DIR ""
+#endif
 
 using namespace eigrad;
 using activation_lab::Interval;
@@ -222,6 +225,7 @@ bool finite_model(const nn::Module& model) {
 
 struct LayerStats {
   std::vector<double> pre_mean, post_mean, saturated;  // per hidden layer
+  std::vector<double> beyond_two;                      // share of pre-activations with |z| > 2
 };
 
 LayerStats layer_stats(const Mlp& m, const Tensor& x) {
@@ -234,6 +238,8 @@ LayerStats layer_stats(const Mlp& m, const Tensor& x) {
   for (size_t l = 0; l < pre.size(); ++l) {
     s.pre_mean.push_back(mean_of(pre[l]));
     s.post_mean.push_back(mean_of(post[l]));
+    s.beyond_two.push_back(static_cast<double>((pre[l].array().abs() > 2.0f).count()) /
+                           static_cast<double>(pre[l].numel()));
     const Tensor d = derivative(*m.activations[l], pre[l]);
     s.saturated.push_back(static_cast<double>((d.array().abs() < kFlat).count()) /
                           static_cast<double>(d.numel()));
@@ -565,6 +571,13 @@ plot::Image small_plot(const std::vector<plot::Curve>& curves, const std::string
   return empty;
 }
 
+// A markdown table cell: a '|' in the text would end the cell.
+std::string table_cell(const std::string& text) {
+  std::string out;
+  for (char c : text) out += c == '|' ? std::string("\\|") : std::string(1, c);
+  return out;
+}
+
 std::string link(const std::string& path) {
   return "[png](" + path + ")";
 }
@@ -594,7 +607,7 @@ class Report {
   }
   void row(const std::vector<std::string>& cells) {
     text << "|";
-    for (const auto& c : cells) text << " " << c << " |";
+    for (const auto& c : cells) text << " " << table_cell(c) << " |";
     text << "\n";
   }
   void verdict(const std::string& claim, Verdict v, const std::string& reason) {
@@ -628,6 +641,34 @@ std::string machine() {
     if (line.rfind("processor", 0) == 0) ++cores;
   }
   return model + ", " + std::to_string(cores) + " logical cores";
+}
+
+// The first line `command` prints, or "" if it fails.
+std::string first_line_of(const std::string& command) {
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) return "";
+  char buffer[256] = "";
+  const bool got = std::fgets(buffer, sizeof buffer, pipe) != nullptr;
+  const int status = ::pclose(pipe);
+  std::string line = got && status == 0 ? buffer : "";
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+  return line;
+}
+
+// The source tree's commit now (the binary may be older than the last configure), marked when
+// tracked files differ from it; else the commit CMake saw at configure time, else "unknown".
+std::string source_commit() {
+  const std::string dir = EIGRAD_LAB_SOURCE_DIR;
+  if (!dir.empty()) {
+    const std::string git = "git -C '" + dir + "' ";
+    const std::string head = first_line_of(git + "rev-parse --short HEAD 2>/dev/null");
+    if (!head.empty()) {
+      const bool changed =
+          !first_line_of(git + "status --porcelain --untracked-files=no 2>/dev/null").empty();
+      return head + (changed ? " (with uncommitted changes)" : "");
+    }
+  }
+  return EIGRAD_LAB_COMMIT;
 }
 
 std::string command_line(int argc, char** argv) {
@@ -855,7 +896,7 @@ int main(int argc, char** argv) {
     md << "# Activation lab\n\n";
     md << "- Date: " << utc_now() << "\n";
     md << "- Machine: " << machine() << "\n";
-    md << "- Commit: " << EIGRAD_LAB_COMMIT << "\n";
+    md << "- Commit: " << source_commit() << "\n";
     md << "- Seeds: ";
     for (size_t i = 0; i < n_seeds; ++i) md << (i ? ", " : "") << seeds[i];
     md << "\n- Command: `" << command_line(argc, argv) << "`\n";
@@ -983,13 +1024,14 @@ int main(int argc, char** argv) {
           format("The depth-%lld networks of section 1 on the spiral: per hidden layer, the mean "
                  "pre-activation and post-activation value and the fraction of values where "
                  "|f'(x)| < 1e-3 (f' through the activation's own backward), at initialisation "
-                 "and after training; the table averages the layers (|post mean| averages the "
-                 "absolute per-layer means).",
+                 "and after training, and the share of pre-activations with |z| > 2 (where "
+                 "sigmoid's output is within 0.12 of 0 or 1) after training. The table averages "
+                 "the layers (abs post mean averages the absolute per-layer means).",
                  static_cast<long long>(shallow)),
           names);
       report.table_header({"activation", "pre mean, trained", "post mean, trained",
-                           "abs post mean, trained", "saturated % at init", "saturated % trained",
-                           "figure"});
+                           "abs post mean, trained", "abs z > 2 %, trained", "saturated % at init",
+                           "saturated % trained", "figure"});
       const size_t d0 = 0;
       const auto over_layers = [&](size_t a, const auto& f) {
         std::vector<double> v;
@@ -1009,6 +1051,9 @@ int main(int argc, char** argv) {
         cells.push_back(
             show(over_layers(a, [](const DeepRun& r) { return average(r.trained.post_mean); })));
         cells.push_back(show(over_layers(a, abs_post)));
+        cells.push_back(
+            show(over_layers(a, [](const DeepRun& r) { return average(r.trained.beyond_two); }), 1,
+                 100));
         cells.push_back(show(
             over_layers(a, [](const DeepRun& r) { return average(r.init.saturated); }), 1, 100));
         cells.push_back(show(
@@ -1485,7 +1530,8 @@ int main(int argc, char** argv) {
     std::ostringstream summary;
     summary << "## Summary\n\n| claim | verdict | reason |\n|---|---|---|\n";
     for (const SummaryRow& r : report.summary)
-      summary << "| " << r.claim << " | " << r.verdict << " | " << r.reason << " |\n";
+      summary << "| " << table_cell(r.claim) << " | " << r.verdict << " | " << table_cell(r.reason)
+              << " |\n";
     std::string text = md.str();
     const std::string placeholder = "SUMMARY_PLACEHOLDER\n";
     text.replace(text.find(placeholder), placeholder.size(), summary.str());
