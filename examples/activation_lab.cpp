@@ -1,0 +1,1553 @@
+// The activation lab: puts the usual claims about activation functions to the test, with several
+// seeds, 95 % intervals and pictures, and writes the report activation_lab.md with its PNG figures
+// into --out. One section per claim: vanishing gradients through depth, zero-centredness and
+// saturation, self-normalisation, dying units (and PReLU's learned slopes), speed of convergence
+// and final quality (spiral, Fashion-MNIST MLP and CNN), and cost against the bandwidth ceiling.
+//
+// Every input is checked (names, depths, widths, the output folder, the data) before anything is
+// trained; figures and report are written only at the end, each file atomically (temporary name
+// in the same folder, then rename). The same command and seeds give the same report, except the
+// lines that depend on the clock: the header's date, the Cost section and the run time.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <memory>
+#include <numeric>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "activation_lab/stats.hpp"
+#include "eigrad/io.hpp"
+#include "eigrad/plot.hpp"
+
+#ifndef EIGRAD_LAB_COMMIT
+#define EIGRAD_LAB_COMMIT "unknown"
+#endif
+#ifndef EIGRAD_LAB_SOURCE_DIR
+#define EIGRAD_LAB_SOURCE_DIR ""
+#endif
+
+using namespace eigrad;
+using activation_lab::Interval;
+using activation_lab::mean_interval;
+using activation_lab::paired_difference;
+using activation_lab::Verdict;
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// |f'(x)| below this counts as saturated; a unit saturated on every training input is dead.
+constexpr double kFlat = 1e-3;
+// Pixel statistics of the Fashion-MNIST training set, for standardising the inputs.
+constexpr float kPixelMean = 0.2860f, kPixelStd = 0.3530f;
+
+struct Settings {
+  bool quick = false;
+  int64_t seeds = 8;
+  std::string out = "activation_lab";
+  std::vector<int64_t> depths{10, 20};
+  int64_t width = 64;
+  int64_t deep_steps = 150;  // full-batch SGD steps of the deep networks (sections 1 and 2)
+  int64_t dying_steps = 200;
+  double dying_lr = 0.2;
+  int64_t spiral_points = 100;  // per class, in the training set and in the test set
+  int64_t spiral_epochs = 300;
+  int64_t fashion_train = 6000, fashion_test = 5000, fashion_epochs = 4, fashion_width = 128;
+  int64_t cnn_train = 4000, cnn_epochs = 2;
+  double cnn_lr = 0.02;
+  std::vector<std::string> cnn_activations;  // empty: all of --activations
+  int64_t cost_elements = int64_t(1) << 22, cost_repetitions = 10;
+  int64_t threads = 1;
+  std::string data = io::kFashionMnistDir;
+};
+
+template <class... A>
+std::string format(const char* f, A... args) {
+  std::string out(static_cast<size_t>(std::snprintf(nullptr, 0, f, args...)) + 1, '\0');
+  std::snprintf(out.data(), out.size(), f, args...);
+  out.pop_back();
+  return out;
+}
+
+// "m [lo, hi]" with `digits` decimals; "n/a" where unknown.
+std::string show(const Interval& i, int digits = 3, double scale = 1) {
+  if (!std::isfinite(i.mean)) return "n/a";
+  if (!i.known()) return format("%.*f", digits, scale * i.mean);
+  return format("%.*f [%.*f, %.*f]", digits, scale * i.mean, digits, scale * i.lo, digits,
+                scale * i.hi);
+}
+
+double mean_of(const Tensor& t) {
+  return static_cast<double>(t.array().cast<double>().mean());
+}
+double norm_of(const Tensor& t) {
+  return t.defined() ? std::sqrt(static_cast<double>(t.array().cast<double>().square().sum()))
+                     : kNaN;
+}
+double average(const std::vector<double>& v) {
+  return v.empty() ? kNaN
+                   : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+}
+// The element-wise mean of equally long curves (one per seed).
+std::vector<double> mean_curve(const std::vector<std::vector<double>>& curves) {
+  std::vector<double> m;
+  if (curves.empty()) return m;
+  m.assign(curves[0].size(), 0.0);
+  for (const auto& c : curves)
+    for (size_t i = 0; i < m.size() && i < c.size(); ++i) m[i] += c[i];
+  for (double& v : m) v /= static_cast<double>(curves.size());
+  return m;
+}
+std::vector<double> iota_curve(size_t n, double first = 1) {
+  std::vector<double> x(n);
+  for (size_t i = 0; i < n; ++i) x[i] = first + static_cast<double>(i);
+  return x;
+}
+
+// The finite values: runs that diverged are counted in their own column instead.
+std::vector<double> finite(const std::vector<double>& v) {
+  std::vector<double> f;
+  for (double x : v)
+    if (std::isfinite(x)) f.push_back(x);
+  return f;
+}
+
+double accuracy(const Tensor& logits, const std::vector<int64_t>& labels) {
+  const std::vector<int64_t> predicted = argmax(logits, 1);
+  int64_t right = 0;
+  for (size_t i = 0; i < labels.size(); ++i) right += predicted[i] == labels[i];
+  return static_cast<double>(right) / static_cast<double>(labels.size());
+}
+
+// ------------------------------------------------------------------ networks
+
+enum class Init { Usual, LeCun };
+
+// The initialisation each activation is usually given: LeCun normal for selu, Glorot (Xavier)
+// normal for the sigmoid-like ones (gain 5/3 for tanh), He (Kaiming) normal for the rest, with
+// the negative slope for leaky_relu and prelu. Biases are zero.
+void init_weight(const ActivationInfo& info, Init init, Tensor w, Generator& gen) {
+  const double fan_in = nn::init::calculate_fans(w).fan_in;
+  const std::string& n = info.name;
+  if (init == Init::LeCun || n == "selu")
+    nn::init::normal_(w, 0.0, 1.0 / std::sqrt(fan_in), gen);
+  else if (n == "sigmoid" || n == "hard_sigmoid" || n == "softsign")
+    nn::init::xavier_normal_(w, gen, 1.0);
+  else if (n == "tanh")
+    nn::init::xavier_normal_(w, gen, nn::init::calculate_gain("tanh"));
+  else if (n == "leaky_relu")
+    nn::init::kaiming_normal_(w, gen, 0.01);
+  else if (n == "prelu")
+    nn::init::kaiming_normal_(w, gen, kPReLUInitialSlope);
+  else
+    nn::init::kaiming_normal_(w, gen, 0.0, nn::init::FanMode::FanIn, "relu");
+}
+
+std::shared_ptr<nn::Activation> make_activation(const ActivationInfo& info, int64_t channels) {
+  if (info.kind == ActivationKind::PerChannel) return std::make_shared<nn::PReLU>(channels);
+  return std::make_shared<nn::Activation>(info.name);
+}
+
+struct Mlp {
+  std::shared_ptr<nn::Sequential> model = std::make_shared<nn::Sequential>();
+  std::vector<std::shared_ptr<nn::Linear>> hidden;
+  std::vector<std::shared_ptr<nn::Activation>> activations;
+  std::shared_ptr<nn::Linear> output;
+};
+
+// in - width x depth - classes. The same seed draws the same initial weights for every
+// activation (the shapes agree and the draws come in the same order), so runs pair by seed.
+Mlp make_mlp(const ActivationInfo& info, int64_t in, int64_t width, int64_t depth, int64_t classes,
+             Init init, uint64_t seed) {
+  Generator gen(seed);
+  Mlp m;
+  for (int64_t l = 0; l < depth; ++l) {
+    auto linear = std::make_shared<nn::Linear>(in, width, gen);
+    init_weight(info, init, linear->weight(), gen);
+    nn::init::zeros_(Tensor(linear->bias()));
+    m.hidden.push_back(linear);
+    m.activations.push_back(make_activation(info, width));
+    m.model->push_back(linear);
+    m.model->push_back(m.activations.back());
+    in = width;
+  }
+  m.output = std::make_shared<nn::Linear>(in, classes, gen);
+  nn::init::xavier_normal_(Tensor(m.output->weight()), gen);
+  nn::init::zeros_(Tensor(m.output->bias()));
+  m.model->push_back(m.output);
+  return m;
+}
+
+// The logits, keeping each hidden layer's pre- and post-activation values when asked.
+Tensor forward_trace(const Mlp& m, const Tensor& x, std::vector<Tensor>* pre,
+                     std::vector<Tensor>* post) {
+  Tensor h = x;
+  for (size_t l = 0; l < m.hidden.size(); ++l) {
+    const Tensor z = m.hidden[l]->forward(h);
+    h = m.activations[l]->forward(z);
+    if (pre) pre->push_back(z);
+    if (post) post->push_back(h);
+  }
+  return m.output->forward(h);
+}
+
+// f'(z) element by element, through the activation's own backward.
+Tensor derivative(const nn::Activation& act, const Tensor& z) {
+  Tensor p = z.detach().clone();
+  p.set_requires_grad();
+  const ActivationInfo& info = act.info();
+  const Tensor y = info.kind == ActivationKind::PerChannel ? info.apply(p, act.weight().detach())
+                                                           : info.apply(p, act.values());
+  y.backward(Tensor::ones(p.shape()));
+  return p.grad();
+}
+
+bool finite_model(const nn::Module& model) {
+  for (const Tensor& p : model.parameters())
+    if (!p.array().allFinite()) return false;
+  return true;
+}
+
+// ------------------------------------------------------------------ 1 + 2: deep networks
+
+struct LayerStats {
+  std::vector<double> pre_mean, post_mean, saturated;  // per hidden layer
+  std::vector<double> beyond_two;                      // share of pre-activations with |z| > 2
+};
+
+LayerStats layer_stats(const Mlp& m, const Tensor& x) {
+  std::vector<Tensor> pre, post;
+  {
+    NoGradGuard no_grad;
+    forward_trace(m, x, &pre, &post);
+  }
+  LayerStats s;
+  for (size_t l = 0; l < pre.size(); ++l) {
+    s.pre_mean.push_back(mean_of(pre[l]));
+    s.post_mean.push_back(mean_of(post[l]));
+    s.beyond_two.push_back(static_cast<double>((pre[l].array().abs() > 2.0f).count()) /
+                           static_cast<double>(pre[l].numel()));
+    const Tensor d = derivative(*m.activations[l], pre[l]);
+    s.saturated.push_back(static_cast<double>((d.array().abs() < kFlat).count()) /
+                          static_cast<double>(d.numel()));
+  }
+  return s;
+}
+
+struct DeepRun {
+  std::vector<double> grad_init, grad_trained;  // ||dL/dW_l|| per hidden layer
+  double train_accuracy = kNaN;
+  LayerStats init, trained;
+};
+
+std::vector<double> hidden_grad_norms(const Mlp& m) {
+  std::vector<double> g;
+  for (const auto& linear : m.hidden) g.push_back(norm_of(linear->weight().grad()));
+  return g;
+}
+
+DeepRun deep_run(const ActivationInfo& info, const data::Dataset& set, int64_t depth,
+                 const Settings& s, uint64_t seed, bool with_stats) {
+  Mlp m = make_mlp(info, 2, s.width, depth, set.num_classes, Init::Usual, seed * 1000 + 17);
+  DeepRun r;
+  if (with_stats) r.init = layer_stats(m, set.X);
+  optim::SGD optimizer(m.model->parameters(), optim::SGDOptions(0.01).momentum(0.9));
+  for (int64_t step = 0; step <= s.deep_steps; ++step) {
+    optimizer.zero_grad();
+    nn::cross_entropy(forward_trace(m, set.X, nullptr, nullptr), set.y).backward();
+    if (step == 0) r.grad_init = hidden_grad_norms(m);
+    if (step == s.deep_steps) {
+      r.grad_trained = hidden_grad_norms(m);
+      break;
+    }
+    optimizer.step();
+  }
+  if (!finite_model(*m.model)) return r;  // diverged: accuracy and statistics unknown
+  {
+    NoGradGuard no_grad;
+    r.train_accuracy = accuracy(forward_trace(m, set.X, nullptr, nullptr), set.y);
+  }
+  if (with_stats) r.trained = layer_stats(m, set.X);
+  return r;
+}
+
+// log10(||dW_1|| / ||dW_L||): how many decades the gradient shrinks from the last hidden layer
+// back to the first.
+double decades(const std::vector<double>& norms) {
+  if (norms.empty()) return kNaN;
+  return std::log10(norms.front() / norms.back());
+}
+
+// ------------------------------------------------------------------ 3: self-normalisation
+
+struct SelfNormRun {
+  std::vector<double> mean, variance;  // of the post-activation values, per layer
+};
+
+SelfNormRun self_norm_run(const ActivationInfo& info, int64_t depth, const Settings& s,
+                          uint64_t seed) {
+  Generator data_gen(seed * 1000 + 3);
+  const Tensor x = Tensor::normal({512, s.width}, 0.0f, 1.0f, data_gen);
+  const Mlp m = make_mlp(info, s.width, s.width, depth, 2, Init::LeCun, seed * 1000 + 5);
+  std::vector<Tensor> post;
+  NoGradGuard no_grad;
+  forward_trace(m, x, nullptr, &post);
+  SelfNormRun r;
+  for (const Tensor& h : post) {
+    const auto a = h.array().cast<double>();
+    const double mu = a.mean();
+    r.mean.push_back(mu);
+    r.variance.push_back((a - mu).square().mean());
+  }
+  return r;
+}
+
+// ------------------------------------------------------------------ 4: dying units
+
+constexpr int64_t kDyingDepth = 4;
+
+struct DyingRun {
+  std::vector<double> dead;  // fraction of dead hidden units at each check
+  double stuck_negative = kNaN, recovered = kNaN;
+  bool diverged = false;
+  std::vector<std::vector<double>> slopes;  // PReLU: per layer, per channel, after training
+};
+
+DyingRun dying_run(const ActivationInfo& info, const data::Dataset& set, const Settings& s,
+                   int64_t check_every, uint64_t seed) {
+  Mlp m = make_mlp(info, 2, s.width, kDyingDepth, set.num_classes, Init::Usual, seed * 1000 + 29);
+  optim::SGD optimizer(m.model->parameters(), optim::SGDOptions(s.dying_lr).momentum(0.9));
+  DyingRun r;
+  const size_t units = static_cast<size_t>(kDyingDepth * s.width);
+  std::vector<bool> ever_dead(units, false), dead_now(units, false);
+  std::vector<bool> negative_now(units, false);
+  const auto check = [&] {
+    std::vector<Tensor> pre;
+    {
+      NoGradGuard no_grad;
+      forward_trace(m, set.X, &pre, nullptr);
+    }
+    int64_t dead = 0;
+    for (size_t l = 0; l < pre.size(); ++l) {
+      const Tensor d = derivative(*m.activations[l], pre[l]);
+      const auto flat = d.array().abs().reshaped(s.width, set.size()).rowwise().maxCoeff();
+      const auto top = pre[l].array().reshaped(s.width, set.size()).rowwise().maxCoeff();
+      for (int64_t u = 0; u < s.width; ++u) {
+        const size_t k = l * static_cast<size_t>(s.width) + static_cast<size_t>(u);
+        dead_now[k] = flat(u) < kFlat;
+        negative_now[k] = top(u) < 0;
+        ever_dead[k] = ever_dead[k] || dead_now[k];
+        dead += dead_now[k];
+      }
+    }
+    r.dead.push_back(static_cast<double>(dead) / static_cast<double>(units));
+  };
+  for (int64_t step = 0; step <= s.dying_steps; ++step) {
+    if (step % check_every == 0 || step == s.dying_steps) check();
+    if (step == s.dying_steps) break;
+    optimizer.zero_grad();
+    nn::cross_entropy(forward_trace(m, set.X, nullptr, nullptr), set.y).backward();
+    optimizer.step();
+    if (!finite_model(*m.model)) {
+      r.diverged = true;
+      return r;
+    }
+  }
+  int64_t ever = 0, back = 0, negative = 0;
+  for (size_t k = 0; k < units; ++k) {
+    ever += ever_dead[k];
+    back += ever_dead[k] && !dead_now[k];
+    negative += negative_now[k];
+  }
+  r.stuck_negative = static_cast<double>(negative) / static_cast<double>(units);
+  if (ever > 0) r.recovered = static_cast<double>(back) / static_cast<double>(ever);
+  if (info.kind == ActivationKind::PerChannel)
+    for (const auto& act : m.activations) {
+      const std::vector<float> w = act->weight().to_vector();
+      r.slopes.emplace_back(w.begin(), w.end());
+    }
+  return r;
+}
+
+// ------------------------------------------------------------------ 5: convergence and quality
+
+struct QualityRun {
+  std::vector<double> test_curve;  // held-out accuracy after each epoch
+  double final_test = kNaN, epochs_to_target = kNaN;
+  bool reached = false;
+  bool diverged = false;  // non-finite weights at the end (the accuracy is what they give)
+};
+
+void finish_quality(QualityRun& r, double target) {
+  r.final_test = r.test_curve.empty() ? kNaN : r.test_curve.back();
+  r.epochs_to_target = static_cast<double>(r.test_curve.size() + 1);  // censored: never reached
+  for (size_t e = 0; e < r.test_curve.size(); ++e)
+    if (r.test_curve[e] >= target) {
+      r.epochs_to_target = static_cast<double>(e + 1);
+      r.reached = true;
+      break;
+    }
+}
+
+double evaluate(nn::Module& model, const data::Dataset& set) {
+  NoGradGuard no_grad;
+  model.eval();
+  int64_t right = 0;
+  data::BatchLoader loader(set, 500, {/*shuffle=*/false});
+  for (const data::Batch& b : loader.epoch()) {
+    const std::vector<int64_t> predicted = argmax(model.forward(b.X), 1);
+    for (size_t i = 0; i < predicted.size(); ++i) right += predicted[i] == b.y[i];
+  }
+  model.train();
+  return static_cast<double>(right) / static_cast<double>(set.size());
+}
+
+constexpr double kSpiralTarget = 0.90, kFashionTarget = 0.80;
+
+QualityRun spiral_run(const ActivationInfo& info, const data::Dataset& train,
+                      const data::Dataset& test, const Settings& s, uint64_t seed) {
+  Mlp m = make_mlp(info, 2, s.width, 3, train.num_classes, Init::Usual, seed * 1000 + 41);
+  optim::SGD optimizer(m.model->parameters(), optim::SGDOptions(0.05).momentum(0.9));
+  QualityRun r;
+  for (int64_t epoch = 0; epoch < s.spiral_epochs; ++epoch) {
+    optimizer.zero_grad();
+    nn::cross_entropy(m.model->forward(train.X), train.y).backward();
+    optimizer.step();
+    r.test_curve.push_back(evaluate(*m.model, test));
+  }
+  r.diverged = !finite_model(*m.model);
+  finish_quality(r, kSpiralTarget);
+  return r;
+}
+
+QualityRun minibatch_run(nn::Module& model, const data::Dataset& train, const data::Dataset& test,
+                         int64_t epochs, double lr, uint64_t seed) {
+  optim::SGD optimizer(model.parameters(), optim::SGDOptions(lr).momentum(0.9).nesterov(true));
+  data::BatchLoader loader(train, 64, {/*shuffle=*/true, /*drop_last=*/false, seed});
+  QualityRun r;
+  for (int64_t epoch = 0; epoch < epochs; ++epoch) {
+    for (const data::Batch& b : loader.epoch()) {
+      optimizer.zero_grad();
+      nn::cross_entropy(model.forward(b.X), b.y).backward();
+      optimizer.step();
+    }
+    r.test_curve.push_back(evaluate(model, test));
+  }
+  r.diverged = !finite_model(model);
+  finish_quality(r, kFashionTarget);
+  return r;
+}
+
+QualityRun fashion_mlp_run(const ActivationInfo& info, const data::Dataset& train,
+                           const data::Dataset& test, const Settings& s, uint64_t seed) {
+  Mlp m = make_mlp(info, 784, s.fashion_width, 2, 10, Init::Usual, seed * 1000 + 43);
+  return minibatch_run(*m.model, train, test, s.fashion_epochs, 0.05, seed);
+}
+
+// conv(1->8, 3x3) - f - pool 2 - conv(8->16, 3x3) - f - pool 2 - linear(784->10).
+QualityRun fashion_cnn_run(const ActivationInfo& info, const data::Dataset& train,
+                           const data::Dataset& test, const Settings& s, uint64_t seed) {
+  Generator gen(seed * 1000 + 47);
+  auto conv1 = std::make_shared<nn::Conv2d>(nn::Conv2dOptions(1, 8, 3).padding(1), gen);
+  auto conv2 = std::make_shared<nn::Conv2d>(nn::Conv2dOptions(8, 16, 3).padding(1), gen);
+  auto linear = std::make_shared<nn::Linear>(16 * 7 * 7, 10, gen);
+  for (const auto& conv : {conv1, conv2}) {
+    init_weight(info, Init::Usual, conv->weight(), gen);
+    nn::init::zeros_(Tensor(conv->bias()));
+  }
+  nn::init::xavier_normal_(Tensor(linear->weight()), gen);
+  nn::init::zeros_(Tensor(linear->bias()));
+  nn::Sequential model(
+      conv1, make_activation(info, 8), std::make_shared<nn::MaxPool2d>(nn::MaxPool2dOptions(2)),
+      conv2, make_activation(info, 16), std::make_shared<nn::MaxPool2d>(nn::MaxPool2dOptions(2)),
+      std::make_shared<nn::Flatten>(), linear);
+  return minibatch_run(model, train, test, s.cnn_epochs, s.cnn_lr, seed);
+}
+
+// ------------------------------------------------------------------ 6: cost
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+template <class F>
+double fastest(int64_t repetitions, F run) {
+  run();  // warm-up: the allocator's heap grows once
+  double best = std::numeric_limits<double>::infinity();
+  for (int64_t i = 0; i < repetitions; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    run();
+    best = std::min(best, seconds_since(t0));
+  }
+  return best;
+}
+
+struct Cost {
+  double forward_ns = kNaN, backward_ns = kNaN;  // per element; backward: forward + backward
+};
+
+// What bench_activations times: y = f(x) and y = f(x); y.backward(g), single-threaded; prelu on
+// [n / 4096, 64, 64] with 64 slopes.
+Cost cost_of(const ActivationInfo& info, const Settings& s) {
+  const bool per_channel = info.kind == ActivationKind::PerChannel;
+  const Shape shape =
+      per_channel ? Shape{s.cost_elements / 4096, 64, 64} : Shape{s.cost_elements / 1024, 1024};
+  Generator gen(1);
+  Tensor x = Tensor::uniform(shape, -4, 4, gen);
+  Tensor slopes = Tensor::full({64}, 0.25f);
+  const Tensor g = Tensor::uniform(shape, -1, 1, gen);
+  const auto apply = [&] { return per_channel ? info.apply(x, slopes) : info.apply(x); };
+  const double n = static_cast<double>(x.numel());
+  Cost c;
+  c.forward_ns = 1e9 / n * fastest(s.cost_repetitions, [&] {
+                   const Tensor y = apply();
+                   if (!y.defined()) throw Error("activation_lab: no output");
+                 });
+  x.set_requires_grad();
+  slopes.set_requires_grad();
+  c.backward_ns = 1e9 / n * fastest(s.cost_repetitions, [&] {
+                    apply().backward(g);
+                    x.zero_grad();
+                    slopes.zero_grad();
+                  });
+  return c;
+}
+
+// The ceilings of bench_activations: a streaming kernel over the same bytes (forward: read x,
+// write y; forward+backward: then read g and y, write dx).
+Cost ceiling_cost(const Settings& s) {
+  Generator gen(1);
+  const Tensor x = Tensor::uniform({s.cost_elements}, -4, 4, gen);
+  const Tensor g = Tensor::uniform({s.cost_elements}, -1, 1, gen);
+  Tensor y = Tensor::empty({s.cost_elements}), dx = Tensor::empty({s.cost_elements});
+  const double n = static_cast<double>(s.cost_elements);
+  Cost c;
+  c.forward_ns =
+      1e9 / n * fastest(s.cost_repetitions, [&] { y.array() = x.array() * 1.5f + 0.25f; });
+  c.backward_ns = 1e9 / n * fastest(s.cost_repetitions, [&] {
+                    y.array() = x.array() * 1.5f + 0.25f;
+                    dx.array() = g.array() * 1.5f + std::as_const(y).array() * 0.25f;
+                  });
+  return c;
+}
+
+// ------------------------------------------------------------------ report
+
+struct Figures {
+  std::vector<std::pair<std::string, plot::Image>> files;  // path relative to --out
+  std::string add(const std::string& name, plot::Image image) {
+    files.emplace_back("figures/" + name, std::move(image));
+    return "figures/" + name;
+  }
+};
+
+plot::Image small_plot(const std::vector<plot::Curve>& curves, const std::string& title,
+                       std::optional<double> y_min = {}, std::optional<double> y_max = {}) {
+  plot::LinePlotOptions o;
+  o.width = 360;
+  o.height = 240;
+  o.title = title;
+  o.y_min = y_min;
+  o.y_max = y_max;
+  for (const plot::Curve& c : curves)
+    for (double y : c.y)
+      if (std::isfinite(y)) return plot::render_line_plot(curves, o);
+  plot::Image empty(o.width, o.height);  // e.g. every run diverged
+  empty.draw_text(8, 8, title, plot::kBlack);
+  empty.draw_text(8, 24, "NO FINITE VALUES (DIVERGED)", plot::kBlack);
+  return empty;
+}
+
+// A markdown table cell: a '|' in the text would end the cell.
+std::string table_cell(const std::string& text) {
+  std::string out;
+  for (char c : text) out += c == '|' ? std::string("\\|") : std::string(1, c);
+  return out;
+}
+
+std::string link(const std::string& path) {
+  return "[png](" + path + ")";
+}
+
+struct SummaryRow {
+  std::string claim, verdict, reason;
+};
+
+class Report {
+ public:
+  std::ostringstream text;
+  std::vector<SummaryRow> summary;
+
+  void section(const std::string& title, const std::string& claim, const std::string& method,
+               const std::vector<std::string>& covered) {
+    text << "\n## " << title << "\n\n**Claim.** " << claim << "\n\n**Method.** " << method
+         << "\n\nActivations: ";
+    for (size_t i = 0; i < covered.size(); ++i) text << (i ? ", " : "") << covered[i];
+    text << "\n\n";
+  }
+  void table_header(const std::vector<std::string>& columns) {
+    text << "|";
+    for (const auto& c : columns) text << " " << c << " |";
+    text << "\n|";
+    for (size_t i = 0; i < columns.size(); ++i) text << "---|";
+    text << "\n";
+  }
+  void row(const std::vector<std::string>& cells) {
+    text << "|";
+    for (const auto& c : cells) text << " " << table_cell(c) << " |";
+    text << "\n";
+  }
+  void verdict(const std::string& claim, Verdict v, const std::string& reason) {
+    text << "\n**Verdict (" << claim << "): " << activation_lab::verdict_name(v) << ".** " << reason
+         << "\n";
+    summary.push_back({claim, activation_lab::verdict_name(v), reason});
+  }
+  void not_tested(const std::string& claim, const std::string& missing) {
+    text << "\n**Verdict (" << claim << "): not tested.** " << missing
+         << " is not among --activations.\n";
+    summary.push_back({claim, "not tested", missing + " is not among --activations"});
+  }
+};
+
+// Where the claim's rule compares against the thresholds.
+Verdict verdict_within(const Interval& i, double lo, double hi) {
+  if (i.within(lo, hi)) return Verdict::Supported;
+  if (i.above(hi) || i.below(lo)) return Verdict::NotSupported;
+  return Verdict::Mixed;
+}
+
+std::string machine() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line, model = "unknown CPU";
+  int cores = 0;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0 && model == "unknown CPU") {
+      const auto colon = line.find(':');
+      if (colon != std::string::npos) model = line.substr(colon + 2);
+    }
+    if (line.rfind("processor", 0) == 0) ++cores;
+  }
+  return model + ", " + std::to_string(cores) + " logical cores";
+}
+
+// The first line `command` prints, or "" if it fails.
+std::string first_line_of(const std::string& command) {
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) return "";
+  char buffer[256] = "";
+  const bool got = std::fgets(buffer, sizeof buffer, pipe) != nullptr;
+  const int status = ::pclose(pipe);
+  std::string line = got && status == 0 ? buffer : "";
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+  return line;
+}
+
+// The source tree's commit now (the binary may be older than the last configure), marked when
+// tracked files differ from it; else the commit CMake saw at configure time, else "unknown".
+std::string source_commit() {
+  const std::string dir = EIGRAD_LAB_SOURCE_DIR;
+  if (!dir.empty()) {
+    const std::string git = "git -C '" + dir + "' ";
+    const std::string head = first_line_of(git + "rev-parse --short HEAD 2>/dev/null");
+    if (!head.empty()) {
+      const bool changed =
+          !first_line_of(git + "status --porcelain --untracked-files=no 2>/dev/null").empty();
+      return head + (changed ? " (with uncommitted changes)" : "");
+    }
+  }
+  return EIGRAD_LAB_COMMIT;
+}
+
+std::string command_line(int argc, char** argv) {
+  std::string c;
+  for (int i = 0; i < argc; ++i) {
+    std::string a = i == 0 ? std::filesystem::path(argv[0]).filename().string() : argv[i];
+    if (a.find_first_of(" \t'\"$") != std::string::npos) a = "'" + a + "'";
+    c += (i ? " " : "") + a;
+  }
+  return c;
+}
+
+std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char b[64];
+  std::strftime(b, sizeof b, "%Y-%m-%d %H:%M UTC", &tm);
+  return b;
+}
+
+// Writes `text` to `path` through a temporary file in the same folder and a rename.
+void write_atomically(const std::string& path, const std::string& text) {
+  const std::string temporary = path + ".tmp-" + std::to_string(::getpid());
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) {
+      out.close();
+      std::remove(temporary.c_str());
+      throw Error("cannot write '" + temporary + "'");
+    }
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    std::remove(temporary.c_str());
+    throw Error("cannot rename '" + temporary + "' to '" + path + "'");
+  }
+}
+
+// --out must be a folder we can write: created if missing, then probed with a temporary file.
+void check_output_folder(const std::string& out) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(out) / "figures", ec);
+  if (ec) throw Error("--out '" + out + "': cannot create the folder: " + ec.message());
+  const std::string probe =
+      (std::filesystem::path(out) / ".activation_lab-probe-").string() + std::to_string(::getpid());
+  {
+    std::ofstream f(probe);
+    f << "probe";
+    f.flush();
+    if (!f) throw Error("--out '" + out + "': the folder cannot be written");
+  }
+  std::remove(probe.c_str());
+}
+
+data::Dataset first_images(data::Dataset set, int64_t n, bool images) {
+  if (n < set.size()) {
+    std::vector<int64_t> first(static_cast<size_t>(n));
+    std::iota(first.begin(), first.end(), int64_t{0});
+    set.X = index_select(set.X, 0, first);
+    set.y.resize(first.size());
+  }
+  set.X = set.X.clone();
+  set.X.array() = (set.X.array() - kPixelMean) / kPixelStd;
+  if (images) set.X = reshape(set.X, {set.size(), 1, 28, 28});
+  return set;
+}
+
+const ActivationInfo* find_in(const std::vector<const ActivationInfo*>& list,
+                              const std::string& name) {
+  for (const ActivationInfo* a : list)
+    if (a->name == name) return a;
+  return nullptr;
+}
+
+// Progress on stderr, one line per experiment, so that stdout stays quiet in ctest logs.
+void note(const std::string& what) {
+  static const auto start = std::chrono::steady_clock::now();
+  std::cerr << "activation_lab: " << format("%6.1f s ", seconds_since(start)) << what << "\n";
+  std::cerr.flush();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Test the usual claims about activation functions, with seeds, intervals and "
+      "figures; writes OUT/activation_lab.md and OUT/figures/*.png"};
+  Settings s;
+  std::string activations_option;
+  app.add_flag("--quick", s.quick,
+               "a short run (small networks, few steps and seeds) for tests; explicit options "
+               "still win");
+  app.add_option("--seeds", s.seeds, "number of seeds, 2..100 (the seeds are 1..N)")
+      ->check(CLI::Range(2, 100));
+  app.add_option("--out", s.out, "folder of the report and its figures");
+  app.add_option("--activations", activations_option,
+                 "comma-separated names (default: every hidden-unit activation of the catalogue)");
+  app.add_option("--depths", s.depths, "depths of the deep networks (sections 1-3)")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 200));
+  app.add_option("--width", s.width, "units per hidden layer")->check(CLI::Range(1, 4096));
+  app.add_option("--deep-steps", s.deep_steps, "training steps of the deep networks")
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--dying-steps", s.dying_steps, "training steps of the dying-units runs")
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--dying-lr", s.dying_lr, "the high learning rate of the dying-units runs")
+      ->check(CLI::Range(1e-6, 100.0));
+  app.add_option("--spiral-epochs", s.spiral_epochs, "full-batch epochs on the spiral")
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--fashion-epochs", s.fashion_epochs, "epochs of the Fashion-MNIST MLP")
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--fashion-train", s.fashion_train, "training images of the MLP")
+      ->check(CLI::Range(1, 60000));
+  app.add_option("--fashion-test", s.fashion_test, "test images of the MLP and the CNN")
+      ->check(CLI::Range(1, 10000));
+  app.add_option("--cnn-epochs", s.cnn_epochs, "epochs of the Fashion-MNIST CNN (0: no CNN)")
+      ->check(CLI::Range(0, 1000));
+  app.add_option("--cnn-train", s.cnn_train, "training images of the CNN")
+      ->check(CLI::Range(1, 60000));
+  app.add_option("--cnn-lr", s.cnn_lr, "learning rate of the CNN runs")
+      ->check(CLI::Range(1e-6, 10.0));
+  std::string cnn_option;
+  app.add_option("--cnn-activations", cnn_option,
+                 "activations of the CNN runs, comma-separated (default: all of --activations; "
+                 "--quick: relu,swish)");
+  app.add_option("--cost-repetitions", s.cost_repetitions, "timed runs per kernel (fastest kept)")
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--threads", s.threads, "threads for the kernels (1 keeps reports identical)")
+      ->check(CLI::Range(1, 256));
+  app.add_option("--data", s.data, "Fashion-MNIST folder");
+  CLI11_PARSE(app, argc, argv);
+
+  const auto quick_default = [&](const char* option, auto& value, auto quick_value) {
+    if (s.quick && app.count(option) == 0) value = quick_value;
+  };
+  quick_default("--seeds", s.seeds, 3);
+  quick_default("--width", s.width, 16);
+  quick_default("--deep-steps", s.deep_steps, 10);
+  quick_default("--dying-steps", s.dying_steps, 30);
+  quick_default("--spiral-epochs", s.spiral_epochs, 30);
+  quick_default("--fashion-epochs", s.fashion_epochs, 1);
+  quick_default("--fashion-train", s.fashion_train, 256);
+  quick_default("--fashion-test", s.fashion_test, 200);
+  quick_default("--cnn-epochs", s.cnn_epochs, 1);
+  quick_default("--cnn-train", s.cnn_train, 128);
+  quick_default("--cost-repetitions", s.cost_repetitions, 2);
+  if (s.quick) {
+    s.spiral_points = 50;
+    s.fashion_width = 32;
+    s.cost_elements = int64_t(1) << 16;
+    if (cnn_option.empty()) s.cnn_activations = {"relu", "swish"};
+  }
+
+  const auto t_start = std::chrono::steady_clock::now();
+  try {
+    // Every input is checked here, before any training.
+    std::vector<const ActivationInfo*> acts;
+    const auto parse_names = [](const std::string& option, const std::string& list) {
+      std::vector<const ActivationInfo*> found;
+      std::stringstream in(list);
+      std::string name;
+      while (std::getline(in, name, ',')) {
+        if (name.empty()) continue;
+        const ActivationInfo* info = nullptr;
+        try {
+          info = &find_activation(name);
+        } catch (const Error& e) {
+          throw Error(option + ": unknown activation '" + name + "' (" + e.what() + ")");
+        }
+        if (info->kind == ActivationKind::AlongAxis)
+          throw Error(option + ": '" + name +
+                      "' normalises along an axis; it is not a hidden-unit activation");
+        if (!find_in(found, info->name)) found.push_back(info);
+      }
+      if (found.empty()) throw Error(option + ": no activation named in '" + list + "'");
+      return found;
+    };
+    if (app.count("--activations"))
+      acts = parse_names("--activations", activations_option);
+    else
+      for (const ActivationInfo& info : activation_catalogue())
+        if (info.kind != ActivationKind::AlongAxis) acts.push_back(&info);
+    std::vector<const ActivationInfo*> cnn_acts;
+    if (!cnn_option.empty()) {
+      cnn_acts = parse_names("--cnn-activations", cnn_option);
+      for (const ActivationInfo* a : cnn_acts)
+        if (!find_in(acts, a->name))
+          throw Error("--cnn-activations: '" + a->name + "' is not among --activations");
+    } else if (s.cnn_activations.empty()) {
+      cnn_acts = acts;
+    } else {
+      for (const std::string& n : s.cnn_activations)
+        if (const ActivationInfo* a = find_in(acts, n)) cnn_acts.push_back(a);
+    }
+    if (s.cnn_epochs == 0) cnn_acts.clear();
+    std::sort(s.depths.begin(), s.depths.end());
+    s.depths.erase(std::unique(s.depths.begin(), s.depths.end()), s.depths.end());
+    if (s.depths.empty()) throw Error("--depths: give at least one depth");
+    check_output_folder(s.out);
+    set_num_threads(static_cast<int>(s.threads));
+
+    data::Dataset fashion_train, fashion_test, cnn_train, cnn_test;
+    try {
+      const data::Dataset train = io::load_fashion_mnist(s.data, true);
+      const data::Dataset test = io::load_fashion_mnist(s.data, false);
+      fashion_train = first_images(train, s.fashion_train, false);
+      fashion_test = first_images(test, s.fashion_test, false);
+      cnn_train = first_images(train, s.cnn_train, true);
+      cnn_test = first_images(test, s.fashion_test, true);
+    } catch (const Error& e) {
+      throw Error(std::string("--data '") + s.data + "': " + e.what());
+    }
+
+    std::vector<uint64_t> seeds;
+    for (int64_t i = 1; i <= s.seeds; ++i) seeds.push_back(static_cast<uint64_t>(i));
+    const size_t n_seeds = seeds.size();
+    std::vector<std::string> names;
+    for (const ActivationInfo* a : acts) names.push_back(a->name);
+
+    Report report;
+    Figures figures;
+    auto& md = report.text;
+    md << "# Activation lab\n\n";
+    md << "- Date: " << utc_now() << "\n";
+    md << "- Machine: " << machine() << "\n";
+    md << "- Commit: " << source_commit() << "\n";
+    md << "- Seeds: ";
+    for (size_t i = 0; i < n_seeds; ++i) md << (i ? ", " : "") << seeds[i];
+    md << "\n- Command: `" << command_line(argc, argv) << "`\n";
+    md << "- Threads: " << s.threads << "\n";
+    md << "- Reproducibility: the same command and seeds give the same file, except what "
+          "depends on the clock: the Date line, the Cost section, the cost rows of the summary "
+          "and the run time. Data sets are fixed; the seed draws the initial weights and the "
+          "batch order.\n";
+    md << "- Statistics: each figure is the mean over the seeds with its 95 % interval in "
+          "brackets, mean -+ t(0.975, n-1) s / sqrt(n) (Student t, s the sample standard "
+          "deviation). Comparisons between activations are paired by seed (same data, same "
+          "initial draws). A claim \"X > c\" is supported when the whole interval lies above c, "
+          "not supported when it lies at or below c, mixed when it straddles c.\n";
+    md << "\nSUMMARY_PLACEHOLDER\n";
+
+    // ---------------------------------------------------------------- 1 + 2
+    const int64_t deepest = s.depths.back(), shallow = s.depths.front();
+    const data::Dataset spiral = data::make_spiral(3, s.spiral_points, 1);
+    // runs[act][depth index][seed]
+    std::vector<std::vector<std::vector<DeepRun>>> deep(acts.size());
+    for (size_t a = 0; a < acts.size(); ++a) {
+      note("deep networks: " + acts[a]->name);
+      deep[a].resize(s.depths.size());
+      for (size_t d = 0; d < s.depths.size(); ++d)
+        for (uint64_t seed : seeds)
+          deep[a][d].push_back(
+              deep_run(*acts[a], spiral, s.depths[d], s, seed, s.depths[d] == shallow));
+    }
+    const auto per_seed = [&](size_t a, size_t d, const auto& f) {
+      std::vector<double> v;
+      for (const DeepRun& r : deep[a][d]) v.push_back(f(r));
+      return v;
+    };
+    const auto decades_at_init = [&](size_t a, size_t d) {
+      return per_seed(a, d, [](const DeepRun& r) { return decades(r.grad_init); });
+    };
+    const size_t last = s.depths.size() - 1;
+    {
+      std::string method =
+          format("MLPs 2 - %lld x depth - 3 on a 3-class spiral (%lld points), depths ",
+                 static_cast<long long>(s.width), static_cast<long long>(spiral.size()));
+      for (size_t d = 0; d < s.depths.size(); ++d)
+        method += (d ? ", " : "") + std::to_string(s.depths[d]);
+      method += format(
+          ", each activation with its usual initialisation (He normal for the relu family and "
+          "the smooth relu-likes, Glorot normal for sigmoid, hard_sigmoid, softsign and tanh "
+          "with gain 5/3, LeCun normal for selu; zero biases). Full-batch cross-entropy "
+          "gradients at initialisation and after %lld SGD steps (lr 0.01, momentum 0.9). "
+          "r = log10(||dL/dW_1|| / ||dL/dW_L||), the decades by which the weight gradient "
+          "shrinks from the last hidden layer back to the first (0: none; -1: tenfold). Runs "
+          "whose weights became non-finite are counted as diverged and left out of the trained "
+          "columns.",
+          static_cast<long long>(s.deep_steps));
+      report.section("1. Vanishing gradients through depth",
+                     "sigmoid (and tanh) gradients vanish through depth, so deep networks learn "
+                     "slowly or not at all; relu does not suffer from it.",
+                     method, names);
+      std::vector<std::string> cols{"activation"};
+      for (int64_t d : s.depths) cols.push_back("r at init, depth " + std::to_string(d));
+      cols.push_back("r trained, depth " + std::to_string(deepest));
+      cols.push_back("train accuracy, depth " + std::to_string(deepest));
+      cols.push_back("diverged runs, depth " + std::to_string(deepest));
+      cols.push_back("figure");
+      report.table_header(cols);
+      std::vector<plot::Image> tiles;
+      for (size_t a = 0; a < acts.size(); ++a) {
+        std::vector<std::string> cells{acts[a]->name};
+        for (size_t d = 0; d < s.depths.size(); ++d)
+          cells.push_back(show(mean_interval(decades_at_init(a, d)), 2));
+        cells.push_back(
+            show(mean_interval(finite(
+                     per_seed(a, last, [](const DeepRun& r) { return decades(r.grad_trained); }))),
+                 2));
+        cells.push_back(show(mean_interval(finite(per_seed(
+                                 a, last, [](const DeepRun& r) { return r.train_accuracy; }))),
+                             1, 100));
+        int diverged = 0;
+        for (const DeepRun& r : deep[a][last]) diverged += !std::isfinite(r.train_accuracy);
+        cells.push_back(format("%d of %zu", diverged, n_seeds));
+        std::vector<std::vector<double>> at_init, trained;
+        for (const DeepRun& r : deep[a][last]) {
+          std::vector<double> li, lt;
+          for (double g : r.grad_init) li.push_back(std::log10(g));
+          for (double g : r.grad_trained) lt.push_back(std::log10(g));
+          at_init.push_back(li);
+          trained.push_back(lt);
+        }
+        const auto x = iota_curve(static_cast<size_t>(deepest));
+        plot::Image image = small_plot(
+            {{"init", x, mean_curve(at_init), {}}, {"trained", x, mean_curve(trained), {}}},
+            acts[a]->name + ": log10 |dW| vs layer, depth " + std::to_string(deepest));
+        tiles.push_back(image);
+        cells.push_back(link(figures.add("vanishing_" + acts[a]->name + ".png", image)));
+        report.row(cells);
+      }
+      report.text << "\n![log10 gradient norm against layer](" +
+                         figures.add("vanishing.png", plot::tile_images(tiles, 4)) + ")\n";
+      const size_t relu = std::find(names.begin(), names.end(), "relu") - names.begin();
+      for (const char* claim : {"sigmoid", "tanh"}) {
+        const std::string title = std::string(claim) + " gradients vanish through depth";
+        const size_t a = std::find(names.begin(), names.end(), claim) - names.begin();
+        if (a == names.size() || relu == names.size()) {
+          report.not_tested(title, a == names.size() ? claim : "relu");
+          continue;
+        }
+        const Interval own = mean_interval(decades_at_init(a, last));
+        const Interval diff =
+            mean_interval(paired_difference(decades_at_init(a, last), decades_at_init(relu, last)));
+        const Verdict v = activation_lab::verdict_all(
+            {activation_lab::verdict_less(own, -1.0), activation_lab::verdict_less(diff, 0.0)});
+        report.verdict(
+            title, v,
+            format("rule: r at init at depth %lld below -1 (tenfold shrinkage) and "
+                   "below relu's (paired); r = %s, r - r_relu = %s.",
+                   static_cast<long long>(deepest), show(own, 2).c_str(), show(diff, 2).c_str()));
+      }
+    }
+
+    // section 2, from the shallow depth's runs
+    {
+      report.section(
+          "2. Zero-centredness and saturation",
+          "sigmoid's outputs are not zero-centred, tanh's are; sigmoid and tanh saturate "
+          "(|f'(x)| tiny for large |x|).",
+          format("The depth-%lld networks of section 1 on the spiral: per hidden layer, the mean "
+                 "pre-activation and post-activation value and the fraction of values where "
+                 "|f'(x)| < 1e-3 (f' through the activation's own backward), at initialisation "
+                 "and after training, and the share of pre-activations with |z| > 2 (where "
+                 "sigmoid's output is within 0.12 of 0 or 1) after training. The table averages "
+                 "the layers (abs post mean averages the absolute per-layer means).",
+                 static_cast<long long>(shallow)),
+          names);
+      report.table_header({"activation", "pre mean, trained", "post mean, trained",
+                           "abs post mean, trained", "abs z > 2 %, trained", "saturated % at init",
+                           "saturated % trained", "figure"});
+      const size_t d0 = 0;
+      const auto over_layers = [&](size_t a, const auto& f) {
+        std::vector<double> v;
+        for (const DeepRun& r : deep[a][d0]) v.push_back(f(r));
+        return mean_interval(v);
+      };
+      const auto abs_post = [](const DeepRun& r) {
+        std::vector<double> v;
+        for (double m : r.trained.post_mean) v.push_back(std::abs(m));
+        return average(v);
+      };
+      std::vector<plot::Image> tiles;
+      for (size_t a = 0; a < acts.size(); ++a) {
+        std::vector<std::string> cells{acts[a]->name};
+        cells.push_back(
+            show(over_layers(a, [](const DeepRun& r) { return average(r.trained.pre_mean); })));
+        cells.push_back(
+            show(over_layers(a, [](const DeepRun& r) { return average(r.trained.post_mean); })));
+        cells.push_back(show(over_layers(a, abs_post)));
+        cells.push_back(
+            show(over_layers(a, [](const DeepRun& r) { return average(r.trained.beyond_two); }), 1,
+                 100));
+        cells.push_back(show(
+            over_layers(a, [](const DeepRun& r) { return average(r.init.saturated); }), 1, 100));
+        cells.push_back(show(
+            over_layers(a, [](const DeepRun& r) { return average(r.trained.saturated); }), 1, 100));
+        std::vector<std::vector<double>> pre, post, sat;
+        for (const DeepRun& r : deep[a][d0]) {
+          pre.push_back(r.trained.pre_mean);
+          post.push_back(r.trained.post_mean);
+          sat.push_back(r.trained.saturated);
+        }
+        const auto x = iota_curve(static_cast<size_t>(shallow));
+        plot::Image image = small_plot({{"pre mean", x, mean_curve(pre), {}},
+                                        {"post mean", x, mean_curve(post), {}},
+                                        {"saturated", x, mean_curve(sat), {}}},
+                                       acts[a]->name + ": per layer, trained");
+        tiles.push_back(image);
+        cells.push_back(link(figures.add("centred_" + acts[a]->name + ".png", image)));
+        report.row(cells);
+      }
+      report.text << "\n![mean and saturation per layer](" +
+                         figures.add("centred.png", plot::tile_images(tiles, 4)) + ")\n";
+      const auto index = [&](const char* n) {
+        return static_cast<size_t>(std::find(names.begin(), names.end(), n) - names.begin());
+      };
+      const size_t sig = index("sigmoid"), tanh_ = index("tanh");
+      if (sig < names.size())
+        report.verdict("sigmoid is not zero-centred",
+                       activation_lab::verdict_greater(over_layers(sig, abs_post), 0.1),
+                       "rule: mean |post-activation mean| after training above 0.1; it is " +
+                           show(over_layers(sig, abs_post)) + ".");
+      else
+        report.not_tested("sigmoid is not zero-centred", "sigmoid");
+      if (tanh_ < names.size())
+        report.verdict("tanh is zero-centred",
+                       activation_lab::verdict_less(over_layers(tanh_, abs_post), 0.1),
+                       "rule: mean |post-activation mean| after training below 0.1; it is " +
+                           show(over_layers(tanh_, abs_post)) + ".");
+      else
+        report.not_tested("tanh is zero-centred", "tanh");
+      for (size_t a : {sig, tanh_}) {
+        if (a >= names.size()) continue;
+        const Interval i =
+            over_layers(a, [](const DeepRun& r) { return average(r.trained.saturated); });
+        report.verdict(names[a] + " saturates", activation_lab::verdict_greater(i, 0.05),
+                       "rule: after training, more than 5 % of the values have |f'| < 1e-3; " +
+                           show(i, 1, 100) + " %.");
+      }
+    }
+
+    // ---------------------------------------------------------------- 3
+    {
+      note("self-normalisation");
+      report.section(
+          "3. Self-normalisation",
+          "with LeCun-normal initialisation, selu keeps the activations' mean near 0 and "
+          "variance near 1 through depth; the others do not.",
+          format("MLPs %lld - %lld x %lld, every activation with LeCun normal weights "
+                 "(std 1/sqrt(fan_in)) and zero biases, on 512 inputs drawn from N(0, 1); mean "
+                 "and variance of the post-activation values of each layer (forward only).",
+                 static_cast<long long>(s.width), static_cast<long long>(s.width),
+                 static_cast<long long>(deepest)),
+          names);
+      report.table_header({"activation", "mean, last layer", "variance, last layer",
+                           "variance, layer 1", "figure"});
+      std::vector<plot::Image> tiles;
+      std::vector<Interval> last_mean(acts.size()), last_var(acts.size());
+      for (size_t a = 0; a < acts.size(); ++a) {
+        std::vector<SelfNormRun> runs;
+        for (uint64_t seed : seeds) runs.push_back(self_norm_run(*acts[a], deepest, s, seed));
+        std::vector<double> m, v, v1;
+        std::vector<std::vector<double>> mc, vc;
+        for (const SelfNormRun& r : runs) {
+          m.push_back(r.mean.back());
+          v.push_back(r.variance.back());
+          v1.push_back(r.variance.front());
+          mc.push_back(r.mean);
+          vc.push_back(r.variance);
+        }
+        last_mean[a] = mean_interval(m);
+        last_var[a] = mean_interval(v);
+        const auto x = iota_curve(static_cast<size_t>(deepest));
+        plot::Image image =
+            small_plot({{"mean", x, mean_curve(mc), {}}, {"variance", x, mean_curve(vc), {}}},
+                       acts[a]->name + ": LeCun init, per layer");
+        tiles.push_back(image);
+        report.row({acts[a]->name, show(last_mean[a]), show(last_var[a]), show(mean_interval(v1)),
+                    link(figures.add("selfnorm_" + acts[a]->name + ".png", image))});
+      }
+      report.text << "\n![mean and variance through depth](" +
+                         figures.add("selfnorm.png", plot::tile_images(tiles, 4)) + ")\n";
+      const size_t selu = std::find(names.begin(), names.end(), "selu") - names.begin();
+      if (selu < names.size()) {
+        const Verdict v = activation_lab::verdict_all({verdict_within(last_mean[selu], -0.1, 0.1),
+                                                       verdict_within(last_var[selu], 0.8, 1.25)});
+        std::string others;
+        for (size_t a = 0; a < acts.size(); ++a)
+          if (a != selu && verdict_within(last_mean[a], -0.1, 0.1) == Verdict::Supported &&
+              verdict_within(last_var[a], 0.8, 1.25) == Verdict::Supported)
+            others += (others.empty() ? "" : ", ") + names[a];
+        report.verdict(
+            "selu self-normalises", v,
+            format("rule: at layer %lld the mean's interval inside [-0.1, 0.1] and the "
+                   "variance's inside [0.8, 1.25]; selu: mean %s, variance %s. Others meeting the "
+                   "same rule: %s.",
+                   static_cast<long long>(deepest), show(last_mean[selu]).c_str(),
+                   show(last_var[selu]).c_str(), others.empty() ? "none" : others.c_str()));
+      } else {
+        report.not_tested("selu self-normalises", "selu");
+      }
+    }
+
+    // ---------------------------------------------------------------- 4
+    {
+      const int64_t check_every = std::max<int64_t>(1, s.dying_steps / 20);
+      std::vector<std::vector<DyingRun>> runs(acts.size());
+      for (size_t a = 0; a < acts.size(); ++a) {
+        note("dying units: " + acts[a]->name);
+        for (uint64_t seed : seeds)
+          runs[a].push_back(dying_run(*acts[a], spiral, s, check_every, seed));
+      }
+      report.section(
+          "4. Dying units",
+          "relu units die (their gradient is zero on every input) and never recover; leaky_relu "
+          "prevents it; prelu learns its negative slope per channel.",
+          format("MLPs 2 - %lld x %lld - 3 on the spiral, usual initialisation, %lld full-batch "
+                 "SGD steps at the high learning rate %g (momentum 0.9) to provoke dying. A unit "
+                 "is dead when |f'(z)| < 1e-3 for every training point, checked every %lld "
+                 "steps; 'stuck negative': z < 0 on every point; 'recovered': the share of units "
+                 "ever dead that are alive at the end. A run whose weights became non-finite "
+                 "counts as diverged and is left out of the statistics.",
+                 static_cast<long long>(s.width), static_cast<long long>(kDyingDepth),
+                 static_cast<long long>(s.dying_steps), s.dying_lr,
+                 static_cast<long long>(check_every)),
+          names);
+      report.table_header({"activation", "dead % at end", "stuck negative % at end", "recovered %",
+                           "diverged runs", "figure"});
+      std::vector<plot::Image> tiles;
+      std::vector<std::vector<double>> final_dead(acts.size());
+      for (size_t a = 0; a < acts.size(); ++a) {
+        std::vector<double> stuck, recovered;
+        std::vector<std::vector<double>> curves;
+        int diverged = 0;
+        for (const DyingRun& r : runs[a]) {
+          if (r.diverged) {
+            ++diverged;
+            final_dead[a].push_back(kNaN);
+            continue;
+          }
+          final_dead[a].push_back(r.dead.back());
+          stuck.push_back(r.stuck_negative);
+          if (std::isfinite(r.recovered)) recovered.push_back(r.recovered);
+          curves.push_back(r.dead);
+        }
+        std::vector<double> finite_dead;
+        for (double d : final_dead[a])
+          if (std::isfinite(d)) finite_dead.push_back(d);
+        std::vector<double> x;
+        for (size_t i = 0; !curves.empty() && i < curves[0].size(); ++i)
+          x.push_back(static_cast<double>(
+              std::min<int64_t>(static_cast<int64_t>(i) * check_every, s.dying_steps)));
+        plot::Image image = small_plot({{"dead fraction", x, mean_curve(curves), {}}},
+                                       acts[a]->name + ": dead units vs step", 0.0, 1.0);
+        tiles.push_back(image);
+        report.row({acts[a]->name, show(mean_interval(finite_dead), 1, 100),
+                    show(mean_interval(stuck), 1, 100),
+                    recovered.empty() ? "none died" : show(mean_interval(recovered), 1, 100),
+                    format("%d of %zu", diverged, n_seeds),
+                    link(figures.add("dying_" + acts[a]->name + ".png", image))});
+      }
+      report.text << "\n![dead units over training](" +
+                         figures.add("dying.png", plot::tile_images(tiles, 4)) + ")\n";
+      const auto index = [&](const char* n) {
+        return static_cast<size_t>(std::find(names.begin(), names.end(), n) - names.begin());
+      };
+      const size_t relu = index("relu"), leaky = index("leaky_relu"), prelu = index("prelu");
+      if (relu < names.size()) {
+        const Interval i = mean_interval(final_dead[relu]);
+        report.verdict(
+            "relu units die", activation_lab::verdict_greater(i, 0.01),
+            "rule: more than 1 % of the units dead at the end; " + show(i, 1, 100) + " %.");
+      } else {
+        report.not_tested("relu units die", "relu");
+      }
+      if (relu < names.size() && leaky < names.size()) {
+        const Interval own = mean_interval(final_dead[leaky]);
+        const Interval diff = mean_interval(paired_difference(final_dead[relu], final_dead[leaky]));
+        report.verdict(
+            "leaky_relu prevents dying units",
+            activation_lab::verdict_all({activation_lab::verdict_less(own, 0.01),
+                                         activation_lab::verdict_greater(diff, 0)}),
+            "rule: leaky_relu's dead share below 1 % and below relu's (paired); " +
+                show(own, 1, 100) + " %, relu minus leaky_relu " + show(diff, 1, 100) +
+                " points. (Its derivative is 0.01 on the negative side, so no unit can be dead "
+                "by this definition; 'stuck negative' in the table shows how many sit there.)");
+      } else {
+        report.not_tested("leaky_relu prevents dying units",
+                          relu < names.size() ? "leaky_relu" : "relu");
+      }
+      if (prelu < names.size()) {
+        // Slopes per layer and channel: the table's spread, and a figure of the first seed's.
+        std::vector<double> spread;
+        std::vector<std::vector<std::vector<double>>> per_layer(kDyingDepth);
+        for (const DyingRun& r : runs[prelu]) {
+          if (r.slopes.empty()) continue;
+          std::vector<double> layer_sd;
+          for (size_t l = 0; l < r.slopes.size(); ++l) {
+            const double m = average(r.slopes[l]);
+            double ss = 0;
+            for (double v : r.slopes[l]) ss += (v - m) * (v - m);
+            layer_sd.push_back(std::sqrt(ss / static_cast<double>(r.slopes[l].size())));
+            per_layer[l].push_back(r.slopes[l]);
+          }
+          spread.push_back(average(layer_sd));
+        }
+        report.text << "\nPReLU's learned slopes after training (per layer: mean over channels, "
+                       "and the spread across channels as a standard deviation; intervals over "
+                       "seeds; initial value 0.25 everywhere):\n\n";
+        report.table_header({"layer", "mean slope", "spread across channels", "min", "max"});
+        std::vector<plot::Curve> curves;
+        for (size_t l = 0; l < per_layer.size(); ++l) {
+          std::vector<double> means, sds, mins, maxs;
+          for (const auto& w : per_layer[l]) {
+            const double m = average(w);
+            double ss = 0;
+            for (double v : w) ss += (v - m) * (v - m);
+            means.push_back(m);
+            sds.push_back(std::sqrt(ss / static_cast<double>(w.size())));
+            mins.push_back(*std::min_element(w.begin(), w.end()));
+            maxs.push_back(*std::max_element(w.begin(), w.end()));
+          }
+          report.row({std::to_string(l + 1), show(mean_interval(means)), show(mean_interval(sds)),
+                      show(mean_interval(mins)), show(mean_interval(maxs))});
+          if (!per_layer[l].empty())
+            curves.push_back({"layer " + std::to_string(l + 1),
+                              iota_curve(per_layer[l][0].size(), 0),
+                              per_layer[l][0],
+                              {}});
+        }
+        if (curves.empty())  // every run diverged
+          curves.push_back({"initial", {0.0, static_cast<double>(s.width - 1)}, {0.25, 0.25}, {}});
+        report.text << "\n![PReLU slopes](" +
+                           figures.add("prelu_slopes.png",
+                                       small_plot(curves, "PReLU slopes per channel, seed 1")) +
+                           ")\n";
+        const Interval i = mean_interval(spread);
+        report.verdict("prelu learns its slope per channel",
+                       activation_lab::verdict_greater(i, 0.01),
+                       "rule: the spread of the slopes across channels (mean over layers) above "
+                       "0.01 after training, from 0 at initialisation; " +
+                           show(i) + ".");
+      } else {
+        report.not_tested("prelu learns its slope per channel", "prelu");
+      }
+    }
+
+    // ---------------------------------------------------------------- 5
+    {
+      const data::Dataset spiral_train = data::make_spiral(3, s.spiral_points, 11);
+      const data::Dataset spiral_test = data::make_spiral(3, s.spiral_points, 12);
+      struct Task {
+        std::string name;
+        std::vector<std::vector<QualityRun>> runs;  // [act][seed]; empty: not run
+      };
+      std::vector<Task> tasks{{"spiral", {}}, {"Fashion-MNIST MLP", {}}, {"Fashion-MNIST CNN", {}}};
+      for (Task& t : tasks) t.runs.resize(acts.size());
+      for (size_t a = 0; a < acts.size(); ++a) {
+        note("convergence: " + acts[a]->name);
+        for (uint64_t seed : seeds) {
+          tasks[0].runs[a].push_back(spiral_run(*acts[a], spiral_train, spiral_test, s, seed));
+          tasks[1].runs[a].push_back(
+              fashion_mlp_run(*acts[a], fashion_train, fashion_test, s, seed));
+          if (find_in(cnn_acts, acts[a]->name))
+            tasks[2].runs[a].push_back(fashion_cnn_run(*acts[a], cnn_train, cnn_test, s, seed));
+        }
+      }
+      std::string cnn_names;
+      for (const ActivationInfo* a : cnn_acts)
+        cnn_names += (cnn_names.empty() ? "" : ", ") + a->name;
+      report.section(
+          "5. Speed of convergence and final quality",
+          "relu converges quickly (faster than sigmoid and tanh); swish is better than relu "
+          "(+0.6 to 0.9 % top-1 on ImageNet in its paper).",
+          format("Held-out test accuracy after each epoch, and the epochs until it first reaches "
+                 "a target (a run that never does counts as epochs + 1). Spiral: 2 - %lld x 3 - "
+                 "3, %lld training points and %lld independent test points (other noise draws), "
+                 "%lld full-batch SGD epochs (lr 0.05, momentum 0.9), target %.0f %%. "
+                 "Fashion-MNIST MLP: 784 - %lld x 2 - 10 on the first %lld training images, "
+                 "tested on the first %lld of the test set, %lld epochs of SGD (batch 64, lr "
+                 "0.05, Nesterov momentum 0.9), target %.0f %%. Fashion-MNIST CNN: conv 8 - f - "
+                 "pool - conv 16 - f - pool - linear, on the first %lld training images, the "
+                 "same test images, %lld epochs, the same optimiser with lr %g (at 0.05 the He "
+                 "initialisation without batch norm made prelu diverge), same target; run for %s "
+                 "only (its cost). Inputs standardised; usual initialisation as in section 1.",
+                 static_cast<long long>(s.width), static_cast<long long>(spiral_train.size()),
+                 static_cast<long long>(spiral_test.size()),
+                 static_cast<long long>(s.spiral_epochs), 100 * kSpiralTarget,
+                 static_cast<long long>(s.fashion_width), static_cast<long long>(s.fashion_train),
+                 static_cast<long long>(s.fashion_test), static_cast<long long>(s.fashion_epochs),
+                 100 * kFashionTarget, static_cast<long long>(s.cnn_train),
+                 static_cast<long long>(s.cnn_epochs), s.cnn_lr,
+                 cnn_names.empty() ? "no activation" : cnn_names.c_str()),
+          names);
+      report.table_header({"activation", "spiral: epochs to 90 %", "spiral: test %",
+                           "MLP: epochs to 80 %", "MLP: test %", "CNN: test %",
+                           "diverged runs (spiral/MLP/CNN)", "figure"});
+      const auto values = [&](size_t task, size_t a, bool epochs) {
+        std::vector<double> v;
+        for (const QualityRun& r : tasks[task].runs[a])
+          v.push_back(epochs ? r.epochs_to_target : r.final_test);
+        return v;
+      };
+      const auto diverged = [&](size_t a) {
+        std::string cell;
+        for (size_t t = 0; t < tasks.size(); ++t) {
+          int n = 0;
+          for (const QualityRun& r : tasks[t].runs[a]) n += r.diverged;
+          cell +=
+              (t ? "/" : "") + (tasks[t].runs[a].empty() ? std::string("-") : std::to_string(n));
+        }
+        return cell;
+      };
+      std::vector<plot::Image> tiles;
+      for (size_t a = 0; a < acts.size(); ++a) {
+        std::vector<plot::Curve> curves;
+        for (size_t t = 0; t < tasks.size(); ++t) {
+          std::vector<std::vector<double>> c;
+          for (const QualityRun& r : tasks[t].runs[a]) c.push_back(r.test_curve);
+          if (c.empty()) continue;
+          const std::vector<double> m = mean_curve(c);
+          std::vector<double> x;  // fraction of the training done
+          for (size_t i = 0; i < m.size(); ++i)
+            x.push_back(static_cast<double>(i + 1) / static_cast<double>(m.size()));
+          curves.push_back({tasks[t].name, x, m, {}});
+        }
+        plot::Image image =
+            small_plot(curves, acts[a]->name + ": test accuracy vs training done", 0.0, 1.0);
+        tiles.push_back(image);
+        report.row({acts[a]->name, show(mean_interval(values(0, a, true)), 1),
+                    show(mean_interval(values(0, a, false)), 1, 100),
+                    show(mean_interval(values(1, a, true)), 2),
+                    show(mean_interval(values(1, a, false)), 1, 100),
+                    tasks[2].runs[a].empty() ? "not run"
+                                             : show(mean_interval(values(2, a, false)), 1, 100),
+                    diverged(a),
+                    link(figures.add("convergence_" + acts[a]->name + ".png", image))});
+      }
+      report.text << "\n![test accuracy during training](" +
+                         figures.add("convergence.png", plot::tile_images(tiles, 4)) + ")\n";
+      const auto index = [&](const char* n) {
+        return static_cast<size_t>(std::find(names.begin(), names.end(), n) - names.begin());
+      };
+      const size_t relu = index("relu"), swish = index("swish");
+      // relu converges faster than sigmoid and tanh: epochs to target, paired differences.
+      if (relu < names.size() && index("sigmoid") < names.size() && index("tanh") < names.size()) {
+        std::vector<Verdict> parts;
+        std::string reason =
+            "rule: (epochs to target of sigmoid, tanh) minus relu's above 0 on "
+            "the spiral and the MLP;";
+        for (size_t task : {size_t{0}, size_t{1}})
+          for (const char* other : {"sigmoid", "tanh"}) {
+            const Interval d = mean_interval(
+                paired_difference(values(task, index(other), true), values(task, relu, true)));
+            parts.push_back(activation_lab::verdict_greater(d, 0));
+            reason += " " + tasks[task].name + " " + other + " " + show(d, 1) + ";";
+          }
+        report.verdict("relu converges faster than sigmoid and tanh",
+                       activation_lab::verdict_all(parts), reason);
+      } else {
+        report.not_tested("relu converges faster than sigmoid and tanh", "relu, sigmoid or tanh");
+      }
+      if (relu < names.size() && swish < names.size()) {
+        int better = 0, tested = 0;
+        std::string reason =
+            "rule: supported when swish minus relu (test accuracy, paired) lies "
+            "above 0 on every task, not supported when on none, else mixed;";
+        std::string rows;
+        for (size_t t = 0; t < tasks.size(); ++t) {
+          if (tasks[t].runs[swish].empty() || tasks[t].runs[relu].empty()) continue;
+          const Interval d =
+              mean_interval(paired_difference(values(t, swish, false), values(t, relu, false)));
+          ++tested;
+          better += d.above(0);
+          reason += " " + tasks[t].name + " " + show(d, 2, 100) + " points;";
+          rows += "| " + tasks[t].name + " | " + show(d, 2, 100) + " |\n";
+        }
+        report.text << "\nswish minus relu, held-out test accuracy in percentage points (paired "
+                       "by seed):\n\n| task | swish - relu |\n|---|---|\n"
+                    << rows;
+        report.verdict("swish is better than relu",
+                       better == tested ? Verdict::Supported
+                       : better == 0    ? Verdict::NotSupported
+                                        : Verdict::Mixed,
+                       reason);
+      } else {
+        report.not_tested("swish is better than relu", relu < names.size() ? "swish" : "relu");
+      }
+    }
+
+    // ---------------------------------------------------------------- 6
+    {
+      note("cost");
+      set_num_threads(1);  // single-threaded, like the ceiling
+      const Cost ceiling = ceiling_cost(s);
+      std::vector<Cost> costs;
+      for (const ActivationInfo* a : acts) costs.push_back(cost_of(*a, s));
+      set_num_threads(static_cast<int>(s.threads));
+      report.section(
+          "6. Cost",
+          "sigmoid is computationally expensive; relu is computationally efficient; swish has "
+          "an efficiency similar to relu's.",
+          format("Timings, so machine-dependent and left out of the reproducibility promise. "
+                 "The calls bench_activations times: y = f(x), and y = f(x) then y.backward(g), "
+                 "on %lld float32 elements (prelu: [n/4096, 64, 64], 64 slopes), one thread, "
+                 "the fastest of %lld runs after a warm-up, in ns per element. The ceilings are "
+                 "streaming kernels over the same bytes: y = a x + b (8 B/element, %.3f "
+                 "ns/element) and then dx = c g + d y (20 B/element, %.3f ns/element); ratio = "
+                 "time / ceiling. The operands take %lld MB per forward+backward; the ceiling "
+                 "moves the same bytes the same way, so the ratio compares like with like "
+                 "whichever cache level or memory serves them.",
+                 static_cast<long long>(s.cost_elements),
+                 static_cast<long long>(s.cost_repetitions), ceiling.forward_ns,
+                 ceiling.backward_ns, static_cast<long long>(s.cost_elements * 20 / 1000000)),
+
+          names);
+      report.table_header(
+          {"activation", "forward ns/element", "ratio", "fwd+bwd ns/element", "ratio", "figure"});
+      std::vector<double> x, fwd, fb;
+      for (size_t a = 0; a < acts.size(); ++a) {
+        x.push_back(static_cast<double>(a));
+        fwd.push_back(costs[a].forward_ns / ceiling.forward_ns);
+        fb.push_back(costs[a].backward_ns / ceiling.backward_ns);
+      }
+      plot::LinePlotOptions o;
+      o.title = "time / ceiling per activation (x: row of the table)";
+      const std::string figure = figures.add(
+          "cost.png", plot::render_line_plot({{"forward", x, fwd, {}}, {"fwd+bwd", x, fb, {}}}, o));
+      for (size_t a = 0; a < acts.size(); ++a)
+        report.row({acts[a]->name, format("%.3f", costs[a].forward_ns), format("%.2fx", fwd[a]),
+                    format("%.3f", costs[a].backward_ns), format("%.2fx", fb[a]), link(figure)});
+      report.text << "\n![time against the ceiling](" + figure + ")\n";
+      const auto index = [&](const char* n) {
+        return static_cast<size_t>(std::find(names.begin(), names.end(), n) - names.begin());
+      };
+      const size_t sig = index("sigmoid"), relu = index("relu"), swish = index("swish");
+      if (sig < names.size())
+        report.verdict("sigmoid is computationally expensive",
+                       fb[sig] > 1.5 ? Verdict::Supported : Verdict::NotSupported,
+                       format("rule: forward+backward above 1.5x the ceiling (the benchmark's "
+                              "target); %.2fx. A timing, no interval.",
+                              fb[sig]));
+      else
+        report.not_tested("sigmoid is computationally expensive", "sigmoid");
+      if (relu < names.size())
+        report.verdict("relu is computationally efficient",
+                       fb[relu] <= 1.5 ? Verdict::Supported : Verdict::NotSupported,
+                       format("rule: forward+backward within 1.5x the ceiling; %.2fx.", fb[relu]));
+      else
+        report.not_tested("relu is computationally efficient", "relu");
+      if (relu < names.size() && swish < names.size())
+        report.verdict("swish is about as efficient as relu",
+                       costs[swish].backward_ns <= 1.5 * costs[relu].backward_ns
+                           ? Verdict::Supported
+                           : Verdict::NotSupported,
+                       format("rule: forward+backward time within 1.5x relu's; %.2fx.",
+                              costs[swish].backward_ns / costs[relu].backward_ns));
+      else
+        report.not_tested("swish is about as efficient as relu", "swish or relu");
+    }
+
+    md << "\n## Closing note\n\nRun time: " << format("%.0f", seconds_since(t_start))
+       << " s (a timing).\n";
+
+    // The summary goes on top, where the placeholder is.
+    std::ostringstream summary;
+    summary << "## Summary\n\n| claim | verdict | reason |\n|---|---|---|\n";
+    for (const SummaryRow& r : report.summary)
+      summary << "| " << table_cell(r.claim) << " | " << r.verdict << " | " << table_cell(r.reason)
+              << " |\n";
+    std::string text = md.str();
+    const std::string placeholder = "SUMMARY_PLACEHOLDER\n";
+    text.replace(text.find(placeholder), placeholder.size(), summary.str());
+
+    for (const auto& [path, image] : figures.files)
+      plot::write_png((std::filesystem::path(s.out) / path).string(), image);
+    const std::string report_path = (std::filesystem::path(s.out) / "activation_lab.md").string();
+    write_atomically(report_path, text);
+    std::cout << "wrote " << report_path << " and " << figures.files.size() << " figures in "
+              << format("%.1f", seconds_since(t_start)) << " s\n";
+    return 0;
+  } catch (const Error& e) {
+    std::cerr << "activation_lab: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "activation_lab: " << e.what() << "\n";
+    return 2;
+  }
+}
