@@ -5,6 +5,11 @@
 #   scripts/bench-compare.sh --update [options]         also rewrites BENCHMARKS.md's results
 # The report is also written to build/bench/compare.md. BUILD_DIR overrides build/, JOBS the
 # number of compile jobs (default: nproc).
+# The peers run on OpenBLAS, as a user who cares about speed runs them: the script stops when
+# libblas.so.3 resolves to another BLAS (EIGRAD_ALLOW_OTHER_BLAS=1 times them anyway, for a
+# secondary table), and when OpenBLAS's own CPU detection falls back to its generic Prescott
+# kernels on a CPU with AVX-512 or AVX2 (OpenBLAS 0.3.21 does not know recent CPUs), it sets
+# OPENBLAS_CORETYPE to SkylakeX or Haswell, as such a user would; the report says which.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 update=0
@@ -18,6 +23,31 @@ scripts/install-deps.sh --peers
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$dir" --target bench_compare -j"${JOBS:-$(nproc)}"
 
+blas=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || true)
+if [[ "$blas" != *openblas* && "${EIGRAD_ALLOW_OTHER_BLAS:-0}" != 1 ]]; then
+  echo "bench-compare: libblas.so.3 resolves to '${blas:-nothing}', not OpenBLAS, so libtorch and" \
+    "dlib would run their products on it. Point it at OpenBLAS:" \
+    "sudo update-alternatives --set libblas.so.3-x86_64-linux-gnu" \
+    "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3" \
+    "(or set EIGRAD_ALLOW_OTHER_BLAS=1 to time them on it anyway)" >&2
+  exit 1
+fi
+openblas_core="not OpenBLAS"
+if [[ "$blas" == *openblas* ]]; then
+  detected=$(OPENBLAS_VERBOSE=2 "$dir/bench/bench_compare" --help 2>&1 | sed -n 's/^Core: //p' | head -1)
+  if [[ -n "${OPENBLAS_CORETYPE:-}" ]]; then
+    openblas_core="$OPENBLAS_CORETYPE (OPENBLAS_CORETYPE set by the caller)"
+  elif [[ "$detected" == Prescott ]] && grep -q -w avx512f /proc/cpuinfo; then
+    export OPENBLAS_CORETYPE=SkylakeX
+    openblas_core="SkylakeX, forced with OPENBLAS_CORETYPE=SkylakeX: OpenBLAS's detection fell back to its Prescott (SSE3) kernels on this AVX-512 CPU"
+  elif [[ "$detected" == Prescott ]] && grep -q -w avx2 /proc/cpuinfo; then
+    export OPENBLAS_CORETYPE=Haswell
+    openblas_core="Haswell, forced with OPENBLAS_CORETYPE=Haswell: OpenBLAS's detection fell back to its Prescott (SSE3) kernels on this AVX2 CPU"
+  else
+    openblas_core="${detected:-unknown} (OpenBLAS's own detection)"
+  fi
+fi
+
 tables=$(mktemp)
 trap 'rm -f "$tables"' EXIT
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -25,7 +55,7 @@ if awk -v load="${load_before%% *}" -v cores="$(nproc)" 'BEGIN { exit !(load > c
   echo "bench-compare: warning: the machine is busy (load average $load_before on $(nproc) cores);" \
     "expect noisy figures, multi-threaded ones above all" >&2
 fi
-"$dir/bench/bench_compare" --markdown="$tables" "$@" >/dev/null
+"$dir/bench/bench_compare" --isolate --markdown="$tables" "$@" >/dev/null
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "not installed"; }
@@ -40,11 +70,11 @@ report="$dir/bench/compare.md"
   echo "- vector extensions: $(grep -o -w -E 'avx512f|avx2|fma|sse4_2' /proc/cpuinfo | sort -u | paste -sd' ' -)"
   echo "- memory: $(free -h | awk '/^Mem:/ {print $2}') total"
   echo "- OS: $(sed -n 's/^PRETTY_NAME=//p' /etc/os-release | tr -d '"'), $(c++ --version | head -1)"
-  echo "- BLAS behind libtorch and dlib: $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || echo unknown)"
+  echo "- BLAS behind libtorch and dlib: ${blas:-unknown}; OpenBLAS kernels: $openblas_core; its threads pinned to each case's thread count (the engines' lines below)"
   echo "- packages: libtorch-dev $(version libtorch-dev), libdlib-dev $(version libdlib-dev), libeigen3-dev $(version libeigen3-dev), libbenchmark-dev $(version libbenchmark-dev)"
   echo "- load average (1, 5, 15 min) before the run: $load_before; after: $load_after"
   echo
-  echo "Command: \`scripts/bench-compare.sh${*:+ $*}\` (runs \`$dir/bench/bench_compare${*:+ $*}\`)"
+  echo "Command: \`scripts/bench-compare.sh${*:+ $*}\` (runs \`$dir/bench/bench_compare --isolate${*:+ $*}\`${OPENBLAS_CORETYPE:+ with OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE})"
   echo
   cat "$tables"
 } >"$report"

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs, through apt-get, the Debian 12 packages eigrad needs that are not installed yet.
 # Usage: scripts/install-deps.sh [--peers | --fuzz]
-#   --peers adds libtorch and dlib for the comparison, --fuzz clang and libFuzzer for fuzz/
+#   --peers adds libtorch, dlib and OpenBLAS for the comparison (Debian then points libblas.so.3,
+#   the BLAS behind libtorch's and dlib's products, at OpenBLAS), --fuzz clang and libFuzzer for fuzz/
 set -euo pipefail
 packages=(build-essential cmake pkg-config libeigen3-dev catch2 libbenchmark-dev zlib1g-dev
   nlohmann-json3-dev libstb-dev libcli11-dev dataset-fashion-mnist)
 case "${1:-}" in
-  --peers) packages+=(libtorch-dev libdlib-dev) ;;
+  --peers) packages+=(libtorch-dev libdlib-dev libopenblas-dev) ;;
   --fuzz) packages+=(clang libclang-rt-14-dev) ;;
 esac
 missing=()

@@ -4,13 +4,22 @@
 // count. Prints Markdown tables: per workload, each engine's median and the ratio peer / eigrad.
 //
 //   bench_compare [--threads=1,2] [--time=real|cpu] [--markdown=FILE] [--epoch-repetitions=N]
-//                 [Google Benchmark flags, e.g. --benchmark_filter=-epoch]
+//                 [--isolate] [Google Benchmark flags, e.g. --benchmark_filter=-epoch]
+//
+// --isolate (scripts/bench-compare.sh passes it) runs each engine in a process of its own: the
+// peers' OpenBLAS threads spin for a while after each product, and in a shared process they take
+// a core from whatever case runs next.
 //
 // Defaults added unless given: --benchmark_repetitions=5
 // --benchmark_enable_random_interleaving=true --benchmark_min_time=0.05. Before timing, every
 // peer's activations are checked against eigrad's on a small input (same functions, same
 // defaults). What each engine times is written at the top of its *_side.cpp.
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -28,6 +37,8 @@
 #include <vector>
 
 #include "compare.hpp"
+
+extern char** environ;
 
 namespace compare {
 
@@ -122,6 +133,40 @@ class Collector : public benchmark::BenchmarkReporter {
     return it == times_.end() ? 0 : it->second.size();
   }
   const std::map<Key, std::string>& errors() const { return errors_; }
+
+  // --isolate: a child process writes its times (one line per benchmark: engine, workload,
+  // threads, then the times, tab-separated) and the parent reads them back.
+  bool save(const std::string& path) const {
+    std::ofstream out(path);
+    for (const auto& [key, times] : times_) {
+      out << key.engine << '\t' << key.workload << '\t' << key.threads;
+      for (double t : times) out << '\t' << t;
+      out << '\n';
+    }
+    for (const auto& [key, message] : errors_)
+      out << key.engine << '\t' << key.workload << '\t' << key.threads << "\terror\t" << message
+          << '\n';
+    return static_cast<bool>(out);
+  }
+  bool load(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) return false;
+    std::string line;
+    while (std::getline(in, line)) {
+      std::vector<std::string> f;
+      std::stringstream ss(line);
+      std::string item;
+      while (std::getline(ss, item, '\t')) f.push_back(item);
+      if (f.size() < 3) continue;
+      const Key key{f[0], f[1], std::stoi(f[2])};
+      if (f.size() >= 5 && f[3] == "error") {
+        errors_[key] = f[4];
+        continue;
+      }
+      for (size_t i = 3; i < f.size(); ++i) times_[key].push_back(std::stod(f[i]));
+    }
+    return true;
+  }
 
  private:
   std::map<std::string, Key> names_;
@@ -289,6 +334,43 @@ std::vector<int> parse_threads(const std::string& list) {
   return threads;
 }
 
+// Runs this program again for one engine's cases (--engine-only, --times-out) and adds the times
+// it wrote to `collector`.
+bool run_isolated(const char* self, const std::vector<std::string>& passed,
+                  const std::string& engine, Collector& collector) {
+  char path[] = "/tmp/bench_compare_XXXXXX";
+  const int fd = mkstemp(path);
+  if (fd < 0) {
+    std::fprintf(stderr, "bench_compare: cannot create a temporary file: %s\n",
+                 std::strerror(errno));
+    return false;
+  }
+  close(fd);
+  std::vector<std::string> args = passed;
+  args.push_back("--engine-only=" + engine);
+  args.push_back(std::string("--times-out=") + path);
+  std::vector<char*> argv;
+  std::string program = "/proc/self/exe";
+  argv.push_back(const_cast<char*>(self));
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::fprintf(stderr, "bench_compare: timing %s in a process of its own\n", engine.c_str());
+  std::fflush(stderr);
+  pid_t pid = 0;
+  if (posix_spawn(&pid, program.c_str(), nullptr, nullptr, argv.data(), environ) != 0) {
+    std::fprintf(stderr, "bench_compare: cannot start %s: %s\n", program.c_str(),
+                 std::strerror(errno));
+    unlink(path);
+    return false;
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && collector.load(path);
+  unlink(path);
+  if (!ok) std::fprintf(stderr, "bench_compare: the %s process failed\n", engine.c_str());
+  return ok;
+}
+
 int run(int argc, char** argv) {
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::vector<int> thread_counts = {1, cores};
@@ -296,15 +378,25 @@ int run(int argc, char** argv) {
   std::string markdown_path;
   int epoch_repetitions = 0;
   bool cpu_time = false;
+  bool isolate = false;
+  std::string engine_only, times_out;  // set by --isolate for its child processes
+  std::vector<std::string> passed;     // the arguments a child process gets too
   std::vector<std::string> args_storage;
   std::vector<char*> args = {argv[0]};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
+    if (a != "--isolate" && a.rfind("--markdown=", 0) != 0) passed.push_back(a);
     if (a.rfind("--threads=", 0) == 0) {
       thread_counts = parse_threads(a.substr(10));
       threads_given = true;
     } else if (a.rfind("--markdown=", 0) == 0)
       markdown_path = a.substr(11);
+    else if (a == "--isolate")
+      isolate = true;
+    else if (a.rfind("--engine-only=", 0) == 0)
+      engine_only = a.substr(14);
+    else if (a.rfind("--times-out=", 0) == 0)
+      times_out = a.substr(12);
     else if (a == "--time=cpu" || a == "--time=real")
       cpu_time = a == "--time=cpu";
     else if (a.rfind("--epoch-repetitions=", 0) == 0)
@@ -312,8 +404,11 @@ int run(int argc, char** argv) {
     else if (a == "--help" || a == "-h") {
       std::printf(
           "usage: %s [--threads=1,%d] [--time=real|cpu] [--markdown=FILE] [--epoch-repetitions=N]\n"
-          "       [Google Benchmark flags, e.g. --benchmark_filter=-epoch]\n"
+          "       [--isolate] [Google Benchmark flags, e.g. --benchmark_filter=-epoch]\n"
           "Times eigrad, libtorch and dlib on the same workloads; prints Markdown tables.\n"
+          "--isolate times each engine in a process of its own, one after the other: in one\n"
+          "process, the peers' BLAS threads keep spinning after their cases and take a core\n"
+          "from whatever runs next, which makes multi-threaded figures meaningless.\n"
           "Epochs run 3 times in eigrad and the ceiling, once in the peers (about a minute\n"
           "each), unless --epoch-repetitions is given. --time=cpu shows the process's CPU time\n"
           "instead of wall time: steadier on a busy machine, but at several threads it is\n"
@@ -351,7 +446,8 @@ int run(int argc, char** argv) {
 #endif
   engines.push_back(ceiling_engine(in));
 
-  const std::vector<std::string> consistency = check_consistency(in, engines);
+  const std::vector<std::string> consistency =
+      engine_only.empty() ? check_consistency(in, engines) : std::vector<std::string>{};
   for (const std::string& line : consistency)
     std::fprintf(stderr, "bench_compare: %s\n", line.c_str());
 
@@ -360,6 +456,7 @@ int run(int argc, char** argv) {
   for (int threads : thread_counts)
     for (const Engine& engine : engines) {
       if (engine.fixed_threads && threads != thread_counts.front()) continue;
+      if (!engine_only.empty() && engine.name != engine_only) continue;
       for (const Case& c : engine.cases) {
         if (c.lowest_threads_only && threads != thread_counts.front()) {
           if (threads == thread_counts.back() && c.iterations == 0)  // not from memory
@@ -396,9 +493,19 @@ int run(int argc, char** argv) {
                names.size());
   Collector collector(names, cpu_time);
   const auto start = std::chrono::steady_clock::now();
-  benchmark::RunSpecifiedBenchmarks(&collector);
+  if (isolate) {
+    for (const Engine& e : engines)
+      if (!run_isolated(argv[0], passed, e.name, collector)) return 1;
+  } else {
+    benchmark::RunSpecifiedBenchmarks(&collector);
+  }
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!times_out.empty()) return collector.save(times_out) ? 0 : 1;  // a child of --isolate
+  if (isolate)
+    notes.push_back(
+        "Each engine was timed in a process of its own (--isolate), one engine after the other; "
+        "repetitions are interleaved at random within each engine's process.");
 
   const Report report(collector, engines, thread_counts.front());
   std::ostringstream os;
