@@ -26,6 +26,10 @@ using Eigen::Index;
 template <class T>
 using RowsMap = Eigen::Map<RowMajorArray<T>>;
 template <class T>
+using Line = Eigen::Map<Eigen::Array<T, 1, Eigen::Dynamic>>;
+template <class T>
+using ConstLine = Eigen::Map<const Eigen::Array<T, 1, Eigen::Dynamic>>;
+template <class T>
 using ConstRowsMap = Eigen::Map<const RowMajorArray<T>>;
 
 // Elements per block: small enough that a kernel's operands stay in L1 between its two
@@ -182,13 +186,14 @@ BasicTensor<T> prelu_node(const BasicTensor<T>& x, const BasicTensor<T>& slopes)
   auto y = BasicTensor<T>::empty(shape);
   const T* xd = x.data();
   T* yd = y.data();
-  if (inner == 1) {  // [N, C]: a channel per column; rows spread over threads
+  if (inner == 1) {  // [N, C]: a channel per column; rows spread over threads, one at a time
     parallel_for(
         outer,
         [&](Index first, Index last) {
-          const ConstRowsMap<T> xs(xd + first * channels, last - first, channels);
-          RowsMap<T>(yd + first * channels, last - first, channels) =
-              xs.max(T(0)) + xs.min(T(0)).rowwise() * a.transpose();
+          for (Index r = first; r < last; ++r) {
+            const ConstLine<T> xr(xd + r * channels, channels);
+            Line<T>(yd + r * channels, channels) = xr.max(T(0)) + xr.min(T(0)) * a.transpose();
+          }
         },
         x.numel());
   } else {  // rows of channels spread over threads, each read front to back
@@ -213,20 +218,26 @@ BasicTensor<T> prelu_node(const BasicTensor<T>& x, const BasicTensor<T>& slopes)
              Array<T> dx = take_array<T>(s.needs(0) ? g.size() : 0);
              Array<T> da = Array<T>::Zero(s.needs(1) ? channels : 0);
              if (inner == 1) {
+               // Row by row: each row is a vector of the channels' values (column sums over
+               // a row-major block do not vectorize).
                if (s.needs(0))
                  parallel_for(
                      outer,
                      [&](Index first, Index last) {
-                       const Index rows = last - first, at = first * channels;
-                       const ConstRowsMap<T> gs(g.data() + at, rows, channels),
-                           x(xs->data() + at, rows, channels);
-                       RowsMap<T>(dx.data() + at, rows, channels) =
-                           gs * (positive(x) + (T(1) - positive(x)).rowwise() * a.transpose());
+                       for (Index r = first; r < last; ++r) {
+                         const ConstLine<T> gr(g.data() + r * channels, channels),
+                             xr(xs->data() + r * channels, channels);
+                         Line<T>(dx.data() + r * channels, channels) =
+                             gr * (positive(xr) + (T(1) - positive(xr)) * a.transpose());
+                       }
                      },
                      g.size());
-               const ConstRowsMap<T> gs(g.data(), outer, channels), x(xs->data(), outer, channels);
-               if (s.needs(1) && outer > 0)  // (an empty map must not be reduced)
-                 da = (gs * x.min(T(0))).colwise().sum().transpose();
+               if (s.needs(1)) {
+                 Line<T> sums(da.data(), channels);
+                 for (Index r = 0; r < outer; ++r)
+                   sums += ConstLine<T>(g.data() + r * channels, channels) *
+                           ConstLine<T>(xs->data() + r * channels, channels).min(T(0));
+               }
              } else {
                // Per-(row, channel) partial sums of da: threads never share one, and the
                // result does not depend on the thread count.

@@ -39,7 +39,6 @@ BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
 
   auto backward = [rows, in_f, out_f, has_bias, xd = x.storage(), wd = weight.storage()](
                       const Array<T>& g, GradSink<T>& s) {
-    const ConstMatrixMap<T> G(g.data(), rows, out_f);
     if (s.needs(0)) {
       Array<T> gx(rows * in_f);
       gemm(operand(g.data(), rows, out_f), operand(wd->data(), out_f, in_f), gx.data(), false);
@@ -50,9 +49,10 @@ BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
       gemm(transposed(g.data(), rows, out_f), operand(xd->data(), rows, in_f), gw.data(), false);
       s.add(1, std::move(gw));
     }
-    if (has_bias && s.needs(2)) {
+    if (has_bias && s.needs(2)) {  // row by row: column sums of a row-major block do not vectorize
       Array<T> gb = Array<T>::Zero(out_f);
-      if (rows > 0) MatrixMap<T>(gb.data(), 1, out_f) = G.colwise().sum();  // (no empty map)
+      for (int64_t r = 0; r < rows; ++r)
+        gb += Eigen::Map<const Array<T>>(g.data() + r * out_f, out_f);
       s.add(2, std::move(gb));
     }
   };

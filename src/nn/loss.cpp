@@ -65,12 +65,14 @@ BasicTensor<T> cross_entropy(const BasicTensor<T>& logits, const std::vector<int
   Eigen::Map<RowMajorArray<T>> p(probs->data(), n, c);
   // (With no classes there are no valid labels, so no rows either: m is empty.)
   const Array<T> m = c > 0 ? Array<T>(x.rowwise().maxCoeff()) : Array<T>(n);
-  p = (x.colwise() - m).exp();
+  // The exp and the log over flat arrays: a row-major block broadcast along its columns would
+  // not vectorize, and with a few classes per row every element would call the scalar exp.
+  p = x.colwise() - m;
+  *probs = probs->exp();
   const Array<T> z = p.rowwise().sum();
   p.colwise() /= z;
-  Array<T> loss(n);
-  for (int64_t i = 0; i < n; ++i)
-    loss[i] = m[i] + std::log(z[i]) - x(i, labels[static_cast<size_t>(i)]);
+  Array<T> loss = m + z.log();
+  for (int64_t i = 0; i < n; ++i) loss[i] -= x(i, labels[static_cast<size_t>(i)]);
   auto out = reduce(std::move(loss), Shape{n}, reduction);
   if (needs_grad(logits))
     record("cross_entropy", out, {&logits},

@@ -82,14 +82,25 @@ template <class T>
 using ConstRow = Eigen::Map<const Eigen::Array<T, 1, Dynamic>>;
 
 // C [m, n] += op(A) B for B stored row-major [k, n] with row stride ldb.
+// Columns go in strips of kStrip, whose sum stays in registers over the k rows of B.
 template <class T>
 void rows_as_sums(const GemmOperand<T>& a, const T* b, int64_t ldb, T* c, int64_t m, int64_t n,
                   int64_t k) {
+  constexpr int64_t kStrip = 64 / sizeof(T) * 4;  // four AVX-512 registers
+  using Strip = Eigen::Array<T, 1, kStrip>;
   for (int64_t i = 0; i < m; ++i) {
-    Row<T> ci(c + i * n, n);
-    for (int64_t p = 0; p < k; ++p) {
-      const T aip = a.transposed ? a.data[p * a.stride + i] : a.data[i * a.stride + p];
-      ci += aip * ConstRow<T>(b + p * ldb, n);
+    const auto a_at = [&](int64_t p) {
+      return a.transposed ? a.data[p * a.stride + i] : a.data[i * a.stride + p];
+    };
+    int64_t j = 0;
+    for (; j + kStrip <= n; j += kStrip) {
+      Strip sum = Eigen::Map<const Strip>(c + i * n + j);
+      for (int64_t p = 0; p < k; ++p) sum += a_at(p) * Eigen::Map<const Strip>(b + p * ldb + j);
+      Eigen::Map<Strip>(c + i * n + j) = sum;
+    }
+    if (j < n) {
+      Row<T> ci(c + i * n + j, n - j);
+      for (int64_t p = 0; p < k; ++p) ci += a_at(p) * ConstRow<T>(b + p * ldb + j, n - j);
     }
   }
 }
