@@ -41,7 +41,7 @@ void gemm(const GemmOperand<T>& a, const GemmOperand<T>& b, T* c, bool accumulat
 
 // A thread is worth starting for at least this many flops (2 m n k) of product: below it, the
 // fork and join and the second packing of the shared operand cost more than they save
-// (bench/bench_threads, BM_Gemm; BENCHMARKS.md, "Figures behind the code").
+// (bench/bench_threads, "matmul [128,k]x[k,128]"; BENCHMARKS.md, "Figures behind the code").
 constexpr int64_t kGemmFlopsPerThread = int64_t{1} << 21;
 
 }  // namespace eigrad::detail
