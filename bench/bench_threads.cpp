@@ -1,9 +1,9 @@
 // Threads against one thread: elementwise kernels, activations, reductions and a matrix product on
-// float32 tensors of 2^10 to 2^22 elements, each timed with eigrad::set_num_threads(1) and with every core.
-// Below eigrad's threshold (kParallelThreshold, 2^18 elements) a kernel stays on the calling
-// thread, so the two should agree there; from it on the work is split across threads.
-// Ends with a table: time at 1 thread, at N threads, and the speed-up (target: at least 1.6 at
-// 2^22 elements with 2 cores, and never below 1 on small tensors, within the timing noise).
+// float32 tensors of 2^10 to 2^22 elements, each timed with eigrad::set_num_threads(1) and with
+// every core. Below eigrad's threshold (kParallelThreshold, 2^18 elements) a kernel stays on the
+// calling thread, so the two should agree there; from it on the work is split across threads. Ends
+// with a table: time at 1 thread, at N threads, and the speed-up (target: at least 1.6 at 2^22
+// elements with 2 cores, and never below 1 on small tensors, within the timing noise).
 //
 // Every (workload, size, threads) case is timed in 15 repetitions, run in random order across
 // cases so that drift on a shared machine hits both thread counts alike; the table takes the
