@@ -19,7 +19,7 @@
 #include "eigrad/nn/loss.hpp"
 #include "eigrad/ops.hpp"
 #include "eigrad/optim/sgd.hpp"
-#include "eigrad/parallel.hpp"
+#include "parallel_for.hpp"
 
 namespace {
 

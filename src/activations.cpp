@@ -3,7 +3,7 @@
 // catalogue through which the functional API calls them. The kernels themselves are the table in
 // eigrad/activation_catalogue.hpp.
 #include "eigrad/activations.hpp"
-#include "eigrad/parallel.hpp"
+#include "parallel_for.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "layout.hpp"
+#include "autograd/graph.hpp"
 
 namespace eigrad {
 

@@ -3,9 +3,14 @@
 #include <atomic>
 #include <string>
 
+#include "autograd/graph.hpp"
+#include "eigrad/ops/elementwise.hpp"
+#include "eigrad/ops/tensor_shape.hpp"
 #include "storage.hpp"
 
 namespace eigrad {
+
+using namespace detail;
 
 namespace {
 thread_local bool grad_enabled = true;
@@ -33,6 +38,7 @@ void set_anomaly_enabled(bool enabled) {
 // Tears down the chain of nodes only this node keeps alive, iteratively: each node about to die
 // hands its edges to the loop first, so no destructor ever runs another node's destructor.
 // (PyTorch learned this the hard way, issue 5534.)
+namespace detail {
 template <class T>
 Node<T>::~Node() {
   std::vector<Ptr> doomed = std::move(next_);
@@ -47,14 +53,21 @@ Node<T>::~Node() {
 }
 
 template <class T>
-void Node<T>::save_version(const detail::VersionCounter* counter, int which) {
+void Node<T>::save(const TensorImpl<T>& value, int which) {
   if (saved_count_ == 3)
     throw Error(std::string("record: '") + name_ + "' saves more than three values");
-  saved_[saved_count_++] = {counter, counter->load(std::memory_order_relaxed), which};
+  saved_[saved_count_++] = {value.data, value.version,
+                            value.version->load(std::memory_order_relaxed), which, value.shape};
 }
 
 template <class T>
-void Node<T>::throw_modified(const SavedVersion& saved) const {
+std::optional<std::vector<BasicTensor<T>>> Node<T>::apply_graph(const BasicTensor<T>&,
+                                                                GraphContext<T>&) {
+  return std::nullopt;
+}
+
+template <class T>
+void Node<T>::throw_modified(const SavedValue& saved) const {
   const std::string what =
       saved.which < 0 ? std::string("its output") : "its input " + std::to_string(saved.which);
   throw Error("backward of '" + std::string(name_) + "': " + what +
@@ -71,24 +84,65 @@ template <class T>
 class AccumulateGrad final : public Node<T> {
  public:
   using Array = typename Node<T>::Array;
-  explicit AccumulateGrad(std::shared_ptr<detail::TensorImpl<T>> leaf)
-      : Node<T>("AccumulateGrad", leaf->shape.numel()), leaf_(std::move(leaf)) {}
+  explicit AccumulateGrad(std::shared_ptr<TensorImpl<T>> leaf)
+      : Node<T>("AccumulateGrad", leaf->shape), leaf_(std::move(leaf)) {}
   void apply(const Array& grad, GradSink<T>& sink) override {
     auto& slot = leaf_->grad;
-    if (slot) {
+    if (slot && !slot->grad_fn) {
       *slot->data += grad;
-      detail::advance(*slot->version);
+      advance(*slot->version);
+    } else if (slot) {  // a gradient with a graph (create_graph) stays out of place
+      slot = (BasicTensor<T>(slot).detach() + from_array(sink.take(grad), leaf_->shape)).impl();
     } else {
-      auto storage = detail::adopt_storage(sink.take(grad));
-      slot = std::make_shared<detail::TensorImpl<T>>();
-      slot->shape = leaf_->shape;
-      slot->data = std::move(storage.data);
-      slot->version = storage.version;
+      slot = from_array(sink.take(grad), leaf_->shape).impl();
     }
+  }
+  // create_graph: .grad becomes (or gains) a tensor with a graph.
+  void accumulate(const BasicTensor<T>& grad) {
+    auto& slot = leaf_->grad;
+    if (slot) {
+      slot = (BasicTensor<T>(slot) + reshape(grad, leaf_->shape.vec())).impl();
+    } else {  // a handle of its own on the gradient, graph included
+      slot = std::make_shared<TensorImpl<T>>(*grad.impl());
+      slot->shape = leaf_->shape;
+    }
+  }
+  const std::shared_ptr<TensorImpl<T>>* leaf() const override { return &leaf_; }
+
+ private:
+  static BasicTensor<T> from_array(Array&& values, const Shape& shape) {
+    auto storage = adopt_storage(std::move(values));
+    auto impl = std::make_shared<TensorImpl<T>>();
+    impl->shape = shape;
+    impl->data = std::move(storage.data);
+    impl->version = storage.version;
+    return BasicTensor<T>(std::move(impl));
+  }
+  std::shared_ptr<TensorImpl<T>> leaf_;
+};
+
+// The gradients of an op without a graph backward, computed under create_graph: they lead here,
+// and a backward that reaches them throws instead of treating them as constants. The node keeps
+// the op's inputs and the incoming gradient as its own inputs, so that every pass that could
+// depend on them reaches it.
+template <class T>
+class NotDifferentiable final : public Node<T> {
+ public:
+  using Array = typename Node<T>::Array;
+  NotDifferentiable(const char* op, const Shape& shape) : Node<T>(op, shape) {}
+  void apply(const Array&, GradSink<T>&) override { fail(); }
+  std::optional<std::vector<BasicTensor<T>>> apply_graph(const BasicTensor<T>&,
+                                                         GraphContext<T>&) override {
+    fail();
   }
 
  private:
-  std::shared_ptr<detail::TensorImpl<T>> leaf_;
+  [[noreturn]] void fail() const {
+    throw Error(std::string("backward: the gradient computed by '") + this->name() +
+                "' cannot be differentiated: '" + this->name() +
+                "' has no backward written in eigrad ops (a registered activation or a "
+                "Function whose backward does not use eigrad ops is differentiable once)");
+  }
 };
 }  // namespace
 
@@ -106,10 +160,68 @@ typename Node<T>::Ptr make_edge(const BasicTensor<T>& input) {
 }
 
 template <class T>
+const typename Node<T>::SavedValue& GraphContext<T>::saved(int which) const {
+  const typename Node<T>::SavedValue* s = node_.saved(which);
+  if (!s)
+    throw Error(std::string("graph backward of '") + node_.name() + "' reads " +
+                (which < 0 ? std::string("its output") : "input " + std::to_string(which)) +
+                ", which the op did not save (declare it with Saves())");
+  return *s;
+}
+
+template <class T>
+BasicTensor<T> GraphContext<T>::input(int i) const {
+  const auto& s = saved(i);
+  return connect(static_cast<size_t>(i), s.data, s.shape, s.counter);
+}
+
+template <class T>
+BasicTensor<T> GraphContext<T>::connect(size_t i,
+                                        const std::shared_ptr<typename Node<T>::Array>& data,
+                                        const Shape& shape, VersionCounter* version) const {
+  const auto& edge = node_.next_[i];
+  if (edge)
+    if (const auto* leaf = edge->leaf()) return BasicTensor<T>(*leaf);
+  auto impl = std::make_shared<TensorImpl<T>>();
+  impl->shape = shape;
+  impl->data = data;
+  impl->version = version;
+  if (edge) {
+    impl->grad_fn = edge;
+    impl->requires_grad = true;
+  }
+  return BasicTensor<T>(std::move(impl));
+}
+
+template <class T>
+BasicTensor<T> GraphContext<T>::output() const {
+  const auto& s = saved(-1);
+  auto impl = std::make_shared<TensorImpl<T>>();
+  impl->shape = s.shape;
+  impl->data = s.data;
+  impl->version = s.counter;
+  impl->grad_fn = self_;
+  impl->requires_grad = true;
+  return BasicTensor<T>(std::move(impl));
+}
+
+template <class T>
 struct Engine {
-  // `seed` is the gradient of the root; it is read, never copied or changed.
+  // backward() without create_graph: the fast path. `seed` is the gradient of the root; it is
+  // read, never copied or changed.
   static void run(const BasicTensor<T>& root, const typename Node<T>::Array& seed,
                   bool retain_graph);
+  // Everything else: several roots, gradients captured at `inputs` instead of accumulated into
+  // leaves (grad()), and create_graph.
+  struct Options {
+    bool retain_graph = false;
+    bool create_graph = false;
+    const std::vector<BasicTensor<T>>* inputs = nullptr;  // capture here (grad()); else accumulate
+    bool allow_unused = false;
+  };
+  static std::vector<BasicTensor<T>> run_general(const std::vector<BasicTensor<T>>& roots,
+                                                 const std::vector<BasicTensor<T>>& seeds,
+                                                 const Options& options);
 };
 
 template <class T>
@@ -145,7 +257,7 @@ void Engine<T>::run(const BasicTensor<T>& root, const typename Node<T>::Array& s
     ~ClearPending() {
       for (Node<T>* n : nodes) {
         n->has_pending_ = false;
-        detail::recycle(n->pending_);
+        recycle(n->pending_);
       }
     }
   } clear{nodes};
@@ -159,7 +271,7 @@ void Engine<T>::run(const BasicTensor<T>& root, const typename Node<T>::Array& s
       node->check_versions();
       GradSink<T> sink(*node, is_root ? nullptr : &node->pending_);
       node->apply(is_root ? seed : node->pending_, sink);
-      detail::recycle(node->pending_);
+      recycle(node->pending_);
       node->has_pending_ = false;
       if (!retain_graph) node->release();
     }
@@ -169,27 +281,324 @@ void Engine<T>::run(const BasicTensor<T>& root, const typename Node<T>::Array& s
 }
 
 template <class T>
-void BasicTensor<T>::backward(const BasicTensor& grad, bool retain_graph) const {
+std::vector<BasicTensor<T>> Engine<T>::run_general(const std::vector<BasicTensor<T>>& roots,
+                                                   const std::vector<BasicTensor<T>>& seeds,
+                                                   const Options& options) {
+  using Ptr = typename Node<T>::Ptr;
+  const char* op = options.inputs ? "grad" : "backward";
+  const bool tensors = options.create_graph;
+  const uint64_t pass = next_pass.fetch_add(1);
+
+  // The nodes reachable from the roots (owned here: a root's node may have no other owner in
+  // the pass), each with the count of edges that lead into it.
+  std::vector<Ptr> nodes;
+  std::vector<Node<T>*> root_nodes;
+  for (size_t k = 0; k < roots.size(); ++k) {
+    Ptr node = make_edge(roots[k]);
+    if (!node)
+      throw Error(std::string(op) + ": output " + std::to_string(k) + " (shape " +
+                  roots[k].shape().str() +
+                  ") does not require grad and has no grad_fn; it depends on no tensor that "
+                  "requires grad (or was computed under NoGradGuard)");
+    root_nodes.push_back(node.get());
+    if (node->pass_ != pass) {
+      node->pass_ = pass;
+      node->dependencies_ = 0;
+      nodes.push_back(std::move(node));
+    }
+  }
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    for (const auto& child : nodes[i]->next_) {
+      if (!child) continue;
+      if (child->pass_ != pass) {
+        child->pass_ = pass;
+        child->dependencies_ = 0;
+        nodes.push_back(child);
+      }
+      ++child->dependencies_;
+    }
+  }
+  // Kahn's order over them.
+  std::vector<Node<T>*> order;
+  order.reserve(nodes.size());
+  {
+    std::vector<Node<T>*> ready;
+    for (const Ptr& n : nodes)
+      if (n->dependencies_ == 0) ready.push_back(n.get());
+    while (!ready.empty()) {
+      Node<T>* node = ready.back();
+      ready.pop_back();
+      node->order_ = static_cast<int>(order.size());
+      order.push_back(node);
+      for (const auto& child : node->next_)
+        if (child && --child->dependencies_ == 0) ready.push_back(child.get());
+    }
+  }
+  std::vector<Ptr> owner(order.size());  // order position -> owning pointer
+  for (const Ptr& n : nodes) owner[static_cast<size_t>(n->order_)] = n;
+
+  // Where grad() captures its results, and which nodes lead to one (the others are not run).
+  std::vector<Node<T>*> capture;
+  if (options.inputs) {
+    for (size_t i = 0; i < options.inputs->size(); ++i) {
+      const BasicTensor<T>& input = (*options.inputs)[i];
+      Ptr node = make_edge(input);
+      capture.push_back(node && node->pass_ == pass ? node.get() : nullptr);
+      if (!capture.back() && !options.allow_unused)
+        throw Error("grad: input " + std::to_string(i) + " (shape " + input.shape().str() +
+                    ") is not reached from the outputs: they do not depend on it; pass "
+                    "allow_unused = true to get an undefined gradient for it instead");
+    }
+    for (Node<T>* n : order) n->needed_ = false;
+    for (Node<T>* n : capture)
+      if (n) n->needed_ = true;
+    for (size_t k = order.size(); k-- > 0;)
+      for (const auto& child : order[k]->next_)
+        if (child && child->needed_) order[k]->needed_ = true;
+  } else {
+    for (Node<T>* n : order) n->needed_ = true;
+  }
+
+  // The pending gradients: arrays in the nodes, or tensors here under create_graph.
+  std::vector<BasicTensor<T>> pending(tensors ? order.size() : 0);
+  struct ClearPending {
+    std::vector<Node<T>*>& nodes;
+    ~ClearPending() {
+      for (Node<T>* n : nodes) {
+        n->has_pending_ = false;
+        n->needed_ = false;
+        recycle(n->pending_);
+      }
+    }
+  } clear{order};
+  for (size_t k = 0; k < roots.size(); ++k) {
+    Node<T>* n = root_nodes[k];
+    if (tensors) {
+      BasicTensor<T>& p = pending[static_cast<size_t>(n->order_)];
+      p = p.defined() ? p + seeds[k] : seeds[k];
+    } else if (n->has_pending_) {
+      n->pending_ += seeds[k].array();
+    } else {
+      n->pending_ = seeds[k].array();
+      n->has_pending_ = true;
+    }
+  }
+
+  std::vector<BasicTensor<T>> results(options.inputs ? options.inputs->size() : 0);
+  for (Node<T>* node : order) {
+    const size_t at = static_cast<size_t>(node->order_);
+    const bool has = tensors ? pending[at].defined() : node->has_pending_;
+    if (!has || !node->needed_) continue;
+    for (size_t i = 0; i < capture.size(); ++i)
+      if (capture[i] == node) {
+        if (tensors) {
+          const Shape& shape = (*options.inputs)[i].shape();
+          results[i] =
+              pending[at].shape() == shape ? pending[at] : reshape(pending[at], shape.vec());
+        } else {
+          BasicTensor<T> g = BasicTensor<T>::empty((*options.inputs)[i].shape());
+          g.array() = node->pending_;
+          results[i] = g;
+        }
+      }
+    bool runs = !options.inputs;  // backward() runs every node; grad() those that lead on
+    for (const auto& child : node->next_) runs = runs || (child && child->needed_);
+    if (runs) {
+      node->check_versions();
+      if (!tensors) {
+        GradSink<T> sink(*node, &node->pending_);
+        node->apply(node->pending_, sink);
+      } else if (auto* acc = dynamic_cast<AccumulateGrad<T>*>(node)) {
+        acc->accumulate(pending[at]);
+      } else {
+        const BasicTensor<T> g = std::move(pending[at]);
+        GraphContext<T> ctx(*node, owner[at]);
+        // Grad mode is on here (checked on the way in): the graph backward records its ops.
+        std::optional<std::vector<BasicTensor<T>>> grads = node->apply_graph(g, ctx);
+        if (grads) {
+          if (grads->size() != node->next_.size())
+            throw Error(std::string("graph backward of '") + node->name() + "' returned " +
+                        std::to_string(grads->size()) + " gradients for " +
+                        std::to_string(node->next_.size()) + " inputs");
+          for (size_t i = 0; i < grads->size(); ++i) {
+            Node<T>* child = node->next_[i].get();
+            const BasicTensor<T>& gi = (*grads)[i];
+            if (!child || !child->needed_ || !gi.defined()) continue;
+            if (gi.numel() != child->numel())
+              throw Error(std::string("graph backward of '") + node->name() +
+                          "': gradient for input " + std::to_string(i) + " has shape " +
+                          gi.shape().str() + " but the input has shape " + child->shape().str());
+            if (anomaly_on())
+              check_finite(gi.array(),
+                           std::string("graph backward of '") + node->name() +
+                               "' (gradient of input " + std::to_string(i) + ")",
+                           node->origin());
+            BasicTensor<T>& p = pending[static_cast<size_t>(child->order_)];
+            const BasicTensor<T> shaped =
+                gi.shape() == child->shape() ? gi : reshape(gi, child->shape().vec());
+            p = p.defined() ? p + shaped : shaped;
+          }
+        } else {
+          // No graph backward: the first-order kernel, into the children's arrays, then taken
+          // out as tensors that lead to a NotDifferentiable node.
+          node->pending_ = g.array();
+          GradSink<T> sink(*node, &node->pending_);
+          node->apply(node->pending_, sink);
+          auto wall = std::make_shared<NotDifferentiable<T>>(node->name(), node->shape());
+          for (const auto& child : node->next_) wall->add_next(child);
+          wall->add_next(make_edge(g));
+          for (const auto& child : node->next_) {
+            if (!child || !child->has_pending_) continue;
+            child->has_pending_ = false;
+            auto impl = std::make_shared<TensorImpl<T>>();
+            auto storage = adopt_storage(std::move(child->pending_));
+            impl->shape = child->shape();
+            impl->data = std::move(storage.data);
+            impl->version = storage.version;
+            impl->grad_fn = wall;
+            impl->requires_grad = true;
+            BasicTensor<T>& p = pending[static_cast<size_t>(child->order_)];
+            const BasicTensor<T> gi(std::move(impl));
+            p = p.defined() ? p + gi : gi;
+          }
+        }
+      }
+    }
+    if (!tensors) {
+      recycle(node->pending_);
+      node->has_pending_ = false;
+    } else {
+      pending[at] = BasicTensor<T>();
+    }
+    if (runs && !options.retain_graph) node->release();
+  }
+  return results;
+}
+
+namespace {
+template <class T>
+std::vector<BasicTensor<T>> seeds_for(const char* op, const std::vector<BasicTensor<T>>& outputs,
+                                      const std::vector<BasicTensor<T>>& grad_outputs) {
+  if (!grad_outputs.empty() && grad_outputs.size() != outputs.size())
+    throw Error(std::string(op) + ": got " + std::to_string(outputs.size()) + " output(s) but " +
+                std::to_string(grad_outputs.size()) +
+                " grad_outputs; pass one per output (or none when every output holds one "
+                "element)");
+  std::vector<BasicTensor<T>> seeds;
+  for (size_t k = 0; k < outputs.size(); ++k) {
+    if (!outputs[k].defined())
+      throw Error(std::string(op) + ": output " + std::to_string(k) + " is undefined");
+    const BasicTensor<T>* g = grad_outputs.empty() ? nullptr : &grad_outputs[k];
+    if (g && g->defined()) {
+      if (g->shape() != outputs[k].shape())
+        throw Error(std::string(op) + ": grad_outputs[" + std::to_string(k) + "] has shape " +
+                    g->shape().str() + " but output " + std::to_string(k) + " has shape " +
+                    outputs[k].shape().str() + "; they must match");
+      seeds.push_back(*g);
+    } else {
+      if (outputs[k].numel() != 1)
+        throw Error(std::string(op) + ": output " + std::to_string(k) + " has shape " +
+                    outputs[k].shape().str() +
+                    ", so its gradient cannot be implied (only for one element); pass "
+                    "grad_outputs of that shape");
+      seeds.push_back(BasicTensor<T>::ones(outputs[k].shape()));
+    }
+  }
+  return seeds;
+}
+
+template <class T>
+std::vector<BasicTensor<T>> grad_impl(const std::vector<BasicTensor<T>>& outputs,
+                                      const std::vector<BasicTensor<T>>& inputs,
+                                      const std::vector<BasicTensor<T>>& grad_outputs,
+                                      std::optional<bool> retain_graph, bool create_graph,
+                                      bool allow_unused) {
+  if (outputs.empty()) throw Error("grad: no outputs given; pass the tensors to differentiate");
+  if (inputs.empty())
+    throw Error("grad: no inputs given; pass the tensors to differentiate with respect to");
+  if (create_graph && !is_grad_enabled())
+    throw Error(
+        "grad: create_graph = true under NoGradGuard (grad mode is off): the gradients could "
+        "not be recorded; leave the guard's scope first");
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i].defined()) throw Error("grad: input " + std::to_string(i) + " is undefined");
+    if (!inputs[i].requires_grad())
+      throw Error("grad: input " + std::to_string(i) + " (shape " + inputs[i].shape().str() +
+                  ") does not require grad; call set_requires_grad() on it before computing the "
+                  "outputs");
+  }
+  const std::vector<BasicTensor<T>> seeds = seeds_for("grad", outputs, grad_outputs);
+  typename Engine<T>::Options options;
+  options.retain_graph = retain_graph.value_or(create_graph);
+  options.create_graph = create_graph;
+  options.inputs = &inputs;
+  options.allow_unused = allow_unused;
+  return Engine<T>::run_general(outputs, seeds, options);
+}
+}  // namespace
+
+}  // namespace detail
+
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                         const std::vector<Tensor>& grad_outputs, std::optional<bool> retain_graph,
+                         bool create_graph, bool allow_unused) {
+  return detail::grad_impl(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused);
+}
+std::vector<DoubleTensor> grad(const std::vector<DoubleTensor>& outputs,
+                               const std::vector<DoubleTensor>& inputs,
+                               const std::vector<DoubleTensor>& grad_outputs,
+                               std::optional<bool> retain_graph, bool create_graph,
+                               bool allow_unused) {
+  return detail::grad_impl(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused);
+}
+
+template <class T>
+void BasicTensor<T>::backward(const BasicTensor& grad, bool retain_graph, bool create_graph) const {
+  if (create_graph) {
+    if (!is_grad_enabled())
+      throw Error(
+          "backward: create_graph = true under NoGradGuard (grad mode is off): the gradients "
+          "could not be recorded; leave the guard's scope first");
+    const std::vector<BasicTensor> seeds =
+        detail::seeds_for<T>("backward", {*this}, {grad.defined() ? grad : BasicTensor()});
+    typename detail::Engine<T>::Options options;
+    options.retain_graph = true;
+    options.create_graph = true;
+    detail::Engine<T>::run_general({*this}, seeds, options);
+    return;
+  }
   if (grad.defined()) {
     if (grad.shape() != shape())
       throw Error("backward: the gradient has shape " + grad.shape().str() +
                   " but the tensor has shape " + shape().str() + "; they must match");
-    Engine<T>::run(*this, grad.array(), retain_graph);
+    detail::Engine<T>::run(*this, grad.array(), retain_graph);
   } else {
     if (numel() != 1)
       throw Error(
           "backward: a gradient can be implied only for a one-element tensor, but this "
           "tensor has shape " +
           shape().str() + "; pass a gradient of that shape");
-    Engine<T>::run(*this, Array::Ones(1), retain_graph);
+    detail::Engine<T>::run(*this, Array::Ones(1), retain_graph);
   }
 }
 
+template <class T>
+std::string BasicTensor<T>::grad_fn_name() const {
+  const auto& node = grad_fn();
+  return node ? node->name() : "";
+}
+
+namespace detail {
 template class Node<float>;
 template class Node<double>;
+template class GraphContext<float>;
+template class GraphContext<double>;
 template Node<float>::Ptr make_edge(const BasicTensor<float>&);
 template Node<double>::Ptr make_edge(const BasicTensor<double>&);
-template void BasicTensor<float>::backward(const BasicTensor&, bool) const;
-template void BasicTensor<double>::backward(const BasicTensor&, bool) const;
+}  // namespace detail
+template void BasicTensor<float>::backward(const BasicTensor&, bool, bool) const;
+template void BasicTensor<double>::backward(const BasicTensor&, bool, bool) const;
+template std::string BasicTensor<float>::grad_fn_name() const;
+template std::string BasicTensor<double>::grad_fn_name() const;
 
 }  // namespace eigrad

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "eigrad/autograd.hpp"
+#include "autograd/graph.hpp"
 
 #if __has_include(<execinfo.h>) && __has_include(<cxxabi.h>)
 #include <cxxabi.h>
@@ -60,8 +61,8 @@ namespace {
 bool is_recording_frame(const std::string& function) {
   const std::string head = function.substr(0, function.find('('));
   return head.find("eigrad::detail::call_stack") != std::string::npos ||
-         head.find("eigrad::record_inputs<") != std::string::npos ||
-         head.find("eigrad::record<") != std::string::npos ||
+         head.find("eigrad::detail::record_inputs<") != std::string::npos ||
+         head.find("eigrad::detail::record<") != std::string::npos ||
          head.find("eigrad::detail::record_function<") != std::string::npos;
 }
 

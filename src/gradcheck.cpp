@@ -7,6 +7,7 @@
 
 #include "eigrad/autograd.hpp"
 #include "eigrad/nn/module.hpp"
+#include "eigrad/ops/tensor_shape.hpp"
 
 namespace eigrad {
 
@@ -147,6 +148,89 @@ GradcheckReport gradcheck_float32(const GradcheckFunction32& f32, const Gradchec
     leaves64.push_back(leaf);
   }
   return compare(f64, leaves64, rows, options);
+}
+
+namespace {
+// The function whose Jacobian gradgradcheck checks: (inputs..., v) -> the gradients of f with
+// respect to the inputs that require grad, flattened and concatenated (zeros for an unused one).
+template <class T>
+std::function<BasicTensor<T>(const std::vector<BasicTensor<T>>&)> gradient_of(
+    std::function<BasicTensor<T>(const std::vector<BasicTensor<T>>&)> f,
+    std::vector<bool> differentiate) {
+  return [f = std::move(f), differentiate = std::move(differentiate)](
+             const std::vector<BasicTensor<T>>& x) {
+    std::vector<BasicTensor<T>> inputs(x.begin(), x.end() - 1);
+    const BasicTensor<T>& v = x.back();
+    const BasicTensor<T> y = f(inputs);
+    if (y.shape() != v.shape())
+      throw Error("gradgradcheck: grad_outputs has shape " + v.shape().str() +
+                  " but the function's output has shape " + y.shape().str());
+    std::vector<BasicTensor<T>> wrt;
+    for (size_t i = 0; i < inputs.size(); ++i)
+      if (differentiate[i]) wrt.push_back(inputs[i]);
+    std::vector<BasicTensor<T>> parts;
+    if (y.requires_grad()) {
+      const std::vector<BasicTensor<T>> g =
+          grad({y}, wrt, {v}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
+      for (size_t i = 0; i < g.size(); ++i)
+        parts.push_back(g[i].defined() ? reshape(g[i], {-1})
+                                       : BasicTensor<T>::zeros({wrt[i].numel()}));
+    } else {
+      for (const BasicTensor<T>& t : wrt) parts.push_back(BasicTensor<T>::zeros({t.numel()}));
+    }
+    return cat(parts, 0);
+  };
+}
+
+// The inputs of that function: the inputs, then v (random when not given), requiring grad.
+std::vector<DoubleTensor> with_grad_output(const char* op, const GradcheckFunction& f,
+                                           const std::vector<DoubleTensor>& inputs,
+                                           const std::vector<DoubleTensor>& grad_outputs,
+                                           std::vector<bool>& differentiate) {
+  for (const DoubleTensor& t : inputs) differentiate.push_back(t.defined() && t.requires_grad());
+  if (grad_outputs.size() > 1)
+    throw Error(std::string(op) + ": got " + std::to_string(grad_outputs.size()) +
+                " grad_outputs for a function with one output");
+  DoubleTensor v;
+  if (!grad_outputs.empty() && grad_outputs[0].defined()) {
+    v = grad_outputs[0].detach().clone();
+  } else {
+    std::vector<DoubleTensor> copies;
+    for (const DoubleTensor& t : inputs) copies.push_back(t.defined() ? t.detach() : t);
+    DoubleTensor y;
+    {
+      NoGradGuard no_grad;
+      y = f(copies);
+    }
+    Generator gen(20221);
+    v = DoubleTensor::uniform(y.shape(), -1.0, 1.0, gen);
+  }
+  std::vector<DoubleTensor> all = inputs;
+  all.push_back(v.set_requires_grad(true));
+  return all;
+}
+}  // namespace
+
+GradcheckReport gradgradcheck(const GradcheckFunction& f, const std::vector<DoubleTensor>& inputs,
+                              const std::vector<DoubleTensor>& grad_outputs,
+                              const GradcheckOptions& options) {
+  check_arguments("gradgradcheck", inputs, options);
+  std::vector<bool> differentiate;
+  const std::vector<DoubleTensor> all =
+      with_grad_output("gradgradcheck", f, inputs, grad_outputs, differentiate);
+  return gradcheck(gradient_of<double>(f, differentiate), all, options);
+}
+
+GradcheckReport gradgradcheck_float32(const GradcheckFunction32& f32, const GradcheckFunction& f64,
+                                      const std::vector<DoubleTensor>& inputs,
+                                      const std::vector<DoubleTensor>& grad_outputs,
+                                      const GradcheckOptions& options) {
+  check_arguments("gradgradcheck_float32", inputs, options);
+  std::vector<bool> differentiate;
+  const std::vector<DoubleTensor> all =
+      with_grad_output("gradgradcheck_float32", f64, inputs, grad_outputs, differentiate);
+  return gradcheck_float32(gradient_of<float>(f32, differentiate),
+                           gradient_of<double>(f64, differentiate), all, options);
 }
 
 std::string ModuleGradcheckReport::str() const {

@@ -1,4 +1,4 @@
-#include "eigrad/parallel.hpp"
+#include "parallel_for.hpp"
 
 #include <atomic>
 #include <string>

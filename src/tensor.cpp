@@ -8,6 +8,7 @@
 
 #include "eigrad/autograd.hpp"
 #include "storage.hpp"
+#include "autograd/graph.hpp"
 
 namespace eigrad {
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "autograd/graph.hpp"
 #include "eigrad/autograd.hpp"
 #include "eigrad/gradcheck.hpp"
 #include "eigrad/ops.hpp"
@@ -23,8 +24,8 @@ template <class T>
 BasicTensor<T> cube(const BasicTensor<T>& x, T factor = 3) {
   auto y = BasicTensor<T>::empty(x.shape());
   y.array() = x.array().cube();
-  if (eigrad::needs_grad(x))
-    eigrad::record("cube", y, {&x}, [factor, xs = x.storage()](const auto& g, auto& s) {
+  if (eigrad::detail::needs_grad(x))
+    eigrad::detail::record("cube", y, {&x}, [factor, xs = x.storage()](const auto& g, auto& s) {
       s.add(0, g * factor * xs->square());
     });
   return y;
@@ -34,8 +35,8 @@ BasicTensor<T> cube(const BasicTensor<T>& x, T factor = 3) {
 DoubleTensor product(const DoubleTensor& a, const DoubleTensor& b, double b_factor = 1) {
   auto y = DoubleTensor::empty(a.shape());
   y.array() = a.array() * b.array();
-  if (eigrad::needs_grad(a, b))
-    eigrad::record("product", y, {&a, &b},
+  if (eigrad::detail::needs_grad(a, b))
+    eigrad::detail::record("product", y, {&a, &b},
                    [b_factor, as = a.storage(), bs = b.storage()](const auto& g, auto& s) {
                      s.add(0, g * *bs);
                      s.add(1, g * *as * b_factor);
@@ -48,8 +49,8 @@ DoubleTensor scaled_by_sum(const DoubleTensor& x, bool full) {
   auto y = DoubleTensor::empty(x.shape());
   const double total = x.array().sum();
   y.array() = x.array() * total;
-  if (eigrad::needs_grad(x))
-    eigrad::record("scaled_by_sum", y, {&x},
+  if (eigrad::detail::needs_grad(x))
+    eigrad::detail::record("scaled_by_sum", y, {&x},
                    [full, total, xs = x.storage()](const auto& g, auto& s) {
                      // d y_j / d x_i = [i = j] total + x_j
                      if (full)

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "autograd/graph.hpp"
 #include "eigrad/autograd.hpp"
 #include "eigrad/gradcheck.hpp"
 #include "eigrad/nn/activation.hpp"
@@ -53,8 +54,8 @@ class Scale : public nn::BasicModule<T> {
     Tensor y = Tensor::empty(x.shape());
     auto xs = x.array().reshaped(n_, rows);
     y.array().reshaped(n_, rows) = xs.colwise() * scale_.array();
-    if (eigrad::needs_grad(x, scale_))
-      eigrad::record("scale", y, {&x, &scale_},
+    if (eigrad::detail::needs_grad(x, scale_))
+      eigrad::detail::record("scale", y, {&x, &scale_},
                      [n = n_, rows, ks = scale_error_, kx = input_error_, xd = x.storage(),
                       sd = scale_.storage()](const auto& g, auto& s) {
                        auto gm = g.reshaped(n, rows);

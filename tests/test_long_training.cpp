@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "autograd/graph.hpp"
 #include "eigrad/eigrad.hpp"
 
 using eigrad::Generator;
@@ -50,7 +51,7 @@ TEST_CASE("10,000 training steps of the spiral network keep resident memory flat
       std::make_shared<nn::Linear>(64, 3, gen));
   optim::SGD optimizer(model->parameters(), optim::SGDOptions(0.1).momentum(0.9));
 
-  std::weak_ptr<eigrad::Node<float>> first_graph;
+  std::weak_ptr<eigrad::detail::Node<float>> first_graph;
   double first_loss = 0, last_loss = 0, resident_at_1000 = 0;
   for (int step = 1; step <= 10000; ++step) {
     optimizer.zero_grad();

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 
+#include "parallel_for.hpp"
 #include "eigrad/eigrad.hpp"
 #include "support.hpp"
 

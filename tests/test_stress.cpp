@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "autograd/graph.hpp"
 #include "eigrad/eigrad.hpp"
 #include "support.hpp"
 
@@ -97,7 +98,7 @@ TEST_CASE("an error in the middle of backward leaves no stale gradient behind", 
 TEST_CASE("a graph is freed as soon as the last tensor that holds it goes away", "[stress]") {
   Tensor x = Tensor::from({1.0f}, {1}, true);
   Tensor y = x;
-  std::weak_ptr<eigrad::Node<float>> middle;
+  std::weak_ptr<eigrad::detail::Node<float>> middle;
   for (int i = 0; i < 100000; ++i) {
     y = y * 1.0f;
     if (i == 50000) middle = y.grad_fn();

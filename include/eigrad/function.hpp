@@ -21,12 +21,16 @@
 // arguments are the function's inputs; any other argument (a double, a string) is passed through.
 // backward receives one gradient per output (zeros for an output that received none) and returns
 // one gradient per tensor input (or one per argument, as in PyTorch), an undefined tensor where
-// there is none. It runs with grad mode off: eigrad does not differentiate twice.
+// there is none. It runs with grad mode off, except under create_graph (eigrad::grad, backward):
+// then a backward written in eigrad ops is recorded like any other ops, and differentiating its
+// result again gives second derivatives. A backward that computes its result outside eigrad's ops
+// (from raw arrays) is differentiable once: a later backward that reaches its result throws.
 //
 // The context keeps what backward needs. save_for_backward keeps a tensor's values, never its
-// graph, so saving an output (or anything else) cannot form a cycle or keep a graph alive, and
-// get_saved_variables() throws if a saved tensor was changed in place in between. Other values
-// go into saved_data, which cannot hold tensors.
+// graph, so saving an output (or anything else) cannot form a cycle or keep a graph alive; the
+// versions are taken when forward returns, and get_saved_variables() throws if a saved tensor was
+// changed in place after that. Under create_graph, a saved input or output comes back connected
+// to the graph (as in PyTorch). Other values go into saved_data, which cannot hold tensors.
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -38,6 +42,7 @@
 #include <vector>
 
 #include "eigrad/autograd.hpp"
+#include "eigrad/tensor.hpp"
 
 namespace eigrad {
 
@@ -80,18 +85,23 @@ class AutogradContext {
   template <class D>
   friend struct Function;
 
-  // Names each saved tensor after the input or output it is, for messages.
-  void name_saved(const std::vector<const typename Tensor::Storage*>& inputs,
+  // Once forward has returned: names each saved tensor after the input or output it is (for
+  // messages and for create_graph), and takes the versions to check from now on.
+  void seal_saved(const std::vector<const typename Tensor::Storage*>& inputs,
                   const std::vector<Tensor>& outputs) {
     for (Saved& saved : saved_) {
       for (size_t i = 0; i < inputs.size(); ++i)
-        if (inputs[i] && inputs[i]->get() == saved.data.get()) {
+        if (inputs[i] && inputs[i]->get() == saved.data.get() && saved.input < 0) {
           saved.what = "input " + std::to_string(i);
-          break;
+          saved.input = static_cast<int>(i);
         }
       for (size_t j = 0; j < outputs.size(); ++j)
-        if (outputs[j].storage().get() == saved.data.get())
+        if (outputs[j].storage().get() == saved.data.get()) {
           saved.what = "output " + std::to_string(j);
+          saved.output = static_cast<int>(j);
+          saved.input = -1;
+        }
+      saved.expected = saved.version->load(std::memory_order_relaxed);
     }
   }
 
@@ -101,11 +111,14 @@ class AutogradContext {
     uint64_t expected;
     Shape shape;
     std::string what;  // "input 0", "output 1" or "saved tensor 2"
+    int input = -1, output = -1;
   };
   const char* function_;
   std::vector<Saved> saved_;
   std::vector<bool> needs_input_grad_;
   bool released_ = false;
+  // Under create_graph, while backward runs: the saved tensors connected to the graph.
+  const std::vector<Tensor>* connected_ = nullptr;
 };
 
 template <class T>
@@ -133,7 +146,8 @@ std::vector<BasicTensor<T>> AutogradContext<T>::get_saved_variables() const {
                 "pass retain_graph = true to the first backward() to keep them");
   std::vector<Tensor> out;
   out.reserve(saved_.size());
-  for (const Saved& s : saved_) {
+  for (size_t k = 0; k < saved_.size(); ++k) {
+    const Saved& s = saved_[k];
     const uint64_t now = s.version->load(std::memory_order_relaxed);
     if (now != s.expected)
       throw Error(std::string("backward of Function '") + function_ + "': " + s.what + " (shape " +
@@ -141,6 +155,10 @@ std::vector<BasicTensor<T>> AutogradContext<T>::get_saved_variables() const {
                   ") was modified in place after save_for_backward (it is at version " +
                   std::to_string(now) + ", it was saved at version " + std::to_string(s.expected) +
                   "); the gradient would be wrong");
+    if (connected_) {
+      out.push_back((*connected_)[k]);
+      continue;
+    }
     auto impl = std::make_shared<detail::TensorImpl<T>>();
     impl->shape = s.shape;
     impl->data = s.data;
@@ -186,97 +204,6 @@ template <class T>
 using BackwardFn = std::vector<BasicTensor<T>> (*)(AutogradContext<T>&,
                                                    const std::vector<BasicTensor<T>>&);
 
-// The node of a Function: receives the gradients of all outputs, concatenated, and calls the
-// user's backward. An output of a function with several is a FunctionOutputNode that places its
-// gradient into this node's buffer.
-template <class T>
-class CustomFunctionNode final : public Node<T> {
- public:
-  using Array = typename Node<T>::Array;
-  CustomFunctionNode(const char* name, int64_t numel, AutogradContext<T> ctx, BackwardFn<T> fn,
-                     std::vector<Shape> input_shapes, std::vector<Shape> output_shapes,
-                     std::vector<bool> is_tensor_argument)
-      : Node<T>(name, numel),
-        ctx_(std::move(ctx)),
-        fn_(fn),
-        input_shapes_(std::move(input_shapes)),
-        output_shapes_(std::move(output_shapes)),
-        is_tensor_argument_(std::move(is_tensor_argument)) {}
-
-  void apply(const Array& grad, GradSink<T>& sink) override {
-    if (ctx_.released_)
-      throw Error(std::string("backward: trying to backward through Function '") + this->name() +
-                  "' a second time: its saved values were freed by the first backward; pass "
-                  "retain_graph = true to the first backward() to keep them");
-    std::vector<BasicTensor<T>> grads;
-    grads.reserve(output_shapes_.size());
-    Eigen::Index offset = 0;
-    for (const Shape& shape : output_shapes_) {
-      BasicTensor<T> g = BasicTensor<T>::empty(shape);
-      g.array() = grad.segment(offset, shape.numel());
-      offset += shape.numel();
-      grads.push_back(std::move(g));
-    }
-    std::vector<BasicTensor<T>> result;
-    {
-      NoGradGuard no_grad;
-      result = fn_(ctx_, grads);
-    }
-    const size_t tensors = input_shapes_.size(), arguments = is_tensor_argument_.size();
-    if (result.size() == arguments && arguments != tensors) {  // one per argument, as in PyTorch
-      std::vector<BasicTensor<T>> kept;
-      for (size_t i = 0; i < arguments; ++i)
-        if (is_tensor_argument_[i]) {
-          kept.push_back(std::move(result[i]));
-        } else if (result[i].defined()) {
-          throw Error(std::string("backward of Function '") + this->name() +
-                      "' returned a gradient for argument " + std::to_string(i) +
-                      ", which is not a tensor; return an undefined Tensor() there");
-        }
-      result = std::move(kept);
-    }
-    if (result.size() != tensors)
-      throw Error(std::string("backward of Function '") + this->name() + "' returned " +
-                  std::to_string(result.size()) + " gradient(s), but forward took " +
-                  std::to_string(tensors) + " tensor input(s)" +
-                  (arguments != tensors ? " (" + std::to_string(arguments) + " arguments)" : "") +
-                  "; return one per input, an undefined Tensor() for an input without one");
-    for (size_t i = 0; i < tensors; ++i) {
-      const BasicTensor<T>& g = result[i];
-      if (!g.defined()) continue;  // no gradient: zero
-      if (g.shape() != input_shapes_[i])
-        throw Error(std::string("backward of Function '") + this->name() +
-                    "' returned a gradient of shape " + g.shape().str() + " for input " +
-                    std::to_string(i) + ", which has shape " + input_shapes_[i].str() +
-                    "; the shapes must match");
-      if (sink.needs(i)) sink.add(i, g.array());
-    }
-  }
-  void release() override {
-    ctx_.saved_.clear();
-    ctx_.saved_data.clear();
-    ctx_.released_ = true;
-  }
-
- private:
-  AutogradContext<T> ctx_;
-  BackwardFn<T> fn_;
-  std::vector<Shape> input_shapes_, output_shapes_;
-  std::vector<bool> is_tensor_argument_;
-};
-
-template <class T>
-class FunctionOutputNode final : public Node<T> {
- public:
-  using Array = typename Node<T>::Array;
-  FunctionOutputNode(const char* name, int64_t numel, Eigen::Index offset)
-      : Node<T>(name, numel), offset_(offset) {}
-  void apply(const Array& grad, GradSink<T>& sink) override { sink.add_slice(0, offset_, grad); }
-
- private:
-  Eigen::Index offset_;
-};
-
 template <class T>
 std::vector<BasicTensor<T>> as_list(BasicTensor<T> t) {
   return {std::move(t)};
@@ -301,41 +228,15 @@ const char* function_name() {
   }
 }
 
-// Records `outputs` as the outputs of a node running `fn`, with the edges and shapes of the
-// inputs taken before forward ran.
+// The node's edge for a tensor input (null when it needs no gradient), taken before forward.
+template <class T>
+std::shared_ptr<Node<T>> function_edge(const BasicTensor<T>& input);
+// Records `outputs` as the outputs of a node running `fn` (src/function.cpp), with the edges and
+// shapes of the inputs taken before forward ran.
 template <class T>
 void record_function(const char* name, AutogradContext<T>&& ctx, BackwardFn<T> fn,
-                     std::vector<typename Node<T>::Ptr> edges, std::vector<Shape> input_shapes,
-                     std::vector<bool> is_tensor_argument, std::vector<BasicTensor<T>>& outputs) {
-  int64_t total = 0;
-  std::vector<Shape> output_shapes;
-  for (const BasicTensor<T>& out : outputs) {
-    total += out.numel();
-    output_shapes.push_back(out.shape());
-  }
-  auto core = std::make_shared<CustomFunctionNode<T>>(
-      name, total, std::move(ctx), fn, std::move(input_shapes), std::move(output_shapes),
-      std::move(is_tensor_argument));
-  core->reserve_next(edges.size());
-  for (auto& edge : edges) core->add_next(std::move(edge));
-  const bool anomaly = anomaly_on();
-  if (anomaly) core->set_origin(call_stack());
-  Eigen::Index offset = 0;
-  for (BasicTensor<T>& out : outputs) {
-    typename Node<T>::Ptr node = core;
-    if (outputs.size() > 1) {
-      node = std::make_shared<FunctionOutputNode<T>>(name, out.numel(), offset);
-      node->add_next(core);
-      if (anomaly) node->set_origin(*core->origin());
-      offset += out.numel();
-    }
-    if (anomaly)
-      check_finite(std::as_const(out).array(), std::string("forward of Function '") + name + "'",
-                   core->origin());
-    out.impl()->grad_fn = std::move(node);
-    out.impl()->requires_grad = true;
-  }
-}
+                     std::vector<std::shared_ptr<Node<T>>> edges, std::vector<Shape> input_shapes,
+                     std::vector<bool> is_tensor_argument, std::vector<BasicTensor<T>>& outputs);
 
 }  // namespace detail
 
@@ -367,12 +268,12 @@ struct Function {
       ctx.needs_input_grad_.push_back(needs);
       record = record || needs;
     }
-    std::vector<typename Node<T>::Ptr> edges;
+    std::vector<std::shared_ptr<detail::Node<T>>> edges;
     std::vector<Shape> shapes;
     std::vector<const typename BasicTensor<T>::Storage*> storages;
     if (record)
       for (const BasicTensor<T>* t : inputs) {
-        edges.push_back(t->defined() ? make_edge(*t) : nullptr);
+        edges.push_back(t->defined() ? detail::function_edge(*t) : nullptr);
         shapes.push_back(t->defined() ? t->shape() : Shape{0});
         storages.push_back(t->defined() ? &t->storage() : nullptr);
       }
@@ -401,7 +302,7 @@ struct Function {
                                                        const std::vector<BasicTensor<T>>& g) {
         return detail::as_list<T>(Derived::backward(c, g));
       };
-      ctx.name_saved(storages, outputs);
+      ctx.seal_saved(storages, outputs);
       detail::record_function<T>(name, std::move(ctx), backward, std::move(edges),
                                  std::move(shapes), std::move(is_tensor_argument), outputs);
     }

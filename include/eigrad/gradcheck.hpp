@@ -53,6 +53,22 @@ GradcheckReport gradcheck_float32(const GradcheckFunction32& f32, const Gradchec
                                   const std::vector<DoubleTensor>& inputs,
                                   const GradcheckOptions& options = {});
 
+// Second order, as PyTorch's gradgradcheck: checks the Jacobian of the gradient itself, i.e. of
+// (inputs, v) -> grad(f(inputs), inputs, v, create_graph = true) (the inputs that require grad
+// only), against central differences of that gradient, with gradcheck. `grad_outputs` is v: one
+// tensor of f's output shape; when omitted, a seeded random v is used. v requires grad, so the
+// check also covers how the gradient depends on v. The function's second derivatives, and the
+// first derivatives of its gradient, must be recorded (every built-in op's are).
+GradcheckReport gradgradcheck(const GradcheckFunction& f, const std::vector<DoubleTensor>& inputs,
+                              const std::vector<DoubleTensor>& grad_outputs = {},
+                              const GradcheckOptions& options = {});
+// The same for float32: the float32 gradient's analytic Jacobian, at the inputs rounded to
+// float32, against central differences of the float64 gradient at the same points.
+GradcheckReport gradgradcheck_float32(const GradcheckFunction32& f32, const GradcheckFunction& f64,
+                                      const std::vector<DoubleTensor>& inputs,
+                                      const std::vector<DoubleTensor>& grad_outputs = {},
+                                      const GradcheckOptions& options = {});
+
 // gradcheck_module's result: one check per tensor, named.
 struct ModuleGradcheckReport {
   bool passed = true;
@@ -74,6 +90,18 @@ ModuleGradcheckReport gradcheck_module(const nn::BasicModule<float>& module, con
 ModuleGradcheckReport gradcheck_module(const nn::BasicModule<double>& module,
                                        const DoubleTensor& input,
                                        const GradcheckOptions& options = {});
+
+// gradgradcheck for a module, like gradcheck_module: its float64 copy's gradient with respect to
+// the input and every parameter that requires grad, differentiated again with respect to each of
+// them (and to v, a seeded random gradient of the output); a float32 module is also checked in
+// float32 against the float64 numeric Jacobian. One check per tensor in the report: "input", the
+// parameters by name, then "grad_output".
+ModuleGradcheckReport gradgradcheck_module(const nn::BasicModule<float>& module,
+                                           const Tensor& input,
+                                           const GradcheckOptions& options = {});
+ModuleGradcheckReport gradgradcheck_module(const nn::BasicModule<double>& module,
+                                           const DoubleTensor& input,
+                                           const GradcheckOptions& options = {});
 
 // Values uniform in [lo, hi], each at least `margin` away from every point of `avoid` (an
 // activation's kinks, say), so that no central difference straddles a kink. Throws if the

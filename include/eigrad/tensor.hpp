@@ -16,8 +16,10 @@
 
 namespace eigrad {
 
+namespace detail {
 template <class T>
-class Node;
+class Node;  // a node of the graph, private to the library (src/autograd/graph.hpp)
+}  // namespace detail
 template <class T>
 class BasicTensor;
 
@@ -115,9 +117,15 @@ class BasicTensor {
   bool is_leaf() const { return checked().grad_fn == nullptr; }
   BasicTensor grad() const;  // undefined until a backward reaches this leaf
   void zero_grad();          // drops the accumulated gradient
-  const std::shared_ptr<Node<T>>& grad_fn() const { return checked().grad_fn; }
-  // Backpropagates from this tensor. Without `grad` the tensor must hold one element.
-  void backward(const BasicTensor& grad = BasicTensor(), bool retain_graph = false) const;
+  // The node that produced this tensor (null for a leaf): an opaque handle, to compare or test.
+  const std::shared_ptr<detail::Node<T>>& grad_fn() const { return checked().grad_fn; }
+  // The name of the op that produced this tensor ("mul"), or "" for a leaf.
+  std::string grad_fn_name() const;
+  // Backpropagates from this tensor into the .grad() of the leaves it depends on. Without `grad`
+  // the tensor must hold one element. With create_graph the gradients accumulated are tensors in
+  // a graph of their own (differentiable again), and the graph is kept (retain_graph).
+  void backward(const BasicTensor& grad = BasicTensor(), bool retain_graph = false,
+                bool create_graph = false) const;
   BasicTensor clone() const;   // copies the data; the copy is a new leaf
   BasicTensor detach() const;  // shares the data; drops the graph
 

@@ -6,6 +6,7 @@
 #include "layout.hpp"
 #include "ops/gemm.hpp"
 #include "storage.hpp"
+#include "autograd/graph.hpp"
 
 namespace eigrad::nn {
 

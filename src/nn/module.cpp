@@ -63,7 +63,7 @@ BasicTensor<T> BasicModule<T>::register_parameter(const std::string& name, Tenso
     throw Error(type_name() + "::register_parameter: the tensor for '" + name + "' is undefined");
   if (!tensor.is_leaf())
     throw Error(type_name() + "::register_parameter: the tensor for '" + name + "' (shape " +
-                tensor.shape().str() + ") was produced by '" + tensor.grad_fn()->name() +
+                tensor.shape().str() + ") was produced by '" + tensor.grad_fn_name() +
                 "'; a parameter must be a leaf: pass detach() or clone()");
   tensor.set_requires_grad(requires_grad);
   parameters_.emplace_back(name, tensor);
@@ -78,7 +78,7 @@ BasicTensor<T> BasicModule<T>::register_buffer(const std::string& name, Tensor t
   if (!tensor.defined()) throw Error(where + " is undefined");
   if (!tensor.is_leaf())
     throw Error(where + " (shape " + tensor.shape().str() + ") was produced by '" +
-                tensor.grad_fn()->name() + "'; a buffer must be a leaf: pass detach() or clone()");
+                tensor.grad_fn_name() + "'; a buffer must be a leaf: pass detach() or clone()");
   if (saved_as == SavedAs::Int64 && !all_integers(tensor))
     throw Error(where + " (shape " + tensor.shape().str() +
                 ") is saved as a 64-bit integer but holds values that are not integers");

@@ -11,6 +11,7 @@
 #include "im2col.hpp"
 #include "layout.hpp"
 #include "storage.hpp"
+#include "autograd/graph.hpp"
 
 namespace eigrad {
 

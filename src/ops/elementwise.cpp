@@ -1,9 +1,11 @@
 #include "eigrad/ops/elementwise.hpp"
+#include "eigrad/ops/reduce.hpp"
 
 #include <cmath>
 #include <functional>
 #include <string>
 
+#include "autograd/graph.hpp"
 #include "layout.hpp"
 
 namespace eigrad {
@@ -31,6 +33,15 @@ void add_reduced(GradSink<T>& s, size_t i, Array<T> g, const Shape& out, const S
     s.add(i, sum_to(g, out, in));
 }
 
+// The graph form of add_reduced: g summed back to an input's shape, recorded.
+template <class T>
+BasicTensor<T> reduced(const BasicTensor<T>& g, const Shape& in) {
+  return g.shape() == in ? g : sum_to_size(g, in);
+}
+
+template <class T>
+using Grads = std::vector<BasicTensor<T>>;
+
 }  // namespace
 
 // ---------------------------------------------------------------- elementwise arithmetic
@@ -43,11 +54,16 @@ BasicTensor<T> add(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   assign(out.array(),
          operand(a.array(), a.shape(), shape, sa) + operand(b.array(), b.shape(), shape, sb));
   if (needs_grad(a, b))
-    record("add", out, {&a, &b},
-           [shape, ash = a.shape(), bsh = b.shape()](const Array<T>& g, GradSink<T>& s) {
-             if (s.needs(0)) add_reduced(s, 0, Array<T>(g), shape, ash);
-             if (s.needs(1)) add_reduced(s, 1, s.take(g), shape, bsh);
-           });
+    record(
+        "add", out, {&a, &b}, Saves(),
+        [shape, ash = a.shape(), bsh = b.shape()](const Array<T>& g, GradSink<T>& s) {
+          if (s.needs(0)) add_reduced(s, 0, Array<T>(g), shape, ash);
+          if (s.needs(1)) add_reduced(s, 1, s.take(g), shape, bsh);
+        },
+        [ash = a.shape(), bsh = b.shape()](GraphContext<T>& c, const BasicTensor<T>& g) {
+          return Grads<T>{c.needs(0) ? reduced(g, ash) : BasicTensor<T>(),
+                          c.needs(1) ? reduced(g, bsh) : BasicTensor<T>()};
+        });
   return out;
 }
 
@@ -59,11 +75,16 @@ BasicTensor<T> sub(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   assign(out.array(),
          operand(a.array(), a.shape(), shape, sa) - operand(b.array(), b.shape(), shape, sb));
   if (needs_grad(a, b))
-    record("sub", out, {&a, &b},
-           [shape, ash = a.shape(), bsh = b.shape()](const Array<T>& g, GradSink<T>& s) {
-             if (s.needs(1)) add_reduced(s, 1, Array<T>(-g), shape, bsh);
-             if (s.needs(0)) add_reduced(s, 0, s.take(g), shape, ash);
-           });
+    record(
+        "sub", out, {&a, &b}, Saves(),
+        [shape, ash = a.shape(), bsh = b.shape()](const Array<T>& g, GradSink<T>& s) {
+          if (s.needs(1)) add_reduced(s, 1, Array<T>(-g), shape, bsh);
+          if (s.needs(0)) add_reduced(s, 0, s.take(g), shape, ash);
+        },
+        [ash = a.shape(), bsh = b.shape()](GraphContext<T>& c, const BasicTensor<T>& g) {
+          return Grads<T>{c.needs(0) ? reduced(g, ash) : BasicTensor<T>(),
+                          c.needs(1) ? reduced(neg(g), bsh) : BasicTensor<T>()};
+        });
   return out;
 }
 
@@ -75,15 +96,20 @@ BasicTensor<T> mul(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   assign(out.array(),
          operand(a.array(), a.shape(), shape, sa) * operand(b.array(), b.shape(), shape, sb));
   if (needs_grad(a, b))
-    record("mul", out, {&a, &b}, Saves().input(0).input(1),
-           [shape, ash = a.shape(), bsh = b.shape(), ad = a.storage(), bd = b.storage()](
-               const Array<T>& g, GradSink<T>& s) {
-             Array<T> scratch;
-             if (s.needs(0))
-               add_reduced(s, 0, Array<T>(g * operand(*bd, bsh, shape, scratch)), shape, ash);
-             if (s.needs(1))
-               add_reduced(s, 1, Array<T>(g * operand(*ad, ash, shape, scratch)), shape, bsh);
-           });
+    record(
+        "mul", out, {&a, &b}, Saves().input(0).input(1),
+        [shape, ash = a.shape(), bsh = b.shape(), ad = a.storage(), bd = b.storage()](
+            const Array<T>& g, GradSink<T>& s) {
+          Array<T> scratch;
+          if (s.needs(0))
+            add_reduced(s, 0, Array<T>(g * operand(*bd, bsh, shape, scratch)), shape, ash);
+          if (s.needs(1))
+            add_reduced(s, 1, Array<T>(g * operand(*ad, ash, shape, scratch)), shape, bsh);
+        },
+        [ash = a.shape(), bsh = b.shape()](GraphContext<T>& c, const BasicTensor<T>& g) {
+          return Grads<T>{c.needs(0) ? reduced(mul(g, c.input(1)), ash) : BasicTensor<T>(),
+                          c.needs(1) ? reduced(mul(g, c.input(0)), bsh) : BasicTensor<T>()};
+        });
   return out;
 }
 
@@ -112,7 +138,9 @@ BasicTensor<T> neg(const BasicTensor<T>& a) {
   auto out = BasicTensor<T>::empty(a.shape());
   assign(out.array(), -a.array());
   if (needs_grad(a))
-    record("neg", out, {&a}, [](const Array<T>& g, GradSink<T>& s) { s.add(0, -g); });
+    record(
+        "neg", out, {&a}, Saves(), [](const Array<T>& g, GradSink<T>& s) { s.add(0, -g); },
+        [](GraphContext<T>&, const BasicTensor<T>& g) { return Grads<T>{neg(g)}; });
   return out;
 }
 
@@ -121,8 +149,12 @@ BasicTensor<T> affine(const BasicTensor<T>& a, Scalar<T> scale, Scalar<T> shift)
   auto out = BasicTensor<T>::empty(a.shape());
   assign(out.array(), a.array() * scale + shift);
   if (needs_grad(a))
-    record("affine", out, {&a},
-           [scale](const Array<T>& g, GradSink<T>& s) { s.add(0, g * scale); });
+    record(
+        "affine", out, {&a}, Saves(),
+        [scale](const Array<T>& g, GradSink<T>& s) { s.add(0, g * scale); },
+        [scale](GraphContext<T>&, const BasicTensor<T>& g) {
+          return Grads<T>{affine(g, scale, T(0))};
+        });
   return out;
 }
 
@@ -145,8 +177,10 @@ BasicTensor<T> exp(const BasicTensor<T>& a) {
   auto out = BasicTensor<T>::empty(a.shape());
   assign(out.array(), a.array().exp());
   if (needs_grad(a))
-    record("exp", out, {&a}, Saves().output(),
-           [y = out.storage()](const Array<T>& g, GradSink<T>& s) { s.add(0, g * *y); });
+    record(
+        "exp", out, {&a}, Saves().output(),
+        [y = out.storage()](const Array<T>& g, GradSink<T>& s) { s.add(0, g * *y); },
+        [](GraphContext<T>& c, const BasicTensor<T>& g) { return Grads<T>{mul(g, c.output())}; });
   return out;
 }
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "eigrad/eigen.hpp"
-#include "eigrad/parallel.hpp"
+#include "parallel_for.hpp"
 
 namespace eigrad::detail {
 

@@ -4,6 +4,7 @@
 
 #include "gemm.hpp"
 #include "layout.hpp"
+#include "autograd/graph.hpp"
 
 namespace eigrad {
 

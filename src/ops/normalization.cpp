@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "layout.hpp"
+#include "autograd/graph.hpp"
 
 namespace eigrad {
 

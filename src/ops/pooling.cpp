@@ -8,6 +8,7 @@
 
 #include "im2col.hpp"
 #include "layout.hpp"
+#include "autograd/graph.hpp"
 
 namespace eigrad {
 

@@ -1,10 +1,12 @@
 #include "eigrad/ops/reduce.hpp"
+#include "eigrad/ops/tensor_shape.hpp"
 
 #include <cmath>
 #include <functional>
 #include <limits>
 #include <string>
 
+#include "autograd/graph.hpp"
 #include "layout.hpp"
 
 namespace eigrad {
@@ -15,9 +17,34 @@ template <class T>
 BasicTensor<T> sum(const BasicTensor<T>& a) {
   auto out = BasicTensor<T>::scalar(parallel_sum(a.array()));
   if (needs_grad(a))
-    record("sum", out, {&a}, [n = a.numel()](const Array<T>& g, GradSink<T>& s) {
-      s.add(0, Array<T>::Constant(n, g[0]));
-    });
+    record(
+        "sum", out, {&a}, Saves(),
+        [n = a.numel()](const Array<T>& g, GradSink<T>& s) {
+          s.add(0, Array<T>::Constant(n, g[0]));
+        },
+        [in = a.shape()](GraphContext<T>&, const BasicTensor<T>& g) {
+          return std::vector<BasicTensor<T>>{broadcast_to(g, in)};
+        });
+  return out;
+}
+
+template <class T>
+BasicTensor<T> sum_to_size(const BasicTensor<T>& a, const Shape& shape) {
+  if (broadcast_shapes("sum_to_size", shape, a.shape()) != a.shape())
+    throw Error("sum_to_size: cannot sum " + a.shape().str() + " to " + shape.str() + ": " +
+                shape.str() + " does not broadcast to " + a.shape().str());
+  if (a.shape() == shape) return reshape(a, shape.vec());
+  auto out = BasicTensor<T>::empty(shape);
+  out.array() = sum_to(a.array(), a.shape(), shape);
+  if (needs_grad(a))
+    record(
+        "sum_to_size", out, {&a}, Saves(),
+        [in = a.shape(), shape](const Array<T>& g, GradSink<T>& s) {
+          s.add(0, expand(g, shape, in));
+        },
+        [in = a.shape()](GraphContext<T>&, const BasicTensor<T>& g) {
+          return std::vector<BasicTensor<T>>{broadcast_to(g, in)};
+        });
   return out;
 }
 
@@ -186,16 +213,17 @@ std::vector<int64_t> argmin(const BasicTensor<T>& a, int axis) {
   return arg_extreme("argmin", a, axis, std::less<T>());
 }
 
-#define EIGRAD_INSTANTIATE_REDUCE(T)                                \
-  template BasicTensor<T> sum(const BasicTensor<T>&);               \
-  template BasicTensor<T> sum(const BasicTensor<T>&, int, bool);    \
-  template BasicTensor<T> mean(const BasicTensor<T>&);              \
-  template BasicTensor<T> mean(const BasicTensor<T>&, int, bool);   \
-  template BasicTensor<T> max(const BasicTensor<T>&);               \
-  template BasicTensor<T> min(const BasicTensor<T>&);               \
-  template BasicTensor<T> max(const BasicTensor<T>&, int, bool);    \
-  template BasicTensor<T> min(const BasicTensor<T>&, int, bool);    \
-  template std::vector<int64_t> argmax(const BasicTensor<T>&, int); \
+#define EIGRAD_INSTANTIATE_REDUCE(T)                                        \
+  template BasicTensor<T> sum(const BasicTensor<T>&);                       \
+  template BasicTensor<T> sum_to_size(const BasicTensor<T>&, const Shape&); \
+  template BasicTensor<T> sum(const BasicTensor<T>&, int, bool);            \
+  template BasicTensor<T> mean(const BasicTensor<T>&);                      \
+  template BasicTensor<T> mean(const BasicTensor<T>&, int, bool);           \
+  template BasicTensor<T> max(const BasicTensor<T>&);                       \
+  template BasicTensor<T> min(const BasicTensor<T>&);                       \
+  template BasicTensor<T> max(const BasicTensor<T>&, int, bool);            \
+  template BasicTensor<T> min(const BasicTensor<T>&, int, bool);            \
+  template std::vector<int64_t> argmax(const BasicTensor<T>&, int);         \
   template std::vector<int64_t> argmin(const BasicTensor<T>&, int);
 
 EIGRAD_INSTANTIATE_REDUCE(float)

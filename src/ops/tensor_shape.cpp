@@ -1,9 +1,11 @@
 #include "eigrad/ops/tensor_shape.hpp"
+#include "eigrad/ops/reduce.hpp"
 
 #include <algorithm>
 #include <array>
 #include <string>
 
+#include "autograd/graph.hpp"
 #include "layout.hpp"
 
 namespace eigrad {
@@ -193,10 +195,36 @@ template <class T>
 BasicTensor<T> reshape_to(const char* op, const BasicTensor<T>& a, const Shape& shape) {
   // The result shares a's storage: a contiguous tensor reshapes for free.
   auto out = detail::alias(a, shape);
-  if (needs_grad(a)) record(op, out, {&a}, [](const Array<T>& g, GradSink<T>& s) { s.pass(0, g); });
+  if (needs_grad(a))
+    record(
+        op, out, {&a}, Saves(), [](const Array<T>& g, GradSink<T>& s) { s.pass(0, g); },
+        [in = a.shape()](GraphContext<T>&, const BasicTensor<T>& g) {
+          return std::vector<BasicTensor<T>>{reshape(g, in.vec())};
+        });
   return out;
 }
 }  // namespace
+
+template <class T>
+BasicTensor<T> broadcast_to(const BasicTensor<T>& a, const Shape& shape) {
+  if (broadcast_shapes("broadcast_to", a.shape(), shape) != shape)
+    throw Error("broadcast_to: cannot broadcast " + a.shape().str() + " to " + shape.str() +
+                ": the result would be " +
+                broadcast_shapes("broadcast_to", a.shape(), shape).str());
+  if (a.shape() == shape) return reshape_to("broadcast_to", a, shape);
+  auto out = BasicTensor<T>::empty(shape);
+  out.array() = expand(a.array(), a.shape(), shape);
+  if (needs_grad(a))
+    record(
+        "broadcast_to", out, {&a}, Saves(),
+        [in = a.shape(), shape](const Array<T>& g, GradSink<T>& s) {
+          s.add(0, sum_to(g, shape, in));
+        },
+        [in = a.shape()](GraphContext<T>&, const BasicTensor<T>& g) {
+          return std::vector<BasicTensor<T>>{sum_to_size(g, in)};
+        });
+  return out;
+}
 
 template <class T>
 BasicTensor<T> reshape(const BasicTensor<T>& a, const std::vector<int64_t>& dims) {
@@ -507,7 +535,8 @@ BasicTensor<T> pad(const BasicTensor<T>& a, const std::vector<int64_t>& pad, Sca
   template BasicTensor<T> squeeze(const BasicTensor<T>&);                                        \
   template BasicTensor<T> squeeze(const BasicTensor<T>&, int);                                   \
   template BasicTensor<T> narrow(const BasicTensor<T>&, int, int64_t, int64_t);                  \
-  template BasicTensor<T> pad(const BasicTensor<T>&, const std::vector<int64_t>&, T);
+  template BasicTensor<T> pad(const BasicTensor<T>&, const std::vector<int64_t>&, T);            \
+  template BasicTensor<T> broadcast_to(const BasicTensor<T>&, const Shape&);
 
 EIGRAD_INSTANTIATE_TENSOR_SHAPE(float)
 EIGRAD_INSTANTIATE_TENSOR_SHAPE(double)

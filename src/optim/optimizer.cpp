@@ -51,7 +51,7 @@ void BasicOptimizer<T>::add_group(std::vector<Tensor> params) {
     if (!p.defined()) throw Error(where + " is undefined");
     if (!p.is_leaf())
       throw Error(where + " (shape " + p.shape().str() + ") was produced by '" +
-                  p.grad_fn()->name() + "'; only leaf tensors can be optimized");
+                  p.grad_fn_name() + "'; only leaf tensors can be optimized");
     for (size_t h = 0; h <= g; ++h) {
       const std::vector<Tensor>& other = h < g ? params_[h] : params;
       const size_t end = h < g ? other.size() : i;

@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "eigrad/autograd.hpp"
-#include "eigrad/parallel.hpp"
+#include "parallel_for.hpp"
 
 namespace eigrad::optim {
 

@@ -12,6 +12,10 @@ template <class T>
 BasicTensor<T> sum(const BasicTensor<T>& a);
 template <class T>
 BasicTensor<T> sum(const BasicTensor<T>& a, int axis, bool keepdim = false);
+// The sum of `a` over the axes along which `shape` broadcasts to a's shape, with the result of
+// `shape` (PyTorch's sum_to_size): a broadcast op's gradient summed back to an operand.
+template <class T>
+BasicTensor<T> sum_to_size(const BasicTensor<T>& a, const Shape& shape);
 template <class T>
 BasicTensor<T> mean(const BasicTensor<T>& a);
 template <class T>

@@ -56,6 +56,10 @@ template <class T>
 BasicTensor<T> pad(const BasicTensor<T>& a, const std::vector<int64_t>& pad,
                    Scalar<T> value = Scalar<T>(0));
 // Selects entries along `axis` by index (index_select(x, 0, rows) takes a minibatch).
+// `a` repeated along its size-1 (or missing leading) axes to `shape`, NumPy's broadcast_to; its
+// gradient is sum_to_size.
+template <class T>
+BasicTensor<T> broadcast_to(const BasicTensor<T>& a, const Shape& shape);
 template <class T>
 BasicTensor<T> index_select(const BasicTensor<T>& a, int axis, const std::vector<int64_t>& index);
 
