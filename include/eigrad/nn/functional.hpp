@@ -1,6 +1,6 @@
 #pragma once
 // The functional forms of the layers: fused ops, each with its backward beside its forward in
-// src/nn/functional.cpp.
+// src/ops/ (linear.cpp, dropout.cpp).
 #include "eigrad/autograd.hpp"
 #include "eigrad/random.hpp"
 #include "eigrad/tensor.hpp"

@@ -1,5 +1,5 @@
 #pragma once
-// Losses, each one fused node with its backward beside its forward (src/nn/loss.cpp).
+// Losses, each one fused node with its backward beside its forward (src/ops/loss.cpp).
 // Reduction::Mean and Sum give a rank-0 tensor; None gives one loss per sample (cross_entropy,
 // nll_loss: [N]) or per element (mse_loss, binary_cross_entropy_with_logits: the input's shape).
 #include <cstdint>

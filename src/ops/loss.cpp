@@ -4,9 +4,9 @@
 #include <memory>
 #include <string>
 
+#include "autograd/graph.hpp"
 #include "layout.hpp"
 #include "storage.hpp"
-#include "autograd/graph.hpp"
 
 namespace eigrad::nn {
 

@@ -3,10 +3,9 @@
 #include <memory>
 #include <string>
 
-#include "layout.hpp"
-#include "ops/gemm.hpp"
-#include "storage.hpp"
 #include "autograd/graph.hpp"
+#include "gemm.hpp"
+#include "layout.hpp"
 
 namespace eigrad::nn {
 
@@ -66,28 +65,11 @@ BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
   return out;
 }
 
-template <class T>
-BasicTensor<T> dropout(const BasicTensor<T>& x, double p, bool training, Generator& gen) {
-  if (!(p >= 0 && p <= 1))
-    throw Error("dropout: the probability p must be in [0, 1], got " + std::to_string(p));
-  if (!training || p == 0) return x;
-  const T scale = p < 1 ? static_cast<T>(1 / (1 - p)) : T(0);
-  auto mask = detail::allocate_storage<T>(x.numel()).data;
-  for (T& m : *mask) m = gen.uniform() >= p ? scale : T(0);
-  auto out = BasicTensor<T>::empty(x.shape());
-  out.array() = x.array() * *mask;
-  if (needs_grad(x))
-    record("dropout", out, {&x},
-           [mask](const Array<T>& g, GradSink<T>& s) { s.add(0, g * *mask); });
-  return out;
-}
-
-#define EIGRAD_INSTANTIATE_NN_FUNCTIONAL(T)                                    \
+#define EIGRAD_INSTANTIATE_LINEAR(T)                                           \
   template BasicTensor<T> linear(const BasicTensor<T>&, const BasicTensor<T>&, \
-                                 const BasicTensor<T>&);                       \
-  template BasicTensor<T> dropout(const BasicTensor<T>&, double, bool, Generator&);
+                                 const BasicTensor<T>&);
 
-EIGRAD_INSTANTIATE_NN_FUNCTIONAL(float)
-EIGRAD_INSTANTIATE_NN_FUNCTIONAL(double)
+EIGRAD_INSTANTIATE_LINEAR(float)
+EIGRAD_INSTANTIATE_LINEAR(double)
 
 }  // namespace eigrad::nn
