@@ -97,6 +97,8 @@ class BasicTensor {
   // The mutable accessors count as writes: each advances version(), and a backward that needs the
   // old values then throws instead of computing a wrong gradient. Read through a const tensor
   // (or std::as_const) to leave the version alone. Writes through storage() are not counted.
+  T* mutable_data() { return written().data->data(); }
+  Array& mutable_array() { return *written().data; }
   T* data() { return written().data->data(); }
   const T* data() const { return checked().data->data(); }
   Array& array() { return *written().data; }
