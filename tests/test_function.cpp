@@ -310,3 +310,33 @@ TEST_CASE("anomaly mode names the Function whose forward or backward made a NaN"
   CHECK_THROWS_WITH(sum(BadGrad::apply(x)).backward(),
                     Contains("backward of 'bad_grad'") && Contains("inf"));
 }
+
+// Saves its output before filling it: legal, since versions are taken when forward returns.
+struct FillAfterSave : Function<FillAfterSave> {
+  static constexpr const char* name = "fill_after_save";
+  static DoubleTensor forward(AutogradContext<double>& ctx, const DoubleTensor& x) {
+    DoubleTensor y = DoubleTensor::empty(x.shape());
+    ctx.save_for_backward({y});
+    y.mutable_array() = 2.0 * x.array();  // y = 2 x
+    return y;
+  }
+  static std::vector<DoubleTensor> backward(AutogradContext<double>& ctx,
+                                            const std::vector<DoubleTensor>& g) {
+    const DoubleTensor y = ctx.get_saved_variables()[0];
+    return {g[0] * y};  // not y's true derivative: the test checks that y arrives filled
+  }
+};
+
+TEST_CASE("a Function may save its output before filling it in forward", "[function]") {
+  auto x = DoubleTensor::from({1.5, -2}, {2}, true);
+  DoubleTensor y = FillAfterSave::apply(x);
+  CHECK(y.at({0}) == 3.0);
+  sum(y).backward();
+  CHECK(x.grad().at({0}) == 3.0);  // g * y with g = 1
+  CHECK(x.grad().at({1}) == -4.0);
+  // A change after forward returned is still caught.
+  DoubleTensor z = FillAfterSave::apply(x);
+  z.mutable_array() += 1.0;
+  CHECK_THROWS_WITH(sum(z).backward(),
+                    Contains("fill_after_save") && Contains("modified in place"));
+}

@@ -134,6 +134,11 @@ constexpr const char* kChain = "overhead chain (100 ops, 2x2)";
 constexpr const char* kSpiralStep = "spiral step";
 constexpr const char* kFashionStep = "fashion-mnist step";
 constexpr const char* kFashionEpoch = "fashion-mnist epoch";
+// The fashion-mnist step with a gradient penalty on the input gradient: loss = cross_entropy +
+// kPenalty * sum((d cross_entropy / d x)^2), the input gradient taken with create_graph and
+// differentiated again by the step's backward.
+constexpr const char* kFashionPenaltyStep = "fashion-mnist step + input-gradient penalty";
+constexpr double kPenalty = 0.1;
 constexpr const char* kCnnStep = "cnn step";
 constexpr const char* kCnnBnStep = "cnn+bn step";
 inline const char* cnn_id(bool batch_norm) {

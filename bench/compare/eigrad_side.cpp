@@ -9,6 +9,8 @@
 //  - a training step: optimizer zero_grad, forward through nn::Sequential(Linear, PReLU(hidden),
 //    Linear, PReLU(hidden), Linear), nn::cross_entropy (mean), backward, optim::SGD step
 //    (momentum 0.9), on a prepared batch.
+//  - the penalised step: the same, with kPenalty * sum((d loss / d x)^2) added to the loss, the
+//    input gradient from eigrad::grad with create_graph (compare.hpp's kFashionPenaltyStep).
 //  - an epoch: a fresh permutation, then per minibatch of 128: index_select of the rows, the
 //    labels gathered, and the training step.
 //  - the cnn steps: the same step through nn::Sequential(Conv2d, [BatchNorm2d], PReLU,
@@ -132,6 +134,13 @@ struct Model {
     nn::cross_entropy(net->forward(x), y).backward();
     sgd->step();
   }
+  void penalised_step(const Tensor& x, const std::vector<int64_t>& y) {
+    sgd->zero_grad();
+    Tensor loss = nn::cross_entropy(net->forward(x), y);
+    const Tensor gx = eigrad::grad({loss}, {x}, {}, std::nullopt, /*create_graph=*/true)[0];
+    (loss + eigrad::sum(gx * gx) * static_cast<float>(kPenalty)).backward();
+    sgd->step();
+  }
 };
 
 Case training_step(const char* workload, Mlp mlp, const std::vector<float>& x,
@@ -144,6 +153,21 @@ Case training_step(const char* workload, Mlp mlp, const std::vector<float>& x,
             const std::vector<int64_t> yb(y.begin(), y.begin() + batch);
             for (int i = 0; i < kWarmupSteps; ++i) model.step(xb, yb);
             for (auto _ : state) model.step(xb, yb);
+          }};
+}
+
+Case penalised_step(const Inputs& in) {
+  return {kFashionPenaltyStep, [&in](benchmark::State& state, int threads) {
+            set_threads(threads);
+            Model model(kFashionNet);
+            const Tensor xb = Tensor::from(
+                std::vector<float>(in.fashion_x.begin(),
+                                   in.fashion_x.begin() + kFashionBatch * kFashionNet.in),
+                {kFashionBatch, kFashionNet.in}, /*requires_grad=*/true);
+            const std::vector<int64_t> yb(in.fashion_y.begin(),
+                                          in.fashion_y.begin() + kFashionBatch);
+            for (int i = 0; i < kWarmupSteps; ++i) model.penalised_step(xb, yb);
+            for (auto _ : state) model.penalised_step(xb, yb);
           }};
 }
 
@@ -235,6 +259,7 @@ Engine eigrad_engine(const Inputs& in) {
       training_step(kSpiralStep, kSpiralNet, in.spiral_x, in.spiral_y, kSpiralPoints));
   e.cases.push_back(
       training_step(kFashionStep, kFashionNet, in.fashion_x, in.fashion_y, kFashionBatch));
+  e.cases.push_back(penalised_step(in));
   e.cases.push_back(training_epoch(in));
   for (const bool batch_norm : {false, true}) e.cases.push_back(cnn_step(in, batch_norm));
   return e;

@@ -543,6 +543,7 @@ int run(int argc, char** argv) {
   training_rows = {{kChain, ""},
                    {kSpiralStep, kSpiralStep},
                    {kFashionStep, kFashionStep},
+                   {kFashionPenaltyStep, ""},
                    {kFashionEpoch, kFashionEpoch},
                    {kCnnStep, kCnnStep},
                    {kCnnBnStep, kCnnStep}};  // batch norm adds no product

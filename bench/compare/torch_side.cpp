@@ -172,6 +172,14 @@ struct Model {
     F::cross_entropy(net->forward(x), y).backward();
     sgd.step();
   }
+  void penalised_step(const Tensor& x, const Tensor& y) {
+    sgd.zero_grad();
+    Tensor loss = F::cross_entropy(net->forward(x), y);
+    const Tensor gx = torch::autograd::grad({loss}, {x}, {}, /*retain_graph=*/true,
+                                            /*create_graph=*/true)[0];
+    (loss + kPenalty * gx.pow(2).sum()).backward();
+    sgd.step();
+  }
 
  private:
   static torch::nn::Sequential make_net(const Mlp& mlp) {
@@ -198,6 +206,18 @@ Case training_step(const char* workload, Mlp mlp, const std::vector<float>& x,
             const Tensor yb = wrap(y, {batch}).clone();
             for (int i = 0; i < kWarmupSteps; ++i) model.step(xb, yb);
             for (auto _ : state) model.step(xb, yb);
+          }};
+}
+
+Case penalised_step(const Inputs& in) {
+  return {kFashionPenaltyStep, [&in](benchmark::State& state, int threads) {
+            set_threads(threads);
+            Model model(kFashionNet);
+            const Tensor xb =
+                wrap(in.fashion_x, {kFashionBatch, kFashionNet.in}).clone().requires_grad_();
+            const Tensor yb = wrap(in.fashion_y, {kFashionBatch}).clone();
+            for (int i = 0; i < kWarmupSteps; ++i) model.penalised_step(xb, yb);
+            for (auto _ : state) model.penalised_step(xb, yb);
           }};
 }
 
@@ -296,6 +316,7 @@ Engine torch_engine(const Inputs& in) {
       training_step(kSpiralStep, kSpiralNet, in.spiral_x, in.spiral_y, kSpiralPoints));
   e.cases.push_back(
       training_step(kFashionStep, kFashionNet, in.fashion_x, in.fashion_y, kFashionBatch));
+  e.cases.push_back(penalised_step(in));
   e.cases.push_back(training_epoch(in));
   for (const bool batch_norm : {false, true}) e.cases.push_back(cnn_step(in, batch_norm));
   return e;
