@@ -305,7 +305,7 @@ class Program {
     eigrad::Generator gen(a.byte());
     const uint8_t specials = a.byte();  // how often an element is an edge case
     Tensor t = Tensor::empty(eigrad::Shape(dims));
-    for (T& v : t.array())
+    for (T& v : t.mutable_array())
       v = gen.randint(256) < specials / 4
               ? static_cast<T>(special[gen.randint(sizeof special / sizeof special[0])])
               : static_cast<T>(gen.uniform(-3, 3));

@@ -179,6 +179,12 @@ T& BasicTensor<T>::at(std::initializer_list<int64_t> index) {
 }
 
 template <class T>
+T& BasicTensor<T>::mutable_at(std::initializer_list<int64_t> index) {
+  const int64_t flat = flat_index(index);  // a bad index is not a write
+  return mutable_data()[flat];
+}
+
+template <class T>
 T BasicTensor<T>::item() const {
   if (numel() != 1)
     throw Error("Tensor::item: expected a tensor with one element, got shape " + shape().str());

@@ -22,7 +22,7 @@ namespace {
 template <class T>
 BasicTensor<T> cube(const BasicTensor<T>& x, T factor = 3) {
   auto y = BasicTensor<T>::empty(x.shape());
-  y.array() = x.array().cube();
+  y.mutable_array() = x.array().cube();
   if (eigrad::needs_grad(x))
     eigrad::record("cube", y, {&x}, [factor, xs = x.storage()](const auto& g, auto& s) {
       s.add(0, g * factor * xs->square());
@@ -33,7 +33,7 @@ BasicTensor<T> cube(const BasicTensor<T>& x, T factor = 3) {
 // y = a * b elementwise, whose gradient for b is scaled by `b_factor` (1 is right).
 DoubleTensor product(const DoubleTensor& a, const DoubleTensor& b, double b_factor = 1) {
   auto y = DoubleTensor::empty(a.shape());
-  y.array() = a.array() * b.array();
+  y.mutable_array() = a.array() * b.array();
   if (eigrad::needs_grad(a, b))
     eigrad::record("product", y, {&a, &b},
                    [b_factor, as = a.storage(), bs = b.storage()](const auto& g, auto& s) {
@@ -47,7 +47,7 @@ DoubleTensor product(const DoubleTensor& a, const DoubleTensor& b, double b_fact
 DoubleTensor scaled_by_sum(const DoubleTensor& x, bool full) {
   auto y = DoubleTensor::empty(x.shape());
   const double total = x.array().sum();
-  y.array() = x.array() * total;
+  y.mutable_array() = x.array() * total;
   if (eigrad::needs_grad(x))
     eigrad::record("scaled_by_sum", y, {&x},
                    [full, total, xs = x.storage()](const auto& g, auto& s) {

@@ -99,13 +99,17 @@ class BasicTensor {
   const T* data() const { return checked().data->data(); }
   Array& array() { return *written().data; }
   const Array& array() const { return *checked().data; }
+  T at(std::initializer_list<int64_t> index) const;
+  T& at(std::initializer_list<int64_t> index);
+  std::vector<T> to_vector() const;
+  T item() const;
+  // Writes in place, named as such: each call advances version().
+  T* mutable_data() { return written().data->data(); }
+  Array& mutable_array() { return *written().data; }
+  T& mutable_at(std::initializer_list<int64_t> index);
   const Storage& storage() const { return checked().data; }
   // How many times the values were changed in place through the public API (PyTorch's _version).
   uint64_t version() const { return checked().version->load(std::memory_order_relaxed); }
-  std::vector<T> to_vector() const;
-  T at(std::initializer_list<int64_t> index) const;
-  T& at(std::initializer_list<int64_t> index);
-  T item() const;
   template <class U>
   BasicTensor<U> to() const;  // dtype conversion (a copy, outside the graph)
 

@@ -33,9 +33,9 @@ BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
   shape[xs.rank() - 1] = out_f;
 
   auto out = BasicTensor<T>::empty(shape);
-  if (has_bias)
-    MatrixMap<T>(out.data(), rows, out_f).rowwise() = ConstRowMap<T>(bias.data(), out_f);
-  gemm(operand(x.data(), rows, in_f), transposed(weight.data(), out_f, in_f), out.data(), has_bias);
+  T* yd = out.mutable_data();
+  if (has_bias) MatrixMap<T>(yd, rows, out_f).rowwise() = ConstRowMap<T>(bias.data(), out_f);
+  gemm(operand(x.data(), rows, in_f), transposed(weight.data(), out_f, in_f), yd, has_bias);
 
   auto backward = [rows, in_f, out_f, has_bias, xd = x.storage(), wd = weight.storage()](
                       const Array<T>& g, GradSink<T>& s) {
@@ -74,7 +74,7 @@ BasicTensor<T> dropout(const BasicTensor<T>& x, double p, bool training, Generat
   auto mask = detail::allocate_storage<T>(x.numel()).data;
   for (T& m : *mask) m = gen.uniform() >= p ? scale : T(0);
   auto out = BasicTensor<T>::empty(x.shape());
-  out.array() = x.array() * *mask;
+  out.mutable_array() = x.array() * *mask;
   if (needs_grad(x))
     record("dropout", out, {&x},
            [mask](const Array<T>& g, GradSink<T>& s) { s.add(0, g * *mask); });

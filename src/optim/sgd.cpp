@@ -44,13 +44,13 @@ void BasicSGD<T>::step() {
       const Tensor grad = p.grad();
       if (!grad.defined()) continue;
       const int64_t n = p.numel();
-      T* xd = p.array().data();
+      T* xd = p.mutable_data();
       const T* dd = std::as_const(grad).array().data();
       T* bd = nullptr;
       bool first = false;
       if (mu != 0) {
         first = !this->has_state(g, i);  // PyTorch: the first buffer is d itself, undampened
-        bd = this->state(g, i)[0].array().data();
+        bd = this->state(g, i)[0].mutable_data();
       }
       parallel_for(
           n,
