@@ -395,8 +395,8 @@ class Program {
     if (expected && out.shape().vec() != *expected)
       violation(trace_,
                 what + " returned shape " + out.shape().str() + ", expected " + str(*expected));
-    if (std::as_const(out).array().size() != out.numel())
-      violation(trace_, what + " holds " + std::to_string(std::as_const(out).array().size()) +
+    if (out.array().size() != out.numel())
+      violation(trace_, what + " holds " + std::to_string(out.array().size()) +
                             " values for shape " + out.shape().str());
     if (out.requires_grad() != (eigrad::is_grad_enabled() && any_requires_grad))
       violation(trace_, what + (out.requires_grad() ? " recorded a node but should not"

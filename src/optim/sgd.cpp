@@ -1,7 +1,6 @@
 #include "eigrad/optim/sgd.hpp"
 
 #include <algorithm>
-#include <utility>
 
 #include "eigrad/autograd.hpp"
 #include "eigrad/parallel.hpp"
@@ -45,7 +44,7 @@ void BasicSGD<T>::step() {
       if (!grad.defined()) continue;
       const int64_t n = p.numel();
       T* xd = p.mutable_data();
-      const T* dd = std::as_const(grad).array().data();
+      const T* dd = grad.data();
       T* bd = nullptr;
       bool first = false;
       if (mu != 0) {
