@@ -61,7 +61,7 @@ Rows analytic_rows(const F& f, std::vector<BasicTensor<T>>& leaves) {
     for (BasicTensor<T>& leaf : leaves) leaf.zero_grad();
     if (differentiable) {
       BasicTensor<T> seed = BasicTensor<T>::zeros(out.shape());
-      seed.data()[j] = T(1);
+      seed.mutable_data()[j] = T(1);
       out.backward(seed, /*retain_graph=*/true);
     }
     for (const BasicTensor<T>& leaf : leaves)
@@ -86,7 +86,7 @@ GradcheckReport compare(const GradcheckFunction& f, std::vector<DoubleTensor>& l
   NoGradGuard no_grad;
   for (size_t i = 0; i < leaves.size(); ++i) {
     if (!leaves[i].requires_grad() || (only && i != *only)) continue;
-    double* x = leaves[i].data();
+    double* x = leaves[i].mutable_data();
     for (int64_t k = 0; k < leaves[i].numel(); ++k) {
       const double saved = x[k];
       x[k] = saved + options.eps;
@@ -351,7 +351,7 @@ DoubleTensor uniform_away_from(const Shape& shape, double lo, double hi,
                 std::to_string(margin));
   DoubleTensor t = DoubleTensor::empty(shape);
   constexpr int kTries = 10000;
-  for (double& v : t.array()) {
+  for (double& v : t.mutable_array()) {
     int tries = 0;
     do {
       if (++tries > kTries)

@@ -130,7 +130,7 @@ namespace {
 // An op recorded without a graph backward, as a registered activation is: differentiable once.
 DoubleTensor square_once(const DoubleTensor& x) {
   DoubleTensor y = DoubleTensor::empty(x.shape());
-  y.array() = x.array().square();
+  y.mutable_array() = x.array().square();
   if (eigrad::detail::needs_grad(x))
     eigrad::detail::record("square_once", y, {&x}, eigrad::detail::Saves().input(0),
                            [xs = x.storage()](const auto& g, auto& s) { s.add(0, 2 * g * *xs); });
@@ -177,7 +177,7 @@ struct CubeRaw : eigrad::Function<CubeRaw> {
       eigrad::AutogradContext<T>& ctx, const std::vector<eigrad::BasicTensor<T>>& grads) {
     const eigrad::BasicTensor<T> x = ctx.get_saved_variables()[0];
     auto dx = eigrad::BasicTensor<T>::empty(x.shape());
-    dx.array() = grads[0].array() * x.array().square() * 3.0;
+    dx.mutable_array() = grads[0].array() * x.array().square() * 3.0;
     return {dx};
   }
 };
