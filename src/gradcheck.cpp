@@ -157,8 +157,17 @@ template <class T>
 std::function<BasicTensor<T>(const std::vector<BasicTensor<T>>&)> gradient_of(
     std::function<BasicTensor<T>(const std::vector<BasicTensor<T>>&)> f,
     std::vector<bool> differentiate) {
-  return [f = std::move(f), differentiate = std::move(differentiate)](
-             const std::vector<BasicTensor<T>>& x) {
+  return [f = std::move(f),
+          differentiate = std::move(differentiate)](const std::vector<BasicTensor<T>>& x) {
+    // The central differences evaluate this under NoGradGuard, where f would record nothing and
+    // its gradient would read as 0: the gradient is computed with grad mode on all the same.
+    struct GradModeOn {
+      const bool previous = is_grad_enabled();
+      GradModeOn() { set_grad_enabled(true); }
+      ~GradModeOn() { set_grad_enabled(previous); }
+      GradModeOn(const GradModeOn&) = delete;
+      GradModeOn& operator=(const GradModeOn&) = delete;
+    } grad_mode_on;
     std::vector<BasicTensor<T>> inputs(x.begin(), x.end() - 1);
     const BasicTensor<T>& v = x.back();
     const BasicTensor<T> y = f(inputs);
@@ -195,13 +204,12 @@ std::vector<DoubleTensor> with_grad_output(const char* op, const GradcheckFuncti
   if (!grad_outputs.empty() && grad_outputs[0].defined()) {
     v = grad_outputs[0].detach().clone();
   } else {
+    // The inputs require grad as given, and grad mode stays on: f may take a gradient itself
+    // (a third-order check differentiates a first derivative).
     std::vector<DoubleTensor> copies;
-    for (const DoubleTensor& t : inputs) copies.push_back(t.defined() ? t.detach() : t);
-    DoubleTensor y;
-    {
-      NoGradGuard no_grad;
-      y = f(copies);
-    }
+    for (const DoubleTensor& t : inputs)
+      copies.push_back(t.defined() ? t.detach().set_requires_grad(t.requires_grad()) : t);
+    const DoubleTensor y = f(copies);
     Generator gen(20221);
     v = DoubleTensor::uniform(y.shape(), -1.0, 1.0, gen);
   }
