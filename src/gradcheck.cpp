@@ -151,14 +151,29 @@ GradcheckReport gradcheck_float32(const GradcheckFunction32& f32, const Gradchec
 }
 
 namespace {
+// Grad mode on for a scope, whatever it was (the opposite of NoGradGuard).
+class GradModeOn {
+ public:
+  GradModeOn() : previous_(is_grad_enabled()) { set_grad_enabled(true); }
+  ~GradModeOn() { set_grad_enabled(previous_); }
+  GradModeOn(const GradModeOn&) = delete;
+  GradModeOn& operator=(const GradModeOn&) = delete;
+
+ private:
+  bool previous_;
+};
+
 // The function whose Jacobian gradgradcheck checks: (inputs..., v) -> the gradients of f with
 // respect to the inputs that require grad, flattened and concatenated (zeros for an unused one).
+// The gradients are recorded even where gradcheck calls it under NoGradGuard (its finite
+// differences): without the graph they would be zeros.
 template <class T>
 std::function<BasicTensor<T>(const std::vector<BasicTensor<T>>&)> gradient_of(
     std::function<BasicTensor<T>(const std::vector<BasicTensor<T>>&)> f,
     std::vector<bool> differentiate) {
-  return [f = std::move(f), differentiate = std::move(differentiate)](
-             const std::vector<BasicTensor<T>>& x) {
+  return [f = std::move(f),
+          differentiate = std::move(differentiate)](const std::vector<BasicTensor<T>>& x) {
+    GradModeOn grad_mode;
     std::vector<BasicTensor<T>> inputs(x.begin(), x.end() - 1);
     const BasicTensor<T>& v = x.back();
     const BasicTensor<T> y = f(inputs);
@@ -195,13 +210,12 @@ std::vector<DoubleTensor> with_grad_output(const char* op, const GradcheckFuncti
   if (!grad_outputs.empty() && grad_outputs[0].defined()) {
     v = grad_outputs[0].detach().clone();
   } else {
+    // With grad mode on (and leaves of its own): f may compute a gradient with create_graph.
     std::vector<DoubleTensor> copies;
-    for (const DoubleTensor& t : inputs) copies.push_back(t.defined() ? t.detach() : t);
-    DoubleTensor y;
-    {
-      NoGradGuard no_grad;
-      y = f(copies);
-    }
+    for (const DoubleTensor& t : inputs)
+      copies.push_back(t.defined() ? t.detach().set_requires_grad(t.requires_grad()) : t);
+    GradModeOn grad_mode;
+    const DoubleTensor y = f(copies);
     Generator gen(20221);
     v = DoubleTensor::uniform(y.shape(), -1.0, 1.0, gen);
   }
