@@ -151,8 +151,22 @@ GradcheckReport gradcheck_float32(const GradcheckFunction32& f32, const Gradchec
 }
 
 namespace {
+// Grad mode on for a scope, whatever it was (the opposite of NoGradGuard).
+class GradModeOn {
+ public:
+  GradModeOn() : previous_(is_grad_enabled()) { set_grad_enabled(true); }
+  ~GradModeOn() { set_grad_enabled(previous_); }
+  GradModeOn(const GradModeOn&) = delete;
+  GradModeOn& operator=(const GradModeOn&) = delete;
+
+ private:
+  bool previous_;
+};
+
 // The function whose Jacobian gradgradcheck checks: (inputs..., v) -> the gradients of f with
 // respect to the inputs that require grad, flattened and concatenated (zeros for an unused one).
+// The gradients are recorded even where gradcheck calls it under NoGradGuard (its finite
+// differences): without the graph they would be zeros.
 template <class T>
 std::function<BasicTensor<T>(const std::vector<BasicTensor<T>>&)> gradient_of(
     std::function<BasicTensor<T>(const std::vector<BasicTensor<T>>&)> f,
