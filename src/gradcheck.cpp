@@ -50,24 +50,34 @@ std::vector<BasicTensor<T>> leaves_of(const std::vector<DoubleTensor>& inputs) {
 }
 
 // The analytic Jacobian, one vector-Jacobian product per output element:
-// rows[j][i] = d out_j / d input_i, in float64.
+// rows[j][i] = d out_j / d input_i, in float64. Through eigrad::grad, so that no leaf's .grad
+// changes (the leaves may be a user's parameters).
 template <class T, class F>
-Rows analytic_rows(const F& f, std::vector<BasicTensor<T>>& leaves) {
+Rows analytic_rows(const F& f, const std::vector<BasicTensor<T>>& leaves) {
   const BasicTensor<T> out = f(leaves);
   const int64_t m = out.numel();
   Rows rows(static_cast<size_t>(m));
-  const bool differentiable = out.requires_grad();
+  std::vector<BasicTensor<T>> wrt;
+  std::vector<size_t> position;  // of wrt[k] in leaves
+  for (size_t i = 0; i < leaves.size(); ++i)
+    if (leaves[i].requires_grad()) {
+      wrt.push_back(leaves[i]);
+      position.push_back(i);
+    }
+  const bool differentiable = out.requires_grad() && !wrt.empty();
   for (int64_t j = 0; j < m; ++j) {
-    for (BasicTensor<T>& leaf : leaves) leaf.zero_grad();
+    std::vector<BasicTensor<T>> g(leaves.size());
     if (differentiable) {
       BasicTensor<T> seed = BasicTensor<T>::zeros(out.shape());
-      seed.data()[j] = T(1);
-      out.backward(seed, /*retain_graph=*/true);
+      seed.mutable_data()[j] = T(1);
+      const std::vector<BasicTensor<T>> row = grad({out}, wrt, {seed}, /*retain_graph=*/true,
+                                                   /*create_graph=*/false, /*allow_unused=*/true);
+      for (size_t k = 0; k < row.size(); ++k) g[position[k]] = row[k];
     }
-    for (const BasicTensor<T>& leaf : leaves)
+    for (size_t i = 0; i < leaves.size(); ++i)
       rows[static_cast<size_t>(j)].push_back(
-          leaf.grad().defined() ? Eigen::ArrayXd(leaf.grad().array().template cast<double>())
-                                : Eigen::ArrayXd(Eigen::ArrayXd::Zero(leaf.numel())));
+          g[i].defined() ? Eigen::ArrayXd(g[i].array().template cast<double>())
+                         : Eigen::ArrayXd(Eigen::ArrayXd::Zero(leaves[i].numel())));
   }
   return rows;
 }
@@ -86,7 +96,7 @@ GradcheckReport compare(const GradcheckFunction& f, std::vector<DoubleTensor>& l
   NoGradGuard no_grad;
   for (size_t i = 0; i < leaves.size(); ++i) {
     if (!leaves[i].requires_grad() || (only && i != *only)) continue;
-    double* x = leaves[i].data();
+    double* x = leaves[i].mutable_data();
     for (int64_t k = 0; k < leaves[i].numel(); ++k) {
       const double saved = x[k];
       x[k] = saved + options.eps;
@@ -157,8 +167,11 @@ template <class T>
 std::function<BasicTensor<T>(const std::vector<BasicTensor<T>>&)> gradient_of(
     std::function<BasicTensor<T>(const std::vector<BasicTensor<T>>&)> f,
     std::vector<bool> differentiate) {
-  return [f = std::move(f), differentiate = std::move(differentiate)](
-             const std::vector<BasicTensor<T>>& x) {
+  return [f = std::move(f),
+          differentiate = std::move(differentiate)](const std::vector<BasicTensor<T>>& x) {
+    // The gradient is computed with its graph even where the caller turned grad mode off (the
+    // central differences run under NoGradGuard).
+    AutoGradMode grad_mode(true);
     std::vector<BasicTensor<T>> inputs(x.begin(), x.end() - 1);
     const BasicTensor<T>& v = x.back();
     const BasicTensor<T> y = f(inputs);
@@ -267,7 +280,6 @@ ModuleGradcheckReport check_module(const nn::BasicModule<T>& module, const Basic
     result.tensors[i].second = compare(f, leaves, rows, each, i);
     result.passed = result.passed && result.tensors[i].second.passed;
   }
-  for (DoubleTensor& leaf : leaves) leaf.zero_grad();
   if (!result.passed && options.raise) {
     std::string failed;
     for (const auto& [name, report] : result.tensors)
@@ -296,7 +308,7 @@ DoubleTensor uniform_away_from(const Shape& shape, double lo, double hi,
                 std::to_string(margin));
   DoubleTensor t = DoubleTensor::empty(shape);
   constexpr int kTries = 10000;
-  for (double& v : t.array()) {
+  for (double& v : t.mutable_array()) {
     int tries = 0;
     do {
       if (++tries > kTries)

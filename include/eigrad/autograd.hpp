@@ -27,6 +27,19 @@ class NoGradGuard {
   bool previous_;
 };
 
+// Sets grad mode for the guard's lifetime, then restores it (PyTorch's AutoGradMode): with
+// `true` it records again inside a NoGradGuard's scope.
+class AutoGradMode {
+ public:
+  explicit AutoGradMode(bool enabled) : previous_(is_grad_enabled()) { set_grad_enabled(enabled); }
+  ~AutoGradMode() { set_grad_enabled(previous_); }
+  AutoGradMode(const AutoGradMode&) = delete;
+  AutoGradMode& operator=(const AutoGradMode&) = delete;
+
+ private:
+  bool previous_;
+};
+
 // ---- anomaly detection (off by default), like torch.autograd.detect_anomaly ----
 // When on, every recorded op's output and every gradient computed by backward is checked for
 // NaN and infinity; the first one found throws an Error naming the op and where it was created
