@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "eigrad/activations.hpp"
+#include "eigrad/parallel.hpp"
 #include "evict_caches.hpp"
 
 namespace {

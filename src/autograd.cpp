@@ -451,12 +451,14 @@ std::vector<BasicTensor<T>> Engine<T>::run_general(const std::vector<BasicTensor
           node->pending_ = g.array();
           GradSink<T> sink(*node, &node->pending_);
           node->apply(node->pending_, sink);
-          auto wall = std::make_shared<NotDifferentiable<T>>(node->name(), node->shape());
-          for (const auto& child : node->next_) wall->add_next(child);
-          wall->add_next(make_edge(g));
+          const Ptr incoming = make_edge(g);
           for (const auto& child : node->next_) {
             if (!child || !child->has_pending_) continue;
             child->has_pending_ = false;
+            // One per input, of its shape (the gradient it stands behind).
+            auto wall = std::make_shared<NotDifferentiable<T>>(node->name(), child->shape());
+            for (const auto& input : node->next_) wall->add_next(input);
+            wall->add_next(incoming);
             auto impl = std::make_shared<TensorImpl<T>>();
             auto storage = adopt_storage(std::move(child->pending_));
             impl->shape = child->shape();

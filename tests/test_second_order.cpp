@@ -238,3 +238,30 @@ TEST_CASE("gradgradcheck passes true second derivatives and fails a wrong graph 
   CHECK_THROWS_WITH(eigrad::gradgradcheck(wrong, {x}, {}, raise),
                     Contains("differs from the first-order"));
 }
+
+namespace {
+// [n, m] -> [n] row sums, recorded without a graph backward: its input and output shapes differ.
+DoubleTensor rowsum_once(const DoubleTensor& x) {
+  DoubleTensor y = DoubleTensor::empty({x.size(0)});
+  const int64_t m = x.size(1);
+  for (int64_t i = 0; i < x.size(0); ++i) y.mutable_data()[i] = x.array().segment(i * m, m).sum();
+  if (eigrad::detail::needs_grad(x))
+    eigrad::detail::record("rowsum_once", y, {&x}, eigrad::detail::Saves(),
+                           [m](const Eigen::ArrayXd& g, eigrad::detail::GradSink<double>& s) {
+                             Eigen::ArrayXd r(g.size() * m);
+                             for (Eigen::Index i = 0; i < g.size(); ++i)
+                               r.segment(i * m, m).setConstant(g(i));
+                             s.add(0, r);
+                           });
+  return y;
+}
+}  // namespace
+
+TEST_CASE("an op without a graph backward whose input and output shapes differ is named too",
+          "[second_order][errors]") {
+  DoubleTensor x = DoubleTensor::from({1, 2, 3, 4, 5, 6}, {2, 3}, true);
+  auto g = eigrad::grad({eigrad::sum(rowsum_once(x * x))}, {x}, {}, std::nullopt, true);
+  CHECK(g[0].at({1, 2}) == Approx(12.0));  // 2 x
+  CHECK_THROWS_WITH(eigrad::grad({eigrad::sum(g[0])}, {x}),
+                    Contains("rowsum_once") && Contains("cannot be differentiated"));
+}
