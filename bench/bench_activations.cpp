@@ -84,8 +84,8 @@ void ceiling(benchmark::State& state, bool backward, bool from_memory) {
   const Tensor g = Tensor::uniform({kElements}, -1, 1, gen);
   Tensor y = Tensor::empty({kElements}), dx = Tensor::empty({kElements});
   const auto run = [&] {
-    y.array() = x.array() * 1.5f + 0.25f;
-    if (backward) dx.array() = g.array() * 1.5f + y.array() * 0.25f;
+    y.mutable_array() = x.array() * 1.5f + 0.25f;
+    if (backward) dx.mutable_array() = g.array() * 1.5f + y.array() * 0.25f;
   };
   run();  // warm-up
   for (auto _ : state) {

@@ -536,10 +536,10 @@ Cost ceiling_cost(const Settings& s) {
   const double n = static_cast<double>(s.cost_elements);
   Cost c;
   c.forward_ns =
-      1e9 / n * fastest(s.cost_repetitions, [&] { y.array() = x.array() * 1.5f + 0.25f; });
+      1e9 / n * fastest(s.cost_repetitions, [&] { y.mutable_array() = x.array() * 1.5f + 0.25f; });
   c.backward_ns = 1e9 / n * fastest(s.cost_repetitions, [&] {
-                    y.array() = x.array() * 1.5f + 0.25f;
-                    dx.array() = g.array() * 1.5f + std::as_const(y).array() * 0.25f;
+                    y.mutable_array() = x.array() * 1.5f + 0.25f;
+                    dx.mutable_array() = g.array() * 1.5f + y.array() * 0.25f;
                   });
   return c;
 }
@@ -733,7 +733,7 @@ data::Dataset first_images(data::Dataset set, int64_t n, bool images) {
     set.y.resize(first.size());
   }
   set.X = set.X.clone();
-  set.X.array() = (set.X.array() - kPixelMean) / kPixelStd;
+  set.X.mutable_array() = (set.X.array() - kPixelMean) / kPixelStd;
   if (images) set.X = reshape(set.X, {set.size(), 1, 28, 28});
   return set;
 }

@@ -17,7 +17,7 @@ struct LogCosh : Function<LogCosh> {
     ctx.save_for_backward({x});
     BasicTensor<T> y = BasicTensor<T>::empty(x.shape());
     const auto a = x.array().abs();
-    y.array() = a + (T(-2) * a).exp().log1p() - T(std::log(2.0));
+    y.mutable_array() = a + (T(-2) * a).exp().log1p() - T(std::log(2.0));
     return y;
   }
   template <class T>
@@ -25,7 +25,7 @@ struct LogCosh : Function<LogCosh> {
                                               const std::vector<BasicTensor<T>>& grads) {
     const BasicTensor<T> x = ctx.get_saved_variables()[0];
     BasicTensor<T> dx = BasicTensor<T>::empty(x.shape());
-    dx.array() = grads[0].array() * x.array().tanh();
+    dx.mutable_array() = grads[0].array() * x.array().tanh();
     return {dx};
   }
 };
@@ -38,7 +38,8 @@ struct ToPolar : Function<ToPolar> {
                                              const BasicTensor<T>& y) {
     BasicTensor<T> r = sqrt(x * x + y * y);
     BasicTensor<T> theta = BasicTensor<T>::empty(x.shape());
-    theta.array() = y.array().binaryExpr(x.array(), [](T b, T a) { return std::atan2(b, a); });
+    theta.mutable_array() =
+        y.array().binaryExpr(x.array(), [](T b, T a) { return std::atan2(b, a); });
     ctx.save_for_backward({x, y, r});
     return {r, theta};
   }
@@ -50,8 +51,8 @@ struct ToPolar : Function<ToPolar> {
     const auto &gr = grads[0].array(), &gt = grads[1].array();
     BasicTensor<T> dx = BasicTensor<T>::empty(saved[0].shape());
     BasicTensor<T> dy = BasicTensor<T>::empty(saved[1].shape());
-    dx.array() = gr * x / r - gt * y / r.square();
-    dy.array() = gr * y / r + gt * x / r.square();
+    dx.mutable_array() = gr * x / r - gt * y / r.square();
+    dy.mutable_array() = gr * y / r + gt * x / r.square();
     return {dx, dy};
   }
 };
@@ -83,7 +84,7 @@ int main(int argc, char** argv) {
   const int n = 200;
   Tensor xs = Tensor::uniform({n}, -1, 1, gen);
   Tensor ys = xs * 2.0f + 1.0f;
-  for (int i = 0; i < n; i += 10) ys.data()[i] += 20.0f;  // outliers
+  for (int i = 0; i < n; i += 10) ys.mutable_data()[i] += 20.0f;  // outliers
   Tensor w = Tensor::zeros({1}, true), b = Tensor::zeros({1}, true);
   optim::SGD sgd({w, b}, optim::SGDOptions(0.5));
   for (int step = 0; step < steps; ++step) {
@@ -98,7 +99,7 @@ int main(int argc, char** argv) {
   // 3. Changing a saved input between forward and backward is caught, not silently wrong.
   Tensor v = Tensor::from({0.5f, -1.0f}, {2}, true);
   Tensor out = sum(LogCosh::apply(v));
-  v.array() *= 2;
+  v.mutable_array() *= 2;
   try {
     out.backward();
   } catch (const Error& e) {

@@ -56,7 +56,7 @@ double evaluate(nn::Module& model, const data::Dataset& set, int64_t batch) {
 
 // Mirrors each image of the batch ([n, 1, 28, 28]) left to right with probability 1/2.
 void random_flips(Tensor& images, Generator& gen) {
-  float* pixels = images.data();
+  float* pixels = images.mutable_data();
   for (int64_t i = 0; i < images.shape()[0]; ++i) {
     if (gen.uniform() < 0.5) continue;
     for (int64_t row = 0; row < kSide; ++row) {
@@ -161,7 +161,7 @@ int main(int argc, char** argv) {
         set->X = index_select(set->X, 0, first);
         set->y.resize(first.size());
       }
-      set->X.array() = (set->X.array() - kPixelMean) / kPixelStd;
+      set->X.mutable_array() = (set->X.array() - kPixelMean) / kPixelStd;
       set->X = reshape(set->X, {set->size(), 1, kSide, kSide});
     }
     std::printf("loaded %lld training and %lld test images from %s in %.1fs\n",

@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
         set->X = index_select(set->X, 0, first);
         set->y.resize(first.size());
       }
-      set->X.array() = (set->X.array() - kPixelMean) / kPixelStd;
+      set->X.mutable_array() = (set->X.array() - kPixelMean) / kPixelStd;
     }
     std::printf("loaded %lld training and %lld test images from %s in %.1fs\n",
                 static_cast<long long>(train.size()), static_cast<long long>(test.size()),

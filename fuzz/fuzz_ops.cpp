@@ -305,7 +305,7 @@ class Program {
     eigrad::Generator gen(a.byte());
     const uint8_t specials = a.byte();  // how often an element is an edge case
     Tensor t = Tensor::empty(eigrad::Shape(dims));
-    for (T& v : t.array())
+    for (T& v : t.mutable_array())
       v = gen.randint(256) < specials / 4
               ? static_cast<T>(special[gen.randint(sizeof special / sizeof special[0])])
               : static_cast<T>(gen.uniform(-3, 3));
@@ -395,8 +395,8 @@ class Program {
     if (expected && out.shape().vec() != *expected)
       violation(trace_,
                 what + " returned shape " + out.shape().str() + ", expected " + str(*expected));
-    if (std::as_const(out).array().size() != out.numel())
-      violation(trace_, what + " holds " + std::to_string(std::as_const(out).array().size()) +
+    if (out.array().size() != out.numel())
+      violation(trace_, what + " holds " + std::to_string(out.array().size()) +
                             " values for shape " + out.shape().str());
     if (out.requires_grad() != (eigrad::is_grad_enabled() && any_requires_grad))
       violation(trace_, what + (out.requires_grad() ? " recorded a node but should not"

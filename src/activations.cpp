@@ -77,7 +77,7 @@ BasicTensor<T> elementwise(const BasicTensor<T>& x, const Params<E>& values) {
   const auto p = cast_params<T>(values);
   auto y = BasicTensor<T>::empty(x.shape());
   const T* xd = x.data();
-  T* yd = y.data();
+  T* yd = y.mutable_data();
   for_blocks(x.numel(), [&](Index i, Index n) {
     E::template forward<T>(In<T>(xd + i, n), Out<T>(yd + i, n), p.data());
   });
@@ -142,9 +142,10 @@ BasicTensor<T> along_axis(const BasicTensor<T>& x, int axis) {
   auto y = BasicTensor<T>::empty(x.shape());
   const Index n = v.n;
   if (x.numel() > 0)  // an empty tensor has no slices, but still records its node
-    for_each_slice<T, 1>(v, {x.data()}, y.data(), [n](const std::array<const T*, 1>& in, T* out) {
-      E::template forward<T>(In<T>(in[0], n), Out<T>(out, n));
-    });
+    for_each_slice<T, 1>(v, {x.data()}, y.mutable_data(),
+                         [n](const std::array<const T*, 1>& in, T* out) {
+                           E::template forward<T>(In<T>(in[0], n), Out<T>(out, n));
+                         });
   if (needs_grad(x))
     record(E::name, y, {&x}, E::saves_output ? Saves().output() : Saves().input(0),
            [v, saved = E::saves_output ? y.storage() : x.storage()](const Array<T>& g,
@@ -186,7 +187,7 @@ BasicTensor<T> prelu_node(const BasicTensor<T>& x, const BasicTensor<T>& slopes)
   Array<T> a = count == 1 ? Array<T>::Constant(channels, slopes.data()[0]) : slopes.array();
   auto y = BasicTensor<T>::empty(shape);
   const T* xd = x.data();
-  T* yd = y.data();
+  T* yd = y.mutable_data();
   if (inner == 1) {  // [N, C]: a channel per column; rows spread over threads, one at a time
     parallel_for(
         outer,
@@ -446,7 +447,7 @@ BasicTensor<T> registered_elementwise(const std::shared_ptr<const ActivationDefi
   std::vector<T> p(values.begin(), values.end());
   auto y = BasicTensor<T>::empty(x.shape());
   const T* xd = x.data();
-  T* yd = y.data();
+  T* yd = y.mutable_data();
   for_blocks_rethrowing(x.numel(), [&](Index i, Index n) {
     run_definition<T>(*def, false, In<T>(xd + i, n), Out<T>(yd + i, n), values, p);
   });

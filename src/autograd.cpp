@@ -397,7 +397,7 @@ std::vector<BasicTensor<T>> Engine<T>::run_general(const std::vector<BasicTensor
               pending[at].shape() == shape ? pending[at] : reshape(pending[at], shape.vec());
         } else {
           BasicTensor<T> g = BasicTensor<T>::empty((*options.inputs)[i].shape());
-          g.array() = node->pending_;
+          g.mutable_array() = node->pending_;
           results[i] = g;
         }
       }

@@ -35,7 +35,7 @@ class CustomFunctionNode final : public Node<T> {
     Eigen::Index offset = 0;
     for (const Shape& shape : output_shapes_) {
       BasicTensor<T> g = BasicTensor<T>::empty(shape);
-      g.array() = grad.segment(offset, shape.numel());
+      g.mutable_array() = grad.segment(offset, shape.numel());
       offset += shape.numel();
       grads.push_back(std::move(g));
     }

@@ -61,7 +61,7 @@ Rows analytic_rows(const F& f, std::vector<BasicTensor<T>>& leaves) {
     for (BasicTensor<T>& leaf : leaves) leaf.zero_grad();
     if (differentiable) {
       BasicTensor<T> seed = BasicTensor<T>::zeros(out.shape());
-      seed.data()[j] = T(1);
+      seed.mutable_data()[j] = T(1);
       out.backward(seed, /*retain_graph=*/true);
     }
     for (const BasicTensor<T>& leaf : leaves)
@@ -86,7 +86,7 @@ GradcheckReport compare(const GradcheckFunction& f, std::vector<DoubleTensor>& l
   NoGradGuard no_grad;
   for (size_t i = 0; i < leaves.size(); ++i) {
     if (!leaves[i].requires_grad() || (only && i != *only)) continue;
-    double* x = leaves[i].data();
+    double* x = leaves[i].mutable_data();
     for (int64_t k = 0; k < leaves[i].numel(); ++k) {
       const double saved = x[k];
       x[k] = saved + options.eps;
@@ -157,8 +157,15 @@ template <class T>
 std::function<BasicTensor<T>(const std::vector<BasicTensor<T>>&)> gradient_of(
     std::function<BasicTensor<T>(const std::vector<BasicTensor<T>>&)> f,
     std::vector<bool> differentiate) {
-  return [f = std::move(f), differentiate = std::move(differentiate)](
-             const std::vector<BasicTensor<T>>& x) {
+  return [f = std::move(f),
+          differentiate = std::move(differentiate)](const std::vector<BasicTensor<T>>& x) {
+    // gradcheck evaluates the function under NoGradGuard for its central differences, but the
+    // gradient can only be taken with grad mode on: on here, back as it was on the way out.
+    struct GradMode {
+      bool previous = is_grad_enabled();
+      GradMode() { set_grad_enabled(true); }
+      ~GradMode() { set_grad_enabled(previous); }
+    } grad_mode;
     std::vector<BasicTensor<T>> inputs(x.begin(), x.end() - 1);
     const BasicTensor<T>& v = x.back();
     const BasicTensor<T> y = f(inputs);
@@ -195,13 +202,12 @@ std::vector<DoubleTensor> with_grad_output(const char* op, const GradcheckFuncti
   if (!grad_outputs.empty() && grad_outputs[0].defined()) {
     v = grad_outputs[0].detach().clone();
   } else {
+    // The output's shape, from the function run on copies of the inputs (with grad mode as the
+    // caller has it: the function may take gradients itself).
     std::vector<DoubleTensor> copies;
-    for (const DoubleTensor& t : inputs) copies.push_back(t.defined() ? t.detach() : t);
-    DoubleTensor y;
-    {
-      NoGradGuard no_grad;
-      y = f(copies);
-    }
+    for (const DoubleTensor& t : inputs)
+      copies.push_back(t.defined() ? t.detach().clone().set_requires_grad(t.requires_grad()) : t);
+    const DoubleTensor y = f(copies);
     Generator gen(20221);
     v = DoubleTensor::uniform(y.shape(), -1.0, 1.0, gen);
   }
@@ -211,6 +217,51 @@ std::vector<DoubleTensor> with_grad_output(const char* op, const GradcheckFuncti
 }
 }  // namespace
 
+// The gradient that create_graph records must be the one the first-order kernels compute (a
+// graph backward off by a constant factor would otherwise pass: its own Jacobian is consistent).
+// Compares the two at `all` (the inputs, then v); the report's "numeric" is the first-order value.
+template <class T>
+GradcheckReport compare_with_first_order(
+    const std::function<BasicTensor<T>(const std::vector<BasicTensor<T>>&)>& f,
+    const std::vector<DoubleTensor>& all, const std::vector<bool>& differentiate,
+    const GradcheckOptions& options) {
+  std::vector<BasicTensor<T>> leaves = leaves_of<T>(all);
+  const BasicTensor<T> recorded = gradient_of<T>(f, differentiate)(leaves);
+  std::vector<BasicTensor<T>> inputs(leaves.begin(), leaves.end() - 1), wrt;
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (differentiate[i]) wrt.push_back(inputs[i]);
+  const BasicTensor<T> y = f(inputs);
+  std::vector<BasicTensor<T>> fast;
+  if (y.requires_grad()) fast = grad({y}, wrt, {leaves.back()}, false, false, true);
+  GradcheckReport report;
+  int64_t at = 0;
+  double worst = -1;
+  for (size_t i = 0; i < wrt.size(); ++i)
+    for (int64_t k = 0; k < wrt[i].numel(); ++k, ++at) {
+      const double a = static_cast<double>(recorded.data()[at]);
+      const double b =
+          i < fast.size() && fast[i].defined() ? static_cast<double>(fast[i].data()[k]) : 0.0;
+      const double err = std::fabs(a - b);
+      const bool ok = err <= options.atol + options.rtol * std::fabs(b);
+      ++report.checked;
+      report.max_abs_error = std::max(report.max_abs_error, err);
+      if (!ok) report.passed = false;
+      if ((!ok && err > worst) || (report.passed && err > worst)) {
+        worst = err;
+        report.worst_input = i;
+        report.worst_element = k;
+        report.analytic = a;
+        report.numeric = b;
+      }
+    }
+  if (!report.passed && options.raise)
+    throw Error(
+        "gradgradcheck: the gradient recorded under create_graph differs from the "
+        "first-order one: " +
+        report.str());
+  return report;
+}
+
 GradcheckReport gradgradcheck(const GradcheckFunction& f, const std::vector<DoubleTensor>& inputs,
                               const std::vector<DoubleTensor>& grad_outputs,
                               const GradcheckOptions& options) {
@@ -218,6 +269,8 @@ GradcheckReport gradgradcheck(const GradcheckFunction& f, const std::vector<Doub
   std::vector<bool> differentiate;
   const std::vector<DoubleTensor> all =
       with_grad_output("gradgradcheck", f, inputs, grad_outputs, differentiate);
+  const GradcheckReport same = compare_with_first_order<double>(f, all, differentiate, options);
+  if (!same.passed) return same;
   return gradcheck(gradient_of<double>(f, differentiate), all, options);
 }
 
@@ -229,6 +282,8 @@ GradcheckReport gradgradcheck_float32(const GradcheckFunction32& f32, const Grad
   std::vector<bool> differentiate;
   const std::vector<DoubleTensor> all =
       with_grad_output("gradgradcheck_float32", f64, inputs, grad_outputs, differentiate);
+  const GradcheckReport same = compare_with_first_order<float>(f32, all, differentiate, options);
+  if (!same.passed) return same;
   return gradcheck_float32(gradient_of<float>(f32, differentiate),
                            gradient_of<double>(f64, differentiate), all, options);
 }
@@ -296,7 +351,7 @@ DoubleTensor uniform_away_from(const Shape& shape, double lo, double hi,
                 std::to_string(margin));
   DoubleTensor t = DoubleTensor::empty(shape);
   constexpr int kTries = 10000;
-  for (double& v : t.array()) {
+  for (double& v : t.mutable_array()) {
     int tries = 0;
     do {
       if (++tries > kTries)

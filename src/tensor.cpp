@@ -175,8 +175,9 @@ T BasicTensor<T>::at(std::initializer_list<int64_t> index) const {
 }
 
 template <class T>
-T& BasicTensor<T>::at(std::initializer_list<int64_t> index) {
-  return data()[flat_index(index)];
+T& BasicTensor<T>::mutable_at(std::initializer_list<int64_t> index) {
+  const int64_t flat = flat_index(index);  // a bad index is not a write
+  return mutable_data()[flat];
 }
 
 template <class T>

@@ -222,8 +222,9 @@ DoubleTensor softmax_reference(const DoubleTensor& x, int axis, bool log) {
       long double sum = 0;
       for (int64_t i = 0; i < n; ++i) sum += std::exp(static_cast<long double>(x.data()[at(i)]));
       for (int64_t i = 0; i < n; ++i)
-        y.data()[at(i)] = log ? double(x.data()[at(i)] - std::log(sum))
-                              : double(std::exp(static_cast<long double>(x.data()[at(i)])) / sum);
+        y.mutable_data()[at(i)] =
+            log ? double(x.data()[at(i)] - std::log(sum))
+                : double(std::exp(static_cast<long double>(x.data()[at(i)])) / sum);
     }
   return y;
 }

@@ -49,15 +49,15 @@ struct SinCos : Function<SinCos> {
   static std::vector<DoubleTensor> forward(AutogradContext<double>& ctx, const DoubleTensor& x) {
     ctx.save_for_backward({x});
     DoubleTensor s = DoubleTensor::empty(x.shape()), c = DoubleTensor::empty(x.shape());
-    s.array() = x.array().sin();
-    c.array() = x.array().cos();
+    s.mutable_array() = x.array().sin();
+    c.mutable_array() = x.array().cos();
     return {s, c};
   }
   static std::vector<DoubleTensor> backward(AutogradContext<double>& ctx,
                                             const std::vector<DoubleTensor>& grads) {
     const DoubleTensor x = ctx.get_saved_variables()[0];
     DoubleTensor g = DoubleTensor::empty(x.shape());
-    g.array() = grads[0].array() * x.array().cos() - grads[1].array() * x.array().sin();
+    g.mutable_array() = grads[0].array() * x.array().cos() - grads[1].array() * x.array().sin();
     return {g};
   }
 };
@@ -260,11 +260,11 @@ TEST_CASE("a Function's backward runs twice with retain_graph and refuses withou
 TEST_CASE("a Function's saved tensor changed in place makes backward throw", "[function]") {
   auto x = DoubleTensor::from({2}, {1}, true);
   auto y = Cube::apply(x);
-  x.array() += 1;
+  x.mutable_array() += 1;
   CHECK_THROWS_WITH(y.backward(),
                     Contains("cube") && Contains("input 0") && Contains("modified in place"));
   auto e = MyExp::apply(x);
-  e.array() *= 2;
+  e.mutable_array() *= 2;
   CHECK_THROWS_WITH(sum(e).backward(), Contains("my_exp") && Contains("output 0"));
 }
 

@@ -23,7 +23,7 @@ namespace {
 template <class T>
 BasicTensor<T> cube(const BasicTensor<T>& x, T factor = 3) {
   auto y = BasicTensor<T>::empty(x.shape());
-  y.array() = x.array().cube();
+  y.mutable_array() = x.array().cube();
   if (eigrad::detail::needs_grad(x))
     eigrad::detail::record("cube", y, {&x}, [factor, xs = x.storage()](const auto& g, auto& s) {
       s.add(0, g * factor * xs->square());
@@ -34,13 +34,13 @@ BasicTensor<T> cube(const BasicTensor<T>& x, T factor = 3) {
 // y = a * b elementwise, whose gradient for b is scaled by `b_factor` (1 is right).
 DoubleTensor product(const DoubleTensor& a, const DoubleTensor& b, double b_factor = 1) {
   auto y = DoubleTensor::empty(a.shape());
-  y.array() = a.array() * b.array();
+  y.mutable_array() = a.array() * b.array();
   if (eigrad::detail::needs_grad(a, b))
     eigrad::detail::record("product", y, {&a, &b},
-                   [b_factor, as = a.storage(), bs = b.storage()](const auto& g, auto& s) {
-                     s.add(0, g * *bs);
-                     s.add(1, g * *as * b_factor);
-                   });
+                           [b_factor, as = a.storage(), bs = b.storage()](const auto& g, auto& s) {
+                             s.add(0, g * *bs);
+                             s.add(1, g * *as * b_factor);
+                           });
   return y;
 }
 
@@ -48,16 +48,16 @@ DoubleTensor product(const DoubleTensor& a, const DoubleTensor& b, double b_fact
 DoubleTensor scaled_by_sum(const DoubleTensor& x, bool full) {
   auto y = DoubleTensor::empty(x.shape());
   const double total = x.array().sum();
-  y.array() = x.array() * total;
+  y.mutable_array() = x.array() * total;
   if (eigrad::detail::needs_grad(x))
     eigrad::detail::record("scaled_by_sum", y, {&x},
-                   [full, total, xs = x.storage()](const auto& g, auto& s) {
-                     // d y_j / d x_i = [i = j] total + x_j
-                     if (full)
-                       s.add(0, g * total + (g * *xs).sum());
-                     else
-                       s.add(0, g * total);
-                   });
+                           [full, total, xs = x.storage()](const auto& g, auto& s) {
+                             // d y_j / d x_i = [i = j] total + x_j
+                             if (full)
+                               s.add(0, g * total + (g * *xs).sum());
+                             else
+                               s.add(0, g * total);
+                           });
   return y;
 }
 

@@ -53,22 +53,22 @@ class Scale : public nn::BasicModule<T> {
     const int64_t rows = x.numel() / n_;
     Tensor y = Tensor::empty(x.shape());
     auto xs = x.array().reshaped(n_, rows);
-    y.array().reshaped(n_, rows) = xs.colwise() * scale_.array();
+    y.mutable_array().reshaped(n_, rows) = xs.colwise() * scale_.array();
     if (eigrad::detail::needs_grad(x, scale_))
-      eigrad::detail::record("scale", y, {&x, &scale_},
-                     [n = n_, rows, ks = scale_error_, kx = input_error_, xd = x.storage(),
-                      sd = scale_.storage()](const auto& g, auto& s) {
-                       auto gm = g.reshaped(n, rows);
-                       if (s.needs(0)) {
-                         typename Tensor::Array gx = (gm.colwise() * *sd).reshaped() * T(kx);
-                         s.add(0, gx);
-                       }
-                       if (s.needs(1)) {
-                         typename Tensor::Array gs =
-                             (gm * xd->reshaped(n, rows)).rowwise().sum() * T(ks);
-                         s.add(1, gs);
-                       }
-                     });
+      eigrad::detail::record(
+          "scale", y, {&x, &scale_},
+          [n = n_, rows, ks = scale_error_, kx = input_error_, xd = x.storage(),
+           sd = scale_.storage()](const auto& g, auto& s) {
+            auto gm = g.reshaped(n, rows);
+            if (s.needs(0)) {
+              typename Tensor::Array gx = (gm.colwise() * *sd).reshaped() * T(kx);
+              s.add(0, gx);
+            }
+            if (s.needs(1)) {
+              typename Tensor::Array gs = (gm * xd->reshaped(n, rows)).rowwise().sum() * T(ks);
+              s.add(1, gs);
+            }
+          });
     return y;
   }
   std::string type_name() const override { return "Scale"; }
@@ -184,7 +184,7 @@ TEST_CASE("to_double copies parameters, buffers, requires_grad and modes", "[gra
   nn::Sequential net(std::make_shared<nn::Linear>(2, 3, gen), std::make_shared<nn::BatchNorm1d>(3),
                      std::make_shared<nn::Dropout>(0.5));
   net.parameter("0.bias").set_requires_grad(false);
-  net.buffer("1.running_mean").array() << 0.25f, -0.5f, 1.5f;
+  net.buffer("1.running_mean").mutable_array() << 0.25f, -0.5f, 1.5f;
   net.eval();
   net[2]->train();
 
@@ -201,7 +201,7 @@ TEST_CASE("to_double copies parameters, buffers, requires_grad and modes", "[gra
   CHECK_FALSE(copy->children()[1]->is_training());
   CHECK(copy->children()[2]->is_training());
   // The copy is separate storage.
-  copy->parameter("0.weight").data()[0] = 42;
+  copy->parameter("0.weight").mutable_data()[0] = 42;
   CHECK(net.parameter("0.weight").data()[0] != 42.f);
 }
 

@@ -94,8 +94,8 @@ void spiral(int per_class, Generator& gen, Tensor& points, std::vector<int64_t>&
     for (int i = 0; i < per_class; ++i) {
       const double r = static_cast<double>(i) / (per_class - 1);
       const double t = 4.0 * k + 4.0 * r + 0.2 * gen.normal();
-      points.at({k * per_class + i, 0}) = static_cast<float>(r * std::sin(t));
-      points.at({k * per_class + i, 1}) = static_cast<float>(r * std::cos(t));
+      points.mutable_at({k * per_class + i, 0}) = static_cast<float>(r * std::sin(t));
+      points.mutable_at({k * per_class + i, 1}) = static_cast<float>(r * std::cos(t));
       labels.push_back(k);
     }
 }

@@ -249,7 +249,7 @@ TEST_CASE("an optimizer restored from state_dict continues exactly like the orig
   a.step();
   set_grad(p, g2);
   a.step();
-  q.array() = p.array();
+  q.mutable_array() = p.array();
   Adam b({q}, optim::AdamOptions(0.1));
   b.load_state_dict(a.state_dict());
   set_grad(p, g3);
@@ -259,7 +259,7 @@ TEST_CASE("an optimizer restored from state_dict continues exactly like the orig
   CHECK(q.to_vector() == p.to_vector());
   // state_dict hands out copies: changing one leaves the optimizer alone.
   auto state = a.state_dict();
-  state[1].second.array().setConstant(7);
+  state[1].second.mutable_array().setConstant(7);
   CHECK(a.state_dict()[1].second.to_vector() != V{7, 7});
 }
 

@@ -186,7 +186,7 @@ TEST_CASE("max_pool2d matches a direct loop on strided, padded, dilated windows"
     Generator gen(seed++);
     // Values rounded to 0.5 make ties, which must go to the first maximum.
     DoubleTensor x = DoubleTensor::uniform(c.x, -3, 3, gen);
-    for (double& v : x.array()) v = std::round(2 * v) / 2;
+    for (double& v : x.mutable_array()) v = std::round(2 * v) / 2;
     x.set_requires_grad();
     const Pooled want = reference_max(c, x.to_vector());
     const DoubleTensor y = eigrad::max_pool2d(x, c.kernel, c.stride, c.padding, c.dilation);

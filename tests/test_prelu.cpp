@@ -85,7 +85,7 @@ TEST_CASE("prelu's backward uses the slopes of its forward", "[prelu]") {
   DoubleTensor x = DoubleTensor::from({-2, 1}, {2}, true);
   DoubleTensor a = DoubleTensor::full({1}, 0.25, true);
   const DoubleTensor y = eigrad::prelu(x, a);
-  a.array() *= 4;  // an optimizer step between forward and backward
+  a.mutable_array() *= 4;  // an optimizer step between forward and backward
   y.backward(DoubleTensor::ones({2}));
   CHECK(x.grad().to_vector() == V{0.25, 1});
 }
@@ -143,7 +143,7 @@ TEST_CASE("gradient steps on prelu's slopes move them by -lr grad and lower the 
     }
     {
       eigrad::NoGradGuard no_grad;
-      a.array() -= lr * a.grad().array();
+      a.mutable_array() -= lr * a.grad().array();
     }
     for (size_t c = 0; c < 3; ++c)  // exactly, up to float32 rounding
       CHECK(a.to_vector()[c] == Approx(double(before[c]) - double(lr) * grad[c]).epsilon(1e-6));

@@ -297,7 +297,7 @@ TEST_CASE("an exception thrown by a registered activation's callable reaches the
   const int previous = eigrad::num_threads();
   eigrad::set_num_threads(2);
   DoubleTensor x = DoubleTensor::zeros({eigrad::kParallelThreshold * 2});
-  x.data()[x.numel() - 1] = 1;
+  x.mutable_data()[x.numel() - 1] = 1;
   CHECK_THROWS_WITH(info.apply(x), "reg_throws: positive input");
   eigrad::set_num_threads(previous);
 }

@@ -130,7 +130,7 @@ namespace {
 // An op recorded without a graph backward, as a registered activation is: differentiable once.
 DoubleTensor square_once(const DoubleTensor& x) {
   DoubleTensor y = DoubleTensor::empty(x.shape());
-  y.array() = x.array().square();
+  y.mutable_array() = x.array().square();
   if (eigrad::detail::needs_grad(x))
     eigrad::detail::record("square_once", y, {&x}, eigrad::detail::Saves().input(0),
                            [xs = x.storage()](const auto& g, auto& s) { s.add(0, 2 * g * *xs); });
@@ -177,7 +177,7 @@ struct CubeRaw : eigrad::Function<CubeRaw> {
       eigrad::AutogradContext<T>& ctx, const std::vector<eigrad::BasicTensor<T>>& grads) {
     const eigrad::BasicTensor<T> x = ctx.get_saved_variables()[0];
     auto dx = eigrad::BasicTensor<T>::empty(x.shape());
-    dx.array() = grads[0].array() * x.array().square() * 3.0;
+    dx.mutable_array() = grads[0].array() * x.array().square() * 3.0;
     return {dx};
   }
 };
@@ -200,4 +200,40 @@ TEST_CASE("a Function whose backward computes outside eigrad's ops fails a secon
   CHECK(g[0].at({0}) == Approx(12.0));
   CHECK_THROWS_WITH(eigrad::grad({eigrad::sum(g[0])}, {x}),
                     Contains("cube_raw") && Contains("cannot be differentiated"));
+}
+
+namespace {
+// Right first-order kernel, graph backward off by a factor: 3 g x instead of 2 g x.
+DoubleTensor square_wrong_graph(const DoubleTensor& x) {
+  DoubleTensor y = DoubleTensor::empty(x.shape());
+  y.mutable_array() = x.array().square();
+  if (eigrad::detail::needs_grad(x))
+    eigrad::detail::record(
+        "square_wrong_graph", y, {&x}, eigrad::detail::Saves().input(0),
+        [xs = x.storage()](const auto& g, auto& s) { s.add(0, 2 * g * *xs); },
+        [](eigrad::detail::GraphContext<double>& c, const DoubleTensor& g) {
+          return std::vector<DoubleTensor>{g * c.input(0) * 3.0};
+        });
+  return y;
+}
+}  // namespace
+
+TEST_CASE("gradgradcheck passes true second derivatives and fails a wrong graph backward",
+          "[second_order][gradcheck]") {
+  const DoubleTensor x = leaf({0.5, -1.25, 2.0});
+  auto f = [](const std::vector<DoubleTensor>& in) { return cube(in[0]) * eigrad::exp(in[0]); };
+  CHECK(eigrad::gradgradcheck(f, {x}).passed);
+  // Third order: the first derivative, taken with create_graph inside the function.
+  auto first = [](const std::vector<DoubleTensor>& in) {
+    return eigrad::grad({eigrad::sum(cube(in[0]))}, {in[0]}, {}, std::nullopt, true)[0];
+  };
+  CHECK(eigrad::gradgradcheck(first, {x}).passed);
+  auto wrong = [](const std::vector<DoubleTensor>& in) { return square_wrong_graph(in[0]); };
+  const eigrad::GradcheckReport report = eigrad::gradgradcheck(wrong, {x});
+  CHECK_FALSE(report.passed);
+  CHECK(report.analytic == Approx(1.5 * report.numeric));  // 3 g x against 2 g x
+  eigrad::GradcheckOptions raise;
+  raise.raise = true;
+  CHECK_THROWS_WITH(eigrad::gradgradcheck(wrong, {x}, {}, raise),
+                    Contains("differs from the first-order"));
 }

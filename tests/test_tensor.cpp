@@ -26,7 +26,7 @@ TEST_CASE("copying a tensor shares storage while clone copies it", "[tensor]") {
   Tensor a = Tensor::from({1, 2, 3});
   Tensor shared = a;
   Tensor copy = a.clone();
-  a.at({1}) = 20;
+  a.mutable_at({1}) = 20;
   CHECK(shared.at({1}) == 20);
   CHECK(copy.at({1}) == 2);
 }

@@ -57,8 +57,10 @@ GradcheckReport gradcheck_float32(const GradcheckFunction32& f32, const Gradchec
 // (inputs, v) -> grad(f(inputs), inputs, v, create_graph = true) (the inputs that require grad
 // only), against central differences of that gradient, with gradcheck. `grad_outputs` is v: one
 // tensor of f's output shape; when omitted, a seeded random v is used. v requires grad, so the
-// check also covers how the gradient depends on v. The function's second derivatives, and the
-// first derivatives of its gradient, must be recorded (every built-in op's are).
+// check also covers how the gradient depends on v. First, the gradient recorded under
+// create_graph must equal the first-order one (the fused kernels) at the point: a graph backward
+// off by a constant factor has a consistent Jacobian of its own. Every built-in op records its
+// second derivatives.
 GradcheckReport gradgradcheck(const GradcheckFunction& f, const std::vector<DoubleTensor>& inputs,
                               const std::vector<DoubleTensor>& grad_outputs = {},
                               const GradcheckOptions& options = {});

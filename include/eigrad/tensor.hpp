@@ -94,22 +94,21 @@ class BasicTensor {
   static constexpr const char* dtype() { return DtypeName<T>::value; }
 
   // ---- data ----
-  // The mutable accessors count as writes: each advances version(), and a backward that needs the
-  // old values then throws instead of computing a wrong gradient. Read through a const tensor
-  // (or std::as_const) to leave the version alone. Writes through storage() are not counted.
+  // Reads, on any handle: they never change version().
+  const T* data() const { return checked().data->data(); }
+  const Array& array() const { return *checked().data; }
+  T at(std::initializer_list<int64_t> index) const;
+  std::vector<T> to_vector() const;
+  T item() const;
+  // Writes in place: each call advances version() (it counts as an in-place write, like a
+  // PyTorch in-place op), so a backward that saved the old values throws instead of computing a
+  // wrong gradient. Writes through storage() are not counted.
   T* mutable_data() { return written().data->data(); }
   Array& mutable_array() { return *written().data; }
-  T* data() { return written().data->data(); }
-  const T* data() const { return checked().data->data(); }
-  Array& array() { return *written().data; }
-  const Array& array() const { return *checked().data; }
+  T& mutable_at(std::initializer_list<int64_t> index);
   const Storage& storage() const { return checked().data; }
   // How many times the values were changed in place through the public API (PyTorch's _version).
   uint64_t version() const { return checked().version->load(std::memory_order_relaxed); }
-  std::vector<T> to_vector() const;
-  T at(std::initializer_list<int64_t> index) const;
-  T& at(std::initializer_list<int64_t> index);
-  T item() const;
   template <class U>
   BasicTensor<U> to() const;  // dtype conversion (a copy, outside the graph)
 

@@ -35,7 +35,7 @@ Dataset build(int64_t classes, int64_t per_class, PointFn point) {
   d.num_classes = classes;
   d.X = Tensor::empty({classes * per_class, 2});
   d.y.resize(static_cast<size_t>(classes * per_class));
-  float* out = d.X.data();
+  float* out = d.X.mutable_data();
   for (int64_t k = 0; k < classes; ++k)
     for (int64_t i = 0; i < per_class; ++i) {
       const int64_t row = k * per_class + i;

@@ -131,7 +131,7 @@ Tensor read_idx_images(const std::string& path, bool flatten) {
   IdxData d = read_idx("read_idx_images", path, 3, "image");
   const int64_t n = d.dims[0], rows = d.dims[1], cols = d.dims[2];
   Tensor images = flatten ? Tensor::empty({n, rows * cols}) : Tensor::empty({n, rows, cols});
-  images.array() =
+  images.mutable_array() =
       Eigen::Map<const Eigen::Array<uint8_t, Eigen::Dynamic, 1>>(d.bytes.data(), n * rows * cols)
           .cast<float>() /
       255.0f;

@@ -88,7 +88,7 @@ const void* bytes_of(const AnyTensor& t) {
   return std::visit([](const auto& x) -> const void* { return x.data(); }, t);
 }
 void* bytes_of(AnyTensor& t) {
-  return std::visit([](auto& x) -> void* { return x.data(); }, t);
+  return std::visit([](auto& x) -> void* { return x.mutable_data(); }, t);
 }
 
 std::string join(const std::vector<std::string>& items, const char* separator = ", ") {
@@ -350,7 +350,8 @@ Checkpoint load_safetensors(const std::string& path) {
                     ", which eigrad cannot hold exactly (it holds integers as float64, exact up "
                     "to 2^53)");
       DoubleTensor t = DoubleTensor::empty(e.shape);
-      for (size_t i = 0; i < values.size(); ++i) t.data()[i] = static_cast<double>(values[i]);
+      double* d = t.mutable_data();
+      for (size_t i = 0; i < values.size(); ++i) d[i] = static_cast<double>(values[i]);
       c.tensors.emplace_back(e.name, std::move(t), SavedAs::Int64);
       continue;
     }
@@ -419,8 +420,9 @@ void load_into(const std::string& path, const NamedTensors& targets) {
       const std::vector<int64_t> values = read_int64(f, e);
       std::visit(
           [&](auto& x) {
-            using T = std::remove_reference_t<decltype(*x.data())>;
-            for (size_t i = 0; i < values.size(); ++i) x.data()[i] = static_cast<T>(values[i]);
+            using T = typename std::decay_t<decltype(x)>::Scalar;
+            T* d = x.mutable_data();
+            for (size_t i = 0; i < values.size(); ++i) d[i] = static_cast<T>(values[i]);
           },
           handle);
     } else if (e.end > e.begin) {

@@ -32,7 +32,7 @@ BasicTensor<T> uniform_(BasicTensor<T> tensor, double lo, double hi, Generator& 
   if (!(lo <= hi))
     throw Error("init::uniform_: expected lo <= hi, got lo " + std::to_string(lo) + ", hi " +
                 std::to_string(hi));
-  for (T& v : tensor.array()) v = static_cast<T>(gen.uniform(lo, hi));
+  for (T& v : tensor.mutable_array()) v = static_cast<T>(gen.uniform(lo, hi));
   return tensor;
 }
 
@@ -40,13 +40,13 @@ template <class T>
 BasicTensor<T> normal_(BasicTensor<T> tensor, double mean, double stddev, Generator& gen) {
   if (!(stddev >= 0))
     throw Error("init::normal_: expected stddev >= 0, got " + std::to_string(stddev));
-  for (T& v : tensor.array()) v = static_cast<T>(mean + stddev * gen.normal());
+  for (T& v : tensor.mutable_array()) v = static_cast<T>(mean + stddev * gen.normal());
   return tensor;
 }
 
 template <class T>
 BasicTensor<T> constant_(BasicTensor<T> tensor, double value) {
-  tensor.array().setConstant(static_cast<T>(value));
+  tensor.mutable_array().setConstant(static_cast<T>(value));
   return tensor;
 }
 

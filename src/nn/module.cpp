@@ -210,7 +210,7 @@ void BasicModule<T>::set_parameter(const std::string& name, const Tensor& values
                 target.shape().str() + " but the new values have shape " +
                 (values.defined() ? values.shape().str() : std::string("undefined")) +
                 "; the shapes must match");
-  target.array() = values.array();
+  target.mutable_array() = values.array();
 }
 
 template <class T>
@@ -237,7 +237,7 @@ void BasicModule<T>::load_parameters(const NamedTensors<T>& named) {
     if (!given.count(p.first))
       throw Error(type_name() + "::load_parameters: missing parameter '" + p.first + "' (shape " +
                   p.second.shape().str() + ")");
-  for (size_t i = 0; i < named.size(); ++i) targets[i].array() = named[i].second.array();
+  for (size_t i = 0; i < named.size(); ++i) targets[i].mutable_array() = named[i].second.array();
 }
 
 template <class T>
@@ -312,7 +312,7 @@ LoadResult BasicModule<T>::load_state_dict(const NamedTensors<T>& state, bool st
     throw Error(type_name() + "::load_state_dict: the state does not match the module " +
                 "(nothing was loaded): " + all);
   }
-  for (auto& [target, values] : copies) target.array() = values->array();
+  for (auto& [target, values] : copies) target.mutable_array() = values->array();
   return result;
 }
 

@@ -47,7 +47,7 @@ BasicTensor<T> BasicBatchNorm<T, D>::forward(const Tensor& input) {
   Tensor out =
       batch_norm(input, tracking ? running_mean_ : Tensor(), tracking ? running_var_ : Tensor(),
                  weight_, bias_, this->is_training() || !tracking, momentum, options_.eps());
-  if (update) num_batches_tracked_.array() += T(1);
+  if (update) num_batches_tracked_.mutable_array() += T(1);
   return out;
 }
 

@@ -143,7 +143,7 @@ BasicTensor<T> convolution(const char* op, const BasicTensor<T>& x, const BasicT
   const T* xd = x.data();
   const T* wd = w.data();
   const T* bd = b.defined() ? b.data() : nullptr;
-  T* yd = out.data();
+  T* yd = out.mutable_data();
   parallel_for(
       g.n,
       [&](int64_t begin, int64_t end) {

@@ -20,7 +20,7 @@ BasicTensor<T> dropout(const BasicTensor<T>& x, double p, bool training, Generat
   auto mask = detail::allocate_storage<T>(x.numel()).data;
   for (T& m : *mask) m = gen.uniform() >= p ? scale : T(0);
   auto out = BasicTensor<T>::empty(x.shape());
-  out.array() = x.array() * *mask;
+  out.mutable_array() = x.array() * *mask;
   if (needs_grad(x))
     record("dropout", out, {&x},
            [mask](const Array<T>& g, GradSink<T>& s) { s.add(0, g * *mask); });

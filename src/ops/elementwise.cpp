@@ -51,7 +51,7 @@ BasicTensor<T> add(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   const Shape shape = broadcast_shapes("add", a.shape(), b.shape());
   Array<T> sa, sb;
   auto out = BasicTensor<T>::empty(shape);
-  assign(out.array(),
+  assign(out.mutable_array(),
          operand(a.array(), a.shape(), shape, sa) + operand(b.array(), b.shape(), shape, sb));
   if (needs_grad(a, b))
     record(
@@ -72,7 +72,7 @@ BasicTensor<T> sub(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   const Shape shape = broadcast_shapes("sub", a.shape(), b.shape());
   Array<T> sa, sb;
   auto out = BasicTensor<T>::empty(shape);
-  assign(out.array(),
+  assign(out.mutable_array(),
          operand(a.array(), a.shape(), shape, sa) - operand(b.array(), b.shape(), shape, sb));
   if (needs_grad(a, b))
     record(
@@ -93,7 +93,7 @@ BasicTensor<T> mul(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   const Shape shape = broadcast_shapes("mul", a.shape(), b.shape());
   Array<T> sa, sb;
   auto out = BasicTensor<T>::empty(shape);
-  assign(out.array(),
+  assign(out.mutable_array(),
          operand(a.array(), a.shape(), shape, sa) * operand(b.array(), b.shape(), shape, sb));
   if (needs_grad(a, b))
     record(
@@ -118,7 +118,7 @@ BasicTensor<T> div(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   const Shape shape = broadcast_shapes("div", a.shape(), b.shape());
   Array<T> sa, sb;
   auto out = BasicTensor<T>::empty(shape);
-  assign(out.array(),
+  assign(out.mutable_array(),
          operand(a.array(), a.shape(), shape, sa) / operand(b.array(), b.shape(), shape, sb));
   if (needs_grad(a, b))
     record("div", out, {&a, &b}, Saves().input(1).output(),
@@ -136,7 +136,7 @@ BasicTensor<T> div(const BasicTensor<T>& a, const BasicTensor<T>& b) {
 template <class T>
 BasicTensor<T> neg(const BasicTensor<T>& a) {
   auto out = BasicTensor<T>::empty(a.shape());
-  assign(out.array(), -a.array());
+  assign(out.mutable_array(), -a.array());
   if (needs_grad(a))
     record(
         "neg", out, {&a}, Saves(), [](const Array<T>& g, GradSink<T>& s) { s.add(0, -g); },
@@ -147,7 +147,7 @@ BasicTensor<T> neg(const BasicTensor<T>& a) {
 template <class T>
 BasicTensor<T> affine(const BasicTensor<T>& a, Scalar<T> scale, Scalar<T> shift) {
   auto out = BasicTensor<T>::empty(a.shape());
-  assign(out.array(), a.array() * scale + shift);
+  assign(out.mutable_array(), a.array() * scale + shift);
   if (needs_grad(a))
     record(
         "affine", out, {&a}, Saves(),
@@ -161,7 +161,7 @@ BasicTensor<T> affine(const BasicTensor<T>& a, Scalar<T> scale, Scalar<T> shift)
 template <class T>
 BasicTensor<T> rdiv(Scalar<T> c, const BasicTensor<T>& a) {
   auto out = BasicTensor<T>::empty(a.shape());
-  assign(out.array(), c / a.array());
+  assign(out.mutable_array(), c / a.array());
   if (needs_grad(a))
     record("rdiv", out, {&a}, Saves().input(0),
            [c, x = a.storage()](const Array<T>& g, GradSink<T>& s) {
@@ -175,7 +175,7 @@ BasicTensor<T> rdiv(Scalar<T> c, const BasicTensor<T>& a) {
 template <class T>
 BasicTensor<T> exp(const BasicTensor<T>& a) {
   auto out = BasicTensor<T>::empty(a.shape());
-  assign(out.array(), a.array().exp());
+  assign(out.mutable_array(), a.array().exp());
   if (needs_grad(a))
     record(
         "exp", out, {&a}, Saves().output(),
@@ -187,7 +187,7 @@ BasicTensor<T> exp(const BasicTensor<T>& a) {
 template <class T>
 BasicTensor<T> log(const BasicTensor<T>& a) {
   auto out = BasicTensor<T>::empty(a.shape());
-  assign(out.array(), a.array().log());
+  assign(out.mutable_array(), a.array().log());
   if (needs_grad(a))
     record("log", out, {&a}, Saves().input(0),
            [x = a.storage()](const Array<T>& g, GradSink<T>& s) { s.add(0, g / *x); });
@@ -197,7 +197,7 @@ BasicTensor<T> log(const BasicTensor<T>& a) {
 template <class T>
 BasicTensor<T> pow(const BasicTensor<T>& a, Scalar<T> p) {
   auto out = BasicTensor<T>::empty(a.shape());
-  assign(out.array(), a.array().pow(p));
+  assign(out.mutable_array(), a.array().pow(p));
   if (needs_grad(a))
     record("pow", out, {&a}, Saves().input(0),
            [p, x = a.storage()](const Array<T>& g, GradSink<T>& s) {
@@ -212,7 +212,7 @@ BasicTensor<T> pow(const BasicTensor<T>& a, Scalar<T> p) {
 template <class T>
 BasicTensor<T> sqrt(const BasicTensor<T>& a) {
   auto out = BasicTensor<T>::empty(a.shape());
-  assign(out.array(), a.array().sqrt());
+  assign(out.mutable_array(), a.array().sqrt());
   if (needs_grad(a))
     record("sqrt", out, {&a}, Saves().output(),
            [y = out.storage()](const Array<T>& g, GradSink<T>& s) { s.add(0, g / (T(2) * *y)); });
@@ -222,7 +222,7 @@ BasicTensor<T> sqrt(const BasicTensor<T>& a) {
 template <class T>
 BasicTensor<T> abs(const BasicTensor<T>& a) {
   auto out = BasicTensor<T>::empty(a.shape());
-  assign(out.array(), a.array().abs());
+  assign(out.mutable_array(), a.array().abs());
   if (needs_grad(a))
     record("abs", out, {&a}, Saves().input(0),
            [x = a.storage()](const Array<T>& g, GradSink<T>& s) {
@@ -238,7 +238,7 @@ BasicTensor<T> clamp(const BasicTensor<T>& a, Scalar<T> lo, Scalar<T> hi) {
                 std::to_string(hi));
   auto out = BasicTensor<T>::empty(a.shape());
   // NaN fails both comparisons and passes through, as in PyTorch.
-  assign(out.array(),
+  assign(out.mutable_array(),
          a.array().unaryExpr([lo, hi](T v) { return v < lo ? lo : (v > hi ? hi : v); }));
   if (needs_grad(a))
     record("clamp", out, {&a}, Saves().input(0),
@@ -257,16 +257,17 @@ BasicTensor<T> compare(const char* op, const BasicTensor<T>& a, const BasicTenso
   const Shape shape = broadcast_shapes(op, a.shape(), b.shape());
   Array<T> sa, sb;
   auto out = BasicTensor<T>::empty(shape);
-  assign(out.array(), operand(a.array(), a.shape(), shape, sa)
-                          .binaryExpr(operand(b.array(), b.shape(), shape, sb),
-                                      [cmp](T x, T y) { return cmp(x, y) ? T(1) : T(0); }));
+  assign(out.mutable_array(), operand(a.array(), a.shape(), shape, sa)
+                                  .binaryExpr(operand(b.array(), b.shape(), shape, sb),
+                                              [cmp](T x, T y) { return cmp(x, y) ? T(1) : T(0); }));
   return out;
 }
 
 template <class T, class Cmp>
 BasicTensor<T> compare(const BasicTensor<T>& a, T b, Cmp cmp) {
   auto out = BasicTensor<T>::empty(a.shape());
-  assign(out.array(), a.array().unaryExpr([b, cmp](T x) { return cmp(x, b) ? T(1) : T(0); }));
+  assign(out.mutable_array(),
+         a.array().unaryExpr([b, cmp](T x) { return cmp(x, b) ? T(1) : T(0); }));
   return out;
 }
 }  // namespace
@@ -304,8 +305,8 @@ BasicTensor<T> where(const BasicTensor<T>& condition, const BasicTensor<T>& a,
   Array<T> sc, sa, sb;
   auto out = BasicTensor<T>::empty(shape);
   const Array<T>& c = operand(condition.array(), condition.shape(), shape, sc);
-  assign(out.array(), (c != T(0)).select(operand(a.array(), a.shape(), shape, sa),
-                                         operand(b.array(), b.shape(), shape, sb)));
+  assign(out.mutable_array(), (c != T(0)).select(operand(a.array(), a.shape(), shape, sa),
+                                                 operand(b.array(), b.shape(), shape, sb)));
   // The condition is not an input of the graph: it gets no gradient.
   if (needs_grad(a, b))
     record("where", out, {&a, &b},

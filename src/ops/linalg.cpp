@@ -31,9 +31,10 @@ BasicTensor<T> matmul(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   const int64_t batches = batched ? as[0] : 1;
   const int64_t arows = ra == 3 && !batched ? as[0] * n : n;
   auto out = BasicTensor<T>::empty(ra == 3 ? Shape{as[0], n, m} : Shape{n, m});
+  T* yd = out.mutable_data();
   for (int64_t i = 0; i < batches; ++i)
     gemm(operand(a.data() + i * arows * k, arows, k), operand(b.data() + i * k * m, k, m),
-         out.data() + i * arows * m, false);
+         yd + i * arows * m, false);
   if (needs_grad(a, b))
     record("matmul", out, {&a, &b}, Saves().input(0).input(1),
            [batches, arows, k, m, ad = a.storage(), bd = b.storage()](const Array<T>& g,

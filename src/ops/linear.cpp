@@ -33,9 +33,9 @@ BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
   shape[xs.rank() - 1] = out_f;
 
   auto out = BasicTensor<T>::empty(shape);
-  if (has_bias)
-    MatrixMap<T>(out.data(), rows, out_f).rowwise() = ConstRowMap<T>(bias.data(), out_f);
-  gemm(operand(x.data(), rows, in_f), transposed(weight.data(), out_f, in_f), out.data(), has_bias);
+  T* yd = out.mutable_data();
+  if (has_bias) MatrixMap<T>(yd, rows, out_f).rowwise() = ConstRowMap<T>(bias.data(), out_f);
+  gemm(operand(x.data(), rows, in_f), transposed(weight.data(), out_f, in_f), yd, has_bias);
 
   auto backward = [rows, in_f, out_f, has_bias, xd = x.storage(), wd = weight.storage()](
                       const Array<T>& g, GradSink<T>& s) {

@@ -127,8 +127,8 @@ BasicTensor<T> batch_norm(const BasicTensor<T>& input, const BasicTensor<T>& run
       // The running variance takes the unbiased estimate (PyTorch 1.13).
       const T m = static_cast<T>(momentum);
       BasicTensor<T> rm = running_mean, rv = running_var;
-      rm.array() = (1 - m) * rm.array() + m * mean;
-      rv.array() = (1 - m) * rv.array() + m * sq / static_cast<T>(per_channel - 1);
+      rm.mutable_array() = (1 - m) * rm.array() + m * mean;
+      rv.mutable_array() = (1 - m) * rv.array() + m * sq / static_cast<T>(per_channel - 1);
     }
   } else {
     mean = running_mean.array();
@@ -140,7 +140,7 @@ BasicTensor<T> batch_norm(const BasicTensor<T>& input, const BasicTensor<T>& run
   const Array<T> shift =
       (bias.defined() ? Array<T>(bias.array()) : Array<T>::Zero(c)) - mean * scale;
   const Array<T> scale_p = per_plane(scale, n), shift_p = per_plane(shift, n);
-  T* y = out.data();
+  T* y = out.mutable_data();
   if (!empty)
     for_planes<T>(planes, spatial,
                   [&](auto rows, auto of, auto) { rows(y) = rows(x) * of(scale_p) + of(shift_p); });

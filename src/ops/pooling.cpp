@@ -161,7 +161,7 @@ BasicTensor<T> max_pool2d(const BasicTensor<T>& input, ExpandingArray<2> kernel_
   const Taps taps = plane_taps(g);
   auto argmax = std::make_shared<std::vector<int32_t>>(static_cast<size_t>(g.planes * out_plane));
   const T* xd = input.data();
-  T* yd = out.data();
+  T* yd = out.mutable_data();
   int32_t* ad = argmax->data();
   parallel_for(
       g.planes,
@@ -238,7 +238,7 @@ BasicTensor<T> avg_pool2d(const BasicTensor<T>& input, ExpandingArray<2> kernel_
   const auto taps = std::make_shared<const Taps>(plane_taps(g));
   const Array<T> inv = inverse_divisors<T>(g, count_include_pad);
   const T* xd = input.data();
-  T* yd = out.data();
+  T* yd = out.mutable_data();
   parallel_for(
       g.planes,
       [&](int64_t begin, int64_t end) {
@@ -302,7 +302,7 @@ BasicTensor<T> adaptive_avg_pool2d(const BasicTensor<T>& input, ExpandingArray<2
   }
   auto out = BasicTensor<T>::empty(pooled_shape(in, ho, wo));
   const T* xd = input.data();
-  T* yd = out.data();
+  T* yd = out.mutable_data();
   parallel_for(
       planes,
       [&](int64_t begin, int64_t end) {

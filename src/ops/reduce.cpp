@@ -35,7 +35,7 @@ BasicTensor<T> sum_to_size(const BasicTensor<T>& a, const Shape& shape) {
                 shape.str() + " does not broadcast to " + a.shape().str());
   if (a.shape() == shape) return reshape(a, shape.vec());
   auto out = BasicTensor<T>::empty(shape);
-  out.array() = sum_to(a.array(), a.shape(), shape);
+  out.mutable_array() = sum_to(a.array(), a.shape(), shape);
   if (needs_grad(a))
     record(
         "sum_to_size", out, {&a}, Saves(),
@@ -72,17 +72,18 @@ BasicTensor<T> reduce_sum(const char* op, const BasicTensor<T>& a, int axis, boo
   if (a.numel() == 0) {
     // Sums over an empty axis are 0, their means 0 / 0 = NaN, as in PyTorch. (Eigen's maps
     // of an empty tensor would offset a null pointer.)
-    out.array().setConstant(average ? std::numeric_limits<T>::quiet_NaN() : T(0));
+    out.mutable_array().setConstant(average ? std::numeric_limits<T>::quiet_NaN() : T(0));
   } else {
+    T* yd = out.mutable_data();
     parallel_for(
         v.outer,
         [&](int64_t begin, int64_t end) {
           if (v.inner == 1) {
-            MatrixMap<T>(out.data() + begin, end - begin, 1) =
+            MatrixMap<T>(yd + begin, end - begin, 1) =
                 ConstMatrixMap<T>(a.data() + begin * v.n, end - begin, v.n).rowwise().sum() * scale;
           } else {
             for (int64_t o = begin; o < end; ++o)
-              MatrixMap<T>(out.data() + o * v.inner, 1, v.inner) =
+              MatrixMap<T>(yd + o * v.inner, 1, v.inner) =
                   ConstMatrixMap<T>(a.data() + o * v.n * v.inner, v.n, v.inner).colwise().sum() *
                   scale;
           }
@@ -161,7 +162,8 @@ BasicTensor<T> reduce_axis(const char* op, const BasicTensor<T>& a, int axis, bo
   const int ax = normalize_axis(op, axis, a.rank());
   std::vector<int64_t> where = extreme_flat(op, a, a.rank() == 0 ? 0 : ax, better);
   auto out = BasicTensor<T>::empty(a.rank() == 0 ? Shape{} : reduced_shape(a.shape(), ax, keepdim));
-  for (size_t i = 0; i < where.size(); ++i) out.data()[i] = a.data()[where[i]];
+  T* yd = out.mutable_data();
+  for (size_t i = 0; i < where.size(); ++i) yd[i] = a.data()[where[i]];
   if (needs_grad(a))
     record(op, out, {&a}, [where, n = a.numel()](const Array<T>& g, GradSink<T>& s) {
       Array<T> gx = Array<T>::Zero(n);

@@ -180,7 +180,7 @@ BasicTensor<T> transpose(const BasicTensor<T>& a, int axis0, int axis1) {
   Shape shape = a.shape();
   std::swap(shape[a0], shape[a1]);
   auto out = BasicTensor<T>::empty(shape);
-  swap_axes(a.data(), a.shape(), a0, a1, out.data());
+  swap_axes(a.data(), a.shape(), a0, a1, out.mutable_data());
   if (needs_grad(a))
     record("transpose", out, {&a}, [shape, a0, a1](const Array<T>& g, GradSink<T>& s) {
       Array<T> gx(g.size());
@@ -213,7 +213,7 @@ BasicTensor<T> broadcast_to(const BasicTensor<T>& a, const Shape& shape) {
                 broadcast_shapes("broadcast_to", a.shape(), shape).str());
   if (a.shape() == shape) return reshape_to("broadcast_to", a, shape);
   auto out = BasicTensor<T>::empty(shape);
-  out.array() = expand(a.array(), a.shape(), shape);
+  out.mutable_array() = expand(a.array(), a.shape(), shape);
   if (needs_grad(a))
     record(
         "broadcast_to", out, {&a}, Saves(),
@@ -300,13 +300,13 @@ BasicTensor<T> cat(const std::vector<BasicTensor<T>>& tensors, int axis) {
   }
   const AxisView v = axis_view(shape, ax);
   auto out = BasicTensor<T>::empty(shape);
+  T* yd = out.mutable_data();
   std::vector<int64_t> sizes;
   int64_t offset = 0;
   for (const auto& t : tensors) {
     const int64_t len = t.shape()[ax] * v.inner;
     for (int64_t o = 0; o < v.outer; ++o)
-      std::copy(t.data() + o * len, t.data() + (o + 1) * len,
-                out.data() + o * v.n * v.inner + offset);
+      std::copy(t.data() + o * len, t.data() + (o + 1) * len, yd + o * v.n * v.inner + offset);
     offset += len;
     sizes.push_back(t.shape()[ax]);
   }
@@ -344,11 +344,12 @@ BasicTensor<T> index_select(const BasicTensor<T>& a, int axis, const std::vector
   const int64_t count = static_cast<int64_t>(index.size());
   shape[ax] = count;
   auto out = BasicTensor<T>::empty(shape);
+  T* yd = out.mutable_data();
   for (int64_t o = 0; o < v.outer; ++o)
     for (int64_t j = 0; j < count; ++j)
       std::copy(a.data() + (o * v.n + index[static_cast<size_t>(j)]) * v.inner,
                 a.data() + (o * v.n + index[static_cast<size_t>(j)] + 1) * v.inner,
-                out.data() + (o * count + j) * v.inner);
+                yd + (o * count + j) * v.inner);
   if (needs_grad(a))
     record("index_select", out, {&a}, [v, index, count](const Array<T>& g, GradSink<T>& s) {
       Array<T> gx = Array<T>::Zero(v.outer * v.n * v.inner);
@@ -375,10 +376,11 @@ BasicTensor<T> stack(const std::vector<BasicTensor<T>>& tensors, int axis) {
   // [outer, count, len]: tensor i goes to the rows [o, i].
   const AxisView v = axis_view(out.shape(), ax);
   const int64_t len = v.inner;
+  T* yd = out.mutable_data();
   for (int64_t i = 0; i < count; ++i) {
     const T* src = tensors[static_cast<size_t>(i)].data();
     for (int64_t o = 0; o < v.outer; ++o)
-      std::copy(src + o * len, src + (o + 1) * len, out.data() + (o * count + i) * len);
+      std::copy(src + o * len, src + (o + 1) * len, yd + (o * count + i) * len);
   }
   std::vector<const BasicTensor<T>*> inputs;
   for (const auto& t : tensors) inputs.push_back(&t);
@@ -414,7 +416,7 @@ BasicTensor<T> permute(const BasicTensor<T>& a, const std::vector<int>& dims) {
   Shape shape;
   for (int d : axes) shape.push_back(a.shape()[d]);
   auto out = BasicTensor<T>::empty(shape);
-  permute_copy(a.data(), a.shape(), axes, out.data());
+  permute_copy(a.data(), a.shape(), axes, out.mutable_data());
   if (needs_grad(a))
     record("permute", out, {&a}, [shape, inverse](const Array<T>& g, GradSink<T>& s) {
       Array<T> gx(g.size());
@@ -466,7 +468,7 @@ BasicTensor<T> narrow(const BasicTensor<T>& a, int axis, int64_t start, int64_t 
   for (int d = 0; d < a.rank(); ++d) box[d] = shape[d];
   at[ax] = start;
   auto out = BasicTensor<T>::empty(shape);
-  copy_box(a.data(), a.shape(), at, out.data(), shape, origin, box);
+  copy_box(a.data(), a.shape(), at, out.mutable_data(), shape, origin, box);
   if (needs_grad(a))
     record("narrow", out, {&a},
            [in = a.shape(), shape, at, origin, box](const Array<T>& g, GradSink<T>& s) {
@@ -512,7 +514,7 @@ BasicTensor<T> pad(const BasicTensor<T>& a, const std::vector<int64_t>& pad, Sca
                 shape.str() + ", more than 2^63 - 1 elements");
   }
   auto out = BasicTensor<T>::full(shape, value);
-  copy_box(a.data(), a.shape(), src_start, out.data(), shape, dst_start, box);
+  copy_box(a.data(), a.shape(), src_start, out.mutable_data(), shape, dst_start, box);
   if (needs_grad(a))
     record("pad", out, {&a},
            [in = a.shape(), shape, src_start, dst_start, box](const Array<T>& g, GradSink<T>& s) {

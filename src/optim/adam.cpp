@@ -40,12 +40,12 @@ void AdamFamily<T, Options, Decoupled>::step() {
       const Tensor grad = p.grad();
       if (!grad.defined()) continue;
       std::vector<Tensor>& s = this->state(g, i);
-      T& step = s[0].data()[0];
+      T& step = s[0].mutable_data()[0];
       step += T(1);
-      auto& x = p.array();
+      auto& x = p.mutable_array();
       const auto& dx = grad.array();
-      auto& m = s[1].array();
-      auto& v = s[2].array();
+      auto& m = s[1].mutable_array();
+      auto& v = s[2].mutable_array();
       // Bias corrections in double, as PyTorch computes them in Python floats.
       const double t = static_cast<double>(step);
       const T step_size = static_cast<T>(o.lr() / (1 - std::pow(o.beta1(), t)));
@@ -62,7 +62,7 @@ void AdamFamily<T, Options, Decoupled>::step() {
         v = b2 * v + (T(1) - b2) * dx.square();
       }
       if (o.amsgrad()) {
-        auto& vmax = s[3].array();
+        auto& vmax = s[3].mutable_array();
         vmax = vmax.max(v);
         x -= step_size * m / (vmax.sqrt() / bc2_sqrt + eps);
       } else {

@@ -1,7 +1,6 @@
 #include "eigrad/optim/sgd.hpp"
 
 #include <algorithm>
-#include <utility>
 
 #include "eigrad/autograd.hpp"
 #include "parallel_for.hpp"
@@ -44,13 +43,13 @@ void BasicSGD<T>::step() {
       const Tensor grad = p.grad();
       if (!grad.defined()) continue;
       const int64_t n = p.numel();
-      T* xd = p.array().data();
-      const T* dd = std::as_const(grad).array().data();
+      T* xd = p.mutable_data();
+      const T* dd = grad.data();
       T* bd = nullptr;
       bool first = false;
       if (mu != 0) {
         first = !this->has_state(g, i);  // PyTorch: the first buffer is d itself, undampened
-        bd = this->state(g, i)[0].array().data();
+        bd = this->state(g, i)[0].mutable_data();
       }
       parallel_for(
           n,

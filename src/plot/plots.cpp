@@ -81,7 +81,7 @@ Image render_decision_regions(const GridClassifier& classify, const Tensor& X,
     const int rows = std::min(rows_per_chunk, img.height() - r0);
     const int64_t m = int64_t{rows} * img.width();
     Tensor grid = Tensor::empty({m, 2});
-    float* g = grid.data();
+    float* g = grid.mutable_data();
     for (int r = 0; r < rows; ++r)
       for (int c = 0; c < img.width(); ++c) {
         const int64_t i = int64_t{r} * img.width() + c;

@@ -40,10 +40,10 @@ void exchange_buffers(int64_t n) {
   // one of its own, and writes it.
   Tensor w = Tensor::zeros({n}, /*requires_grad=*/true);
   check(aligned(w.data()), "the library's buffer is aligned" + at);
-  w.array().resize(n + 7);
-  w.array().resize(n);
+  w.mutable_array().resize(n + 7);
+  w.mutable_array().resize(n);
   check(aligned(w.data()), "the consumer's buffer is aligned" + at);
-  for (int64_t i = 0; i < n; ++i) w.array()[i] = 0.01f * static_cast<float>(i % 97) - 0.4f;
+  for (int64_t i = 0; i < n; ++i) w.mutable_array()[i] = 0.01f * static_cast<float>(i % 97) - 0.4f;
 
   // The library's kernels read the consumer's buffer; backward allocates the gradient.
   eigrad::sum(w * w * 3.0f).backward();
@@ -55,7 +55,7 @@ void exchange_buffers(int64_t n) {
   // Swapped buffers: the consumer holds the library's gradient and the library's tensor holds
   // the consumer's array; each side later frees what the other allocated.
   Array mine = Array::Constant(n, 0.5f);
-  g.array().swap(mine);
+  g.mutable_array().swap(mine);
   check(close(mine[n - 1], 6.0 * w.array()[n - 1]), "the swapped-out gradient" + at);
   Tensor y = eigrad::exp(g);  // reads the consumer's array, allocates the result
   check(close(y.array()[0], std::exp(0.5)) && close(y.array()[n - 1], std::exp(0.5)),
@@ -79,7 +79,7 @@ void train_linear() {
   eigrad::Generator gen(7);
   auto layer = std::make_shared<eigrad::nn::Linear>(3, 2, gen);
   Tensor W = layer->weight();
-  for (int64_t k = 0; k < W.numel(); ++k) W.array()[k] = 0.1f * static_cast<float>(k + 1);
+  for (int64_t k = 0; k < W.numel(); ++k) W.mutable_array()[k] = 0.1f * static_cast<float>(k + 1);
   const Array W0 = W.array();  // a consumer copy of a library tensor
   const Tensor x = Tensor::from({1, 2, 3, -1, 0.5f, 4}, {2, 3});
   eigrad::optim::SGD sgd(layer->parameters(), eigrad::optim::SGDOptions(0.1));

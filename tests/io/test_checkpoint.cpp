@@ -533,7 +533,7 @@ TEST_CASE("saving refuses an integer buffer that holds a fraction or is out of r
   Tensor count = bn.num_batches_tracked();
   for (float bad : {2.5f, 1e19f, -1e19f, std::numeric_limits<float>::quiet_NaN(),
                     std::numeric_limits<float>::infinity()}) {
-    count.array()(0) = bad;
+    count.mutable_array()(0) = bad;
     CHECK_THROWS_WITH(io::save_safetensors(dir / "bn", bn.state_dict()),
                       Contains("save_safetensors") &&
                           Contains("tensor 'num_batches_tracked' is saved as I64") &&
@@ -542,7 +542,7 @@ TEST_CASE("saving refuses an integer buffer that holds a fraction or is out of r
     CHECK(dir.entries().size() == 1);
   }
   // The extremes of int64 that a float holds are fine: -2^63 is, 2^63 is not.
-  count.array()(0) = -9223372036854775808.0f;
+  count.mutable_array()(0) = -9223372036854775808.0f;
   io::save_safetensors(dir / "bn", bn.state_dict());
   CHECK(header_of(dir / "bn")["num_batches_tracked"]["dtype"] == "I64");
 }
