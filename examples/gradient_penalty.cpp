@@ -60,7 +60,7 @@ Tensor jacobian_norm2(const Tensor& logits, const Tensor& x, int64_t classes, bo
   Tensor total;
   for (int64_t k = 0; k < classes; ++k) {
     Tensor pick = Tensor::zeros({n, classes});  // selects class k of every point
-    for (int64_t i = 0; i < n; ++i) pick.at({i, k}) = 1;
+    for (int64_t i = 0; i < n; ++i) pick.mutable_at({i, k}) = 1;
     const Tensor g = grad({logits}, {x}, {pick}, /*retain_graph=*/true, create_graph)[0];
     const Tensor g2 = sum(g * g, 1);
     total = total.defined() ? total + g2 : g2;
