@@ -1,8 +1,10 @@
 // gradcheck on user-written ops: it passes right backwards, catches wrong ones (in any input, in
 // cross terms of the Jacobian), reports the worst element, throws on request; the float32 variant;
-// drawing points away from kinks.
+// drawing points away from kinks; gradgradcheck.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <memory>
+#include <optional>
 #include <vector>
 
 #include "autograd/graph.hpp"
@@ -216,4 +218,56 @@ TEST_CASE("a failing gradcheck reports the failing entry with the largest error"
   CHECK(r.worst_element == 2);
   CHECK(r.analytic == Approx(16));
   CHECK(r.numeric == Approx(12).epsilon(1e-6));
+}
+
+namespace {
+// y = x^3 with a graph backward g * 3 x^2, where x^2 is either computed in eigrad ops or (wrong)
+// a constant outside the graph, so that the gradient's own derivative in x is lost.
+DoubleTensor cube_graph(const DoubleTensor& x, bool constant_square) {
+  auto y = DoubleTensor::empty(x.shape());
+  y.mutable_array() = x.array().cube();
+  if (eigrad::detail::needs_grad(x))
+    eigrad::detail::record(
+        "cube_graph", y, {&x}, eigrad::detail::Saves().input(0),
+        [xs = x.storage()](const auto& g, auto& s) { s.add(0, g * 3 * xs->square()); },
+        [constant_square, shape = x.shape(), xs = x.storage()](
+            eigrad::detail::GraphContext<double>& c, const DoubleTensor& g) {
+          const DoubleTensor in = c.input(0);
+          const DoubleTensor square =
+              constant_square ? DoubleTensor::from_storage(
+                                    std::make_shared<DoubleTensor::Array>(xs->square()), shape)
+                              : in * in;
+          return std::vector<DoubleTensor>{g * square * 3.0};
+        });
+  return y;
+}
+}  // namespace
+
+TEST_CASE("gradgradcheck passes a right graph backward and catches one that drops a dependence",
+          "[gradcheck][second_order]") {
+  const std::vector<DoubleTensor> x = {leaf({-1.5, 0.3, 2})};
+  const eigrad::GradcheckReport right = eigrad::gradgradcheck(
+      [](const std::vector<DoubleTensor>& in) { return cube_graph(in[0], false); }, x);
+  INFO(right.str());
+  CHECK(right.passed);
+  CHECK(right.checked == 18);  // 3 gradient entries by 3 inputs and 3 grad_outputs
+  const eigrad::GradcheckReport wrong = eigrad::gradgradcheck(
+      [](const std::vector<DoubleTensor>& in) { return cube_graph(in[0], true); }, x);
+  CHECK_FALSE(wrong.passed);
+  CHECK(wrong.analytic == 0);  // d(3 x^2 v)/dx = 6 x v, lost
+  CHECK(wrong.numeric != 0);
+}
+
+TEST_CASE("gradgradcheck checks a third derivative through a function that takes a gradient",
+          "[gradcheck][second_order]") {
+  // x -> d sum(x^4) / dx = 4 x^3, recorded; no grad_outputs, so gradgradcheck evaluates it once
+  // to find its shape.
+  const auto first = [](const std::vector<DoubleTensor>& in) {
+    const DoubleTensor& x = in[0];
+    return eigrad::grad({eigrad::sum(x * x * x * x)}, {x}, {}, std::nullopt, true)[0];
+  };
+  const eigrad::GradcheckReport r = eigrad::gradgradcheck(first, {leaf({-1.5, 0.3, 2})});
+  INFO(r.str());
+  CHECK(r.passed);
+  CHECK(r.checked == 18);
 }

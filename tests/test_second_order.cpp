@@ -8,6 +8,7 @@
 #include "autograd/graph.hpp"
 #include "eigrad/autograd.hpp"
 #include "eigrad/function.hpp"
+#include "eigrad/gradcheck.hpp"
 #include "eigrad/ops.hpp"
 
 using Catch::Matchers::Contains;

@@ -2,8 +2,10 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "autograd/graph.hpp"
+#include "eigrad/ops/elementwise.hpp"
 #include "layout.hpp"
 #include "storage.hpp"
 
@@ -22,8 +24,13 @@ BasicTensor<T> dropout(const BasicTensor<T>& x, double p, bool training, Generat
   auto out = BasicTensor<T>::empty(x.shape());
   out.mutable_array() = x.array() * *mask;
   if (needs_grad(x))
-    record("dropout", out, {&x},
-           [mask](const Array<T>& g, GradSink<T>& s) { s.add(0, g * *mask); });
+    record(
+        "dropout", out, {&x}, Saves(),
+        [mask](const Array<T>& g, GradSink<T>& s) { s.add(0, g * *mask); },
+        // The same mask, as a constant: linear in g, and no second derivative in x.
+        [mask, shape = x.shape()](GraphContext<T>&, const BasicTensor<T>& g) {
+          return std::vector<BasicTensor<T>>{g * BasicTensor<T>::from_storage(mask, shape)};
+        });
   return out;
 }
 

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "autograd/graph.hpp"
@@ -121,15 +122,22 @@ BasicTensor<T> div(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   assign(out.mutable_array(),
          operand(a.array(), a.shape(), shape, sa) / operand(b.array(), b.shape(), shape, sb));
   if (needs_grad(a, b))
-    record("div", out, {&a, &b}, Saves().input(1).output(),
-           [shape, ash = a.shape(), bsh = b.shape(), bd = b.storage(), y = out.storage()](
-               const Array<T>& g, GradSink<T>& s) {
-             Array<T> scratch;
-             const Array<T>& bx = operand(*bd, bsh, shape, scratch);
-             // d(a/b)/db = -(a/b)/b = -y/b
-             if (s.needs(1)) add_reduced(s, 1, Array<T>(-g * *y / bx), shape, bsh);
-             if (s.needs(0)) add_reduced(s, 0, Array<T>(g / bx), shape, ash);
-           });
+    record(
+        "div", out, {&a, &b}, Saves().input(1).output(),
+        [shape, ash = a.shape(), bsh = b.shape(), bd = b.storage(), y = out.storage()](
+            const Array<T>& g, GradSink<T>& s) {
+          Array<T> scratch;
+          const Array<T>& bx = operand(*bd, bsh, shape, scratch);
+          // d(a/b)/db = -(a/b)/b = -y/b
+          if (s.needs(1)) add_reduced(s, 1, Array<T>(-g * *y / bx), shape, bsh);
+          if (s.needs(0)) add_reduced(s, 0, Array<T>(g / bx), shape, ash);
+        },
+        [ash = a.shape(), bsh = b.shape()](GraphContext<T>& c, const BasicTensor<T>& g) {
+          const BasicTensor<T> b = c.input(1);
+          return Grads<T>{
+              c.needs(0) ? reduced(div(g, b), ash) : BasicTensor<T>(),
+              c.needs(1) ? reduced(neg(div(mul(g, c.output()), b)), bsh) : BasicTensor<T>()};
+        });
   return out;
 }
 
@@ -163,10 +171,15 @@ BasicTensor<T> rdiv(Scalar<T> c, const BasicTensor<T>& a) {
   auto out = BasicTensor<T>::empty(a.shape());
   assign(out.mutable_array(), c / a.array());
   if (needs_grad(a))
-    record("rdiv", out, {&a}, Saves().input(0),
-           [c, x = a.storage()](const Array<T>& g, GradSink<T>& s) {
-             s.add(0, -(g * c) / x->square());
-           });
+    record(
+        "rdiv", out, {&a}, Saves().input(0),
+        [c, x = a.storage()](const Array<T>& g, GradSink<T>& s) {
+          s.add(0, -(g * c) / x->square());
+        },
+        [c](GraphContext<T>& ctx, const BasicTensor<T>& g) {
+          const BasicTensor<T> x = ctx.input(0);
+          return Grads<T>{div(affine(g, -c, T(0)), mul(x, x))};
+        });
   return out;
 }
 
@@ -189,8 +202,10 @@ BasicTensor<T> log(const BasicTensor<T>& a) {
   auto out = BasicTensor<T>::empty(a.shape());
   assign(out.mutable_array(), a.array().log());
   if (needs_grad(a))
-    record("log", out, {&a}, Saves().input(0),
-           [x = a.storage()](const Array<T>& g, GradSink<T>& s) { s.add(0, g / *x); });
+    record(
+        "log", out, {&a}, Saves().input(0),
+        [x = a.storage()](const Array<T>& g, GradSink<T>& s) { s.add(0, g / *x); },
+        [](GraphContext<T>& c, const BasicTensor<T>& g) { return Grads<T>{div(g, c.input(0))}; });
   return out;
 }
 
@@ -199,13 +214,19 @@ BasicTensor<T> pow(const BasicTensor<T>& a, Scalar<T> p) {
   auto out = BasicTensor<T>::empty(a.shape());
   assign(out.mutable_array(), a.array().pow(p));
   if (needs_grad(a))
-    record("pow", out, {&a}, Saves().input(0),
-           [p, x = a.storage()](const Array<T>& g, GradSink<T>& s) {
-             if (p == T(0))  // d(x^0)/dx = 0 everywhere, 0^-1 included (PyTorch's convention)
-               s.add(0, Array<T>::Zero(g.size()));
-             else
-               s.add(0, g * p * x->pow(p - T(1)));
-           });
+    record(
+        "pow", out, {&a}, Saves().input(0),
+        [p, x = a.storage()](const Array<T>& g, GradSink<T>& s) {
+          if (p == T(0))  // d(x^0)/dx = 0 everywhere, 0^-1 included (PyTorch's convention)
+            s.add(0, Array<T>::Zero(g.size()));
+          else
+            s.add(0, g * p * x->pow(p - T(1)));
+        },
+        // p x^(p-1) through pow itself, so every order follows (x^1's derivative is x^0's, 0).
+        [p, in = a.shape()](GraphContext<T>& c, const BasicTensor<T>& g) {
+          if (p == T(0)) return Grads<T>{BasicTensor<T>::zeros(in)};
+          return Grads<T>{mul(g, affine(pow(c.input(0), p - T(1)), p, T(0)))};
+        });
   return out;
 }
 
@@ -214,8 +235,12 @@ BasicTensor<T> sqrt(const BasicTensor<T>& a) {
   auto out = BasicTensor<T>::empty(a.shape());
   assign(out.mutable_array(), a.array().sqrt());
   if (needs_grad(a))
-    record("sqrt", out, {&a}, Saves().output(),
-           [y = out.storage()](const Array<T>& g, GradSink<T>& s) { s.add(0, g / (T(2) * *y)); });
+    record(
+        "sqrt", out, {&a}, Saves().output(),
+        [y = out.storage()](const Array<T>& g, GradSink<T>& s) { s.add(0, g / (T(2) * *y)); },
+        [](GraphContext<T>& c, const BasicTensor<T>& g) {
+          return Grads<T>{div(g, affine(c.output(), T(2), T(0)))};
+        });
   return out;
 }
 
@@ -224,10 +249,16 @@ BasicTensor<T> abs(const BasicTensor<T>& a) {
   auto out = BasicTensor<T>::empty(a.shape());
   assign(out.mutable_array(), a.array().abs());
   if (needs_grad(a))
-    record("abs", out, {&a}, Saves().input(0),
-           [x = a.storage()](const Array<T>& g, GradSink<T>& s) {
-             s.add(0, g * x->sign());  // abs'(0) = 0, as in PyTorch
-           });
+    record(
+        "abs", out, {&a}, Saves().input(0),
+        [x = a.storage()](const Array<T>& g, GradSink<T>& s) {
+          s.add(0, g * x->sign());  // abs'(0) = 0, as in PyTorch
+        },
+        // The sign is a constant outside the graph: abs'' = 0, at the kink too (PyTorch).
+        [x = a.storage(), in = a.shape()](GraphContext<T>&, const BasicTensor<T>& g) {
+          const auto sign = BasicTensor<T>::from_storage(std::make_shared<Array<T>>(x->sign()), in);
+          return Grads<T>{mul(g, sign)};
+        });
   return out;
 }
 
@@ -241,10 +272,17 @@ BasicTensor<T> clamp(const BasicTensor<T>& a, Scalar<T> lo, Scalar<T> hi) {
   assign(out.mutable_array(),
          a.array().unaryExpr([lo, hi](T v) { return v < lo ? lo : (v > hi ? hi : v); }));
   if (needs_grad(a))
-    record("clamp", out, {&a}, Saves().input(0),
-           [lo, hi, x = a.storage()](const Array<T>& g, GradSink<T>& s) {
-             s.add(0, g * (*x >= lo && *x <= hi).template cast<T>());
-           });
+    record(
+        "clamp", out, {&a}, Saves().input(0),
+        [lo, hi, x = a.storage()](const Array<T>& g, GradSink<T>& s) {
+          s.add(0, g * (*x >= lo && *x <= hi).template cast<T>());
+        },
+        // The mask is a constant outside the graph: clamp'' = 0.
+        [lo, hi, x = a.storage(), in = a.shape()](GraphContext<T>&, const BasicTensor<T>& g) {
+          const auto mask = BasicTensor<T>::from_storage(
+              std::make_shared<Array<T>>((*x >= lo && *x <= hi).template cast<T>()), in);
+          return Grads<T>{mul(g, mask)};
+        });
   return out;
 }
 
@@ -309,14 +347,22 @@ BasicTensor<T> where(const BasicTensor<T>& condition, const BasicTensor<T>& a,
                                                  operand(b.array(), b.shape(), shape, sb)));
   // The condition is not an input of the graph: it gets no gradient.
   if (needs_grad(a, b))
-    record("where", out, {&a, &b},
-           [shape, csh = condition.shape(), ash = a.shape(), bsh = b.shape(),
-            cd = condition.storage()](const Array<T>& g, GradSink<T>& s) {
-             Array<T> scratch;
-             const Array<T>& c = operand(*cd, csh, shape, scratch);
-             if (s.needs(0)) add_reduced(s, 0, Array<T>((c != T(0)).select(g, T(0))), shape, ash);
-             if (s.needs(1)) add_reduced(s, 1, Array<T>((c != T(0)).select(T(0), g)), shape, bsh);
-           });
+    record(
+        "where", out, {&a, &b}, Saves(),
+        [shape, csh = condition.shape(), ash = a.shape(), bsh = b.shape(),
+         cd = condition.storage()](const Array<T>& g, GradSink<T>& s) {
+          Array<T> scratch;
+          const Array<T>& c = operand(*cd, csh, shape, scratch);
+          if (s.needs(0)) add_reduced(s, 0, Array<T>((c != T(0)).select(g, T(0))), shape, ash);
+          if (s.needs(1)) add_reduced(s, 1, Array<T>((c != T(0)).select(T(0), g)), shape, bsh);
+        },
+        [csh = condition.shape(), ash = a.shape(), bsh = b.shape(), cd = condition.storage()](
+            GraphContext<T>& c, const BasicTensor<T>& g) {
+          const auto condition = BasicTensor<T>::from_storage(cd, csh);
+          const auto zero = BasicTensor<T>::zeros({});
+          return Grads<T>{c.needs(0) ? reduced(where(condition, g, zero), ash) : BasicTensor<T>(),
+                          c.needs(1) ? reduced(where(condition, zero, g), bsh) : BasicTensor<T>()};
+        });
   return out;
 }
 

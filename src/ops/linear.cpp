@@ -2,10 +2,14 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "autograd/graph.hpp"
+#include "eigrad/ops/reduce.hpp"
+#include "eigrad/ops/tensor_shape.hpp"
 #include "gemm.hpp"
 #include "layout.hpp"
+#include "matmul_transposed.hpp"
 
 namespace eigrad::nn {
 
@@ -56,11 +60,26 @@ BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
       s.add(2, std::move(gb));
     }
   };
+  // The same in ops, on x and g as [rows, in] and [rows, out].
+  auto graph = [rows, in_f, out_f, has_bias, xs](GraphContext<T>& c, const BasicTensor<T>& g) {
+    const auto matrix = [rows](const BasicTensor<T>& t, int64_t cols) {
+      return t.rank() == 2 ? t : reshape(t, {rows, cols});
+    };
+    const BasicTensor<T> g2 = matrix(g, out_f);
+    std::vector<BasicTensor<T>> grads(has_bias ? 3 : 2);
+    if (c.needs(0)) {
+      const BasicTensor<T> gx = matmul_transposed(g2, c.input(1), false, false);
+      grads[0] = xs.rank() == 2 ? gx : reshape(gx, xs.vec());
+    }
+    if (c.needs(1)) grads[1] = matmul_transposed(g2, matrix(c.input(0), in_f), true, false);
+    if (has_bias && c.needs(2)) grads[2] = sum_to_size(g2, Shape{out_f});
+    return grads;
+  };
   if (has_bias) {
     if (needs_grad({&x, &weight, &bias}))
-      record("linear", out, {&x, &weight, &bias}, Saves().input(0).input(1), backward);
+      record("linear", out, {&x, &weight, &bias}, Saves().input(0).input(1), backward, graph);
   } else if (needs_grad(x, weight)) {
-    record("linear", out, {&x, &weight}, Saves().input(0).input(1), backward);
+    record("linear", out, {&x, &weight}, Saves().input(0).input(1), backward, graph);
   }
   return out;
 }

@@ -3,8 +3,12 @@
 #include <cmath>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "autograd/graph.hpp"
+#include "eigrad/activations.hpp"
+#include "eigrad/ops/elementwise.hpp"
+#include "eigrad/ops/tensor_shape.hpp"
 #include "layout.hpp"
 #include "storage.hpp"
 
@@ -47,6 +51,33 @@ void check_labels(const char* op, const char* what, const BasicTensor<T>& x,
                   std::to_string(s[1]) + ")");
 }
 
+// The graph backwards' side of the same: g / n (Mean) or g (Sum), or g (None) shaped as
+// `per_element` to broadcast against the elements' gradients, times `factor`.
+template <class T>
+BasicTensor<T> chain(const BasicTensor<T>& g, Reduction reduction, int64_t n, T factor,
+                     const Shape& per_element) {
+  if (reduction == Reduction::None) {
+    const BasicTensor<T> shaped = g.shape() == per_element ? g : reshape(g, per_element.vec());
+    return factor == T(1) ? shaped : shaped * factor;
+  }
+  const T k = reduction == Reduction::Mean ? factor / static_cast<T>(n) : factor;
+  return k == T(1) ? g : g * k;
+}
+
+// [N, C] with a 1 at each sample's label: a constant of the graph backwards (labels get no
+// gradient).
+template <class T>
+BasicTensor<T> one_hot(const std::vector<int64_t>& labels, int64_t c) {
+  const int64_t n = static_cast<int64_t>(labels.size());
+  auto out = BasicTensor<T>::zeros(Shape{n, c});
+  T* p = out.mutable_data();
+  for (int64_t i = 0; i < n; ++i) p[i * c + labels[static_cast<size_t>(i)]] = T(1);
+  return out;
+}
+
+template <class T>
+using Grads = std::vector<BasicTensor<T>>;
+
 template <class T>
 void check_same_shape(const char* op, const BasicTensor<T>& input, const BasicTensor<T>& target) {
   if (input.shape() != target.shape())
@@ -76,17 +107,23 @@ BasicTensor<T> cross_entropy(const BasicTensor<T>& logits, const std::vector<int
   for (int64_t i = 0; i < n; ++i) loss[i] -= x(i, labels[static_cast<size_t>(i)]);
   auto out = reduce(std::move(loss), Shape{n}, reduction);
   if (needs_grad(logits))
-    record("cross_entropy", out, {&logits},
-           [probs, labels, n, c, reduction](const Array<T>& g, GradSink<T>& s) {
-             Array<T> gx = *probs;
-             Eigen::Map<RowMajorArray<T>> d(gx.data(), n, c);
-             for (int64_t i = 0; i < n; ++i) d(i, labels[static_cast<size_t>(i)]) -= T(1);
-             if (reduction == Reduction::None)
-               d.colwise() *= g;
-             else
-               gx *= common_scale(g, reduction, n);
-             s.add(0, std::move(gx));
-           });
+    record(
+        "cross_entropy", out, {&logits}, Saves().input(0),
+        [probs, labels, n, c, reduction](const Array<T>& g, GradSink<T>& s) {
+          Array<T> gx = *probs;
+          Eigen::Map<RowMajorArray<T>> d(gx.data(), n, c);
+          for (int64_t i = 0; i < n; ++i) d(i, labels[static_cast<size_t>(i)]) -= T(1);
+          if (reduction == Reduction::None)
+            d.colwise() *= g;
+          else
+            gx *= common_scale(g, reduction, n);
+          s.add(0, std::move(gx));
+        },
+        [labels, n, c, reduction](GraphContext<T>& ctx, const BasicTensor<T>& g) {
+          if (n == 0) return Grads<T>{BasicTensor<T>::zeros(Shape{n, c})};
+          return Grads<T>{(eigrad::softmax(ctx.input(0), 1) - one_hot<T>(labels, c)) *
+                          chain(g, reduction, n, T(1), Shape{n, 1})};
+        });
   return out;
 }
 
@@ -100,14 +137,19 @@ BasicTensor<T> nll_loss(const BasicTensor<T>& log_probs, const std::vector<int64
     loss[i] = -log_probs.data()[i * c + labels[static_cast<size_t>(i)]];
   auto out = reduce(std::move(loss), Shape{n}, reduction);
   if (needs_grad(log_probs))
-    record("nll_loss", out, {&log_probs},
-           [labels, n, c, reduction](const Array<T>& g, GradSink<T>& s) {
-             Array<T> gx = Array<T>::Zero(n * c);
-             for (int64_t i = 0; i < n; ++i)
-               gx[i * c + labels[static_cast<size_t>(i)]] =
-                   reduction == Reduction::None ? -g[i] : -common_scale(g, reduction, n);
-             s.add(0, std::move(gx));
-           });
+    record(
+        "nll_loss", out, {&log_probs}, Saves(),
+        [labels, n, c, reduction](const Array<T>& g, GradSink<T>& s) {
+          Array<T> gx = Array<T>::Zero(n * c);
+          for (int64_t i = 0; i < n; ++i)
+            gx[i * c + labels[static_cast<size_t>(i)]] =
+                reduction == Reduction::None ? -g[i] : -common_scale(g, reduction, n);
+          s.add(0, std::move(gx));
+        },
+        // Linear in g and constant in log_probs: -onehot times the chain.
+        [labels, n, c, reduction](GraphContext<T>&, const BasicTensor<T>& g) {
+          return Grads<T>{one_hot<T>(labels, c) * chain(g, reduction, n, T(-1), Shape{n, 1})};
+        });
   return out;
 }
 
@@ -120,13 +162,19 @@ BasicTensor<T> mse_loss(const BasicTensor<T>& input, const BasicTensor<T>& targe
   auto out = reduce(Array<T>(diff->square()), input.shape(), reduction);
   if (needs_grad(input, target))
     record(
-        "mse_loss", out, {&input, &target}, [diff, reduction](const Array<T>& g, GradSink<T>& s) {
+        "mse_loss", out, {&input, &target}, Saves().input(0).input(1),
+        [diff, reduction](const Array<T>& g, GradSink<T>& s) {
           // d/d input = 2 (input - target) g; d/d target is its negative.
           Array<T> gi = reduction == Reduction::None
                             ? Array<T>(T(2) * *diff * g)
                             : Array<T>(*diff * (T(2) * common_scale(g, reduction, diff->size())));
           if (s.needs(1)) s.add(1, -gi);
           s.add(0, std::move(gi));
+        },
+        [reduction, n = input.numel(), shape = input.shape()](GraphContext<T>& c,
+                                                              const BasicTensor<T>& g) {
+          const BasicTensor<T> gi = (c.input(0) - c.input(1)) * chain(g, reduction, n, T(2), shape);
+          return Grads<T>{c.needs(0) ? gi : BasicTensor<T>(), c.needs(1) ? -gi : BasicTensor<T>()};
         });
   return out;
 }
@@ -141,20 +189,29 @@ BasicTensor<T> binary_cross_entropy_with_logits(const BasicTensor<T>& logits,
   auto out =
       reduce(Array<T>(x.max(T(0)) - x * y + (-x.abs()).exp().log1p()), logits.shape(), reduction);
   if (needs_grad(logits, target))
-    record("binary_cross_entropy_with_logits", out, {&logits, &target}, Saves().input(0).input(1),
-           [xd = logits.storage(), yd = target.storage(), reduction](const Array<T>& g,
-                                                                     GradSink<T>& s) {
-             const Array<T>& x = *xd;
-             // sigmoid(x) = 1 / (1 + exp(-x)): exp(1000) = inf gives 0, never NaN.
-             if (reduction == Reduction::None) {
-               if (s.needs(0)) s.add(0, (T(1) / (T(1) + (-x).exp()) - *yd) * g);
-               if (s.needs(1)) s.add(1, -x * g);
-             } else {
-               const T k = common_scale(g, reduction, x.size());
-               if (s.needs(0)) s.add(0, (T(1) / (T(1) + (-x).exp()) - *yd) * k);
-               if (s.needs(1)) s.add(1, -x * k);
-             }
-           });
+    record(
+        "binary_cross_entropy_with_logits", out, {&logits, &target}, Saves().input(0).input(1),
+        [xd = logits.storage(), yd = target.storage(), reduction](const Array<T>& g,
+                                                                  GradSink<T>& s) {
+          const Array<T>& x = *xd;
+          // sigmoid(x) = 1 / (1 + exp(-x)): exp(1000) = inf gives 0, never NaN.
+          if (reduction == Reduction::None) {
+            if (s.needs(0)) s.add(0, (T(1) / (T(1) + (-x).exp()) - *yd) * g);
+            if (s.needs(1)) s.add(1, -x * g);
+          } else {
+            const T k = common_scale(g, reduction, x.size());
+            if (s.needs(0)) s.add(0, (T(1) / (T(1) + (-x).exp()) - *yd) * k);
+            if (s.needs(1)) s.add(1, -x * k);
+          }
+        },
+        [reduction, n = logits.numel(), shape = logits.shape()](GraphContext<T>& c,
+                                                                const BasicTensor<T>& g) {
+          const BasicTensor<T> k = chain(g, reduction, n, T(1), shape);
+          Grads<T> grads(2);
+          if (c.needs(0)) grads[0] = (eigrad::sigmoid(c.input(0)) - c.input(1)) * k;
+          if (c.needs(1)) grads[1] = -(c.input(0) * k);
+          return grads;
+        });
   return out;
 }
 

@@ -1,9 +1,11 @@
 #include "eigrad/ops/reduce.hpp"
+#include "eigrad/ops/elementwise.hpp"
 #include "eigrad/ops/tensor_shape.hpp"
 
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <string>
 
 #include "autograd/graph.hpp"
@@ -53,9 +55,14 @@ BasicTensor<T> mean(const BasicTensor<T>& a) {
   const T n = static_cast<T>(a.numel());
   auto out = BasicTensor<T>::scalar(parallel_sum(a.array()) / n);
   if (needs_grad(a))
-    record("mean", out, {&a}, [n, count = a.numel()](const Array<T>& g, GradSink<T>& s) {
-      s.add(0, Array<T>::Constant(count, g[0] / n));
-    });
+    record(
+        "mean", out, {&a}, Saves(),
+        [n, count = a.numel()](const Array<T>& g, GradSink<T>& s) {
+          s.add(0, Array<T>::Constant(count, g[0] / n));
+        },
+        [n, in = a.shape()](GraphContext<T>&, const BasicTensor<T>& g) {
+          return std::vector<BasicTensor<T>>{broadcast_to(affine(g, T(1) / n, T(0)), in)};
+        });
   return out;
 }
 
@@ -91,13 +98,21 @@ BasicTensor<T> reduce_sum(const char* op, const BasicTensor<T>& a, int axis, boo
         a.numel());
   }
   if (needs_grad(a))
-    record(op, out, {&a}, [v, scale](const Array<T>& g, GradSink<T>& s) {
-      Array<T> gx(v.outer * v.n * v.inner);
-      for (int64_t o = 0; o < v.outer; ++o)
-        for (int64_t j = 0; j < v.n; ++j)
-          gx.segment((o * v.n + j) * v.inner, v.inner) = g.segment(o * v.inner, v.inner) * scale;
-      s.add(0, std::move(gx));
-    });
+    record(
+        op, out, {&a}, Saves(),
+        [v, scale](const Array<T>& g, GradSink<T>& s) {
+          Array<T> gx(v.outer * v.n * v.inner);
+          for (int64_t o = 0; o < v.outer; ++o)
+            for (int64_t j = 0; j < v.n; ++j)
+              gx.segment((o * v.n + j) * v.inner, v.inner) =
+                  g.segment(o * v.inner, v.inner) * scale;
+          s.add(0, std::move(gx));
+        },
+        [in = a.shape(), kept = reduced_shape(a.shape(), ax, true), average, scale](
+            GraphContext<T>&, const BasicTensor<T>& g) {
+          const BasicTensor<T> scaled = average ? affine(g, scale, T(0)) : g;
+          return std::vector<BasicTensor<T>>{broadcast_to(reshape(scaled, kept.vec()), in)};
+        });
   return out;
 }
 }  // namespace
@@ -113,6 +128,12 @@ BasicTensor<T> mean(const BasicTensor<T>& a, int axis, bool keepdim) {
 }
 
 namespace {
+// The entries of x that reach the extreme `value` (the NaNs when it is NaN).
+template <class T>
+Eigen::Array<bool, Eigen::Dynamic, 1> ties(const Array<T>& x, T value) {
+  return std::isnan(value) ? x.isNaN().eval() : (x == value).eval();
+}
+
 // max(a) and min(a): `extreme` gives the value, NaN if any element is NaN. The gradient is shared
 // evenly among the elements equal to the result (the NaNs when it is NaN), as PyTorch 1.13's
 // evenly_distribute_backward does.
@@ -123,13 +144,22 @@ BasicTensor<T> reduce_all(const char* op, const BasicTensor<T>& a, Extreme extre
                 ") over all elements; give an axis instead");
   auto out = BasicTensor<T>::scalar(extreme(a.array()));
   if (needs_grad(a))
-    record(op, out, {&a}, Saves().input(0),
-           [x = a.storage(), value = out.item()](const Array<T>& g, GradSink<T>& s) {
-             const Eigen::Array<bool, Eigen::Dynamic, 1> mask =
-                 std::isnan(value) ? x->isNaN().eval() : (*x == value).eval();
-             const T share = g[0] / static_cast<T>(mask.count());
-             s.add(0, mask.template cast<T>() * share);
-           });
+    record(
+        op, out, {&a}, Saves().input(0),
+        [x = a.storage(), value = out.item()](const Array<T>& g, GradSink<T>& s) {
+          const Eigen::Array<bool, Eigen::Dynamic, 1> mask = ties(*x, value);
+          const T share = g[0] / static_cast<T>(mask.count());
+          s.add(0, mask.template cast<T>() * share);
+        },
+        // The shares are constants outside the graph: a kink, whose second derivative is 0.
+        [x = a.storage(), value = out.item(), in = a.shape()](GraphContext<T>&,
+                                                              const BasicTensor<T>& g) {
+          const Eigen::Array<bool, Eigen::Dynamic, 1> mask = ties(*x, value);
+          const auto shares = BasicTensor<T>::from_storage(
+              std::make_shared<Array<T>>(mask.template cast<T>() / static_cast<T>(mask.count())),
+              in);
+          return std::vector<BasicTensor<T>>{mul(g, shares)};
+        });
   return out;
 }
 
@@ -165,11 +195,22 @@ BasicTensor<T> reduce_axis(const char* op, const BasicTensor<T>& a, int axis, bo
   T* yd = out.mutable_data();
   for (size_t i = 0; i < where.size(); ++i) yd[i] = a.data()[where[i]];
   if (needs_grad(a))
-    record(op, out, {&a}, [where, n = a.numel()](const Array<T>& g, GradSink<T>& s) {
-      Array<T> gx = Array<T>::Zero(n);
-      for (size_t i = 0; i < where.size(); ++i) gx[where[i]] += g[static_cast<Eigen::Index>(i)];
-      s.add(0, std::move(gx));
-    });
+    record(
+        op, out, {&a}, Saves(),
+        [where, n = a.numel()](const Array<T>& g, GradSink<T>& s) {
+          Array<T> gx = Array<T>::Zero(n);
+          for (size_t i = 0; i < where.size(); ++i) gx[where[i]] += g[static_cast<Eigen::Index>(i)];
+          s.add(0, std::move(gx));
+        },
+        // g spread along the axis, times a constant mask of the picked entries: the mask is
+        // outside the graph (a kink, second derivative 0) and g's adjoint gathers them back.
+        [where, in = a.shape(), kept = reduced_shape(a.shape(), ax, true)](
+            GraphContext<T>&, const BasicTensor<T>& g) {
+          auto picked = std::make_shared<Array<T>>(Array<T>::Zero(in.numel()));
+          for (int64_t w : where) (*picked)[w] = T(1);
+          return std::vector<BasicTensor<T>>{
+              mul(reshape(g, kept.vec()), BasicTensor<T>::from_storage(picked, in))};
+        });
   return out;
 }
 

@@ -170,6 +170,30 @@ Shape with_axis(const Shape& shape, int axis, int64_t size) {
   return out;
 }
 
+// pad's amounts (pairs from the last axis) that add `before` and `after` to axis `axis` of a
+// tensor of rank `rank` and leave the other axes alone.
+std::vector<int64_t> axis_borders(int rank, int axis, int64_t before, int64_t after) {
+  std::vector<int64_t> amounts(2 * static_cast<size_t>(rank - axis), 0);
+  amounts[amounts.size() - 2] = before;
+  amounts.back() = after;
+  return amounts;
+}
+
+// The amounts of pad's adjoint, which takes a gradient of shape `out` back to the input's shape
+// `in`: pad moved input index i to i + before, so index j goes back to j - before. A shift past
+// every index is clamped to one just past them, which moves nothing more and cannot overflow.
+std::vector<int64_t> unpad_amounts(const Shape& in, const Shape& out,
+                                   const std::vector<int64_t>& amounts) {
+  std::vector<int64_t> back(amounts.size());
+  for (size_t pair = 0; pair < amounts.size() / 2; ++pair) {
+    const int d = in.rank() - 1 - static_cast<int>(pair);
+    const int64_t n = in[d], m = out[d], before = amounts[2 * pair];
+    back[2 * pair] = before < -n ? n : before > m ? -m : -before;
+    back[2 * pair + 1] = n - m - back[2 * pair];
+  }
+  return back;
+}
+
 }  // namespace
 
 template <class T>
@@ -182,11 +206,16 @@ BasicTensor<T> transpose(const BasicTensor<T>& a, int axis0, int axis1) {
   auto out = BasicTensor<T>::empty(shape);
   swap_axes(a.data(), a.shape(), a0, a1, out.mutable_data());
   if (needs_grad(a))
-    record("transpose", out, {&a}, [shape, a0, a1](const Array<T>& g, GradSink<T>& s) {
-      Array<T> gx(g.size());
-      swap_axes(g.data(), shape, a0, a1, gx.data());
-      s.add(0, std::move(gx));
-    });
+    record(
+        "transpose", out, {&a}, Saves(),
+        [shape, a0, a1](const Array<T>& g, GradSink<T>& s) {
+          Array<T> gx(g.size());
+          swap_axes(g.data(), shape, a0, a1, gx.data());
+          s.add(0, std::move(gx));
+        },
+        [a0, a1](GraphContext<T>&, const BasicTensor<T>& g) {
+          return std::vector<BasicTensor<T>>{transpose(g, a0, a1)};
+        });
   return out;
 }
 
@@ -314,21 +343,81 @@ BasicTensor<T> cat(const std::vector<BasicTensor<T>>& tensors, int axis) {
   for (const auto& t : tensors) inputs.push_back(&t);
   if (is_grad_enabled() && std::any_of(tensors.begin(), tensors.end(),
                                        [](const BasicTensor<T>& t) { return t.requires_grad(); }))
-    record_inputs("cat", out, inputs, Saves(), [v, sizes](const Array<T>& g, GradSink<T>& s) {
-      int64_t off = 0;
-      for (size_t i = 0; i < sizes.size(); ++i) {
-        const int64_t len = sizes[i] * v.inner;
-        if (s.needs(i)) {
-          Array<T> gi(v.outer * len);
-          for (int64_t o = 0; o < v.outer; ++o)
-            gi.segment(o * len, len) = g.segment(o * v.n * v.inner + off, len);
-          s.add(i, std::move(gi));
-        }
-        off += len;
-      }
-    });
+    record_inputs(
+        "cat", out, inputs, Saves(),
+        [v, sizes](const Array<T>& g, GradSink<T>& s) {
+          int64_t off = 0;
+          for (size_t i = 0; i < sizes.size(); ++i) {
+            const int64_t len = sizes[i] * v.inner;
+            if (s.needs(i)) {
+              Array<T> gi(v.outer * len);
+              for (int64_t o = 0; o < v.outer; ++o)
+                gi.segment(o * len, len) = g.segment(o * v.n * v.inner + off, len);
+              s.add(i, std::move(gi));
+            }
+            off += len;
+          }
+        },
+        [ax, sizes](GraphContext<T>& c, const BasicTensor<T>& g) {
+          std::vector<BasicTensor<T>> grads(sizes.size());
+          int64_t start = 0;
+          for (size_t i = 0; i < sizes.size(); ++i) {
+            if (c.needs(i)) grads[i] = narrow(g, ax, start, sizes[i]);
+            start += sizes[i];
+          }
+          return grads;
+        });
   return out;
 }
+
+namespace {
+// With x of [outer, n, inner] (v) and y of [outer, index.size(), inner]: y[o, j] = x[o, index[j]]
+// (gather), and its adjoint x[o, index[j]] += y[o, j] (scatter_add).
+template <class T>
+void gather_rows(const T* x, const AxisView& v, const std::vector<int64_t>& index, T* y) {
+  const int64_t count = static_cast<int64_t>(index.size());
+  for (int64_t o = 0; o < v.outer; ++o)
+    for (int64_t j = 0; j < count; ++j)
+      std::copy(x + (o * v.n + index[static_cast<size_t>(j)]) * v.inner,
+                x + (o * v.n + index[static_cast<size_t>(j)] + 1) * v.inner,
+                y + (o * count + j) * v.inner);
+}
+
+template <class T>
+void scatter_add_rows(const T* y, const AxisView& v, const std::vector<int64_t>& index, T* x) {
+  const int64_t count = static_cast<int64_t>(index.size());
+  for (int64_t o = 0; o < v.outer; ++o)
+    for (int64_t j = 0; j < count; ++j)
+      Eigen::Map<Array<T>>(x + (o * v.n + index[static_cast<size_t>(j)]) * v.inner, v.inner) +=
+          Eigen::Map<const Array<T>>(y + (o * count + j) * v.inner, v.inner);
+}
+
+// index_select's gradient as an op of its own (PyTorch's index_select_backward, an index_add into
+// zeros): g's entries along axis `ax` summed into the entries `index` of an axis of size n. Its
+// adjoint is index_select, so the pair differentiates to any order. The indices were checked by
+// index_select.
+template <class T>
+BasicTensor<T> index_select_backward(const BasicTensor<T>& g, int ax,
+                                     const std::vector<int64_t>& index, int64_t n) {
+  Shape shape = g.shape();
+  shape[ax] = n;
+  const AxisView v = axis_view(shape, ax);
+  auto out = BasicTensor<T>::zeros(shape);
+  scatter_add_rows(g.data(), v, index, out.mutable_data());
+  if (needs_grad(g))
+    record(
+        "index_select_backward", out, {&g}, Saves(),
+        [v, index](const Array<T>& gg, GradSink<T>& s) {
+          Array<T> gx(v.outer * static_cast<int64_t>(index.size()) * v.inner);
+          gather_rows(gg.data(), v, index, gx.data());
+          s.add(0, std::move(gx));
+        },
+        [ax, index](GraphContext<T>&, const BasicTensor<T>& gg) {
+          return std::vector<BasicTensor<T>>{index_select(gg, ax, index)};
+        });
+  return out;
+}
+}  // namespace
 
 template <class T>
 BasicTensor<T> index_select(const BasicTensor<T>& a, int axis, const std::vector<int64_t>& index) {
@@ -344,21 +433,18 @@ BasicTensor<T> index_select(const BasicTensor<T>& a, int axis, const std::vector
   const int64_t count = static_cast<int64_t>(index.size());
   shape[ax] = count;
   auto out = BasicTensor<T>::empty(shape);
-  T* yd = out.mutable_data();
-  for (int64_t o = 0; o < v.outer; ++o)
-    for (int64_t j = 0; j < count; ++j)
-      std::copy(a.data() + (o * v.n + index[static_cast<size_t>(j)]) * v.inner,
-                a.data() + (o * v.n + index[static_cast<size_t>(j)] + 1) * v.inner,
-                yd + (o * count + j) * v.inner);
+  gather_rows(a.data(), v, index, out.mutable_data());
   if (needs_grad(a))
-    record("index_select", out, {&a}, [v, index, count](const Array<T>& g, GradSink<T>& s) {
-      Array<T> gx = Array<T>::Zero(v.outer * v.n * v.inner);
-      for (int64_t o = 0; o < v.outer; ++o)
-        for (int64_t j = 0; j < count; ++j)
-          gx.segment((o * v.n + index[static_cast<size_t>(j)]) * v.inner, v.inner) +=
-              g.segment((o * count + j) * v.inner, v.inner);
-      s.add(0, std::move(gx));
-    });
+    record(
+        "index_select", out, {&a}, Saves(),
+        [v, index](const Array<T>& g, GradSink<T>& s) {
+          Array<T> gx = Array<T>::Zero(v.outer * v.n * v.inner);
+          scatter_add_rows(g.data(), v, index, gx.data());
+          s.add(0, std::move(gx));
+        },
+        [ax, index, n = v.n](GraphContext<T>&, const BasicTensor<T>& g) {
+          return std::vector<BasicTensor<T>>{index_select_backward(g, ax, index, n)};
+        });
   return out;
 }
 
@@ -386,15 +472,24 @@ BasicTensor<T> stack(const std::vector<BasicTensor<T>>& tensors, int axis) {
   for (const auto& t : tensors) inputs.push_back(&t);
   if (is_grad_enabled() && std::any_of(tensors.begin(), tensors.end(),
                                        [](const BasicTensor<T>& t) { return t.requires_grad(); }))
-    record_inputs("stack", out, inputs, Saves(), [v](const Array<T>& g, GradSink<T>& s) {
-      for (int64_t i = 0; i < v.n; ++i) {
-        if (!s.needs(static_cast<size_t>(i))) continue;
-        Array<T> gi(v.outer * v.inner);
-        for (int64_t o = 0; o < v.outer; ++o)
-          gi.segment(o * v.inner, v.inner) = g.segment((o * v.n + i) * v.inner, v.inner);
-        s.add(static_cast<size_t>(i), std::move(gi));
-      }
-    });
+    record_inputs(
+        "stack", out, inputs, Saves(),
+        [v](const Array<T>& g, GradSink<T>& s) {
+          for (int64_t i = 0; i < v.n; ++i) {
+            if (!s.needs(static_cast<size_t>(i))) continue;
+            Array<T> gi(v.outer * v.inner);
+            for (int64_t o = 0; o < v.outer; ++o)
+              gi.segment(o * v.inner, v.inner) = g.segment((o * v.n + i) * v.inner, v.inner);
+            s.add(static_cast<size_t>(i), std::move(gi));
+          }
+        },
+        [ax, count, first](GraphContext<T>& c, const BasicTensor<T>& g) {
+          std::vector<BasicTensor<T>> grads(static_cast<size_t>(count));
+          for (int64_t i = 0; i < count; ++i)
+            if (c.needs(static_cast<size_t>(i)))
+              grads[static_cast<size_t>(i)] = reshape(narrow(g, ax, i, 1), first.vec());
+          return grads;
+        });
   return out;
 }
 
@@ -418,11 +513,16 @@ BasicTensor<T> permute(const BasicTensor<T>& a, const std::vector<int>& dims) {
   auto out = BasicTensor<T>::empty(shape);
   permute_copy(a.data(), a.shape(), axes, out.mutable_data());
   if (needs_grad(a))
-    record("permute", out, {&a}, [shape, inverse](const Array<T>& g, GradSink<T>& s) {
-      Array<T> gx(g.size());
-      permute_copy(g.data(), shape, inverse, gx.data());
-      s.add(0, std::move(gx));
-    });
+    record(
+        "permute", out, {&a}, Saves(),
+        [shape, inverse](const Array<T>& g, GradSink<T>& s) {
+          Array<T> gx(g.size());
+          permute_copy(g.data(), shape, inverse, gx.data());
+          s.add(0, std::move(gx));
+        },
+        [inverse](GraphContext<T>&, const BasicTensor<T>& g) {
+          return std::vector<BasicTensor<T>>{permute(g, inverse)};
+        });
   return out;
 }
 
@@ -470,12 +570,18 @@ BasicTensor<T> narrow(const BasicTensor<T>& a, int axis, int64_t start, int64_t 
   auto out = BasicTensor<T>::empty(shape);
   copy_box(a.data(), a.shape(), at, out.mutable_data(), shape, origin, box);
   if (needs_grad(a))
-    record("narrow", out, {&a},
-           [in = a.shape(), shape, at, origin, box](const Array<T>& g, GradSink<T>& s) {
-             Array<T> gx = Array<T>::Zero(in.numel());
-             copy_box(g.data(), shape, origin, gx.data(), in, at, box);
-             s.add(0, std::move(gx));
-           });
+    record(
+        "narrow", out, {&a}, Saves(),
+        [in = a.shape(), shape, at, origin, box](const Array<T>& g, GradSink<T>& s) {
+          Array<T> gx = Array<T>::Zero(in.numel());
+          copy_box(g.data(), shape, origin, gx.data(), in, at, box);
+          s.add(0, std::move(gx));
+        },
+        // The slice padded back with zeros; pad's own adjoint crops it again.
+        [borders = axis_borders(a.rank(), ax, start, n - start - length)](GraphContext<T>&,
+                                                                          const BasicTensor<T>& g) {
+          return std::vector<BasicTensor<T>>{pad(g, borders, T(0))};
+        });
   return out;
 }
 
@@ -516,12 +622,17 @@ BasicTensor<T> pad(const BasicTensor<T>& a, const std::vector<int64_t>& pad, Sca
   auto out = BasicTensor<T>::full(shape, value);
   copy_box(a.data(), a.shape(), src_start, out.mutable_data(), shape, dst_start, box);
   if (needs_grad(a))
-    record("pad", out, {&a},
-           [in = a.shape(), shape, src_start, dst_start, box](const Array<T>& g, GradSink<T>& s) {
-             Array<T> gx = Array<T>::Zero(in.numel());
-             copy_box(g.data(), shape, dst_start, gx.data(), in, src_start, box);
-             s.add(0, std::move(gx));
-           });
+    record(
+        "pad", out, {&a}, Saves(),
+        [in = a.shape(), shape, src_start, dst_start, box](const Array<T>& g, GradSink<T>& s) {
+          Array<T> gx = Array<T>::Zero(in.numel());
+          copy_box(g.data(), shape, dst_start, gx.data(), in, src_start, box);
+          s.add(0, std::move(gx));
+        },
+        // pad by the opposite amounts: it crops what was added and zero-fills what was cropped.
+        [back = unpad_amounts(a.shape(), shape, pad)](GraphContext<T>&, const BasicTensor<T>& g) {
+          return std::vector<BasicTensor<T>>{eigrad::pad(g, back, T(0))};
+        });
   return out;
 }
 
