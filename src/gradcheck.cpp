@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 #include <optional>
+#include <type_traits>
+#include <utility>
 
 #include "eigrad/autograd.hpp"
 #include "eigrad/nn/module.hpp"
@@ -50,24 +52,34 @@ std::vector<BasicTensor<T>> leaves_of(const std::vector<DoubleTensor>& inputs) {
 }
 
 // The analytic Jacobian, one vector-Jacobian product per output element:
-// rows[j][i] = d out_j / d input_i, in float64.
+// rows[j][i] = d out_j / d input_i, in float64. Through eigrad::grad, so that no leaf's .grad
+// changes (the leaves may be a user's parameters).
 template <class T, class F>
-Rows analytic_rows(const F& f, std::vector<BasicTensor<T>>& leaves) {
+Rows analytic_rows(const F& f, const std::vector<BasicTensor<T>>& leaves) {
   const BasicTensor<T> out = f(leaves);
   const int64_t m = out.numel();
   Rows rows(static_cast<size_t>(m));
-  const bool differentiable = out.requires_grad();
+  std::vector<BasicTensor<T>> wrt;
+  std::vector<size_t> position;  // of wrt[k] in leaves
+  for (size_t i = 0; i < leaves.size(); ++i)
+    if (leaves[i].requires_grad()) {
+      wrt.push_back(leaves[i]);
+      position.push_back(i);
+    }
+  const bool differentiable = out.requires_grad() && !wrt.empty();
   for (int64_t j = 0; j < m; ++j) {
-    for (BasicTensor<T>& leaf : leaves) leaf.zero_grad();
+    std::vector<BasicTensor<T>> g(leaves.size());
     if (differentiable) {
       BasicTensor<T> seed = BasicTensor<T>::zeros(out.shape());
       seed.mutable_data()[j] = T(1);
-      out.backward(seed, /*retain_graph=*/true);
+      const std::vector<BasicTensor<T>> row = grad({out}, wrt, {seed}, /*retain_graph=*/true,
+                                                   /*create_graph=*/false, /*allow_unused=*/true);
+      for (size_t k = 0; k < row.size(); ++k) g[position[k]] = row[k];
     }
-    for (const BasicTensor<T>& leaf : leaves)
+    for (size_t i = 0; i < leaves.size(); ++i)
       rows[static_cast<size_t>(j)].push_back(
-          leaf.grad().defined() ? Eigen::ArrayXd(leaf.grad().array().template cast<double>())
-                                : Eigen::ArrayXd(Eigen::ArrayXd::Zero(leaf.numel())));
+          g[i].defined() ? Eigen::ArrayXd(g[i].array().template cast<double>())
+                         : Eigen::ArrayXd(Eigen::ArrayXd::Zero(leaves[i].numel())));
   }
   return rows;
 }
@@ -153,19 +165,17 @@ GradcheckReport gradcheck_float32(const GradcheckFunction32& f32, const Gradchec
 namespace {
 // The function whose Jacobian gradgradcheck checks: (inputs..., v) -> the gradients of f with
 // respect to the inputs that require grad, flattened and concatenated (zeros for an unused one).
+// The gradients are recorded even where gradcheck calls it under NoGradGuard (its finite
+// differences): without the graph they would be zeros.
 template <class T>
 std::function<BasicTensor<T>(const std::vector<BasicTensor<T>>&)> gradient_of(
     std::function<BasicTensor<T>(const std::vector<BasicTensor<T>>&)> f,
     std::vector<bool> differentiate) {
   return [f = std::move(f),
           differentiate = std::move(differentiate)](const std::vector<BasicTensor<T>>& x) {
-    // gradcheck evaluates the function under NoGradGuard for its central differences, but the
-    // gradient can only be taken with grad mode on: on here, back as it was on the way out.
-    struct GradMode {
-      bool previous = is_grad_enabled();
-      GradMode() { set_grad_enabled(true); }
-      ~GradMode() { set_grad_enabled(previous); }
-    } grad_mode;
+    // The gradient is computed with its graph even where the caller turned grad mode off (the
+    // central differences run under NoGradGuard).
+    AutoGradMode grad_mode(true);
     std::vector<BasicTensor<T>> inputs(x.begin(), x.end() - 1);
     const BasicTensor<T>& v = x.back();
     const BasicTensor<T> y = f(inputs);
@@ -296,40 +306,146 @@ std::string ModuleGradcheckReport::str() const {
 
 namespace {
 template <class T>
-ModuleGradcheckReport check_module(const nn::BasicModule<T>& module, const BasicTensor<T>& input,
-                                   const GradcheckOptions& options) {
+void check_module_arguments(const char* op, const BasicTensor<T>& input,
+                            const GradcheckOptions& options) {
   if (!(options.eps > 0))
-    throw Error("gradcheck_module: eps must be positive, got " + std::to_string(options.eps));
-  if (!input.defined()) throw Error("gradcheck_module: the input is undefined");
-  const std::shared_ptr<nn::BasicModule<double>> copy = nn::to_double(module);
-  // The leaves: a detached float64 input, then the copy's own parameters (handles into it, so
-  // that perturbing them in place changes what forward uses).
-  ModuleGradcheckReport result;
-  std::vector<DoubleTensor> leaves{input.template to<double>().set_requires_grad(true)};
-  result.tensors.emplace_back("input", GradcheckReport{});
-  for (const auto& [name, p] : copy->named_parameters())
+    throw Error(std::string(op) + ": eps must be positive, got " + std::to_string(options.eps));
+  if (!input.defined()) throw Error(std::string(op) + ": the input is undefined");
+}
+
+// A module check's leaves: `input` (a copy of the caller's, made a leaf that requires grad), then
+// the module's own parameters that require grad (handles into it, so that perturbing them in
+// place changes what forward uses); their names go to `names`.
+template <class T>
+std::vector<BasicTensor<T>> module_leaves(const nn::BasicModule<T>& module, BasicTensor<T> input,
+                                          std::vector<std::string>& names) {
+  std::vector<BasicTensor<T>> leaves{input.set_requires_grad(true)};
+  names.assign({"input"});
+  for (const auto& [name, p] : module.named_parameters())
     if (p.requires_grad()) {
       leaves.push_back(p);
-      result.tensors.emplace_back(name, GradcheckReport{});
+      names.push_back(name);
     }
+  return leaves;
+}
+
+// With options.raise, throws when a tensor failed: "<op>: <type>: the <what> of a, b are wrong".
+void raise_if_failed(const char* op, const std::string& type, const char* what,
+                     const ModuleGradcheckReport& result, const std::vector<std::string>& failed,
+                     const GradcheckOptions& options) {
+  if (result.passed || !options.raise) return;
+  std::string names;
+  for (const std::string& name : failed) names += (names.empty() ? "" : ", ") + name;
+  throw Error(std::string(op) + ": " + type + ": the " + what + " of " + names + " are wrong:\n" +
+              result.str());
+}
+
+template <class T>
+ModuleGradcheckReport check_module(const nn::BasicModule<T>& module, const BasicTensor<T>& input,
+                                   const GradcheckOptions& options) {
+  check_module_arguments("gradcheck_module", input, options);
+  const std::shared_ptr<nn::BasicModule<double>> copy = nn::to_double(module);
+  std::vector<std::string> names;
+  std::vector<DoubleTensor> leaves =
+      module_leaves<double>(*copy, input.template to<double>(), names);
   const GradcheckFunction f = [&](const std::vector<DoubleTensor>& x) {
     return copy->forward(x[0]);
   };
   const Rows rows = analytic_rows(f, leaves);
   GradcheckOptions each = options;
   each.raise = false;
+  ModuleGradcheckReport result;
+  std::vector<std::string> failed;
   for (size_t i = 0; i < leaves.size(); ++i) {
-    result.tensors[i].second = compare(f, leaves, rows, each, i);
-    result.passed = result.passed && result.tensors[i].second.passed;
+    result.tensors.emplace_back(names[i], compare(f, leaves, rows, each, i));
+    if (!result.tensors[i].second.passed) failed.push_back(names[i]);
   }
-  for (DoubleTensor& leaf : leaves) leaf.zero_grad();
-  if (!result.passed && options.raise) {
-    std::string failed;
+  result.passed = failed.empty();
+  raise_if_failed("gradcheck_module", module.type_name(), "gradients", result, failed, options);
+  return result;
+}
+
+// One report for a tensor checked twice (in float64, then in float32): it passes when both do,
+// counts the entries of both, and its worst entry is the worse check's.
+GradcheckReport merged(const GradcheckReport& a, const GradcheckReport& b) {
+  const bool b_worse =
+      (a.passed && !b.passed) || (a.passed == b.passed && b.max_abs_error > a.max_abs_error);
+  GradcheckReport r = b_worse ? b : a;
+  r.passed = a.passed && b.passed;
+  r.checked = a.checked + b.checked;
+  r.max_abs_error = std::max(a.max_abs_error, b.max_abs_error);
+  r.max_rel_error = std::max(a.max_rel_error, b.max_rel_error);
+  return r;
+}
+
+template <class T>
+ModuleGradcheckReport check_module_twice(const nn::BasicModule<T>& module,
+                                         const BasicTensor<T>& input,
+                                         const GradcheckOptions& options) {
+  const char* op = "gradgradcheck_module";
+  check_module_arguments(op, input, options);
+  const std::shared_ptr<nn::BasicModule<double>> copy = nn::to_double(module);
+  std::vector<std::string> names;
+  std::vector<DoubleTensor> leaves =
+      module_leaves<double>(*copy, input.template to<double>(), names);
+  const GradcheckFunction f = [&](const std::vector<DoubleTensor>& x) {
+    return copy->forward(x[0]);
+  };
+  // v, the output's gradient: seeded, and exact in T, so that a float32 check sees it too.
+  DoubleTensor y;
+  {
+    NoGradGuard no_grad;
+    y = f(leaves);
+  }
+  Generator gen(20221);
+  const DoubleTensor v =
+      DoubleTensor::uniform(y.shape(), -1.0, 1.0, gen).template to<T>().template to<double>();
+  leaves.push_back(v);
+  leaves.back().set_requires_grad(true);
+  names.push_back("grad_output");
+  const std::vector<bool> differentiate(leaves.size() - 1, true);
+  const GradcheckFunction gradient = gradient_of<double>(f, differentiate);
+
+  GradcheckOptions each = options;
+  each.raise = false;
+  const Rows rows = analytic_rows(gradient, leaves);
+  ModuleGradcheckReport result;
+  for (size_t i = 0; i < leaves.size(); ++i)
+    result.tensors.emplace_back(names[i], compare(gradient, leaves, rows, each, i));
+  std::vector<std::string> failed;
+  if constexpr (std::is_same<T, float>::value) {
+    // The module's own float32 gradient, differentiated in float32 at the same points (its
+    // parameters' values, the input and v), against the float64 differences. forward() is not
+    // const; buffers it updates (running statistics) are put back, and no .grad is touched.
+    auto& own = const_cast<nn::BasicModule<float>&>(module);
+    std::vector<Tensor> buffers = module.buffers(), saved;
+    for (const Tensor& b : buffers) saved.push_back(b.clone());
+    std::vector<std::string> names32;
+    std::vector<Tensor> leaves32 = module_leaves<float>(module, input.detach().clone(), names32);
+    names32.push_back("grad_output");
+    if (names32 != names)
+      throw Error(std::string(op) + ": " + module.type_name() +
+                  ": the float64 copy's parameters differ from the module's (a parameter shared "
+                  "between modules?); check the float64 module with gradgradcheck_module instead");
+    leaves32.push_back(v.to<float>().set_requires_grad(true));
+    const GradcheckFunction32 f32 = [&](const std::vector<Tensor>& x) { return own.forward(x[0]); };
+    const Rows rows32 = analytic_rows(gradient_of<float>(f32, differentiate), leaves32);
+    for (size_t k = 0; k < buffers.size(); ++k)
+      if (!(std::as_const(buffers[k]).array() == saved[k].array()).all())
+        buffers[k].mutable_array() = saved[k].array();
+    for (size_t i = 0; i < leaves.size(); ++i) {
+      const GradcheckReport in32 = compare(gradient, leaves, rows32, each, i);
+      GradcheckReport& report = result.tensors[i].second;
+      if (report.passed && !in32.passed) failed.push_back(names[i] + " (in float32)");
+      if (!report.passed) failed.push_back(names[i]);
+      report = merged(report, in32);
+    }
+  } else {
     for (const auto& [name, report] : result.tensors)
-      if (!report.passed) failed += (failed.empty() ? "" : ", ") + name;
-    throw Error("gradcheck_module: " + module.type_name() + ": the gradients of " + failed +
-                " are wrong:\n" + result.str());
+      if (!report.passed) failed.push_back(name);
   }
+  result.passed = failed.empty();
+  raise_if_failed(op, module.type_name(), "second derivatives", result, failed, options);
   return result;
 }
 }  // namespace
@@ -341,6 +457,16 @@ ModuleGradcheckReport gradcheck_module(const nn::BasicModule<float>& module, con
 ModuleGradcheckReport gradcheck_module(const nn::BasicModule<double>& module,
                                        const DoubleTensor& input, const GradcheckOptions& options) {
   return check_module(module, input, options);
+}
+
+ModuleGradcheckReport gradgradcheck_module(const nn::BasicModule<float>& module,
+                                           const Tensor& input, const GradcheckOptions& options) {
+  return check_module_twice(module, input, options);
+}
+ModuleGradcheckReport gradgradcheck_module(const nn::BasicModule<double>& module,
+                                           const DoubleTensor& input,
+                                           const GradcheckOptions& options) {
+  return check_module_twice(module, input, options);
 }
 
 DoubleTensor uniform_away_from(const Shape& shape, double lo, double hi,

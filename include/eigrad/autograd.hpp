@@ -1,7 +1,8 @@
 #pragma once
-// Autograd's public side: grad mode, anomaly detection and eigrad::grad. The graph itself (nodes,
-// the engine) is private to the library; a user's op goes through eigrad::Function
-// (eigrad/function.hpp), the one public door.
+// Autograd's public side: grad mode, anomaly detection, eigrad::grad and the Hessian- and
+// Jacobian-vector products built on it. The graph itself (nodes, the engine) is private to the
+// library; a user's op goes through eigrad::Function (eigrad/function.hpp), the one public door.
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -22,6 +23,19 @@ class NoGradGuard {
   ~NoGradGuard() { set_grad_enabled(previous_); }
   NoGradGuard(const NoGradGuard&) = delete;
   NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// Sets grad mode for the guard's lifetime, then restores it (PyTorch's AutoGradMode): with
+// `true` it records again inside a NoGradGuard's scope.
+class AutoGradMode {
+ public:
+  explicit AutoGradMode(bool enabled) : previous_(is_grad_enabled()) { set_grad_enabled(enabled); }
+  ~AutoGradMode() { set_grad_enabled(previous_); }
+  AutoGradMode(const AutoGradMode&) = delete;
+  AutoGradMode& operator=(const AutoGradMode&) = delete;
 
  private:
   bool previous_;
@@ -62,6 +76,48 @@ std::vector<DoubleTensor> grad(const std::vector<DoubleTensor>& outputs,
                                const std::vector<DoubleTensor>& grad_outputs = {},
                                std::optional<bool> retain_graph = std::nullopt,
                                bool create_graph = false, bool allow_unused = false);
+
+// ---- Hessian- and Jacobian-vector products, as torch.autograd.functional.hvp / jvp ----
+// Both take f, a function of a vector of tensors, the point `inputs` and v, one tensor per input
+// of its shape (v may be empty when every input holds one element: ones). They differentiate f at
+// leaves of their own (detached from `inputs`, which need not require grad), in grad mode even
+// inside a NoGradGuard, and return f's output, detached, with the product (no graph). Where f
+// does not depend on an input (or not twice, for the Hessian), its part of the product is zero.
+template <class T>
+using TensorFunction = std::function<BasicTensor<T>(const std::vector<BasicTensor<T>>&)>;
+
+template <class T>
+struct HessianVectorProduct {
+  BasicTensor<T> output;
+  std::vector<BasicTensor<T>> product;  // one per input, of its shape
+};
+template <class T>
+struct JacobianVectorProduct {
+  BasicTensor<T> output;
+  BasicTensor<T> product;  // of the output's shape
+};
+
+// H v, where H is the Hessian of f (whose output must hold one element) with respect to all the
+// inputs together: product[i] = sum_j d^2 f / (d inputs[i] d inputs[j]) v[j]. Pearlmutter's
+// trick: the gradient g is computed with create_graph, then differentiated again along v,
+// grad(sum_j g_j * v_j, inputs). Costs two backward passes, never the Hessian itself.
+//   auto [y, hv] = eigrad::hessian_vector_product(f, {x}, {v});
+HessianVectorProduct<float> hessian_vector_product(const TensorFunction<float>& f,
+                                                   const std::vector<Tensor>& inputs,
+                                                   const std::vector<Tensor>& v);
+HessianVectorProduct<double> hessian_vector_product(const TensorFunction<double>& f,
+                                                    const std::vector<DoubleTensor>& inputs,
+                                                    const std::vector<DoubleTensor>& v);
+
+// J v = sum_i d f / d inputs[i] v[i] (forward mode's product) by reverse mode twice: g(u) = J^T u
+// is computed with create_graph from a dummy u that requires grad, and since g is linear in u,
+// grad(g, u, v) = J v. f may have an output of any shape.
+JacobianVectorProduct<float> jacobian_vector_product(const TensorFunction<float>& f,
+                                                     const std::vector<Tensor>& inputs,
+                                                     const std::vector<Tensor>& v);
+JacobianVectorProduct<double> jacobian_vector_product(const TensorFunction<double>& f,
+                                                      const std::vector<DoubleTensor>& inputs,
+                                                      const std::vector<DoubleTensor>& v);
 
 namespace detail {
 std::string demangle(const char* mangled);  // a C++ type or function name as written

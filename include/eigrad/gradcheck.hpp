@@ -94,10 +94,15 @@ ModuleGradcheckReport gradcheck_module(const nn::BasicModule<double>& module,
                                        const GradcheckOptions& options = {});
 
 // gradgradcheck for a module, like gradcheck_module: its float64 copy's gradient with respect to
-// the input and every parameter that requires grad, differentiated again with respect to each of
-// them (and to v, a seeded random gradient of the output); a float32 module is also checked in
-// float32 against the float64 numeric Jacobian. One check per tensor in the report: "input", the
-// parameters by name, then "grad_output".
+// the input and every parameter that requires grad (computed with create_graph), differentiated
+// again with respect to each of them and to v, a seeded random gradient of the output, against
+// central differences of that gradient. A float32 module is also checked in float32: its own
+// gradient's analytic Jacobian at the same points against the float64 differences (as
+// gradgradcheck_float32; pass tolerances fit for float32). The module is not touched (no .grad,
+// buffers as they were). One check per tensor in the report: "input", the parameters by name,
+// then "grad_output"; for a float32 module each covers both checks (checked counts the entries of
+// both, the worst entry is the worse check's). With options.raise, throws after checking
+// everything, naming each tensor that failed ("0.weight (in float32)" when only float32 did).
 ModuleGradcheckReport gradgradcheck_module(const nn::BasicModule<float>& module,
                                            const Tensor& input,
                                            const GradcheckOptions& options = {});

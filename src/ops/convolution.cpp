@@ -2,16 +2,19 @@
 
 #include <algorithm>
 #include <array>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "autograd/graph.hpp"
+#include "eigrad/ops/reduce.hpp"
+#include "eigrad/ops/tensor_shape.hpp"
 #include "gemm.hpp"
 #include "im2col.hpp"
 #include "layout.hpp"
 #include "storage.hpp"
-#include "autograd/graph.hpp"
 
 namespace eigrad {
 
@@ -127,23 +130,15 @@ bool cols_is_input(const ConvGeometry& g) {
   return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0;
 }
 
-// The convolution of x [N, C, H, W] by w [O, C / groups, kH, kW] (plus bias) as products:
-// for each sample and group, Y [O / groups, HW] = W_g [O / groups, K] x im2col(x_n,g) [K, HW].
-// The backward recomputes im2col rather than keeping cols from the forward: one sample's cols
-// stays in the cache, and the forward needs no [N, K, HW] buffer (BENCHMARKS.md, "Figures behind
-// the code").
+// The convolution of x [N, C, H, W] by w [O, C / groups, kH, kW] (plus bias) into y, as
+// products: for each sample and group, Y [O / groups, HW] = W_g [O / groups, K] x
+// im2col(x_n,g) [K, HW].
 template <class T>
-BasicTensor<T> convolution(const char* op, const BasicTensor<T>& x, const BasicTensor<T>& w,
-                           const BasicTensor<T>& b, const ConvGeometry& g, const Shape& out_shape) {
-  auto out = BasicTensor<T>::empty(out_shape);
+void conv_forward(const ConvGeometry& g, const T* xd, const T* wd, const T* bd, T* yd) {
   const int64_t K = g.k(), HW = g.hw(), og = g.og(), in_sample = g.c * g.h * g.w;
   const int64_t in_group = g.cg() * g.h * g.w, out_sample = g.o * HW;
   const int64_t flops = 2 * g.n * g.o * K * HW;
   const bool direct = cols_is_input(g);
-  const T* xd = x.data();
-  const T* wd = w.data();
-  const T* bd = b.defined() ? b.data() : nullptr;
-  T* yd = out.mutable_data();
   parallel_for(
       g.n,
       [&](int64_t begin, int64_t end) {
@@ -161,59 +156,178 @@ BasicTensor<T> convolution(const char* op, const BasicTensor<T>& x, const BasicT
           }
       },
       flops);
+}
+
+// The gradients wanted, from gd, the gradient of y: the input's (the transposed products, then
+// col2im), the weight's (summed over the samples) and the bias's, in one pass over the samples.
+// xd is read only for the weight's gradient and wd only for the input's.
+template <class T>
+struct ConvGrads {
+  Array<T> x, w, b;
+};
+template <class T>
+ConvGrads<T> conv_backward(const ConvGeometry& g, const T* gd, const T* xd, const T* wd,
+                           bool want_x, bool want_w, bool want_b) {
+  const int64_t K = g.k(), HW = g.hw(), og = g.og(), in_sample = g.c * g.h * g.w;
+  const int64_t in_group = g.cg() * g.h * g.w, out_sample = g.o * HW;
+  const bool direct = cols_is_input(g);
+  int64_t flops = 0;
+  if (want_x) flops += 2 * g.n * g.o * K * HW;
+  if (want_w) flops += 2 * g.n * g.o * K * HW;
+  Array<T> gx = want_x ? Array<T>::Zero(g.n * in_sample) : Array<T>();
+  PartialSums<T> gw_parts, gb_parts;
+  parallel_for(
+      g.n,
+      [&](int64_t begin, int64_t end) {
+        const auto cols = detail::allocate_storage<T>(direct ? 0 : K * HW).data;
+        Array<T> gw = want_w ? Array<T>::Zero(g.o * K) : Array<T>();
+        Array<T> gb = want_b ? Array<T>::Zero(g.o) : Array<T>();
+        for (int64_t n = begin; n < end; ++n) {
+          for (int64_t gi = 0; gi < g.groups; ++gi) {
+            const T* gy_data = gd + n * out_sample + gi * og * HW;
+            if (want_w) {
+              const T* xg = xd + n * in_sample + gi * in_group;
+              if (!direct) im2col(xg, g, cols->data());
+              gemm(operand(gy_data, og, HW), transposed(direct ? xg : cols->data(), K, HW),
+                   gw.data() + gi * og * K, true);
+            }
+            if (want_x) {
+              T* gxg = gx.data() + n * in_sample + gi * in_group;
+              gemm(transposed(wd + gi * og * K, og, K), operand(gy_data, og, HW),
+                   direct ? gxg : cols->data(), false);
+              if (!direct) col2im_add(cols->data(), g, gxg);
+            }
+          }
+          if (want_b) gb += ConstMatrixMap<T>(gd + n * out_sample, g.o, HW).rowwise().sum().array();
+        }
+        if (want_w) gw_parts.add(begin, std::move(gw));
+        if (want_b) gb_parts.add(begin, std::move(gb));
+      },
+      flops);
+  return {std::move(gx), want_w ? gw_parts.total() : Array<T>(),
+          want_b ? gb_parts.total() : Array<T>()};
+}
+
+// The shapes of a convolution's input, weight and output.
+struct ConvShapes {
+  Shape x, w, y;
+};
+
+template <class T>
+using Grads = std::vector<BasicTensor<T>>;
+
+template <class T>
+BasicTensor<T> tensor_of(Array<T>&& values, const Shape& shape) {
+  return BasicTensor<T>::from_storage(std::make_shared<Array<T>>(std::move(values)), shape);
+}
+
+// A convolution is bilinear in (x, w), and so are its two gradients, each an op of its own whose
+// derivatives are the other two: with <., .> the sum of products,
+//   <gy, conv(x, w)> = <conv_input_grad(gy, w), x> = <conv_weight_grad(x, gy), w>,
+// so each op's gradient with respect to one operand is one of the three ops applied to the
+// incoming gradient and the other operand. The three record their graph backwards in terms of
+// each other: a convolution is differentiable to any order.
+template <class T>
+BasicTensor<T> convolution(const char* op, const BasicTensor<T>& x, const BasicTensor<T>& w,
+                           const BasicTensor<T>& b, const ConvGeometry& g, const ConvShapes& sh);
+template <class T>
+BasicTensor<T> conv_input_grad(const char* op, const BasicTensor<T>& gy, const BasicTensor<T>& w,
+                               const ConvGeometry& g, const ConvShapes& sh);
+template <class T>
+BasicTensor<T> conv_weight_grad(const char* op, const BasicTensor<T>& x, const BasicTensor<T>& gy,
+                                const ConvGeometry& g, const ConvShapes& sh);
+
+// The bias's gradient in eigrad ops: gy summed over the samples and positions.
+template <class T>
+BasicTensor<T> conv_bias_grad(const BasicTensor<T>& gy, const ConvGeometry& g) {
+  return reshape(sum_to_size(reshape(gy, {g.n, g.o, g.hw()}), Shape{1, g.o, 1}), {g.o});
+}
+
+// The backward recomputes im2col rather than keeping cols from the forward: one sample's cols
+// stays in the cache, and the forward needs no [N, K, HW] buffer (BENCHMARKS.md, "Figures behind
+// the code").
+template <class T>
+BasicTensor<T> convolution(const char* op, const BasicTensor<T>& x, const BasicTensor<T>& w,
+                           const BasicTensor<T>& b, const ConvGeometry& g, const ConvShapes& sh) {
+  auto out = BasicTensor<T>::empty(sh.y);
+  conv_forward<T>(g, x.data(), w.data(), b.defined() ? b.data() : nullptr, out.mutable_data());
   const bool has_bias = b.defined();
   if (!(has_bias ? needs_grad({&x, &w, &b}) : needs_grad(x, w))) return out;
   auto backward = [g, has_bias, xs = x.storage(), ws = w.storage()](const Array<T>& grad,
                                                                     GradSink<T>& s) {
-    const int64_t K = g.k(), HW = g.hw(), og = g.og(), in_sample = g.c * g.h * g.w;
-    const int64_t in_group = g.cg() * g.h * g.w, out_sample = g.o * HW;
     const bool want_x = s.needs(0), want_w = s.needs(1), want_b = has_bias && s.needs(2);
-    const bool direct = cols_is_input(g);
-    int64_t flops = 0;
-    if (want_x) flops += 2 * g.n * g.o * K * HW;
-    if (want_w) flops += 2 * g.n * g.o * K * HW;
-    Array<T> gx = want_x ? Array<T>::Zero(g.n * in_sample) : Array<T>();
-    PartialSums<T> gw_parts, gb_parts;
-    const T* xd = xs->data();
-    const T* wd = ws->data();
-    const T* gd = grad.data();
-    parallel_for(
-        g.n,
-        [&](int64_t begin, int64_t end) {
-          const auto cols = detail::allocate_storage<T>(direct ? 0 : K * HW).data;
-          Array<T> gw = want_w ? Array<T>::Zero(g.o * K) : Array<T>();
-          Array<T> gb = want_b ? Array<T>::Zero(g.o) : Array<T>();
-          for (int64_t n = begin; n < end; ++n) {
-            for (int64_t gi = 0; gi < g.groups; ++gi) {
-              const T* gy_data = gd + n * out_sample + gi * og * HW;
-              if (want_w) {
-                const T* xg = xd + n * in_sample + gi * in_group;
-                if (!direct) im2col(xg, g, cols->data());
-                gemm(operand(gy_data, og, HW), transposed(direct ? xg : cols->data(), K, HW),
-                     gw.data() + gi * og * K, true);
-              }
-              if (want_x) {
-                T* gxg = gx.data() + n * in_sample + gi * in_group;
-                gemm(transposed(wd + gi * og * K, og, K), operand(gy_data, og, HW),
-                     direct ? gxg : cols->data(), false);
-                if (!direct) col2im_add(cols->data(), g, gxg);
-              }
-            }
-            if (want_b)
-              gb += ConstMatrixMap<T>(gd + n * out_sample, g.o, HW).rowwise().sum().array();
-          }
-          if (want_w) gw_parts.add(begin, std::move(gw));
-          if (want_b) gb_parts.add(begin, std::move(gb));
-        },
-        flops);
-    if (want_b) s.add(2, gb_parts.total());
-    if (want_w) s.add(1, gw_parts.total());
-    if (want_x) s.add(0, std::move(gx));
+    ConvGrads<T> r =
+        conv_backward<T>(g, grad.data(), xs->data(), ws->data(), want_x, want_w, want_b);
+    if (want_b) s.add(2, std::move(r.b));
+    if (want_w) s.add(1, std::move(r.w));
+    if (want_x) s.add(0, std::move(r.x));
+  };
+  auto graph = [op, g, sh, has_bias](GraphContext<T>& c, const BasicTensor<T>& gy) {
+    Grads<T> r(has_bias ? 3 : 2);
+    if (c.needs(0)) r[0] = conv_input_grad(op, gy, c.input(1), g, sh);
+    if (c.needs(1)) r[1] = conv_weight_grad(op, c.input(0), gy, g, sh);
+    if (has_bias && c.needs(2)) r[2] = conv_bias_grad(gy, g);
+    return r;
   };
   if (has_bias)
-    record(op, out, {&x, &w, &b}, Saves().input(0).input(1), std::move(backward));
+    record(op, out, {&x, &w, &b}, Saves().input(0).input(1), std::move(backward), std::move(graph));
   else
-    record(op, out, {&x, &w}, Saves().input(0).input(1), std::move(backward));
+    record(op, out, {&x, &w}, Saves().input(0).input(1), std::move(backward), std::move(graph));
+  return out;
+}
+
+// The input's gradient gy -> dx for the weight w: linear in each of gy and w.
+template <class T>
+BasicTensor<T> conv_input_grad(const char* op, const BasicTensor<T>& gy, const BasicTensor<T>& w,
+                               const ConvGeometry& g, const ConvShapes& sh) {
+  auto out =
+      tensor_of(conv_backward<T>(g, gy.data(), nullptr, w.data(), true, false, false).x, sh.x);
+  if (needs_grad(gy, w))
+    record(
+        "conv_input_grad", out, {&gy, &w}, Saves().input(0).input(1),
+        [g, ny = sh.y.numel(), gs = gy.storage(), ws = w.storage()](const Array<T>& h,
+                                                                    GradSink<T>& s) {
+          if (s.needs(0)) {  // conv(h, w)
+            Array<T> gg(ny);
+            conv_forward<T>(g, h.data(), ws->data(), nullptr, gg.data());
+            s.add(0, std::move(gg));
+          }
+          if (s.needs(1))  // conv_weight_grad(h, gy)
+            s.add(1, conv_backward<T>(g, gs->data(), h.data(), nullptr, false, true, false).w);
+        },
+        [op, g, sh](GraphContext<T>& c, const BasicTensor<T>& h) {
+          return Grads<T>{
+              c.needs(0) ? convolution(op, h, c.input(1), BasicTensor<T>(), g, sh)
+                         : BasicTensor<T>(),
+              c.needs(1) ? conv_weight_grad(op, h, c.input(0), g, sh) : BasicTensor<T>()};
+        });
+  return out;
+}
+
+// The weight's gradient (x, gy) -> dw: linear in each of x and gy.
+template <class T>
+BasicTensor<T> conv_weight_grad(const char* op, const BasicTensor<T>& x, const BasicTensor<T>& gy,
+                                const ConvGeometry& g, const ConvShapes& sh) {
+  auto out =
+      tensor_of(conv_backward<T>(g, gy.data(), x.data(), nullptr, false, true, false).w, sh.w);
+  if (needs_grad(x, gy))
+    record(
+        "conv_weight_grad", out, {&x, &gy}, Saves().input(0).input(1),
+        [g, ny = sh.y.numel(), xs = x.storage(), gs = gy.storage()](const Array<T>& h,
+                                                                    GradSink<T>& s) {
+          if (s.needs(0))  // conv_input_grad(gy, h)
+            s.add(0, conv_backward<T>(g, gs->data(), nullptr, h.data(), true, false, false).x);
+          if (s.needs(1)) {  // conv(x, h)
+            Array<T> gg(ny);
+            conv_forward<T>(g, xs->data(), h.data(), nullptr, gg.data());
+            s.add(1, std::move(gg));
+          }
+        },
+        [op, g, sh](GraphContext<T>& c, const BasicTensor<T>& h) {
+          return Grads<T>{c.needs(0) ? conv_input_grad(op, c.input(1), h, g, sh) : BasicTensor<T>(),
+                          c.needs(1) ? convolution(op, c.input(0), h, BasicTensor<T>(), g, sh)
+                                     : BasicTensor<T>()};
+        });
   return out;
 }
 
@@ -227,7 +341,8 @@ BasicTensor<T> conv2d(const BasicTensor<T>& input, const BasicTensor<T>& weight,
   const ConvGeometry g = conv_geometry<2>("conv2d", input.shape(), weight.shape(),
                                           bias.defined() ? &bias_shape : nullptr, stride.values(),
                                           padding.values(), dilation.values(), groups);
-  return convolution("conv2d", input, weight, bias, g, Shape{g.n, g.o, g.ho, g.wo});
+  return convolution<T>("conv2d", input, weight, bias, g,
+                        {input.shape(), weight.shape(), Shape{g.n, g.o, g.ho, g.wo}});
 }
 
 // A 1-d convolution is the 2-d one of [N, C, 1, L] by [O, C / groups, 1, K]: the same storage,
@@ -240,7 +355,8 @@ BasicTensor<T> conv1d(const BasicTensor<T>& input, const BasicTensor<T>& weight,
   const ConvGeometry g = conv_geometry<1>("conv1d", input.shape(), weight.shape(),
                                           bias.defined() ? &bias_shape : nullptr, {stride},
                                           {padding}, {dilation}, groups);
-  return convolution("conv1d", input, weight, bias, g, Shape{g.n, g.o, g.wo});
+  return convolution<T>("conv1d", input, weight, bias, g,
+                        {input.shape(), weight.shape(), Shape{g.n, g.o, g.wo}});
 }
 
 #define EIGRAD_INSTANTIATE_CONVOLUTION(T)                                                     \

@@ -5,8 +5,11 @@
 #include <type_traits>
 #include <vector>
 
-#include "layout.hpp"
 #include "autograd/graph.hpp"
+#include "eigrad/ops/elementwise.hpp"
+#include "eigrad/ops/reduce.hpp"
+#include "eigrad/ops/tensor_shape.hpp"
+#include "layout.hpp"
 
 namespace eigrad {
 
@@ -61,6 +64,36 @@ void for_planes(int64_t planes, int64_t spatial, F&& f) {
         }
       },
       planes * spatial);
+}
+
+template <class T>
+using Grads = std::vector<BasicTensor<T>>;
+
+// 1 / sqrt(v), recorded with its graph backward (d/dv = -y^3 / 2, from the output y) so that
+// batch norm's graph backward can be differentiated again.
+template <class T>
+BasicTensor<T> rsqrt(const BasicTensor<T>& v) {
+  auto out = BasicTensor<T>::empty(v.shape());
+  out.mutable_array() = v.array().rsqrt();
+  if (needs_grad(v))
+    record(
+        "rsqrt", out, {&v}, Saves().output(),
+        [y = out.storage()](const Array<T>& g, GradSink<T>& s) {
+          s.add(0, g * T(-0.5) * y->cube());
+        },
+        [](GraphContext<T>& c, const BasicTensor<T>& g) {
+          const BasicTensor<T> y = c.output();
+          return Grads<T>{g * (y * y * y) * T(-0.5)};
+        });
+  return out;
+}
+
+// Per-channel values [C] as a constant of shape [1, C, 1, ...], which broadcasts along axis 1.
+template <class T>
+BasicTensor<T> channel_constant(const Array<T>& values, const Shape& channel_shape) {
+  auto t = BasicTensor<T>::empty(channel_shape);
+  t.mutable_array() = values;
+  return t;
 }
 
 }  // namespace
@@ -153,6 +186,49 @@ BasicTensor<T> batch_norm(const BasicTensor<T>& input, const BasicTensor<T>& run
   for (const BasicTensor<T>* t : inputs) wanted = wanted || t->requires_grad();
   if (!wanted || !is_grad_enabled()) return out;
 
+  // The graph backward, in eigrad ops: the same formulas, with the batch statistics recomputed
+  // from x in ops when training (they depend on x), constants from the running ones otherwise.
+  Shape channel_shape(std::vector<int64_t>(static_cast<size_t>(xs.rank()), 1));
+  channel_shape[1] = c;
+  auto graph = [channel_shape, c, per_channel, training, has_weight, has_bias,
+                count = inputs.size(), eps = static_cast<T>(eps),
+                running_mean = training ? Array<T>() : mean,
+                running_invstd = training ? Array<T>() : invstd](GraphContext<T>& ctx,
+                                                                 const BasicTensor<T>& g) {
+    const size_t weight_input = 1, bias_input = has_weight ? 2 : 1;
+    Grads<T> r(count);
+    const bool want_x = ctx.needs(0), want_w = has_weight && ctx.needs(weight_input),
+               want_b = has_bias && ctx.needs(bias_input);
+    if (g.numel() == 0) {  // an empty batch: zero gradients that stay in the graph
+      if (want_x) r[0] = g;
+      if (want_w) r[weight_input] = reshape(sum_to_size(g, channel_shape), {c});
+      if (want_b) r[bias_input] = reshape(sum_to_size(g, channel_shape), {c});
+      return r;
+    }
+    const T inv_m = T(1) / static_cast<T>(per_channel);
+    const BasicTensor<T> x = ctx.input(0);
+    BasicTensor<T> xhat, invstd;
+    if (training) {
+      const BasicTensor<T> centred = x - sum_to_size(x, channel_shape) * inv_m;
+      invstd = rsqrt(sum_to_size(centred * centred, channel_shape) * inv_m + eps);
+      xhat = centred * invstd;
+    } else {
+      invstd = channel_constant(running_invstd, channel_shape);
+      xhat = (x - channel_constant(running_mean, channel_shape)) * invstd;
+    }
+    const BasicTensor<T> sum_g = sum_to_size(g, channel_shape);
+    const BasicTensor<T> sum_g_xhat =
+        want_x || want_w ? sum_to_size(g * xhat, channel_shape) : BasicTensor<T>();
+    if (want_x) {
+      const BasicTensor<T> a =
+          has_weight ? reshape(ctx.input(1), channel_shape.vec()) * invstd : invstd;
+      r[0] = training ? a * (g - sum_g * inv_m - xhat * (sum_g_xhat * inv_m)) : g * a;
+    }
+    if (want_w) r[weight_input] = reshape(sum_g_xhat, {c});
+    if (want_b) r[bias_input] = reshape(sum_g, {c});
+    return r;
+  };
+
   record_inputs(
       "batch_norm", out, inputs, has_weight ? Saves().input(0).input(1) : Saves().input(0),
       [n, c, spatial, per_channel, training, has_weight, has_bias, xd = input.storage(),
@@ -198,7 +274,8 @@ BasicTensor<T> batch_norm(const BasicTensor<T>& input, const BasicTensor<T>& run
         }
         if (has_weight && s.needs(weight_input)) s.add(weight_input, sum_g_xhat);
         if (has_bias && s.needs(bias_input)) s.add(bias_input, sum_g);
-      });
+      },
+      std::move(graph));
   return out;
 }
 

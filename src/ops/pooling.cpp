@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "autograd/graph.hpp"
 #include "im2col.hpp"
 #include "layout.hpp"
-#include "autograd/graph.hpp"
 
 namespace eigrad {
 
@@ -144,6 +144,192 @@ void strided_copy(const T* __restrict src, int64_t n, int64_t stride, T* __restr
   for (int64_t t = 0; t < n; ++t) dst[t] = src[t * s];
 }
 
+// A pooling's backward is linear in the gradient, and so is its adjoint: each pair is a plan
+// (the windows or the argmax indices, fixed) with a kernel each way. forward(x, y) writes all of
+// y [out]; adjoint(g, gx) adds into gx [in], which starts at zero.
+
+// Max pooling's backward scatters the gradient to each window's argmax; its adjoint gathers.
+// A window in the padding alone (possible with dilation) has no argmax (-1): its output is -inf,
+// its gradient goes nowhere, and the gather gives it 0.
+template <class T>
+struct ArgmaxPlan {
+  static constexpr const char* name = "max_pool2d_gather";
+  static constexpr const char* adjoint_name = "max_pool2d_backward";
+  PoolGeometry g;
+  Shape in, out;
+  std::vector<int32_t> argmax;  // per plane, each output's input position in its plane, or -1
+
+  void forward(const T* x, T* y) const {
+    const int64_t in_plane = g.h * g.w, out_plane = g.ho * g.wo;
+    parallel_for(
+        g.planes,
+        [&](int64_t begin, int64_t end) {
+          for (int64_t p = begin; p < end; ++p) {
+            const T* src = x + p * in_plane;
+            T* dst = y + p * out_plane;
+            const int32_t* at = argmax.data() + p * out_plane;
+            for (int64_t k = 0; k < out_plane; ++k) dst[k] = at[k] >= 0 ? src[at[k]] : T(0);
+          }
+        },
+        g.planes * out_plane);
+  }
+  void adjoint(const T* grad, T* gx) const {
+    const int64_t in_plane = g.h * g.w, out_plane = g.ho * g.wo;
+    const int32_t* ad = argmax.data();
+    parallel_for(
+        g.planes,
+        [&](int64_t begin, int64_t end) {
+          for (int64_t p = begin; p < end; ++p) {
+            T* dst = gx + p * in_plane;
+            const T* src = grad + p * out_plane;
+            const int32_t* at = ad + p * out_plane;
+            for (int64_t k = 0; k < out_plane; ++k)
+              if (at[k] >= 0) dst[at[k]] += src[k];
+          }
+        },
+        g.planes * (in_plane + out_plane));
+  }
+};
+
+// Average pooling sums one kernel offset at a time over runs of whole output rows, then scales
+// by the inverse divisors; its adjoint spreads each scaled gradient over its window.
+template <class T>
+struct AvgPlan {
+  static constexpr const char* name = "avg_pool2d";
+  static constexpr const char* adjoint_name = "avg_pool2d_backward";
+  PoolGeometry g;
+  Shape in, out;
+  Taps taps;
+  Array<T> inv;  // per output of a plane
+
+  void forward(const T* xd, T* yd) const {
+    const int64_t in_plane = g.h * g.w, out_plane = g.ho * g.wo;
+    parallel_for(
+        g.planes,
+        [&](int64_t begin, int64_t end) {
+          const int32_t* origin = taps.origin.data();
+          for (int64_t p = begin; p < end; ++p) {
+            T* __restrict y = yd + p * out_plane;
+            std::fill(y, y + out_plane, T(0));
+            for (const Tap& tap : taps.runs) {
+              const T* __restrict src = xd + p * in_plane + tap.offset;
+              for (int64_t k = tap.begin; k < tap.end; ++k) y[k] += src[origin[k]];
+            }
+            Eigen::Map<Array<T>>(y, out_plane) *= inv;
+          }
+        },
+        g.planes * out_plane * g.kh * g.kw);
+  }
+  void adjoint(const T* grad, T* gx) const {
+    const int64_t in_plane = g.h * g.w, out_plane = g.ho * g.wo;
+    parallel_for(
+        g.planes,
+        [&](int64_t begin, int64_t end) {
+          const int32_t* origin = taps.origin.data();
+          Array<T> scaled(out_plane);
+          for (int64_t p = begin; p < end; ++p) {
+            scaled = Eigen::Map<const Array<T>>(grad + p * out_plane, out_plane) * inv;
+            for (const Tap& tap : taps.runs) {
+              T* dst = gx + p * in_plane + tap.offset;
+              for (int64_t k = tap.begin; k < tap.end; ++k) dst[origin[k]] += scaled[k];
+            }
+          }
+        },
+        g.planes * out_plane * g.kh * g.kw);
+  }
+};
+
+// PyTorch's adaptive windows: output cell i of `out` along an axis of size L covers
+// [floor(i L / out), ceil((i + 1) L / out)). Each output row sums its input rows once, then each
+// cell sums its segment of that row; the adjoint adds each cell's share to its window.
+template <class T>
+struct AdaptivePlan {
+  static constexpr const char* name = "adaptive_avg_pool2d";
+  static constexpr const char* adjoint_name = "adaptive_avg_pool2d_backward";
+  Shape in, out;
+  int64_t planes, h, w, ho, wo;
+  std::vector<int64_t> h0, h1, w0, w1;
+
+  void forward(const T* xd, T* yd) const {
+    parallel_for(
+        planes,
+        [&](int64_t begin, int64_t end) {
+          Eigen::Matrix<T, 1, Eigen::Dynamic> row(w);
+          for (int64_t p = begin; p < end; ++p) {
+            const ConstMatrixMap<T> x(xd + p * h * w, h, w);
+            for (int64_t i = 0; i < ho; ++i) {
+              const size_t a = static_cast<size_t>(i);
+              row = x.middleRows(h0[a], h1[a] - h0[a]).colwise().sum();
+              for (int64_t j = 0; j < wo; ++j) {
+                const size_t b = static_cast<size_t>(j);
+                yd[(p * ho + i) * wo + j] =
+                    row.segment(w0[b], w1[b] - w0[b]).sum() / T((h1[a] - h0[a]) * (w1[b] - w0[b]));
+              }
+            }
+          }
+        },
+        planes * h * w);
+  }
+  void adjoint(const T* grad, T* gx) const {
+    parallel_for(
+        planes,
+        [&](int64_t begin, int64_t end) {
+          for (int64_t p = begin; p < end; ++p) {
+            MatrixMap<T> dx(gx + p * h * w, h, w);
+            for (int64_t i = 0; i < ho; ++i)
+              for (int64_t j = 0; j < wo; ++j) {
+                const size_t a = static_cast<size_t>(i), b = static_cast<size_t>(j);
+                const int64_t rows = h1[a] - h0[a], cols = w1[b] - w0[b];
+                dx.block(h0[a], w0[b], rows, cols).array() +=
+                    grad[(p * ho + i) * wo + j] / T(rows * cols);
+              }
+          }
+        },
+        planes * h * w);
+  }
+};
+
+// Makes `out` the node of the plan's map (or of its adjoint) applied to x: its backward is the
+// other one, first-order (the kernel) and in the graph (the other op), so that any order works.
+template <class T, class Plan>
+void record_plan(const char* name, BasicTensor<T>& out, const BasicTensor<T>& x,
+                 const std::shared_ptr<const Plan>& plan, bool adjoint);
+
+template <class T, class Plan>
+BasicTensor<T> apply_plan(const BasicTensor<T>& x, const std::shared_ptr<const Plan>& plan,
+                          bool adjoint) {
+  auto out = adjoint ? BasicTensor<T>::zeros(plan->in) : BasicTensor<T>::empty(plan->out);
+  if (out.numel() > 0) {
+    if (adjoint)
+      plan->adjoint(x.data(), out.mutable_data());
+    else
+      plan->forward(x.data(), out.mutable_data());
+  }
+  if (needs_grad(x)) record_plan(adjoint ? Plan::adjoint_name : Plan::name, out, x, plan, adjoint);
+  return out;
+}
+
+template <class T, class Plan>
+void record_plan(const char* name, BasicTensor<T>& out, const BasicTensor<T>& x,
+                 const std::shared_ptr<const Plan>& plan, bool adjoint) {
+  record(
+      name, out, {&x}, Saves(),
+      [plan, adjoint](const Array<T>& g, GradSink<T>& s) {
+        if (adjoint) {
+          Array<T> gy(plan->out.numel());
+          if (gy.size() > 0) plan->forward(g.data(), gy.data());
+          s.add(0, std::move(gy));
+        } else {
+          Array<T> gx = Array<T>::Zero(plan->in.numel());
+          if (gx.size() > 0) plan->adjoint(g.data(), gx.data());
+          s.add(0, std::move(gx));
+        }
+      },
+      [plan, adjoint](GraphContext<T>&, const BasicTensor<T>& g) {
+        return std::vector<BasicTensor<T>>{apply_plan(g, plan, !adjoint)};
+      });
+}
+
 }  // namespace
 
 // The maximum and its first position, one kernel offset at a time over runs of whole output rows
@@ -159,10 +345,14 @@ BasicTensor<T> max_pool2d(const BasicTensor<T>& input, ExpandingArray<2> kernel_
   auto out = BasicTensor<T>::empty(pooled_shape(input.shape(), g.ho, g.wo));
   const int64_t in_plane = g.h * g.w, out_plane = g.ho * g.wo;
   const Taps taps = plane_taps(g);
-  auto argmax = std::make_shared<std::vector<int32_t>>(static_cast<size_t>(g.planes * out_plane));
+  auto plan = std::make_shared<ArgmaxPlan<T>>();
+  plan->g = g;
+  plan->in = input.shape();
+  plan->out = out.shape();
+  plan->argmax.resize(static_cast<size_t>(g.planes * out_plane));
   const T* xd = input.data();
   T* yd = out.mutable_data();
-  int32_t* ad = argmax->data();
+  int32_t* ad = plan->argmax.data();
   parallel_for(
       g.planes,
       [&](int64_t begin, int64_t end) {
@@ -201,86 +391,27 @@ BasicTensor<T> max_pool2d(const BasicTensor<T>& input, ExpandingArray<2> kernel_
         }
       },
       g.planes * out_plane * g.kh * g.kw);
+  // The gradient goes to each window's argmax: a scatter, linear in the gradient.
   if (needs_grad(input))
-    record("max_pool2d", out, {&input},
-           [g, argmax, in_plane, out_plane](const Array<T>& grad, GradSink<T>& s) {
-             Array<T> gx = Array<T>::Zero(g.planes * in_plane);
-             const int32_t* ad = argmax->data();
-             parallel_for(
-                 g.planes,
-                 [&](int64_t begin, int64_t end) {
-                   for (int64_t p = begin; p < end; ++p) {
-                     T* dst = gx.data() + p * in_plane;
-                     const T* src = grad.data() + p * out_plane;
-                     const int32_t* at = ad + p * out_plane;
-                     // A window inside the padding alone (possible with dilation) has no
-                     // input element: its output is -inf and its gradient goes nowhere.
-                     for (int64_t k = 0; k < out_plane; ++k)
-                       if (at[k] >= 0) dst[at[k]] += src[k];
-                   }
-                 },
-                 g.planes * (in_plane + out_plane));
-             s.add(0, std::move(gx));
-           });
+    record_plan("max_pool2d", out, input, std::shared_ptr<const ArgmaxPlan<T>>(std::move(plan)),
+                false);
   return out;
 }
 
-// Sums one kernel offset at a time over runs of whole output rows, then scales by the inverse
-// divisors.
+// A linear map of the input (AvgPlan), recorded with its adjoint as its backward.
 template <class T>
 BasicTensor<T> avg_pool2d(const BasicTensor<T>& input, ExpandingArray<2> kernel_size,
                           ExpandingArray<2> stride, ExpandingArray<2> padding,
                           bool count_include_pad) {
   const PoolGeometry g = pool_geometry("avg_pool2d", input.shape(), kernel_size, stride, padding,
                                        ExpandingArray<2>(1));
-  auto out = BasicTensor<T>::empty(pooled_shape(input.shape(), g.ho, g.wo));
-  const int64_t in_plane = g.h * g.w, out_plane = g.ho * g.wo;
-  const auto taps = std::make_shared<const Taps>(plane_taps(g));
-  const Array<T> inv = inverse_divisors<T>(g, count_include_pad);
-  const T* xd = input.data();
-  T* yd = out.mutable_data();
-  parallel_for(
-      g.planes,
-      [&](int64_t begin, int64_t end) {
-        const int32_t* origin = taps->origin.data();
-        for (int64_t p = begin; p < end; ++p) {
-          T* __restrict y = yd + p * out_plane;
-          std::fill(y, y + out_plane, T(0));
-          for (const Tap& tap : taps->runs) {
-            const T* __restrict src = xd + p * in_plane + tap.offset;
-            for (int64_t k = tap.begin; k < tap.end; ++k) y[k] += src[origin[k]];
-          }
-          Eigen::Map<Array<T>>(y, out_plane) *= inv;
-        }
-      },
-      g.planes * out_plane * g.kh * g.kw);
-  if (needs_grad(input))
-    record("avg_pool2d", out, {&input},
-           [g, inv, taps, in_plane, out_plane](const Array<T>& grad, GradSink<T>& s) {
-             Array<T> gx = Array<T>::Zero(g.planes * in_plane);
-             parallel_for(
-                 g.planes,
-                 [&](int64_t begin, int64_t end) {
-                   const int32_t* origin = taps->origin.data();
-                   Array<T> scaled(out_plane);
-                   for (int64_t p = begin; p < end; ++p) {
-                     scaled =
-                         Eigen::Map<const Array<T>>(grad.data() + p * out_plane, out_plane) * inv;
-                     for (const Tap& tap : taps->runs) {
-                       T* dst = gx.data() + p * in_plane + tap.offset;
-                       for (int64_t k = tap.begin; k < tap.end; ++k) dst[origin[k]] += scaled[k];
-                     }
-                   }
-                 },
-                 g.planes * out_plane * g.kh * g.kw);
-             s.add(0, std::move(gx));
-           });
-  return out;
+  auto plan = std::make_shared<const AvgPlan<T>>(
+      AvgPlan<T>{g, input.shape(), pooled_shape(input.shape(), g.ho, g.wo), plane_taps(g),
+                 inverse_divisors<T>(g, count_include_pad)});
+  return apply_plan(input, plan, false);
 }
 
-// PyTorch's adaptive windows: output cell i of `out` along an axis of size L covers
-// [floor(i L / out), ceil((i + 1) L / out)). Each output row sums its input rows once, then each
-// cell sums its segment of that row.
+// A linear map of the input (AdaptivePlan), recorded with its adjoint as its backward.
 template <class T>
 BasicTensor<T> adaptive_avg_pool2d(const BasicTensor<T>& input, ExpandingArray<2> output_size) {
   const Shape& in = input.shape();
@@ -290,7 +421,6 @@ BasicTensor<T> adaptive_avg_pool2d(const BasicTensor<T>& input, ExpandingArray<2
   if (ho < 1 || wo < 1)
     throw Error("adaptive_avg_pool2d: expected output_size >= 1, got " + output_size.str() +
                 " for input " + in.str());
-  const int64_t planes = in.numel() / (h * w);
   std::vector<int64_t> h0(static_cast<size_t>(ho)), h1(h0), w0(static_cast<size_t>(wo)), w1(w0);
   for (int64_t i = 0; i < ho; ++i) {
     h0[static_cast<size_t>(i)] = i * h / ho;
@@ -300,49 +430,10 @@ BasicTensor<T> adaptive_avg_pool2d(const BasicTensor<T>& input, ExpandingArray<2
     w0[static_cast<size_t>(j)] = j * w / wo;
     w1[static_cast<size_t>(j)] = ((j + 1) * w + wo - 1) / wo;
   }
-  auto out = BasicTensor<T>::empty(pooled_shape(in, ho, wo));
-  const T* xd = input.data();
-  T* yd = out.mutable_data();
-  parallel_for(
-      planes,
-      [&](int64_t begin, int64_t end) {
-        Eigen::Matrix<T, 1, Eigen::Dynamic> row(w);
-        for (int64_t p = begin; p < end; ++p) {
-          const ConstMatrixMap<T> x(xd + p * h * w, h, w);
-          for (int64_t i = 0; i < ho; ++i) {
-            const size_t a = static_cast<size_t>(i);
-            row = x.middleRows(h0[a], h1[a] - h0[a]).colwise().sum();
-            for (int64_t j = 0; j < wo; ++j) {
-              const size_t b = static_cast<size_t>(j);
-              yd[(p * ho + i) * wo + j] =
-                  row.segment(w0[b], w1[b] - w0[b]).sum() / T((h1[a] - h0[a]) * (w1[b] - w0[b]));
-            }
-          }
-        }
-      },
-      in.numel());
-  if (needs_grad(input))
-    record("adaptive_avg_pool2d", out, {&input},
-           [planes, h, w, ho, wo, h0, h1, w0, w1](const Array<T>& grad, GradSink<T>& s) {
-             Array<T> gx = Array<T>::Zero(planes * h * w);
-             parallel_for(
-                 planes,
-                 [&](int64_t begin, int64_t end) {
-                   for (int64_t p = begin; p < end; ++p) {
-                     MatrixMap<T> dx(gx.data() + p * h * w, h, w);
-                     for (int64_t i = 0; i < ho; ++i)
-                       for (int64_t j = 0; j < wo; ++j) {
-                         const size_t a = static_cast<size_t>(i), b = static_cast<size_t>(j);
-                         const int64_t rows = h1[a] - h0[a], cols = w1[b] - w0[b];
-                         dx.block(h0[a], w0[b], rows, cols).array() +=
-                             grad[(p * ho + i) * wo + j] / T(rows * cols);
-                       }
-                   }
-                 },
-                 planes * h * w);
-             s.add(0, std::move(gx));
-           });
-  return out;
+  auto plan = std::make_shared<const AdaptivePlan<T>>(
+      AdaptivePlan<T>{in, pooled_shape(in, ho, wo), in.numel() / (h * w), h, w, ho, wo,
+                      std::move(h0), std::move(h1), std::move(w0), std::move(w1)});
+  return apply_plan(input, plan, false);
 }
 
 #define EIGRAD_INSTANTIATE_POOLING(T)                                                             \

@@ -2,6 +2,8 @@
 // Convolutions (src/ops/convolution.cpp), with PyTorch 1.13's semantics, argument names and
 // defaults. Lowered to matrix products (im2col + Eigen's GEMM); the backward, beside the forward,
 // gives the input, weight and bias gradients by the transposed products (col2im for the input).
+// Differentiable to any order: the input's and the weight's gradients are ops of their own,
+// recorded under create_graph.
 #include <cstdint>
 
 #include "eigrad/autograd.hpp"

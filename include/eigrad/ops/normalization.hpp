@@ -1,6 +1,8 @@
 #pragma once
 // Batch normalisation over axis 1 of [N, C], [N, C, L] or [N, C, H, W]
 // (src/ops/normalization.cpp), as PyTorch 1.13's torch.nn.functional.batch_norm.
+// Differentiable to any order with respect to the input, weight and bias (the running statistics
+// are buffers, not differentiated).
 #include "eigrad/autograd.hpp"
 #include "eigrad/tensor.hpp"
 

@@ -1,6 +1,8 @@
 #pragma once
 // Pooling over the last two axes of [N, C, H, W] (or [C, H, W]) (src/ops/pooling.cpp), with
 // PyTorch 1.13's semantics and defaults. ceil_mode is not supported (always floor).
+// Differentiable to any order: each backward is a linear map (a scatter to the argmax, or the
+// adjoint of the averages), recorded under create_graph with the forward map as its own backward.
 #include <cstdint>
 
 #include "eigrad/autograd.hpp"
