@@ -23,7 +23,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -33,6 +32,7 @@
 #include "eigrad/eigrad.hpp"
 #include "eigrad/io/progress.hpp"
 #include "eigrad/plot.hpp"
+#include "options.hpp"
 
 using namespace eigrad;
 
@@ -261,19 +261,20 @@ int main(int argc, char** argv) {
   s.png = "gradient_penalty.png";
   bool quick = false;
   app.add_flag("--quick", quick, "a short run for the tests: 150 epochs, 1 seed (unless given)");
-  app.add_option("--lambda", s.lambda, "weight of the penalty")->check(CLI::PositiveNumber);
-  app.add_option("--epochs", s.epochs, "full-batch Adam steps per run")->check(CLI::PositiveNumber);
+  app.add_option("--lambda", s.lambda, "weight of the penalty")->check(examples::positive());
+  app.add_option("--epochs", s.epochs, "full-batch Adam steps per run")
+      ->check(examples::positive());
   app.add_option("--seeds", s.seeds, "seeds 1..N (data and initial weights)")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--points", s.points, "training points per class")->check(CLI::PositiveNumber);
-  app.add_option("--hidden", s.hidden, "units per hidden layer")->check(CLI::PositiveNumber);
+      ->check(examples::positive());
+  app.add_option("--points", s.points, "training points per class")->check(examples::positive());
+  app.add_option("--hidden", s.hidden, "units per hidden layer")->check(examples::positive());
   app.add_option("--activation", s.activation, "the hidden layers' activation (catalogue name)");
-  app.add_option("--lr", s.lr, "Adam's learning rate")->check(CLI::PositiveNumber);
+  app.add_option("--lr", s.lr, "Adam's learning rate")->check(examples::positive());
   app.add_option("--noise", s.noise, "standard deviation of the moons' noise")
-      ->check(CLI::NonNegativeNumber);
+      ->check(examples::non_negative());
   app.add_option("--jitter", s.jitter,
                  "penalise at the training points plus N(0, jitter^2) noise, drawn every step")
-      ->check(CLI::NonNegativeNumber);
+      ->check(examples::non_negative());
   app.add_option("--png", s.png, "where to draw the two decision regions ('' for nowhere)");
   CLI11_PARSE(app, argc, argv);
   if (quick) {
@@ -291,13 +292,9 @@ int main(int argc, char** argv) {
               << "' is not an elementwise activation of the catalogue\n";
     return 2;
   }
-  if (!s.png.empty()) {
-    const std::filesystem::path dir = std::filesystem::path(s.png).parent_path();
-    if (!dir.empty() && !std::filesystem::is_directory(dir)) {
-      std::cerr << "gradient_penalty: --png '" << s.png << "': the directory '" << dir.string()
-                << "' does not exist\n";
-      return 2;
-    }
+  if (const std::string problem = examples::check_output_path("--png", s.png); !problem.empty()) {
+    std::cerr << "gradient_penalty: " << problem << "\n";
+    return 2;
   }
   try {
     set_num_threads(1);  // a hundred points: one thread is fastest

@@ -19,7 +19,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -30,6 +29,7 @@
 #include "eigrad/eigrad.hpp"
 #include "eigrad/io/progress.hpp"
 #include "eigrad/plot.hpp"
+#include "options.hpp"
 
 using namespace eigrad;
 
@@ -249,12 +249,7 @@ std::string check_settings(const Settings& s) {
     if (info->kind == ActivationKind::AlongAxis)
       return "--activations: '" + name + "' normalises along an axis, not a hidden activation";
   }
-  if (!s.png.empty()) {
-    const std::filesystem::path dir = std::filesystem::path(s.png).parent_path();
-    if (!dir.empty() && !std::filesystem::is_directory(dir))
-      return "--png '" + s.png + "': the directory '" + dir.string() + "' does not exist";
-  }
-  return "";
+  return examples::check_output_path("--png", s.png);
 }
 
 }  // namespace
@@ -266,13 +261,13 @@ int main(int argc, char** argv) {
   s.png = "pinn_solutions.png";
   app.add_flag("--quick", s.quick,
                "a short run for the tests: tanh and relu, 1 seed, 200 steps (unless given)");
-  app.add_option("--steps", s.steps, "Adam steps per run")->check(CLI::PositiveNumber);
-  app.add_option("--seeds", s.seeds, "seeds 1..N per activation")->check(CLI::PositiveNumber);
+  app.add_option("--steps", s.steps, "Adam steps per run")->check(examples::positive());
+  app.add_option("--seeds", s.seeds, "seeds 1..N per activation")->check(examples::positive());
   app.add_option("--activations", activations, "comma-separated catalogue names");
   app.add_option("--points", s.points, "collocation points")->check(CLI::Range(2, 100000));
-  app.add_option("--lr", s.lr, "Adam's initial learning rate")->check(CLI::PositiveNumber);
+  app.add_option("--lr", s.lr, "Adam's initial learning rate")->check(examples::positive());
   app.add_option("--lr-min", s.lr_min, "the learning rate at the last step")
-      ->check(CLI::NonNegativeNumber);
+      ->check(examples::non_negative());
   app.add_option("--dtype", dtype, "float32 or float64")
       ->check(CLI::IsMember({"float32", "float64"}));
   app.add_option("--png", s.png, "where to draw the solutions ('' for nowhere)");
