@@ -14,8 +14,8 @@
 #include <string>
 #include <utility>
 
-#include "layout.hpp"
 #include "autograd/graph.hpp"
+#include "layout.hpp"
 
 namespace eigrad {
 
@@ -69,6 +69,25 @@ std::array<T, N> cast_params(const std::array<double, N>& p) {
   return r;
 }
 
+template <class T>
+using Grads = std::vector<BasicTensor<T>>;
+
+// `values`, a piecewise-constant function of x (a derivative built from steps), as a node whose
+// input is x and whose derivative is 0: a gradient through it is then defined and zero, as
+// PyTorch's zeros_like in threshold_backward's and hardtanh_backward's derivatives.
+template <class T>
+BasicTensor<T> piecewise_constant(const BasicTensor<T>& x, const BasicTensor<T>& values) {
+  if (values.requires_grad() || !needs_grad(x)) return values;
+  BasicTensor<T> out = values.detach();
+  record(
+      "piecewise_constant", out, {&x}, Saves(),
+      [](const Array<T>& g, GradSink<T>& s) { s.add(0, Array<T>::Zero(g.size())); },
+      [shape = x.shape()](GraphContext<T>&, const BasicTensor<T>&) {
+        return Grads<T>{BasicTensor<T>::zeros(shape)};
+      });
+  return out;
+}
+
 // ---------------------------------------------------------------- elementwise entries
 
 // `values` were checked by apply_entry, the one way in.
@@ -82,16 +101,21 @@ BasicTensor<T> elementwise(const BasicTensor<T>& x, const Params<E>& values) {
     E::template forward<T>(In<T>(xd + i, n), Out<T>(yd + i, n), p.data());
   });
   if (needs_grad(x))
-    record(E::name, y, {&x}, E::saves_output ? Saves().output() : Saves().input(0),
-           [p, saved = E::saves_output ? y.storage() : x.storage()](const Array<T>& g,
-                                                                    GradSink<T>& s) {
-             Array<T> dx = take_array<T>(g.size());
-             for_blocks(g.size(), [&](Index i, Index n) {
-               E::template backward<T>(In<T>(g.data() + i, n), In<T>(saved->data() + i, n),
-                                       Out<T>(dx.data() + i, n), p.data());
-             });
-             s.add(0, std::move(dx));
-           });
+    record(
+        E::name, y, {&x}, E::saves_output ? Saves().output() : Saves().input(0),
+        [p, saved = E::saves_output ? y.storage() : x.storage()](const Array<T>& g,
+                                                                 GradSink<T>& s) {
+          Array<T> dx = take_array<T>(g.size());
+          for_blocks(g.size(), [&](Index i, Index n) {
+            E::template backward<T>(In<T>(g.data() + i, n), In<T>(saved->data() + i, n),
+                                    Out<T>(dx.data() + i, n), p.data());
+          });
+          s.add(0, std::move(dx));
+        },
+        [p](GraphContext<T>& c, const BasicTensor<T>& g) {
+          const BasicTensor<T> saved = E::saves_output ? c.output() : c.input(0);
+          return Grads<T>{g * piecewise_constant(saved, E::derivative(saved, p.data()))};
+        });
   return y;
 }
 
@@ -136,9 +160,17 @@ void for_each_slice(const AxisView& v, std::array<const T*, K> in, T* out, F&& f
   }
 }
 
+// `shape` with axis `axis` of size 1 (a scalar stays a scalar).
+inline Shape kept_shape(const Shape& shape, int axis) {
+  Shape kept = shape;
+  if (shape.rank() > 0) kept[axis] = 1;
+  return kept;
+}
+
 template <class E, class T>
 BasicTensor<T> along_axis(const BasicTensor<T>& x, int axis) {
-  const AxisView v = axis_view(x.shape(), normalize_axis(E::name, axis, x.rank()));
+  const int a = normalize_axis(E::name, axis, x.rank());
+  const AxisView v = axis_view(x.shape(), a);
   auto y = BasicTensor<T>::empty(x.shape());
   const Index n = v.n;
   if (x.numel() > 0)  // an empty tensor has no slices, but still records its node
@@ -147,23 +179,34 @@ BasicTensor<T> along_axis(const BasicTensor<T>& x, int axis) {
                            E::template forward<T>(In<T>(in[0], n), Out<T>(out, n));
                          });
   if (needs_grad(x))
-    record(E::name, y, {&x}, E::saves_output ? Saves().output() : Saves().input(0),
-           [v, saved = E::saves_output ? y.storage() : x.storage()](const Array<T>& g,
-                                                                    GradSink<T>& s) {
-             Array<T> dx = take_array<T>(g.size());
-             const Index n = v.n;
-             if (g.size() > 0)
-               for_each_slice<T, 2>(v, {g.data(), saved->data()}, dx.data(),
-                                    [n](const std::array<const T*, 2>& in, T* out) {
-                                      E::template backward<T>(In<T>(in[0], n), In<T>(in[1], n),
-                                                              Out<T>(out, n));
-                                    });
-             s.add(0, std::move(dx));
-           });
+    record(
+        E::name, y, {&x}, E::saves_output ? Saves().output() : Saves().input(0),
+        [v, saved = E::saves_output ? y.storage() : x.storage()](const Array<T>& g,
+                                                                 GradSink<T>& s) {
+          Array<T> dx = take_array<T>(g.size());
+          const Index n = v.n;
+          if (g.size() > 0)
+            for_each_slice<T, 2>(v, {g.data(), saved->data()}, dx.data(),
+                                 [n](const std::array<const T*, 2>& in, T* out) {
+                                   E::template backward<T>(In<T>(in[0], n), In<T>(in[1], n),
+                                                           Out<T>(out, n));
+                                 });
+          s.add(0, std::move(dx));
+        },
+        [kept = kept_shape(x.shape(), a)](GraphContext<T>& c, const BasicTensor<T>& g) {
+          return Grads<T>{E::graph_backward(g, c.output(), kept)};
+        });
   return y;
 }
 
 // ---------------------------------------------------------------- prelu
+
+// [C, 1, ..., 1]: one value per channel of an input of `shape` (channels on axis 1), broadcast.
+inline Shape channel_shape(const Shape& shape, int64_t channels) {
+  Shape kept{channels};
+  for (int i = 2; i < shape.rank(); ++i) kept.push_back(1);
+  return kept;
+}
 
 template <class T>
 BasicTensor<T> prelu_node(const BasicTensor<T>& x, const BasicTensor<T>& slopes) {
@@ -212,63 +255,81 @@ BasicTensor<T> prelu_node(const BasicTensor<T>& x, const BasicTensor<T>& slopes)
         x.numel());
   }
   if (needs_grad(x, slopes))
-    record("prelu", y, {&x, &slopes}, Saves().input(0),
-           [outer, channels, inner, count, a = std::move(a), xs = x.storage()](const Array<T>& g,
-                                                                               GradSink<T>& s) {
-             // dx = g where x > 0, else a g (x = 0 takes the slope, as in leaky_relu);
-             // da_c = the sum of g x where x <= 0 over every axis but the channels.
-             Array<T> dx = take_array<T>(s.needs(0) ? g.size() : 0);
-             Array<T> da = Array<T>::Zero(s.needs(1) ? channels : 0);
-             if (inner == 1) {
-               // Row by row: each row is a vector of the channels' values (column sums over
-               // a row-major block do not vectorize).
-               if (s.needs(0))
-                 parallel_for(
-                     outer,
-                     [&](Index first, Index last) {
-                       for (Index r = first; r < last; ++r) {
-                         const ConstLine<T> gr(g.data() + r * channels, channels),
-                             xr(xs->data() + r * channels, channels);
-                         Line<T>(dx.data() + r * channels, channels) =
-                             gr * (positive(xr) + (T(1) - positive(xr)) * a.transpose());
-                       }
-                     },
-                     g.size());
-               if (s.needs(1)) {
-                 Line<T> sums(da.data(), channels);
-                 for (Index r = 0; r < outer; ++r)
-                   sums += ConstLine<T>(g.data() + r * channels, channels) *
-                           ConstLine<T>(xs->data() + r * channels, channels).min(T(0));
-               }
-             } else {
-               // Per-(row, channel) partial sums of da: threads never share one, and the
-               // result does not depend on the thread count.
-               Array<T> partial = Array<T>::Zero(s.needs(1) ? outer * channels : 0);
-               parallel_for(
-                   outer,
-                   [&](Index first, Index last) {
-                     for (Index o = first; o < last; ++o)
-                       for (Index c = 0; c < channels; ++c) {
-                         const Index at = (o * channels + c) * inner;
-                         const In<T> gs(g.data() + at, inner), x(xs->data() + at, inner);
-                         if (s.needs(0))
-                           Out<T>(dx.data() + at, inner) =
-                               gs * (positive(x) + a[c] * (T(1) - positive(x)));
-                         if (s.needs(1)) partial[o * channels + c] = (gs * x.min(T(0))).sum();
-                       }
-                   },
-                   g.size());
-               if (s.needs(1) && outer > 0)
-                 da = ConstRowsMap<T>(partial.data(), outer, channels).colwise().sum().transpose();
-             }
-             if (s.needs(1)) {
-               if (count == 1)
-                 s.add(1, Array<T>::Constant(1, da.sum()));
-               else
-                 s.add(1, std::move(da));
-             }
-             if (s.needs(0)) s.add(0, std::move(dx));
-           });
+    record(
+        "prelu", y, {&x, &slopes}, Saves().input(0),
+        [outer, channels, inner, count, a = std::move(a), xs = x.storage()](const Array<T>& g,
+                                                                            GradSink<T>& s) {
+          // dx = g where x > 0, else a g (x = 0 takes the slope, as in leaky_relu);
+          // da_c = the sum of g x where x <= 0 over every axis but the channels.
+          Array<T> dx = take_array<T>(s.needs(0) ? g.size() : 0);
+          Array<T> da = Array<T>::Zero(s.needs(1) ? channels : 0);
+          if (inner == 1) {
+            // Row by row: each row is a vector of the channels' values (column sums over
+            // a row-major block do not vectorize).
+            if (s.needs(0))
+              parallel_for(
+                  outer,
+                  [&](Index first, Index last) {
+                    for (Index r = first; r < last; ++r) {
+                      const ConstLine<T> gr(g.data() + r * channels, channels),
+                          xr(xs->data() + r * channels, channels);
+                      Line<T>(dx.data() + r * channels, channels) =
+                          gr * (positive(xr) + (T(1) - positive(xr)) * a.transpose());
+                    }
+                  },
+                  g.size());
+            if (s.needs(1)) {
+              Line<T> sums(da.data(), channels);
+              for (Index r = 0; r < outer; ++r)
+                sums += ConstLine<T>(g.data() + r * channels, channels) *
+                        ConstLine<T>(xs->data() + r * channels, channels).min(T(0));
+            }
+          } else {
+            // Per-(row, channel) partial sums of da: threads never share one, and the
+            // result does not depend on the thread count.
+            Array<T> partial = Array<T>::Zero(s.needs(1) ? outer * channels : 0);
+            parallel_for(
+                outer,
+                [&](Index first, Index last) {
+                  for (Index o = first; o < last; ++o)
+                    for (Index c = 0; c < channels; ++c) {
+                      const Index at = (o * channels + c) * inner;
+                      const In<T> gs(g.data() + at, inner), x(xs->data() + at, inner);
+                      if (s.needs(0))
+                        Out<T>(dx.data() + at, inner) =
+                            gs * (positive(x) + a[c] * (T(1) - positive(x)));
+                      if (s.needs(1)) partial[o * channels + c] = (gs * x.min(T(0))).sum();
+                    }
+                },
+                g.size());
+            if (s.needs(1) && outer > 0)
+              da = ConstRowsMap<T>(partial.data(), outer, channels).colwise().sum().transpose();
+          }
+          if (s.needs(1)) {
+            if (count == 1)
+              s.add(1, Array<T>::Constant(1, da.sum()));
+            else
+              s.add(1, std::move(da));
+          }
+          if (s.needs(0)) s.add(0, std::move(dx));
+        },
+        [shared = count == 1, kept = channel_shape(shape, channels), now = slopes.clone()](
+            GraphContext<T>& c, const BasicTensor<T>& g) {
+          // The same in eigrad ops, with the slopes of the forward (`now`); the slopes input,
+          // whose values may have changed since, enters as s - s.detach() (0, derivative 1).
+          const BasicTensor<T> x = c.input(0);
+          const BasicTensor<T> s = c.connect(1, now.storage(), now.shape(), now.impl()->version);
+          const BasicTensor<T> slopes = s.requires_grad() ? now + (s - s.detach()) : now;
+          const BasicTensor<T> a = shared ? slopes : reshape(slopes, kept.vec());
+          const BasicTensor<T> h = piecewise_constant(x, step(x));
+          Grads<T> grads(2);
+          if (c.needs(0)) grads[0] = g * (h + a * (T(1) - h));
+          if (c.needs(1)) {
+            const BasicTensor<T> t = g * x * (T(1) - h);
+            grads[1] = reshape(shared ? sum(t) : sum_to_size(t, kept), now.shape().vec());
+          }
+          return grads;
+        });
   return y;
 }
 
@@ -325,6 +386,34 @@ std::vector<ActivationInfo> describe_all(std::tuple<E...>*) {
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------- building blocks of derivatives
+
+template <class T>
+BasicTensor<T> catalogue::normal_cdf(const BasicTensor<T>& x) {
+  auto y = BasicTensor<T>::empty(x.shape());
+  const T* xd = x.data();
+  T* yd = y.mutable_data();
+  for_blocks(x.numel(), [&](Index i, Index n) {
+    const In<T> xs(xd + i, n);
+    Out<T> ys(yd + i, n);
+    ys = exp_of<NegHalfSquare>(xs);
+    ys = map(xs, ys, NormalCdfFromExpOp<T>());
+  });
+  if (needs_grad(x))
+    record(
+        "normal_cdf", y, {&x}, Saves().input(0),
+        [xs = x.storage()](const Array<T>& g, GradSink<T>& s) {
+          s.add(0, g * (T(0.39894228040143267794) * exp_of<NegHalfSquare>(*xs)));
+        },
+        [](GraphContext<T>& c, const BasicTensor<T>& g) {
+          return Grads<T>{g * normal_pdf(c.input(0))};
+        });
+  return y;
+}
+
+template Tensor catalogue::normal_cdf(const Tensor&);
+template DoubleTensor catalogue::normal_cdf(const DoubleTensor&);
 
 namespace detail {
 Tensor run_activation(std::size_t index, const Tensor& x, const double* values,

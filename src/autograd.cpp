@@ -84,30 +84,37 @@ template <class T>
 class AccumulateGrad final : public Node<T> {
  public:
   using Array = typename Node<T>::Array;
-  explicit AccumulateGrad(std::shared_ptr<TensorImpl<T>> leaf)
-      : Node<T>("AccumulateGrad", leaf->shape), leaf_(std::move(leaf)) {}
+  // The leaf is held weakly: under create_graph its .grad holds a graph that leads back here, and
+  // a strong pointer would make a cycle (leaf -> grad -> nodes -> this -> leaf). A gradient for a
+  // leaf that nothing else holds any more has nowhere to go and is dropped.
+  explicit AccumulateGrad(const std::shared_ptr<TensorImpl<T>>& leaf)
+      : Node<T>("AccumulateGrad", leaf->shape), leaf_(leaf) {}
   void apply(const Array& grad, GradSink<T>& sink) override {
-    auto& slot = leaf_->grad;
+    const std::shared_ptr<TensorImpl<T>> leaf = leaf_.lock();
+    if (!leaf) return;
+    auto& slot = leaf->grad;
     if (slot && !slot->grad_fn) {
       *slot->data += grad;
       advance(*slot->version);
     } else if (slot) {  // a gradient with a graph (create_graph) stays out of place
-      slot = (BasicTensor<T>(slot).detach() + from_array(sink.take(grad), leaf_->shape)).impl();
+      slot = (BasicTensor<T>(slot).detach() + from_array(sink.take(grad), leaf->shape)).impl();
     } else {
-      slot = from_array(sink.take(grad), leaf_->shape).impl();
+      slot = from_array(sink.take(grad), leaf->shape).impl();
     }
   }
   // create_graph: .grad becomes (or gains) a tensor with a graph.
   void accumulate(const BasicTensor<T>& grad) {
-    auto& slot = leaf_->grad;
+    const std::shared_ptr<TensorImpl<T>> leaf = leaf_.lock();
+    if (!leaf) return;
+    auto& slot = leaf->grad;
     if (slot) {
-      slot = (BasicTensor<T>(slot) + reshape(grad, leaf_->shape.vec())).impl();
+      slot = (BasicTensor<T>(slot) + reshape(grad, leaf->shape.vec())).impl();
     } else {  // a handle of its own on the gradient, graph included
       slot = std::make_shared<TensorImpl<T>>(*grad.impl());
-      slot->shape = leaf_->shape;
+      slot->shape = leaf->shape;
     }
   }
-  const std::shared_ptr<TensorImpl<T>>* leaf() const override { return &leaf_; }
+  std::shared_ptr<TensorImpl<T>> leaf() const override { return leaf_.lock(); }
 
  private:
   static BasicTensor<T> from_array(Array&& values, const Shape& shape) {
@@ -118,7 +125,7 @@ class AccumulateGrad final : public Node<T> {
     impl->version = storage.version;
     return BasicTensor<T>(std::move(impl));
   }
-  std::shared_ptr<TensorImpl<T>> leaf_;
+  std::weak_ptr<TensorImpl<T>> leaf_;
 };
 
 // The gradients of an op without a graph backward, computed under create_graph: they lead here,
@@ -181,7 +188,7 @@ BasicTensor<T> GraphContext<T>::connect(size_t i,
                                         const Shape& shape, VersionCounter* version) const {
   const auto& edge = node_.next_[i];
   if (edge)
-    if (const auto* leaf = edge->leaf()) return BasicTensor<T>(*leaf);
+    if (auto leaf = edge->leaf()) return BasicTensor<T>(std::move(leaf));
   auto impl = std::make_shared<TensorImpl<T>>();
   impl->shape = shape;
   impl->data = data;

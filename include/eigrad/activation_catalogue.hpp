@@ -1,7 +1,9 @@
 #pragma once
 // THE activation table. Each entry defines, once: its name (and aliases), its parameters with
 // PyTorch 1.13's defaults, its formula, the forward kernel, the backward kernel g * f'(.) beside
-// it, what backward reads (the saved input or output) and the known kinks. The functional API
+// it, that backward's derivative written in eigrad ops (so that a gradient computed with
+// create_graph is differentiable again, the smooth entries' to any order), what backward reads
+// (the saved input or output) and the known kinks. The functional API
 // (eigrad::relu, eigrad::leaky_relu, ... at the end of this file), its defaults, the runtime
 // catalogue (eigrad/activations.hpp), the gradient-check tool, the tests' sweeps and the
 // benchmarks all come from `Catalogue`: adding an activation is an entry, its place in
@@ -27,6 +29,9 @@
 #include "eigrad/error.hpp"
 #include "eigrad/kernels/activations.hpp"
 #include "eigrad/kernels/reduce.hpp"
+#include "eigrad/ops/elementwise.hpp"
+#include "eigrad/ops/reduce.hpp"
+#include "eigrad/ops/tensor_shape.hpp"
 #include "eigrad/tensor.hpp"
 
 namespace eigrad {
@@ -69,10 +74,57 @@ struct AlongAxis : Entry {
   static constexpr std::array<Parameter, 1> parameters{{{"axis", -1}}};
 };
 
+// ---- the building blocks of the derivatives written in eigrad ops ----
+// Besides the arithmetic ops (whose derivatives are recorded too), the entries' derivatives use:
+
+// Entry E as an op (the functional API's node), with these parameter values (defaults for the
+// missing ones); defined after the functional API below.
+template <class E, class T, class... V>
+BasicTensor<T> activate(const BasicTensor<T>& x, V... values);
+
+// The Heaviside step of t's values, H(0) = 0 (NaN passes), as a constant: a piecewise derivative
+// is built from steps, which makes its own derivative 0 on every piece and at the kinks
+// (PyTorch's convention, e.g. relu'' = 0). It is the step the fused kernels use.
+template <class T>
+BasicTensor<T> step(const BasicTensor<T>& t) {
+  auto h = BasicTensor<T>::empty(t.shape());
+  h.mutable_array() = positive(t.array());
+  return h;
+}
+
+// x, with a zero derivative where `mask` is 1: PyTorch's second derivatives leave out a kink
+// point that the first derivative's piece includes (hardswish at -3 and 3, softplus at its
+// threshold).
+template <class T>
+BasicTensor<T> constant_at(const BasicTensor<T>& x, const BasicTensor<T>& mask) {
+  return x * (T(1) - mask) + x.detach() * mask;
+}
+
+// Where the kernels clamp x because nothing changes beyond it in T, the derivatives clamp it too
+// (eigrad::clamp, whose derivative is 0 outside): no product of large factors (x^2, or x times
+// the derivative of x times ...) then overflows into inf times 0.
+
+// phi(x) = exp(-x^2 / 2) / sqrt(2 pi), the normal distribution's density (0 beyond |x| = 40,
+// in float and double alike).
+template <class T>
+BasicTensor<T> normal_pdf(const BasicTensor<T>& x) {
+  const BasicTensor<T> xc = clamp(x, T(-40), T(40));
+  return T(0.39894228040143267794) * eigrad::exp(T(-0.5) * (xc * xc));
+}
+// Phi(x), the normal distribution's CDF, with the kernel gelu's backward uses: an op of its own
+// (src/activations.cpp) whose derivative is phi(x).
+template <class T>
+BasicTensor<T> normal_cdf(const BasicTensor<T>& x);
+
 // An elementwise entry E provides
 //   template <class T> static void forward(In<T> x, Out<T> y, const T* p);
 //   template <class T> static void backward(In<T> g, In<T> saved, Out<T> dx, const T* p);
+//   template <class T> static BasicTensor<T> derivative(const BasicTensor<T>& saved, const T* p);
 // where `saved` is the output if E::saves_output, else the input, and p its parameter values.
+// `derivative` is f'(x) in eigrad ops, with the same values and conventions at kinks as
+// `backward` (which computes g * f'(x) fused): under create_graph the node records g * f'(x)
+// with it, so that the gradient can be differentiated again. Where it is piecewise constant
+// (relu) the node ties it to `saved` with a zero derivative.
 
 struct Sigmoid : Elementwise {
   static constexpr const char* name = "sigmoid";
@@ -85,6 +137,10 @@ struct Sigmoid : Elementwise {
   template <class T>
   static void backward(In<T> g, In<T> y, Out<T> dx, const T*) {
     dx = g * y * (T(1) - y);
+  }
+  template <class T>
+  static BasicTensor<T> derivative(const BasicTensor<T>& y, const T*) {
+    return y * (T(1) - y);
   }
 };
 
@@ -121,6 +177,11 @@ struct HardSigmoid : Elementwise {
     else
       dx = g * p[0] * positive(x * p[0] + p[1]) * positive(T(1) - (x * p[0] + p[1]));
   }
+  template <class T>
+  static BasicTensor<T> derivative(const BasicTensor<T>& x, const T* p) {
+    if (is_default(p)) return step(x + T(3)) * step(T(3) - x) / T(6);
+    return p[0] * step(x * p[0] + p[1]) * step(T(1) - (x * p[0] + p[1]));
+  }
 };
 
 struct Tanh : Elementwise {
@@ -134,6 +195,10 @@ struct Tanh : Elementwise {
   template <class T>
   static void backward(In<T> g, In<T> y, Out<T> dx, const T*) {
     dx = g * (T(1) - y.square());
+  }
+  template <class T>
+  static BasicTensor<T> derivative(const BasicTensor<T>& y, const T*) {
+    return T(1) - y * y;
   }
 };
 
@@ -150,6 +215,10 @@ struct Relu : Elementwise {
   static void backward(In<T> g, In<T> y, Out<T> dx, const T*) {
     dx = g * positive(y);  // PyTorch 1.13: relu'(0) = 0
   }
+  template <class T>
+  static BasicTensor<T> derivative(const BasicTensor<T>& y, const T*) {
+    return step(y);
+  }
 };
 
 struct Relu6 : Elementwise {
@@ -164,6 +233,10 @@ struct Relu6 : Elementwise {
   template <class T>
   static void backward(In<T> g, In<T> y, Out<T> dx, const T*) {
     dx = g * positive(y) * positive(T(6) - y);  // PyTorch (hardtanh): 0 at 0 and at 6
+  }
+  template <class T>
+  static BasicTensor<T> derivative(const BasicTensor<T>& y, const T*) {
+    return step(y) * step(T(6) - y);
   }
 };
 
@@ -182,7 +255,20 @@ struct LeakyRelu : Elementwise {
   static void backward(In<T> g, In<T> x, Out<T> dx, const T* p) {
     dx = g * (positive(x) + p[0] * (T(1) - positive(x)));
   }
+  template <class T>
+  static BasicTensor<T> derivative(const BasicTensor<T>& x, const T* p) {
+    return step(x) + p[0] * (T(1) - step(x));
+  }
 };
+
+// The elu family's derivative in eigrad ops, as EluDerivativeOp: a where x > 0, else
+// b exp(c x). x = 0 takes the exponential branch, but PyTorch's elu_double_backward takes its
+// derivative there as 0 (a mask x < 0): hence exp(c x H(-x)).
+template <class T>
+BasicTensor<T> elu_derivative(const BasicTensor<T>& x, T a, T b, T c) {
+  const BasicTensor<T> positive_part = step(x);
+  return a * positive_part + b * (T(1) - positive_part) * eigrad::exp(c * (x * step(-x)));
+}
 
 struct Elu : Elementwise {
   static constexpr const char* name = "elu";
@@ -198,6 +284,10 @@ struct Elu : Elementwise {
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T* p) {
     dx = g * map(x, EluDerivativeOp<T>{T(1), p[0], T(1)});
+  }
+  template <class T>
+  static BasicTensor<T> derivative(const BasicTensor<T>& x, const T* p) {
+    return elu_derivative(x, T(1), p[0], T(1));
   }
 };
 
@@ -216,6 +306,10 @@ struct Selu : Elementwise {
   static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
     dx = g * map(x, EluDerivativeOp<T>{T(scale), T(scale * alpha), T(1),
                                        T(scale * alpha - double(T(scale * alpha)))});
+  }
+  template <class T>
+  static BasicTensor<T> derivative(const BasicTensor<T>& x, const T*) {
+    return elu_derivative(x, T(scale), T(scale * alpha), T(1));
   }
 };
 
@@ -243,6 +337,10 @@ struct Celu : Elementwise {
   static void backward(In<T> g, In<T> x, Out<T> dx, const T* p) {
     dx = g * map(x, EluDerivativeOp<T>{T(1), T(1), inverse(p)});
   }
+  template <class T>
+  static BasicTensor<T> derivative(const BasicTensor<T>& x, const T* p) {
+    return elu_derivative(x, T(1), T(1), inverse(p));
+  }
 };
 
 struct Gelu : Elementwise {
@@ -258,6 +356,10 @@ struct Gelu : Elementwise {
   static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
     dx = exp_of<NegHalfSquare>(x);
     dx = g * map(x, dx, GeluDerivativeFromExp<T>());
+  }
+  template <class T>
+  static BasicTensor<T> derivative(const BasicTensor<T>& x, const T*) {
+    return normal_cdf(x) + x * normal_pdf(x);
   }
 };
 
@@ -275,6 +377,17 @@ struct GeluTanh : Elementwise {
   static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
     dx = exp_of<GeluTanhTerms>(x);
     dx = g * map(x, dx, GeluTanhDerivativeFromExp<T>());
+  }
+  // The same from x clamped to [-25, 25] as the kernels clamp it (its derivative 0 outside).
+  template <class T>
+  static BasicTensor<T> derivative(const BasicTensor<T>& x, const T*) {
+    constexpr double k = GeluTanhTerms::k, c = GeluTanhTerms::c;
+    const BasicTensor<T> xc = clamp(x, T(-25), T(25));
+    const BasicTensor<T> square = xc * xc;
+    const BasicTensor<T> z = xc * affine(square, T(2 * k * c), T(2 * k));  // 2 u
+    const BasicTensor<T> w = xc * affine(square, T(6 * k * c), T(2 * k));  // 2 x u'(x)
+    const BasicTensor<T> s = activate<Sigmoid>(z);
+    return s + w * (s * activate<Sigmoid>(-z));  // s (1 - s), accurate where s rounds to 1
   }
 };
 
@@ -305,6 +418,14 @@ struct Softplus : Elementwise {
   static void backward(In<T> g, In<T> x, Out<T> dx, const T* p) {
     dx = g * map(x, SoftplusDerivative<T>{p[0], p[1]});
   }
+  // PyTorch's second derivative is beta s (1 - s) only where beta x < threshold (strictly).
+  template <class T>
+  static BasicTensor<T> derivative(const BasicTensor<T>& x, const T* p) {
+    const BasicTensor<T> z = x.detach() * p[0];
+    const BasicTensor<T> linear = step(z - p[1]);
+    const BasicTensor<T> smooth_x = constant_at(x, T(1) - step(p[1] - z));
+    return linear + (T(1) - linear) * activate<Sigmoid>(smooth_x * p[0]);
+  }
 };
 
 struct Softsign : Elementwise {
@@ -318,6 +439,11 @@ struct Softsign : Elementwise {
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
     dx = g / (T(1) + x.abs()).square();
+  }
+  template <class T>
+  static BasicTensor<T> derivative(const BasicTensor<T>& x, const T*) {
+    const BasicTensor<T> r = T(1) / (T(1) + eigrad::abs(x));
+    return r * r;
   }
 };
 
@@ -336,6 +462,12 @@ struct Swish : Elementwise {
     dx = exp_of<NegAbs>(x);
     dx = g * map(x, dx, SwishDerivativeFromExp<T>());
   }
+  // With 1 - s = sigmoid(-x), accurate where s rounds to 1.
+  template <class T>
+  static BasicTensor<T> derivative(const BasicTensor<T>& x, const T*) {
+    const BasicTensor<T> s = activate<Sigmoid>(x);
+    return s + x * s * activate<Sigmoid>(-x);
+  }
 };
 
 struct Hardswish : Elementwise {
@@ -352,6 +484,13 @@ struct Hardswish : Elementwise {
   static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
     dx = g * (T(1) - positive(T(-3) - x)) *
          (positive(x - T(3)) + (T(1) - positive(x - T(3))) * (x / T(3) + T(0.5)));
+  }
+  // PyTorch's second derivative is 1/3 strictly inside (-3, 3), 0 at -3 and 3.
+  template <class T>
+  static BasicTensor<T> derivative(const BasicTensor<T>& x, const T*) {
+    const BasicTensor<T> above = step(x - T(3));
+    const BasicTensor<T> inner_x = constant_at(x, T(1) - step(x + T(3)) * step(T(3) - x));
+    return (T(1) - step(T(-3) - x)) * (above + (T(1) - above) * (inner_x / T(3) + T(0.5)));
   }
 };
 
@@ -370,11 +509,24 @@ struct Mish : Elementwise {
     dx = exp_of<MishCap>(x);
     dx = g * map(x, dx, MishFromExp<T, true>());
   }
+  // As PyTorch's infinitely_differentiable_mish_backward: t + x s (1 - t^2), t = tanh(softplus(x)),
+  // with x capped in the product as in the kernel (beyond the cap 1 - t^2 is 0 in T).
+  template <class T>
+  static BasicTensor<T> derivative(const BasicTensor<T>& x, const T*) {
+    const BasicTensor<T> t = activate<Tanh>(activate<Softplus>(x)), s = activate<Sigmoid>(x);
+    const BasicTensor<T> capped = clamp(x, -std::numeric_limits<T>::infinity(), MishCap::cap<T>);
+    return t + capped * s * (T(1) - t * t);
+  }
 };
 
 // An along-axis entry provides, for one contiguous slice along the axis,
 //   template <class T> static void forward(In<T> x, Out<T> y);
 //   template <class T> static void backward(In<T> g, In<T> saved, Out<T> dx);
+// and its backward in eigrad ops, on the whole tensor, where sum_to_size(t, kept) sums t along
+// the axis (`kept` is the shape with the axis' size 1):
+//   template <class T> static BasicTensor<T> graph_backward(const BasicTensor<T>& g,
+//                                                          const BasicTensor<T>& saved,
+//                                                          const Shape& kept);
 
 struct Softmax : AlongAxis {
   static constexpr const char* name = "softmax";
@@ -390,6 +542,11 @@ struct Softmax : AlongAxis {
   template <class T>
   static void backward(In<T> g, In<T> y, Out<T> dx) {
     dx = y * (g - (g * y).sum());
+  }
+  template <class T>
+  static BasicTensor<T> graph_backward(const BasicTensor<T>& g, const BasicTensor<T>& y,
+                                       const Shape& kept) {
+    return y * (g - sum_to_size(g * y, kept));
   }
 };
 
@@ -409,10 +566,15 @@ struct LogSoftmax : AlongAxis {
   static void backward(In<T> g, In<T> y, Out<T> dx) {
     dx = g - fast_exp(y) * g.sum();
   }
+  template <class T>
+  static BasicTensor<T> graph_backward(const BasicTensor<T>& g, const BasicTensor<T>& y,
+                                       const Shape& kept) {
+    return g - eigrad::exp(y) * sum_to_size(g, kept);
+  }
 };
 
 // Learnable slopes, one per channel (axis 1) or shared; the node is prelu_node() in
-// src/activations.cpp.
+// src/activations.cpp, with its backward both fused and in eigrad ops.
 struct PReLU : Entry {
   static constexpr ActivationKind kind = ActivationKind::PerChannel;
   static constexpr const char* name = "prelu";
@@ -477,6 +639,11 @@ struct Activation {
     return detail::run_activation(index, x, nullptr, slopes);
   }
 };
+
+template <class E, class T, class... V>
+BasicTensor<T> catalogue::activate(const BasicTensor<T>& x, V... values) {
+  return Activation<E>()(x, values...);
+}
 
 enum class GeluApproximate {
   None,  // x Phi(x) = 0.5 x (1 + erf(x / sqrt 2)); catalogue entry "gelu"

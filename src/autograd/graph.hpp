@@ -110,8 +110,9 @@ class Node {
                                                                  GraphContext<T>& ctx);
   // Frees what backward saved; a released node throws if applied again.
   virtual void release() { release_saved(); }
-  // The leaf whose .grad this node accumulates into (AccumulateGrad), else null.
-  virtual const std::shared_ptr<TensorImpl<T>>* leaf() const { return nullptr; }
+  // The leaf whose .grad this node accumulates into (AccumulateGrad, while the leaf lives), else
+  // null.
+  virtual std::shared_ptr<TensorImpl<T>> leaf() const { return nullptr; }
   // Graph construction: the next input's node (null where it needs no gradient).
   void add_next(Ptr node) { next_.push_back(std::move(node)); }
   void reserve_next(size_t count) { next_.reserve(count); }
