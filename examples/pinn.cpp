@@ -16,6 +16,7 @@
 // activation's solution (first seed) beside the exact one. Exit status: 0, or 1 when a full run
 // (not --quick) of tanh misses its target (a mean relative L2 error below 1e-3), 2 on an error.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -172,6 +173,38 @@ plot::Image solution_panel(const std::string& activation, const Run& run) {
   return plot::render_line_plot({exact, network}, options);
 }
 
+// u(x) - sin(pi x) of every activation's first seed whose solution is close (relative L2 error
+// below 0.1), whose curves cover the exact one on their own panels.
+plot::Image error_panel(const std::vector<std::pair<std::string, Run>>& firsts) {
+  std::vector<plot::Curve> curves;
+  for (size_t k = 0; k < firsts.size(); ++k) {
+    const auto& [activation, run] = firsts[k];
+    if (!(run.rel_l2 < 0.1)) continue;
+    plot::Curve c{activation, run.x, {}, plot::palette_color(static_cast<int64_t>(k))};
+    for (size_t i = 0; i < run.x.size(); ++i) c.y.push_back(run.u[i] - std::sin(kPi * run.x[i]));
+    curves.push_back(std::move(c));
+  }
+  plot::LinePlotOptions options;
+  options.width = 420;
+  options.height = 300;
+  options.title = "errors (seed 1)";
+  options.x_label = "x";
+  options.y_label = "u(x) - sin(pi x)";
+  double lo = 0, hi = 0;
+  for (const plot::Curve& c : curves)
+    for (double v : c.y) lo = std::min(lo, v), hi = std::max(hi, v);
+  if (hi > lo) {  // room above the curves for the legend
+    options.y_min = lo - 0.05 * (hi - lo);
+    options.y_max = hi + 0.5 * (hi - lo);
+  }
+  if (curves.empty()) {
+    options.legend = false;
+    curves.push_back(plot::Curve::sample(
+        "none", [](double) { return 0.0; }, 0, 1));
+  }
+  return plot::render_line_plot(curves, options);
+}
+
 // Trains every activation over every seed and prints the table; returns the exit status.
 template <class T>
 int experiment(const Settings& s) {
@@ -192,6 +225,7 @@ int experiment(const Settings& s) {
   };
   std::vector<Row> rows;
   std::vector<plot::Image> panels;
+  std::vector<std::pair<std::string, Run>> firsts;
   for (const std::string& activation : s.activations) {
     std::vector<double> errors, losses;
     double seconds = 0;
@@ -200,7 +234,10 @@ int experiment(const Settings& s) {
       errors.push_back(run.rel_l2);
       losses.push_back(run.loss);
       seconds += run.seconds_per_step;
-      if (seed == 1 && !s.png.empty()) panels.push_back(solution_panel(activation, run));
+      if (seed == 1 && !s.png.empty()) {
+        panels.push_back(solution_panel(activation, run));
+        firsts.emplace_back(activation, run);
+      }
     }
     rows.push_back({activation, activation_lab::mean_interval(errors),
                     activation_lab::mean_interval(losses),
@@ -222,9 +259,11 @@ int experiment(const Settings& s) {
       if (!met && !s.quick) status = 1;
     }
   if (!s.png.empty()) {
-    plot::write_png(s.png, plot::tile_images(panels, 3));
-    std::printf("\nwrote %s (each activation's solution, seed 1, beside sin(pi x))\n",
-                s.png.c_str());
+    panels.push_back(error_panel(firsts));
+    plot::write_png(s.png, plot::tile_images(panels, 4));
+    std::printf(
+        "\nwrote %s (each activation's solution, seed 1, beside sin(pi x), and the errors)\n",
+        s.png.c_str());
   }
   return status;
 }
