@@ -193,6 +193,29 @@ TEST_CASE("a line plot draws each curve in its colour with axes and zero lines",
   CHECK(fs::file_size(dir / "lines.png") > 100);
 }
 
+TEST_CASE("a line plot writes its x label below the axis and its y label at the top left",
+          "[png]") {
+  const auto black_in_rows = [](const plot::Image& img, int y0, int y1) {
+    int n = 0;
+    for (int y = y0; y < y1; ++y)
+      for (int x = 0; x < img.width(); ++x) n += img.pixel(x, y) == plot::kBlack;
+    return n;
+  };
+  const std::vector<plot::Curve> curves = {plot::Curve::sample(
+      "x^2", [](double x) { return x * x; }, -1, 1)};
+  plot::LinePlotOptions opt;
+  opt.legend = false;
+  // Without labels or title the frame starts at row 9 and only grey tick labels lie below it.
+  const plot::Image bare = plot::render_line_plot(curves, opt);
+  CHECK(black_in_rows(bare, 0, 9) == 0);
+  CHECK(black_in_rows(bare, bare.height() - 14, bare.height()) == 0);
+  opt.x_label = "x";
+  opt.y_label = "u(x)";
+  const plot::Image labelled = plot::render_line_plot(curves, opt);
+  CHECK(black_in_rows(labelled, 0, 9) > 0);
+  CHECK(black_in_rows(labelled, labelled.height() - 14, labelled.height()) > 0);
+}
+
 TEST_CASE("a line plot rejects curves it cannot draw", "[png]") {
   plot::Curve bad{"bad", {1, 2, 3}, {1, 2}, {}};
   CHECK_THROWS_WITH(plot::render_line_plot({bad}), Contains("'bad'") && Contains("3 x values"));

@@ -168,7 +168,9 @@ Image render_line_plot(const std::vector<Curve>& curves, const LinePlotOptions& 
   Image img(options.width, options.height);
   const int th = Image::text_height();
   const int left = label_w + 10, right = 12;
-  const int top = options.title.empty() ? 10 : th + 14, bottom = th + 12;
+  const bool header = !options.title.empty() || !options.y_label.empty();
+  const int top = header ? th + 14 : 10;
+  const int bottom = options.x_label.empty() ? th + 12 : 2 * th + 20;
   const int pw = options.width - left - right, ph = options.height - top - bottom;
   if (pw < 20 || ph < 20) throw Error(std::string(op) + ": the plot is too small for its labels");
   const auto px = [&](double x) { return left + (x - x0) / (x1 - x0) * (pw - 1); };
@@ -221,6 +223,10 @@ Image render_line_plot(const std::vector<Curve>& curves, const LinePlotOptions& 
   }
   if (!options.title.empty())
     img.draw_text((options.width - Image::text_width(options.title)) / 2, 6, options.title, kBlack);
+  if (!options.x_label.empty())
+    img.draw_text(left + (pw - Image::text_width(options.x_label)) / 2, top + ph + th + 12,
+                  options.x_label, kBlack);
+  if (!options.y_label.empty()) img.draw_text(std::max(2, left - 8), 6, options.y_label, kBlack);
   return img;
 }
 

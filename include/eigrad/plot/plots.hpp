@@ -49,11 +49,15 @@ struct LinePlotOptions {
   int width = 640;
   int height = 400;
   std::string title;
+  // Axis labels: the x label centred below the tick labels, the y label above the axis at the
+  // top left (written horizontally: the font has no rotated glyphs). Empty: none.
+  std::string x_label, y_label;
   std::optional<double> y_min, y_max;  // default: the curves' finite range plus 5 %
   bool legend = true;
 };
 
-// Axes with ticks, grid and zero lines, the curves, and a legend of colour swatches and labels.
+// Axes with ticks, grid and zero lines, axis labels, the curves, and a legend of colour swatches
+// and labels.
 Image render_line_plot(const std::vector<Curve>& curves, const LinePlotOptions& options = {});
 void plot_lines(const std::string& path, const std::vector<Curve>& curves,
                 const LinePlotOptions& options = {});
