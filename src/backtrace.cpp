@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "eigrad/autograd.hpp"
 #include "autograd/graph.hpp"
+#include "eigrad/autograd.hpp"
 
 #if __has_include(<execinfo.h>) && __has_include(<cxxabi.h>)
 #include <cxxabi.h>

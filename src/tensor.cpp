@@ -6,9 +6,9 @@
 #include <ostream>
 #include <sstream>
 
+#include "autograd/graph.hpp"
 #include "eigrad/autograd.hpp"
 #include "storage.hpp"
-#include "autograd/graph.hpp"
 
 namespace eigrad {
 

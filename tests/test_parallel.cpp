@@ -2,8 +2,8 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 
-#include "parallel_for.hpp"
 #include "eigrad/eigrad.hpp"
+#include "parallel_for.hpp"
 #include "support.hpp"
 
 using eigrad::DoubleTensor;

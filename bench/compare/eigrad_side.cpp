@@ -157,18 +157,18 @@ Case training_step(const char* workload, Mlp mlp, const std::vector<float>& x,
 }
 
 Case penalised_step(const Inputs& in) {
-  return {kFashionPenaltyStep, [&in](benchmark::State& state, int threads) {
-            set_threads(threads);
-            Model model(kFashionNet);
-            const Tensor xb = Tensor::from(
-                std::vector<float>(in.fashion_x.begin(),
-                                   in.fashion_x.begin() + kFashionBatch * kFashionNet.in),
-                {kFashionBatch, kFashionNet.in}, /*requires_grad=*/true);
-            const std::vector<int64_t> yb(in.fashion_y.begin(),
-                                          in.fashion_y.begin() + kFashionBatch);
-            for (int i = 0; i < kWarmupSteps; ++i) model.penalised_step(xb, yb);
-            for (auto _ : state) model.penalised_step(xb, yb);
-          }};
+  return {
+      kFashionPenaltyStep, [&in](benchmark::State& state, int threads) {
+        set_threads(threads);
+        Model model(kFashionNet);
+        const Tensor xb =
+            Tensor::from(std::vector<float>(in.fashion_x.begin(),
+                                            in.fashion_x.begin() + kFashionBatch * kFashionNet.in),
+                         {kFashionBatch, kFashionNet.in}, /*requires_grad=*/true);
+        const std::vector<int64_t> yb(in.fashion_y.begin(), in.fashion_y.begin() + kFashionBatch);
+        for (int i = 0; i < kWarmupSteps; ++i) model.penalised_step(xb, yb);
+        for (auto _ : state) model.penalised_step(xb, yb);
+      }};
 }
 
 Case training_epoch(const Inputs& in) {

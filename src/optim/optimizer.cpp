@@ -50,8 +50,8 @@ void BasicOptimizer<T>::add_group(std::vector<Tensor> params) {
         type_name() + ": parameter " + std::to_string(i) + " of group " + std::to_string(g);
     if (!p.defined()) throw Error(where + " is undefined");
     if (!p.is_leaf())
-      throw Error(where + " (shape " + p.shape().str() + ") was produced by '" +
-                  p.grad_fn_name() + "'; only leaf tensors can be optimized");
+      throw Error(where + " (shape " + p.shape().str() + ") was produced by '" + p.grad_fn_name() +
+                  "'; only leaf tensors can be optimized");
     for (size_t h = 0; h <= g; ++h) {
       const std::vector<Tensor>& other = h < g ? params_[h] : params;
       const size_t end = h < g ? other.size() : i;
