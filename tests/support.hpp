@@ -3,6 +3,7 @@
 // element-wise comparisons, and the example CNN.
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdint>
@@ -151,6 +152,36 @@ inline std::vector<ActivationInfo> builtin_activations() {
   for (const ActivationInfo& info : activation_catalogue())
     if (!info.registered()) r.push_back(info);
   return r;
+}
+
+// The window arguments of a pooling test case, and of a convolution's, with a description for
+// INFO(): shared by the first- and second-order tests.
+struct PoolCase {
+  Shape x;  // [N, C, H, W] or [C, H, W]
+  std::array<int64_t, 2> kernel, stride, padding, dilation;
+};
+
+inline std::string describe(const PoolCase& c) {
+  return "x " + c.x.str() + " kernel " + std::to_string(c.kernel[0]) + "," +
+         std::to_string(c.kernel[1]) + " stride " + std::to_string(c.stride[0]) + "," +
+         std::to_string(c.stride[1]) + " padding " + std::to_string(c.padding[0]) + "," +
+         std::to_string(c.padding[1]) + " dilation " + std::to_string(c.dilation[0]) + "," +
+         std::to_string(c.dilation[1]);
+}
+
+struct ConvCase {
+  Shape x, w;  // [N, C, H, W] (or [N, C, L]), [O, C / groups, kH, kW] (or [O, C / groups, K])
+  bool bias;
+  std::array<int64_t, 2> stride, padding, dilation;  // (for conv1d, the second of each)
+  int64_t groups;
+};
+
+inline std::string describe(const ConvCase& c) {
+  return "x " + c.x.str() + " w " + c.w.str() + (c.bias ? " bias" : "") + " stride " +
+         std::to_string(c.stride[0]) + "," + std::to_string(c.stride[1]) + " padding " +
+         std::to_string(c.padding[0]) + "," + std::to_string(c.padding[1]) + " dilation " +
+         std::to_string(c.dilation[0]) + "," + std::to_string(c.dilation[1]) + " groups " +
+         std::to_string(c.groups);
 }
 
 }  // namespace eigrad::test

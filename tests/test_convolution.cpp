@@ -18,14 +18,10 @@ using eigrad::test::window_out_size;
 using V = std::vector<double>;
 using Ts = std::vector<DoubleTensor>;
 
-namespace {
+using eigrad::test::ConvCase;
+using eigrad::test::describe;
 
-struct ConvCase {
-  Shape x, w;  // [N, C, H, W], [O, C / groups, kH, kW]
-  bool bias;
-  std::array<int64_t, 2> stride, padding, dilation;
-  int64_t groups;
-};
+namespace {
 
 // Calls f(n, o, oh, ow, ci, ih, iw, i, j) for every product of the convolution that reads an
 // input element (the padding contributes nothing): the 7-deep loop of the definition.
@@ -121,14 +117,6 @@ std::vector<ConvCase> cases(int random_count, int64_t max_batch) {
     if (ok) r.push_back(c);
   }
   return r;
-}
-
-std::string describe(const ConvCase& c) {
-  return "x " + c.x.str() + " w " + c.w.str() + (c.bias ? " bias" : "") + " stride " +
-         std::to_string(c.stride[0]) + "," + std::to_string(c.stride[1]) + " padding " +
-         std::to_string(c.padding[0]) + "," + std::to_string(c.padding[1]) + " dilation " +
-         std::to_string(c.dilation[0]) + "," + std::to_string(c.dilation[1]) + " groups " +
-         std::to_string(c.groups);
 }
 
 }  // namespace

@@ -20,20 +20,10 @@ using eigrad::test::window_out_size;
 using V = std::vector<double>;
 using Ts = std::vector<DoubleTensor>;
 
+using eigrad::test::describe;
+using eigrad::test::PoolCase;
+
 namespace {
-
-struct PoolCase {
-  Shape x;  // [N, C, H, W] or [C, H, W]
-  std::array<int64_t, 2> kernel, stride, padding, dilation;
-};
-
-std::string describe(const PoolCase& c) {
-  return "x " + c.x.str() + " kernel " + std::to_string(c.kernel[0]) + "," +
-         std::to_string(c.kernel[1]) + " stride " + std::to_string(c.stride[0]) + "," +
-         std::to_string(c.stride[1]) + " padding " + std::to_string(c.padding[0]) + "," +
-         std::to_string(c.padding[1]) + " dilation " + std::to_string(c.dilation[0]) + "," +
-         std::to_string(c.dilation[1]);
-}
 
 const std::vector<PoolCase> kCases{
     {{1, 1, 4, 4}, {2, 2}, {2, 2}, {0, 0}, {1, 1}},   // the common 2 x 2

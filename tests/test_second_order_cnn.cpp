@@ -21,6 +21,10 @@ using eigrad::test::random_values;
 using V = std::vector<double>;
 using Ts = std::vector<DoubleTensor>;
 
+using eigrad::test::ConvCase;
+using eigrad::test::describe;
+using eigrad::test::PoolCase;
+
 namespace {
 
 void check_report(const eigrad::GradcheckReport& r) {
@@ -63,21 +67,6 @@ DoubleTensor cubed_gradient(F f, const DoubleTensor& x) {
 }
 
 // ---------------------------------------------------------------- convolutions
-
-struct ConvCase {
-  Shape x, w;  // [N, C, H, W] (or [N, C, L]), [O, C / groups, kH, kW] (or [O, C / groups, K])
-  bool bias;
-  std::array<int64_t, 2> stride, padding, dilation;  // (for conv1d, the second of each)
-  int64_t groups;
-};
-
-std::string describe(const ConvCase& c) {
-  return "x " + c.x.str() + " w " + c.w.str() + (c.bias ? " bias" : "") + " stride " +
-         std::to_string(c.stride[0]) + "," + std::to_string(c.stride[1]) + " padding " +
-         std::to_string(c.padding[0]) + "," + std::to_string(c.padding[1]) + " dilation " +
-         std::to_string(c.dilation[0]) + "," + std::to_string(c.dilation[1]) + " groups " +
-         std::to_string(c.groups);
-}
 
 DoubleTensor conv(const ConvCase& c, const Ts& t) {
   const DoubleTensor b = c.bias ? t[2] : DoubleTensor();
@@ -222,19 +211,6 @@ TEST_CASE("conv2d's float32 second derivatives agree with float64",
 // ---------------------------------------------------------------- pooling
 
 namespace {
-
-struct PoolCase {
-  Shape x;  // [N, C, H, W] or [C, H, W]
-  std::array<int64_t, 2> kernel, stride, padding, dilation;
-};
-
-std::string describe(const PoolCase& c) {
-  return "x " + c.x.str() + " kernel " + std::to_string(c.kernel[0]) + "," +
-         std::to_string(c.kernel[1]) + " stride " + std::to_string(c.stride[0]) + "," +
-         std::to_string(c.stride[1]) + " padding " + std::to_string(c.padding[0]) + "," +
-         std::to_string(c.padding[1]) + " dilation " + std::to_string(c.dilation[0]) + "," +
-         std::to_string(c.dilation[1]);
-}
 
 const std::vector<PoolCase> kPoolCases{
     {{1, 1, 4, 4}, {2, 2}, {2, 2}, {0, 0}, {1, 1}},  // the common 2 x 2, batch 1
