@@ -21,7 +21,10 @@ std::string GradcheckReport::str() const {
                 passed ? "passed" : "FAILED", static_cast<long long>(checked), max_abs_error,
                 max_rel_error, worst_input, static_cast<long long>(worst_element),
                 static_cast<long long>(worst_output), analytic, numeric);
-  return buf;
+  std::string out = buf;
+  if (zero_jacobian)
+    out += "; WARNING: the Jacobian is zero everywhere (does the function use its inputs?)";
+  return out;
 }
 
 namespace {
@@ -95,6 +98,7 @@ GradcheckReport compare(const GradcheckFunction& f, std::vector<DoubleTensor>& l
   // largest error (NaN counts as infinite).
   double worst_error = -1;
   bool worst_fails = false;
+  bool any_nonzero = false;
   NoGradGuard no_grad;
   for (size_t i = 0; i < leaves.size(); ++i) {
     if (!leaves[i].requires_grad() || (only && i != *only)) continue;
@@ -113,6 +117,7 @@ GradcheckReport compare(const GradcheckFunction& f, std::vector<DoubleTensor>& l
         const double analytic = rows[static_cast<size_t>(j)][i][k];
         const double err = std::fabs(analytic - numeric);
         const bool ok = err <= options.atol + options.rtol * std::fabs(numeric);  // NaN: false
+        any_nonzero = any_nonzero || analytic != 0 || !(std::fabs(numeric) <= options.atol);
         ++report.checked;
         report.max_abs_error = std::max(report.max_abs_error, err);
         // Relative error is reported only where the derivative is not ~0.
@@ -133,6 +138,8 @@ GradcheckReport compare(const GradcheckFunction& f, std::vector<DoubleTensor>& l
       }
     }
   }
+  report.zero_jacobian = report.checked > 0 && !any_nonzero;
+  if (report.zero_jacobian && options.fail_on_zero_jacobian) report.passed = false;
   if (!report.passed && options.raise) throw Error(report.str());
   return report;
 }
@@ -340,6 +347,20 @@ void raise_if_failed(const char* op, const std::string& type, const char* what,
               result.str());
 }
 
+// One report for a tensor checked twice (in float64, then in float32): it passes when both do,
+// counts the entries of both, and its worst entry is the worse check's.
+GradcheckReport merged(const GradcheckReport& a, const GradcheckReport& b) {
+  const bool b_worse =
+      (a.passed && !b.passed) || (a.passed == b.passed && b.max_abs_error > a.max_abs_error);
+  GradcheckReport r = b_worse ? b : a;
+  r.passed = a.passed && b.passed;
+  r.checked = a.checked + b.checked;
+  r.max_abs_error = std::max(a.max_abs_error, b.max_abs_error);
+  r.max_rel_error = std::max(a.max_rel_error, b.max_rel_error);
+  r.zero_jacobian = a.zero_jacobian && b.zero_jacobian;
+  return r;
+}
+
 template <class T>
 ModuleGradcheckReport check_module(const nn::BasicModule<T>& module, const BasicTensor<T>& input,
                                    const GradcheckOptions& options) {
@@ -360,22 +381,35 @@ ModuleGradcheckReport check_module(const nn::BasicModule<T>& module, const Basic
     result.tensors.emplace_back(names[i], compare(f, leaves, rows, each, i));
     if (!result.tensors[i].second.passed) failed.push_back(names[i]);
   }
+  if constexpr (std::is_same<T, float>::value) {
+    // The float32 module's own backward at the same points, against the float64 differences.
+    auto& own = const_cast<nn::BasicModule<float>&>(module);
+    std::vector<Tensor> buffers = module.buffers(), saved;
+    for (const Tensor& b : buffers) saved.push_back(b.clone());
+    std::vector<std::string> names32;
+    std::vector<Tensor> leaves32 = module_leaves<float>(module, input.detach().clone(), names32);
+    if (names32 != names)
+      throw Error("gradcheck_module: " + module.type_name() +
+                  ": the float64 copy's parameters differ from the module's (a parameter shared "
+                  "between modules?); check the float64 module instead");
+    const GradcheckFunction32 f32 = [&](const std::vector<Tensor>& x) { return own.forward(x[0]); };
+    const Rows rows32 = analytic_rows(f32, leaves32);
+    for (size_t k = 0; k < buffers.size(); ++k)
+      if (!(std::as_const(buffers[k]).array() == saved[k].array()).all())
+        buffers[k].mutable_array() = saved[k].array();
+    GradcheckOptions loose = each;
+    loose.atol = std::max(each.atol, 1e-4);
+    loose.rtol = std::max(each.rtol, 1e-2);
+    for (size_t i = 0; i < leaves.size(); ++i) {
+      const GradcheckReport in32 = compare(f, leaves, rows32, loose, i);
+      GradcheckReport& report = result.tensors[i].second;
+      if (report.passed && !in32.passed) failed.push_back(names[i] + " (in float32)");
+      report = merged(report, in32);
+    }
+  }
   result.passed = failed.empty();
   raise_if_failed("gradcheck_module", module.type_name(), "gradients", result, failed, options);
   return result;
-}
-
-// One report for a tensor checked twice (in float64, then in float32): it passes when both do,
-// counts the entries of both, and its worst entry is the worse check's.
-GradcheckReport merged(const GradcheckReport& a, const GradcheckReport& b) {
-  const bool b_worse =
-      (a.passed && !b.passed) || (a.passed == b.passed && b.max_abs_error > a.max_abs_error);
-  GradcheckReport r = b_worse ? b : a;
-  r.passed = a.passed && b.passed;
-  r.checked = a.checked + b.checked;
-  r.max_abs_error = std::max(a.max_abs_error, b.max_abs_error);
-  r.max_rel_error = std::max(a.max_rel_error, b.max_rel_error);
-  return r;
 }
 
 template <class T>

@@ -22,6 +22,10 @@ struct GradcheckOptions {
   double atol = 1e-5;
   double rtol = 1e-3;  // passes when |analytic - numeric| <= atol + rtol * |numeric|
   bool raise = false;  // throw eigrad::Error with the report when the check fails
+  // A Jacobian that is zero everywhere (analytic entries all 0, differences all within atol)
+  // usually means a function that ignores its inputs: the check then proves nothing. The report
+  // carries a warning (zero_jacobian, and "WARNING" in str()); with this set it also fails.
+  bool fail_on_zero_jacobian = false;
 };
 
 struct GradcheckReport {
@@ -34,6 +38,7 @@ struct GradcheckReport {
   int64_t worst_output = 0;   // flat index in the output
   double analytic = 0, numeric = 0;
   double max_abs_error = 0, max_rel_error = 0;
+  bool zero_jacobian = false;  // every entry compared was 0 (see fail_on_zero_jacobian)
   std::string str() const;
 };
 
@@ -85,8 +90,11 @@ struct ModuleGradcheckReport {
 // (nn::to_double: same structure, parameters and buffers converted, same modes) is checked, d
 // output / d input and d output / d each parameter that requires grad, each against central
 // differences, at `input` converted to float64. `module` is not touched. Every module in the tree
-// must implement make_double() (the built-in ones do). With options.raise, throws after checking
-// everything, naming each tensor that failed.
+// must implement make_double() (the built-in ones do). A float32 module is also checked in
+// float32: its own backward's Jacobian at the same points against the float64 differences, with
+// tolerances of at least 1e-4 absolute and 1e-2 relative (float32's rounding), so that a wrong
+// float32 derivative (a registered activation's float32 kernel) fails it. With options.raise,
+// throws after checking everything, naming each tensor that failed.
 ModuleGradcheckReport gradcheck_module(const nn::BasicModule<float>& module, const Tensor& input,
                                        const GradcheckOptions& options = {});
 ModuleGradcheckReport gradcheck_module(const nn::BasicModule<double>& module,
