@@ -43,3 +43,12 @@ add_test(NAME consumer_of_shared_library
     "-DCONSUMER_FLAGS=${flags_for_other_library}" -P ${CMAKE_CURRENT_LIST_DIR}/run.cmake)
 # Building the library takes minutes when the compiler cache (if any) is cold.
 set_tests_properties(consumer_of_shared_library PROPERTIES TIMEOUT 2400)
+
+# The same consumer without CMake: g++ with the installed eigrad.pc (pkg-config).
+find_program(PKG_CONFIG_EXECUTABLE pkg-config)
+if(PKG_CONFIG_EXECUTABLE)
+  add_test(NAME consumer_pkg_config
+    COMMAND ${CMAKE_COMMAND} -DBUILD_DIR=${PROJECT_BINARY_DIR} -DSOURCE_DIR=${CMAKE_CURRENT_LIST_DIR}
+      -DCXX_COMPILER=${CMAKE_CXX_COMPILER} -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/consumer_pkg_config
+      -P ${CMAKE_CURRENT_LIST_DIR}/pkg_config.cmake)
+endif()
