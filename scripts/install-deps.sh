@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs, through apt-get, the Debian 12 packages eigrad needs that are not installed yet.
-# Usage: scripts/install-deps.sh [--peers | --fuzz]
+# Usage: scripts/install-deps.sh [--demo | --peers | --fuzz]
+#   --demo  only what the README's first command needs (configure, the library, the demo)
 #   --peers adds libtorch, dlib and OpenBLAS for the comparison (Debian then points libblas.so.3,
 #   the BLAS behind libtorch's and dlib's products, at OpenBLAS), --fuzz clang and libFuzzer for fuzz/
 set -euo pipefail
-packages=(build-essential cmake pkg-config libeigen3-dev catch2 libbenchmark-dev zlib1g-dev
-  nlohmann-json3-dev libstb-dev libcli11-dev dataset-fashion-mnist)
+demo=(build-essential cmake pkg-config libeigen3-dev catch2 zlib1g-dev nlohmann-json3-dev
+  libstb-dev libcli11-dev)
+packages=("${demo[@]}" libbenchmark-dev dataset-fashion-mnist)
 case "${1:-}" in
+  --demo) packages=("${demo[@]}") ;;
   --peers) packages+=(libtorch-dev libdlib-dev libopenblas-dev) ;;
   --fuzz) packages+=(clang libclang-rt-14-dev) ;;
 esac
