@@ -126,7 +126,7 @@ std::vector<double> finite(const std::vector<double>& v) {
 }
 
 double accuracy(const Tensor& logits, const std::vector<int64_t>& labels) {
-  const std::vector<int64_t> predicted = argmax(logits, 1);
+  const std::vector<int64_t> predicted = argmax(logits, 1).to_vector();
   int64_t right = 0;
   for (size_t i = 0; i < labels.size(); ++i) right += predicted[i] == labels[i];
   return static_cast<double>(right) / static_cast<double>(labels.size());
@@ -408,7 +408,7 @@ double evaluate(nn::Module& model, const data::Dataset& set) {
   int64_t right = 0;
   data::BatchLoader loader(set, 500, {/*shuffle=*/false});
   for (const data::Batch& b : loader.epoch()) {
-    const std::vector<int64_t> predicted = argmax(model.forward(b.X), 1);
+    const std::vector<int64_t> predicted = argmax(model.forward(b.X), 1).to_vector();
     for (size_t i = 0; i < predicted.size(); ++i) right += predicted[i] == b.y[i];
   }
   model.train();

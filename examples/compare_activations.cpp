@@ -26,7 +26,7 @@ struct Result {
 };
 
 double accuracy(const Tensor& logits, const std::vector<int64_t>& labels) {
-  const std::vector<int64_t> predicted = argmax(logits, 1);
+  const std::vector<int64_t> predicted = argmax(logits, 1).to_vector();
   int64_t right = 0;
   for (size_t i = 0; i < labels.size(); ++i) right += predicted[i] == labels[i];
   return static_cast<double>(right) / static_cast<double>(labels.size());

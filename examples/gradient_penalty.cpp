@@ -55,7 +55,7 @@ struct Result {
 
 double accuracy(nn::Module& model, const data::Dataset& set) {
   NoGradGuard no_grad;
-  const std::vector<int64_t> predicted = argmax(model.forward(set.X), 1);
+  const std::vector<int64_t> predicted = argmax(model.forward(set.X), 1).to_vector();
   int64_t right = 0;
   for (size_t i = 0; i < set.y.size(); ++i) right += predicted[i] == set.y[i];
   return static_cast<double>(right) / static_cast<double>(set.y.size());
@@ -102,7 +102,7 @@ void grid_metrics(nn::Module& model, const Tensor& grid, int64_t classes, Result
   const Tensor logits = model.forward(x);
   const Tensor norm2 = jacobian_norm2(logits, x, classes, /*create_graph=*/false);
   r.grad_norm = norm2.array().sqrt().mean();
-  const std::vector<int64_t> cls = argmax(logits, 1);
+  const std::vector<int64_t> cls = argmax(logits, 1).to_vector();
   const auto at = [&](int row, int col) { return cls[static_cast<size_t>(row * kGridSide + col)]; };
   int64_t edge = 0;
   for (int row = 0; row < kGridSide; ++row)
@@ -171,7 +171,7 @@ plot::Image regions(const Result& r, const data::Dataset& set, const std::string
   return plot::render_decision_regions(
       [&](const Tensor& points) {
         NoGradGuard no_grad;
-        return argmax(r.model->forward(points), 1);
+        return argmax(r.model->forward(points), 1).to_vector();
       },
       set.X, set.y, options);
 }

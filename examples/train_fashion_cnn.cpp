@@ -47,7 +47,7 @@ double evaluate(nn::Module& model, const data::Dataset& set, int64_t batch) {
   int64_t right = 0;
   data::BatchLoader loader(set, batch, {/*shuffle=*/false});
   for (const data::Batch& b : loader.epoch()) {
-    const std::vector<int64_t> predicted = argmax(model.forward(b.X), 1);
+    const std::vector<int64_t> predicted = argmax(model.forward(b.X), 1).to_vector();
     for (size_t i = 0; i < predicted.size(); ++i) right += predicted[i] == b.y[i];
   }
   model.train();

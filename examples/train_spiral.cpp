@@ -14,7 +14,7 @@ using namespace eigrad;
 namespace {
 
 double accuracy(const Tensor& logits, const std::vector<int64_t>& labels) {
-  const std::vector<int64_t> predicted = argmax(logits, 1);
+  const std::vector<int64_t> predicted = argmax(logits, 1).to_vector();
   int64_t right = 0;
   for (size_t i = 0; i < labels.size(); ++i) right += predicted[i] == labels[i];
   return static_cast<double>(right) / static_cast<double>(labels.size());
@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
           picture,
           [&](const Tensor& points) {
             NoGradGuard no_grad;
-            return argmax(model->forward(points), 1);
+            return argmax(model->forward(points), 1).to_vector();
           },
           spiral.X, spiral.y, regions);
       std::printf("\nwrote %s\n", picture.c_str());

@@ -659,7 +659,7 @@ class Program {
         log(name + "(" + str(xs) + ", " + std::to_string(axis) + ")");
         try {
           const std::vector<int64_t> where =
-              op == kArgmax ? eigrad::argmax(x, axis) : eigrad::argmin(x, axis);
+              (op == kArgmax ? eigrad::argmax(x, axis) : eigrad::argmin(x, axis)).to_vector();
           if (!ok) violation(trace_, name + " succeeded but should throw eigrad::Error");
           if (static_cast<int64_t>(where.size()) != x.numel() / n)
             violation(trace_, name + " returned " + std::to_string(where.size()) + " indices");
@@ -895,7 +895,7 @@ class Program {
         if (const auto cx = broadcast(c.shape().vec(), x.shape().vec()))
           out = broadcast(*cx, y.shape().vec());
         expect("where(" + c.shape().str() + ", " + x.shape().str() + ", " + y.shape().str() + ")",
-               out, {&x, &y}, [&] { return eigrad::where(c, x, y); });
+               out, {&x, &y}, [&] { return eigrad::where(eigrad::gt(c, T(0)), x, y); });
         return;
       }
       case kConv2d:
@@ -1128,11 +1128,12 @@ class Program {
     if (a.flag()) {
       const T s = static_cast<T>(a.scalar());
       expect(std::string(names[which]) + "(" + x.shape().str() + ", " + std::to_string(s) + ")",
-             x.shape().vec(), {}, [&] { return call(s); });
+             x.shape().vec(), {}, [&] { return call(s).template to<T>(); });
     } else {
       const Tensor y = partner(x, a);
       expect(std::string(names[which]) + "(" + x.shape().str() + ", " + y.shape().str() + ")",
-             broadcast(x.shape().vec(), y.shape().vec()), {}, [&] { return call(y); });
+             broadcast(x.shape().vec(), y.shape().vec()), {},
+             [&] { return call(y).template to<T>(); });
     }
   }
 

@@ -1,5 +1,6 @@
 #include "eigrad/autograd.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <string>
 
@@ -92,6 +93,11 @@ class AccumulateGrad final : public Node<T> {
   void apply(const Array& grad, GradSink<T>& sink) override {
     const std::shared_ptr<TensorImpl<T>> leaf = leaf_.lock();
     if (!leaf) return;
+    if (leaf->hooks && !leaf->hooks->empty()) {
+      Array hooked = leaf->hooks->run(grad, leaf->shape);
+      add_hooked(*leaf, std::move(hooked));
+      return;
+    }
     auto& slot = leaf->grad;
     if (slot && !slot->grad_fn) {
       *slot->data += grad;
@@ -103,9 +109,11 @@ class AccumulateGrad final : public Node<T> {
     }
   }
   // create_graph: .grad becomes (or gains) a tensor with a graph.
-  void accumulate(const BasicTensor<T>& grad) {
+  void accumulate(const BasicTensor<T>& given) {
     const std::shared_ptr<TensorImpl<T>> leaf = leaf_.lock();
     if (!leaf) return;
+    const BasicTensor<T> grad =
+        leaf->hooks && !leaf->hooks->empty() ? leaf->hooks->run(given) : given;
     auto& slot = leaf->grad;
     if (slot) {
       slot = (BasicTensor<T>(slot) + reshape(grad, leaf->shape.vec())).impl();
@@ -117,6 +125,18 @@ class AccumulateGrad final : public Node<T> {
   std::shared_ptr<TensorImpl<T>> leaf() const override { return leaf_.lock(); }
 
  private:
+  // A hooked gradient, added to .grad (first-order path).
+  static void add_hooked(TensorImpl<T>& leaf, Array&& grad) {
+    auto& slot = leaf.grad;
+    if (slot && !slot->grad_fn) {
+      *slot->data += grad;
+      advance(*slot->version);
+    } else if (slot) {
+      slot = (BasicTensor<T>(slot).detach() + from_array(std::move(grad), leaf.shape)).impl();
+    } else {
+      slot = from_array(std::move(grad), leaf.shape).impl();
+    }
+  }
   static BasicTensor<T> from_array(Array&& values, const Shape& shape) {
     auto storage = adopt_storage(std::move(values));
     auto impl = std::make_shared<TensorImpl<T>>();
@@ -276,8 +296,12 @@ void Engine<T>::run(const BasicTensor<T>& root, const typename Node<T>::Array& s
     const bool is_root = node == root_node.get();
     if (node->has_pending_ || is_root) {
       node->check_versions();
-      GradSink<T> sink(*node, is_root ? nullptr : &node->pending_);
-      node->apply(is_root ? seed : node->pending_, sink);
+      const bool hooked = node->hooks_ && !node->hooks_->empty();
+      if (hooked)
+        node->pending_ = node->hooks_->run(is_root ? seed : node->pending_, node->shape());
+      const bool own = !is_root || hooked;
+      GradSink<T> sink(*node, own ? &node->pending_ : nullptr);
+      node->apply(own ? node->pending_ : seed, sink);
       recycle(node->pending_);
       node->has_pending_ = false;
       if (!retain_graph) node->release();
@@ -412,6 +436,12 @@ std::vector<BasicTensor<T>> Engine<T>::run_general(const std::vector<BasicTensor
     for (const auto& child : node->next_) runs = runs || (child && child->needed_);
     if (runs) {
       node->check_versions();
+      if (node->hooks_ && !node->hooks_->empty()) {
+        if (tensors)
+          pending[at] = node->hooks_->run(pending[at]);
+        else
+          node->pending_ = node->hooks_->run(node->pending_, node->shape());
+      }
       if (!tensors) {
         GradSink<T> sink(*node, &node->pending_);
         node->apply(node->pending_, sink);
@@ -597,7 +627,60 @@ std::string BasicTensor<T>::grad_fn_name() const {
   return node ? node->name() : "";
 }
 
+template <class T>
+BasicTensor<T> detail::HookList<T>::run(BasicTensor<T> g) const {
+  for (const auto& [id, hook] : hooks) {
+    (void)id;
+    BasicTensor<T> r = hook(g);
+    if (!r.defined()) continue;
+    if (r.shape() != g.shape())
+      throw Error("register_hook: a hook returned a gradient of shape " + r.shape().str() +
+                  " for a tensor of shape " + g.shape().str() + "; it must keep the shape");
+    g = r;
+  }
+  return g;
+}
+
+template <class T>
+Eigen::Array<T, Eigen::Dynamic, 1> detail::HookList<T>::run(
+    const Eigen::Array<T, Eigen::Dynamic, 1>& g, const Shape& shape) const {
+  BasicTensor<T> t = BasicTensor<T>::empty(shape);
+  t.mutable_array() = g;
+  NoGradGuard no_grad;
+  return run(t).array();
+}
+
+template <class T>
+RemovableHandle BasicTensor<T>::add_hook(std::function<BasicTensor(const BasicTensor&)> hook) {
+  if (!requires_grad())
+    throw Error(
+        "register_hook: cannot register a hook on a tensor that does not require grad "
+        "(shape " +
+        shape().str() + ")");
+  std::shared_ptr<detail::HookList<T>>& list = is_leaf() ? checked().hooks : grad_fn()->hooks_;
+  if (!list) list = std::make_shared<detail::HookList<T>>();
+  const int id = list->next_id++;
+  list->hooks.emplace_back(id, std::move(hook));
+  return RemovableHandle([weak = std::weak_ptr<detail::HookList<T>>(list), id] {
+    if (const auto l = weak.lock())
+      l->hooks.erase(std::remove_if(l->hooks.begin(), l->hooks.end(),
+                                    [id](const auto& h) { return h.first == id; }),
+                     l->hooks.end());
+  });
+}
+
+template <>
+RemovableHandle BasicTensor<int64_t>::add_hook(std::function<BasicTensor(const BasicTensor&)>) {
+  throw Error("register_hook: an int64 tensor never requires grad; hooks need a float tensor");
+}
+template <>
+RemovableHandle BasicTensor<bool>::add_hook(std::function<BasicTensor(const BasicTensor&)>) {
+  throw Error("register_hook: a bool tensor never requires grad; hooks need a float tensor");
+}
+
 namespace detail {
+template struct HookList<float>;
+template struct HookList<double>;
 template class Node<float>;
 template class Node<double>;
 template class GraphContext<float>;
@@ -609,5 +692,31 @@ template void BasicTensor<float>::backward(const BasicTensor&, bool, bool) const
 template void BasicTensor<double>::backward(const BasicTensor&, bool, bool) const;
 template std::string BasicTensor<float>::grad_fn_name() const;
 template std::string BasicTensor<double>::grad_fn_name() const;
+template RemovableHandle BasicTensor<float>::add_hook(
+    std::function<BasicTensor(const BasicTensor&)>);
+template RemovableHandle BasicTensor<double>::add_hook(
+    std::function<BasicTensor(const BasicTensor&)>);
+
+// int64 and bool tensors are never part of the graph.
+template <>
+void BasicTensor<int64_t>::backward(const BasicTensor&, bool, bool) const {
+  throw Error(
+      "backward: called on an int64 tensor, which never requires grad (only float32 and "
+      "float64 tensors take part in autograd)");
+}
+template <>
+void BasicTensor<bool>::backward(const BasicTensor&, bool, bool) const {
+  throw Error(
+      "backward: called on a bool tensor, which never requires grad (only float32 and "
+      "float64 tensors take part in autograd)");
+}
+template <>
+std::string BasicTensor<int64_t>::grad_fn_name() const {
+  return "";
+}
+template <>
+std::string BasicTensor<bool>::grad_fn_name() const {
+  return "";
+}
 
 }  // namespace eigrad

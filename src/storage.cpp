@@ -1,8 +1,12 @@
 #include "storage.hpp"
 
+#include <cstdio>
 #include <iterator>
+#include <limits>
 #include <list>
 #include <mutex>
+#include <new>
+#include <string>
 #include <type_traits>
 #include <unordered_map>
 #include <vector>
@@ -112,7 +116,11 @@ using Array = Eigen::Array<T, Eigen::Dynamic, 1>;
 
 template <class T>
 size_t key_of(Eigen::Index numel) {
-  return static_cast<size_t>(numel) * 2 + (std::is_same<T, double>::value ? 1 : 0);
+  const size_t code = std::is_same<T, float>::value     ? 0
+                      : std::is_same<T, double>::value  ? 1
+                      : std::is_same<T, int64_t>::value ? 2
+                                                        : 3;
+  return static_cast<size_t>(numel) * 4 + code;
 }
 
 template <class T>
@@ -168,16 +176,41 @@ detail::StorageHandle<T> cached_handle(std::unique_ptr<Array<T>> array) {
 }
 }  // namespace
 
+// An allocation that failed: an eigrad::Error naming the size, not a bare std::bad_alloc.
+template <class T>
+[[noreturn]] void throw_out_of_memory(int64_t numel) {
+  const double bytes = static_cast<double>(numel) * static_cast<double>(sizeof(T));
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  int u = 0;
+  double v = bytes;
+  while (v >= 1024 && u < 6) {
+    v /= 1024;
+    ++u;
+  }
+  char size[64];
+  std::snprintf(size, sizeof size, "%.2f %s", v, units[u]);
+  throw Error(std::string("Tensor: out of memory: cannot allocate ") + std::to_string(numel) + " " +
+              DtypeName<T>::value + " elements (" + size + ")");
+}
+
 template <class T>
 detail::StorageHandle<T> detail::allocate_storage(int64_t numel) {
-  if (static_cast<size_t>(numel) * sizeof(T) < kMinCachedBytes) {
-    auto block = std::make_shared<SmallBlock<T>>(numel);
-    detail::VersionCounter* version = &block->version;
-    return {std::move(block), version};
+  try {
+    if (static_cast<size_t>(numel) * sizeof(T) < kMinCachedBytes) {
+      auto block = std::make_shared<SmallBlock<T>>(numel);
+      detail::VersionCounter* version = &block->version;
+      return {std::move(block), version};
+    }
+    std::unique_ptr<Array<T>> array(static_cast<Array<T>*>(cache().take(key_of<T>(numel))));
+    if (!array) {
+      if (static_cast<uint64_t>(numel) > std::numeric_limits<uint64_t>::max() / 2 / sizeof(T))
+        throw std::bad_alloc();
+      array = std::make_unique<Array<T>>(numel);
+    }
+    return cached_handle(std::move(array));
+  } catch (const std::bad_alloc&) {
+    throw_out_of_memory<T>(numel);
   }
-  std::unique_ptr<Array<T>> array(static_cast<Array<T>*>(cache().take(key_of<T>(numel))));
-  if (!array) array = std::make_unique<Array<T>>(numel);
-  return cached_handle(std::move(array));
 }
 
 template <class T>
@@ -200,7 +233,11 @@ Array<T> detail::take_array(int64_t numel) {
       delete cached;  // now empty
       return array;
     }
-  return Array<T>(numel);
+  try {
+    return Array<T>(numel);
+  } catch (const std::bad_alloc&) {
+    throw_out_of_memory<T>(numel);
+  }
 }
 
 template <class T>
@@ -235,5 +272,12 @@ template void detail::recycle<float>(Array<float>&);
 template void detail::recycle<double>(Array<double>&);
 template detail::StorageHandle<double> detail::allocate_storage<double>(int64_t);
 template detail::StorageHandle<double> detail::wrap_storage<double>(std::shared_ptr<Array<double>>);
+template detail::StorageHandle<int64_t> detail::allocate_storage<int64_t>(int64_t);
+template detail::StorageHandle<int64_t> detail::wrap_storage<int64_t>(
+    std::shared_ptr<Array<int64_t>>);
+template detail::StorageHandle<int64_t> detail::adopt_storage<int64_t>(Array<int64_t>&&);
+template detail::StorageHandle<bool> detail::allocate_storage<bool>(int64_t);
+template detail::StorageHandle<bool> detail::wrap_storage<bool>(std::shared_ptr<Array<bool>>);
+template detail::StorageHandle<bool> detail::adopt_storage<bool>(Array<bool>&&);
 
 }  // namespace eigrad

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <ostream>
 #include <sstream>
+#include <type_traits>
 
 #include "autograd/graph.hpp"
 #include "eigrad/autograd.hpp"
@@ -29,6 +31,25 @@ std::shared_ptr<detail::TensorImpl<T>> make_impl(const Shape& shape) {
   impl->version = storage.version;
   return impl;
 }
+
+// int64 and bool tensors never carry gradients.
+template <class T>
+void check_can_require_grad(const char* op, bool requires_grad) {
+  if constexpr (!is_floating_dtype_v<T>) {
+    if (requires_grad)
+      throw Error(std::string(op) +
+                  ": only float32 and float64 tensors can require gradients, got " + "a " +
+                  DtypeName<T>::value + " tensor (convert it with to<float>() first)");
+  }
+}
+
+template <class T>
+std::string number(T v) {
+  if constexpr (std::is_same_v<T, bool>)
+    return v ? "true" : "false";
+  else
+    return std::to_string(v);
+}
 }  // namespace
 
 template <class T>
@@ -44,6 +65,7 @@ BasicTensor<T> BasicTensor<T>::empty(const Shape& shape) {
 template <class T>
 BasicTensor<T> BasicTensor<T>::full(const Shape& shape, T value, bool requires_grad) {
   BasicTensor t = empty(shape);
+  check_can_require_grad<T>("Tensor::full", requires_grad);
   fresh(t).setConstant(value);
   t.impl_->requires_grad = requires_grad;
   return t;
@@ -69,6 +91,7 @@ BasicTensor<T> BasicTensor<T>::from(std::vector<T> values, const Shape& shape, b
   if (static_cast<int64_t>(values.size()) != shape.numel())
     throw Error("Tensor::from: " + std::to_string(values.size()) + " values cannot fill shape " +
                 shape.str() + ", which holds " + std::to_string(shape.numel()));
+  check_can_require_grad<T>("Tensor::from", requires_grad);
   BasicTensor t = empty(shape);
   std::copy(values.begin(), values.end(), fresh(t).data());
   t.impl_->requires_grad = requires_grad;
@@ -83,33 +106,45 @@ BasicTensor<T> BasicTensor<T>::from(std::vector<T> values) {
 
 template <class T>
 BasicTensor<T> BasicTensor<T>::arange(T start, T end, T step) {
-  if (!(step != T(0)) || !std::isfinite(start) || !std::isfinite(end) || !std::isfinite(step))
-    throw Error("Tensor::arange: expected finite start, end and a non-zero step, got start " +
-                std::to_string(start) + ", end " + std::to_string(end) + ", step " +
-                std::to_string(step));
-  const double count = std::ceil((static_cast<double>(end) - start) / step);
-  const int64_t n = count > 0 ? static_cast<int64_t>(count) : 0;
-  BasicTensor t = empty(Shape{n});
-  for (int64_t i = 0; i < n; ++i)
-    fresh(t).data()[i] = static_cast<T>(start + static_cast<double>(i) * step);
-  return t;
+  if constexpr (std::is_same_v<T, bool>) {
+    throw Error("Tensor::arange: not defined for bool tensors");
+  } else {
+    if (!(step != T(0)) || !std::isfinite(double(start)) || !std::isfinite(double(end)) ||
+        !std::isfinite(double(step)))
+      throw Error("Tensor::arange: expected finite start, end and a non-zero step, got start " +
+                  std::to_string(start) + ", end " + std::to_string(end) + ", step " +
+                  std::to_string(step));
+    const double count = std::ceil((static_cast<double>(end) - start) / step);
+    const int64_t n = count > 0 ? static_cast<int64_t>(count) : 0;
+    BasicTensor t = empty(Shape{n});
+    for (int64_t i = 0; i < n; ++i)
+      fresh(t).data()[i] = static_cast<T>(static_cast<double>(start) +
+                                          static_cast<double>(i) * static_cast<double>(step));
+    return t;
+  }
 }
 
 template <class T>
 BasicTensor<T> BasicTensor<T>::linspace(T start, T end, int64_t steps) {
+  if constexpr (std::is_same_v<T, bool>)
+    throw Error("Tensor::linspace: not defined for bool tensors");
   if (steps < 0)
     throw Error("Tensor::linspace: steps must be non-negative, got " + std::to_string(steps));
   BasicTensor t = empty(Shape{steps});
   const double delta = steps > 1 ? (static_cast<double>(end) - start) / (steps - 1) : 0.0;
   for (int64_t i = 0; i < steps; ++i)
     fresh(t).data()[i] =
-        static_cast<T>(static_cast<double>(start) + delta * static_cast<double>(i));
+        static_cast<T>(static_cast<double>(start) +
+                       delta * static_cast<double>(i));  // int64: truncates, as PyTorch
   if (steps > 1) fresh(t).data()[steps - 1] = end;
   return t;
 }
 
 template <class T>
 BasicTensor<T> BasicTensor<T>::uniform(const Shape& shape, T lo, T hi, Generator& gen) {
+  if constexpr (!is_floating_dtype_v<T>)
+    throw Error(std::string("Tensor::uniform: needs a float32 or float64 tensor, not ") +
+                DtypeName<T>::value + " (use LongTensor::randint for integers)");
   if (!(lo <= hi))
     throw Error("Tensor::uniform: expected lo <= hi, got lo " + std::to_string(lo) + ", hi " +
                 std::to_string(hi));
@@ -120,10 +155,29 @@ BasicTensor<T> BasicTensor<T>::uniform(const Shape& shape, T lo, T hi, Generator
 
 template <class T>
 BasicTensor<T> BasicTensor<T>::normal(const Shape& shape, T mean, T stddev, Generator& gen) {
+  if constexpr (!is_floating_dtype_v<T>)
+    throw Error(std::string("Tensor::normal: needs a float32 or float64 tensor, not ") +
+                DtypeName<T>::value);
   if (!(stddev >= T(0)))
     throw Error("Tensor::normal: expected stddev >= 0, got " + std::to_string(stddev));
   BasicTensor t = empty(shape);
   for (T& v : fresh(t)) v = static_cast<T>(mean + stddev * gen.normal());
+  return t;
+}
+
+template <class T>
+BasicTensor<T> BasicTensor<T>::randint(int64_t low, int64_t high, const Shape& shape,
+                                       Generator& gen) {
+  if constexpr (!std::is_same_v<T, int64_t>)
+    throw Error(std::string("Tensor::randint: makes int64 tensors (LongTensor::randint), not ") +
+                DtypeName<T>::value);
+  if (!(low < high))
+    throw Error("Tensor::randint: expected low < high, got low " + std::to_string(low) + ", high " +
+                std::to_string(high));
+  BasicTensor t = empty(shape);
+  const uint64_t range = static_cast<uint64_t>(high) - static_cast<uint64_t>(low);
+  for (T& v : fresh(t))
+    v = static_cast<T>(static_cast<int64_t>(static_cast<uint64_t>(low) + gen.randint(range)));
   return t;
 }
 
@@ -191,12 +245,28 @@ template <class T>
 template <class U>
 BasicTensor<U> BasicTensor<T>::to() const {
   BasicTensor<U> out = BasicTensor<U>::empty(shape());
-  fresh(out) = array().template cast<U>();
+  if constexpr (std::is_same_v<U, int64_t> && is_floating_dtype_v<T>) {
+    // Truncates toward zero as PyTorch does; where C++ leaves the cast undefined (NaN, out of
+    // range) it saturates, and NaN becomes 0.
+    const T* in = data();
+    int64_t* o = fresh(out).data();
+    for (int64_t i = 0; i < numel(); ++i) {
+      const T v = in[i];
+      o[i] = std::isnan(v)                    ? 0
+             : v >= T(9.2233720368547758e18)  ? std::numeric_limits<int64_t>::max()
+             : v <= T(-9.2233720368547758e18) ? std::numeric_limits<int64_t>::min()
+                                              : static_cast<int64_t>(v);
+    }
+  } else {
+    fresh(out) = array().template cast<U>();
+  }
   return out;
 }
 
 template <class T>
 BasicTensor<T>& BasicTensor<T>::set_requires_grad(bool requires_grad) {
+  check_can_require_grad<T>("Tensor::set_requires_grad", requires_grad);
+  if constexpr (!is_floating_dtype_v<T>) return *this;  // false, and no graph
   if (!is_leaf())
     throw Error(
         "Tensor::set_requires_grad: only leaf tensors can change requires_grad; this tensor was "
@@ -242,6 +312,26 @@ BasicTensor<T> detail::alias(const BasicTensor<T>& t, const Shape& shape) {
 
 // ---- printing, after PyTorch's _tensor_str ----
 namespace {
+
+// int64 and bool: PyTorch prints integers as they are and booleans as True/False, right-aligned.
+template <class T>
+struct IntegerFormatter {
+  int width = 1;
+  explicit IntegerFormatter(const std::vector<T>& values) {
+    for (T v : values) width = std::max(width, static_cast<int>(format(v).size()));
+  }
+  static std::string format(T v) {
+    if constexpr (std::is_same_v<T, bool>)
+      return v ? "True" : "False";
+    else
+      return std::to_string(v);
+  }
+  std::string padded(T v) const {
+    std::string s = format(v);
+    return std::string(static_cast<size_t>(std::max(0, width - static_cast<int>(s.size()))), ' ') +
+           s;
+  }
+};
 
 template <class T>
 struct Formatter {
@@ -317,9 +407,9 @@ void gather_shown(const T* data, const Shape& shape, int axis, int64_t offset, b
 }
 
 // Recursion here is over the tensor's axes (at most Shape::kMaxRank deep), not over the graph.
-template <class T>
+template <class T, class Fmt>
 void print_axis(std::ostringstream& os, const T* data, const Shape& shape, int axis, int64_t offset,
-                bool summarize, const Formatter<T>& fmt, int indent) {
+                bool summarize, const Fmt& fmt, int indent) {
   if (axis == shape.rank()) {
     os << fmt.padded(data[offset]);
     return;
@@ -352,7 +442,7 @@ std::string BasicTensor<T>::str() const {
   const bool summarize = numel() > kSummarizeThreshold;
   std::vector<T> values;
   gather_shown(data(), shape(), 0, 0, summarize, values);
-  Formatter<T> fmt(values);
+  std::conditional_t<is_floating_dtype_v<T>, Formatter<T>, IntegerFormatter<T>> fmt(values);
   std::ostringstream os;
   os << "tensor(";
   if (numel() == 0 && rank() == 1)
@@ -360,11 +450,15 @@ std::string BasicTensor<T>::str() const {
   else
     print_axis(os, data(), shape(), 0, 0, summarize, fmt, 7);
   if (numel() == 0 && rank() != 1) os << ", size=" << shape().str();
-  if (std::is_same<T, double>::value) os << ", dtype=float64";
-  if (grad_fn())
-    os << ", grad_fn=<" << grad_fn()->name() << "Backward>";
-  else if (requires_grad())
-    os << ", requires_grad=True";
+  if constexpr (std::is_same_v<T, double>) os << ", dtype=float64";
+  if constexpr (!is_floating_dtype_v<T>) {
+    if (numel() == 0) os << ", dtype=" << DtypeName<T>::value;  // as PyTorch: empty ones only
+  } else {
+    if (grad_fn())
+      os << ", grad_fn=<" << grad_fn()->name() << "Backward>";
+    else if (requires_grad())
+      os << ", requires_grad=True";
+  }
   os << ')';
   return os.str();
 }
@@ -374,15 +468,27 @@ std::ostream& operator<<(std::ostream& os, const BasicTensor<T>& t) {
   return os << t.str();
 }
 
+std::vector<int64_t> detail::index_vector(const char* op, const char* what, const LongTensor& t) {
+  if (t.rank() != 1)
+    throw Error(std::string(op) + ": " + what + " must be a rank-1 int64 tensor, got shape " +
+                t.shape().str());
+  return t.to_vector();
+}
+
 template class BasicTensor<float>;
 template class BasicTensor<double>;
-template BasicTensor<float> detail::alias(const BasicTensor<float>&, const Shape&);
-template BasicTensor<double> detail::alias(const BasicTensor<double>&, const Shape&);
-template BasicTensor<double> BasicTensor<float>::to<double>() const;
-template BasicTensor<float> BasicTensor<double>::to<float>() const;
-template BasicTensor<float> BasicTensor<float>::to<float>() const;
-template BasicTensor<double> BasicTensor<double>::to<double>() const;
-template std::ostream& operator<<(std::ostream&, const BasicTensor<float>&);
-template std::ostream& operator<<(std::ostream&, const BasicTensor<double>&);
+template class BasicTensor<int64_t>;
+template class BasicTensor<bool>;
+#define EIGRAD_INSTANTIATE_TENSOR_EXTRAS(T)                                   \
+  template BasicTensor<T> detail::alias(const BasicTensor<T>&, const Shape&); \
+  template BasicTensor<float> BasicTensor<T>::to<float>() const;              \
+  template BasicTensor<double> BasicTensor<T>::to<double>() const;            \
+  template BasicTensor<int64_t> BasicTensor<T>::to<int64_t>() const;          \
+  template BasicTensor<bool> BasicTensor<T>::to<bool>() const;                \
+  template std::ostream& operator<<(std::ostream&, const BasicTensor<T>&);
+EIGRAD_INSTANTIATE_TENSOR_EXTRAS(float)
+EIGRAD_INSTANTIATE_TENSOR_EXTRAS(double)
+EIGRAD_INSTANTIATE_TENSOR_EXTRAS(int64_t)
+EIGRAD_INSTANTIATE_TENSOR_EXTRAS(bool)
 
 }  // namespace eigrad

@@ -121,7 +121,7 @@ TEST_CASE("a 2-64-PReLU-64-PReLU-3 network learns the spiral to 97% accuracy", "
     const Tensor logits = net(points);
     nn::cross_entropy(logits, labels).backward();
     opt.step();
-    const std::vector<int64_t> predicted = eigrad::argmax(logits, 1);
+    const std::vector<int64_t> predicted = eigrad::argmax(logits, 1).to_vector();
     int correct = 0;
     for (size_t i = 0; i < labels.size(); ++i) correct += predicted[i] == labels[i];
     accuracy = static_cast<double>(correct) / static_cast<double>(labels.size());

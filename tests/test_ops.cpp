@@ -198,8 +198,8 @@ TEST_CASE("max and argmax pick the first maximum along an axis", "[ops]") {
   DoubleTensor a = DoubleTensor::from({1, 5, 5, 7, 2, 0}, {2, 3});
   CHECK(eigrad::max(a, 1).to_vector() == V{5, 7});
   CHECK(eigrad::max(a, 0).to_vector() == V{7, 5, 5});
-  CHECK(eigrad::argmax(a, 1) == std::vector<int64_t>{1, 0});
-  CHECK(eigrad::argmax(a, 0) == std::vector<int64_t>{1, 0, 0});
+  CHECK(eigrad::argmax(a, 1).to_vector() == std::vector<int64_t>{1, 0});
+  CHECK(eigrad::argmax(a, 0).to_vector() == std::vector<int64_t>{1, 0, 0});
   DoubleTensor x = DoubleTensor::from({1, 5, 5, 7, 2, 0}, {2, 3}, true);
   eigrad::sum(eigrad::max(x, 1)).backward();
   CHECK(x.grad().to_vector() == V{0, 1, 0, 1, 0, 0});

@@ -12,6 +12,7 @@
 #include "support.hpp"
 
 using Catch::Contains;
+using eigrad::BoolTensor;
 using eigrad::DoubleTensor;
 using eigrad::Error;
 using eigrad::Generator;
@@ -20,6 +21,7 @@ using eigrad::Tensor;
 using eigrad::test::check_gradients;
 using eigrad::test::random_leaf;
 using Ts = std::vector<DoubleTensor>;
+using B = std::vector<bool>;
 using V = std::vector<double>;
 
 namespace {
@@ -467,22 +469,22 @@ TEST_CASE("min and argmin pick the first minimum along an axis", "[tensor_ops]")
   CHECK(eigrad::min(a, 1).to_vector() == V{1, 0});
   CHECK(eigrad::min(a, 0).to_vector() == V{0, 1, 0});
   CHECK(eigrad::min(a, -1, true).shape() == Shape{2, 1});
-  CHECK(eigrad::argmin(a, 1) == std::vector<int64_t>{1, 0});
-  CHECK(eigrad::argmin(a, 0) == std::vector<int64_t>{1, 0, 1});
-  CHECK(eigrad::argmin(a, -2) == std::vector<int64_t>{1, 0, 1});
+  CHECK(eigrad::argmin(a, 1).to_vector() == std::vector<int64_t>{1, 0});
+  CHECK(eigrad::argmin(a, 0).to_vector() == std::vector<int64_t>{1, 0, 1});
+  CHECK(eigrad::argmin(a, -2).to_vector() == std::vector<int64_t>{1, 0, 1});
   // Rank 3 along the middle axis: a[i, :, k].
   const DoubleTensor c = DoubleTensor::from({5, 1, 2, 8, 3, 0, 9, 7, 6, 4, 1, 6}, {2, 3, 2});
   CHECK(eigrad::min(c, 1).to_vector() == V{2, 0, 1, 4});
-  CHECK(eigrad::argmin(c, 1) == std::vector<int64_t>{1, 2, 2, 1});
+  CHECK(eigrad::argmin(c, 1).to_vector() == std::vector<int64_t>{1, 2, 2, 1});
   CHECK(eigrad::max(c, 1).to_vector() == V{5, 8, 9, 7});
-  CHECK(eigrad::argmax(c, 1) == std::vector<int64_t>{0, 1, 0, 0});
+  CHECK(eigrad::argmax(c, 1).to_vector() == std::vector<int64_t>{0, 1, 0, 0});
   // NaN counts as the extreme for both.
   const DoubleTensor n = DoubleTensor::from({1, kNan, -5, kNan}, {4});
   CHECK(std::isnan(eigrad::min(n, 0).item()));
-  CHECK(eigrad::argmin(n, 0) == std::vector<int64_t>{1});
-  CHECK(eigrad::argmax(n, 0) == std::vector<int64_t>{1});
+  CHECK(eigrad::argmin(n, 0).to_vector() == std::vector<int64_t>{1});
+  CHECK(eigrad::argmax(n, 0).to_vector() == std::vector<int64_t>{1});
   CHECK(eigrad::min(DoubleTensor::scalar(3), 0).item() == 3);
-  CHECK(eigrad::argmin(DoubleTensor::scalar(3), -1) == std::vector<int64_t>{0});
+  CHECK(eigrad::argmin(DoubleTensor::scalar(3), -1).to_vector() == std::vector<int64_t>{0});
   // The gradient goes to the first minimum.
   DoubleTensor x = DoubleTensor::from({4, 1, 1, 0, 2, 0}, {2, 3}, true);
   eigrad::sum(eigrad::min(x, 1)).backward();
@@ -506,35 +508,37 @@ TEST_CASE("min and argmin along an empty axis or a bad axis are errors", "[tenso
 
 // ---------------------------------------------------------------- comparisons and where
 
-TEST_CASE("comparisons give 1 where they hold and 0 elsewhere, with broadcasting", "[tensor_ops]") {
+TEST_CASE("comparisons give bool tensors, true where they hold, with broadcasting",
+          "[tensor_ops]") {
   const DoubleTensor a = DoubleTensor::from({1, 2, 3, 4, 5, 6}, {2, 3});
   const DoubleTensor b = DoubleTensor::from({2, 2, 7}, {3});
-  CHECK(eigrad::eq(a, b).to_vector() == V{0, 1, 0, 0, 0, 0});
-  CHECK(eigrad::ne(a, b).to_vector() == V{1, 0, 1, 1, 1, 1});
-  CHECK(eigrad::lt(a, b).to_vector() == V{1, 0, 1, 0, 0, 1});
-  CHECK(eigrad::le(a, b).to_vector() == V{1, 1, 1, 0, 0, 1});
-  CHECK(eigrad::gt(a, b).to_vector() == V{0, 0, 0, 1, 1, 0});
-  CHECK(eigrad::ge(a, b).to_vector() == V{0, 1, 0, 1, 1, 0});
+  CHECK(eigrad::eq(a, b).to_vector() == B{false, true, false, false, false, false});
+  CHECK(eigrad::ne(a, b).to_vector() == B{true, false, true, true, true, true});
+  CHECK(eigrad::lt(a, b).to_vector() == B{true, false, true, false, false, true});
+  CHECK(eigrad::le(a, b).to_vector() == B{true, true, true, false, false, true});
+  CHECK(eigrad::gt(a, b).to_vector() == B{false, false, false, true, true, false});
+  CHECK(eigrad::ge(a, b).to_vector() == B{false, true, false, true, true, false});
   const DoubleTensor col = DoubleTensor::from({2, 5}, {2, 1});
   CHECK(eigrad::ge(col, b).shape() == Shape{2, 3});
-  CHECK(eigrad::ge(col, b).to_vector() == V{1, 1, 0, 1, 1, 0});
-  CHECK(eigrad::eq(a, 3.0).to_vector() == V{0, 0, 1, 0, 0, 0});
-  CHECK(eigrad::ne(a, 3.0).to_vector() == V{1, 1, 0, 1, 1, 1});
-  CHECK(eigrad::lt(a, 3.0).to_vector() == V{1, 1, 0, 0, 0, 0});
-  CHECK(eigrad::le(a, 3.0).to_vector() == V{1, 1, 1, 0, 0, 0});
-  CHECK(eigrad::gt(a, 3.0).to_vector() == V{0, 0, 0, 1, 1, 1});
-  CHECK(eigrad::ge(a, 3.0).to_vector() == V{0, 0, 1, 1, 1, 1});
+  CHECK(eigrad::ge(col, b).to_vector() == B{true, true, false, true, true, false});
+  CHECK(eigrad::eq(a, 3.0).to_vector() == B{false, false, true, false, false, false});
+  CHECK(eigrad::ne(a, 3.0).to_vector() == B{true, true, false, true, true, true});
+  CHECK(eigrad::lt(a, 3.0).to_vector() == B{true, true, false, false, false, false});
+  CHECK(eigrad::le(a, 3.0).to_vector() == B{true, true, true, false, false, false});
+  CHECK(eigrad::gt(a, 3.0).to_vector() == B{false, false, false, true, true, true});
+  CHECK(eigrad::ge(a, 3.0).to_vector() == B{false, false, true, true, true, true});
   // NaN compares unequal to everything, itself included.
   const DoubleTensor n = DoubleTensor::from({kNan, 1});
-  CHECK(eigrad::eq(n, n).to_vector() == V{0, 1});
-  CHECK(eigrad::ne(n, n).to_vector() == V{1, 0});
-  CHECK(eigrad::le(n, 1.0).to_vector() == V{0, 1});
-  CHECK(eigrad::gt(n, kNan).to_vector() == V{0, 0});
+  CHECK(eigrad::eq(n, n).to_vector() == B{false, true});
+  CHECK(eigrad::ne(n, n).to_vector() == B{true, false});
+  CHECK(eigrad::le(n, 1.0).to_vector() == B{false, true});
+  CHECK(eigrad::gt(n, kNan).to_vector() == B{false, false});
 }
 
 TEST_CASE("comparisons are never part of the graph", "[tensor_ops]") {
   const DoubleTensor x = random_leaf({2, 3}, 90), y = random_leaf({3}, 91);
-  for (const DoubleTensor& r : {eigrad::lt(x, y), eigrad::eq(x, 0.5), eigrad::ge(y, x)}) {
+  for (const BoolTensor& r : {eigrad::lt(x, y), eigrad::eq(x, 0.5), eigrad::ge(y, x)}) {
+    CHECK(r.dtype() == std::string("bool"));
     CHECK(!r.requires_grad());
     CHECK(r.is_leaf());
   }
@@ -552,31 +556,30 @@ TEST_CASE("comparisons reject shapes that do not broadcast", "[tensor_ops]") {
 }
 
 TEST_CASE("where picks from a or b by condition, broadcasting all three", "[tensor_ops]") {
-  const DoubleTensor cond = DoubleTensor::from({1, 0, 0.5}, {3});
+  const BoolTensor cond = BoolTensor::from({true, false, true}, {3});
   const DoubleTensor a = DoubleTensor::from({1, 2}, {2, 1});
   const DoubleTensor b = DoubleTensor::from({10, 20, 30}, {3});
   const DoubleTensor w = eigrad::where(cond, a, b);
   CHECK(w.shape() == Shape{2, 3});
   CHECK(w.to_vector() == V{1, 20, 1, 2, 20, 2});
-  // A NaN condition is non-zero: true, as bool(nan) in PyTorch.
-  CHECK(eigrad::where(DoubleTensor::from({kNan, 0}), DoubleTensor::from({1, 1}),
+  // A NaN converts to true, as bool(nan) in PyTorch.
+  CHECK(eigrad::where(DoubleTensor::from({kNan, 0}).to<bool>(), DoubleTensor::from({1, 1}),
                       DoubleTensor::from({2, 2}))
             .to_vector() == V{1, 2});
   // The usual idiom: where(x > 0, x, 0.1 x).
   const DoubleTensor x = DoubleTensor::from({-2, 3});
   CHECK(eigrad::where(eigrad::gt(x, 0.0), x, x * 0.1).to_vector() == V{-0.2, 3});
-  CHECK(eigrad::where(DoubleTensor::scalar(0), DoubleTensor::scalar(1), DoubleTensor::zeros({0}))
+  CHECK(eigrad::where(BoolTensor::scalar(false), DoubleTensor::scalar(1), DoubleTensor::zeros({0}))
             .shape() == Shape{0});
 }
 
 TEST_CASE("where's gradients go to the chosen side, summed back to each shape", "[tensor_ops]") {
   DoubleTensor a = DoubleTensor::from({1, 2}, {2, 1}, true);
   DoubleTensor b = DoubleTensor::from({10, 20, 30}, {3}, true);
-  DoubleTensor cond = DoubleTensor::from({1, 0, 1}, {3}, true);
+  BoolTensor cond = BoolTensor::from({true, false, true}, {3});
   eigrad::sum(eigrad::where(cond, a, b)).backward();
   CHECK(a.grad().to_vector() == V{2, 2});     // two true columns per row
   CHECK(b.grad().to_vector() == V{0, 2, 0});  // the false column, two rows
-  CHECK(!cond.grad().defined());
   Generator g(10);
   for (int trial = 0; trial < 5; ++trial) {
     const Shape shape = random_shape(g, 1 + trial % 3, 3);
@@ -587,7 +590,7 @@ TEST_CASE("where's gradients go to the chosen side, summed back to each shape", 
       for (int d = drop; d < shape.rank(); ++d) s.push_back(g.randint(2) ? shape[d] : 1);
       return random_leaf(s, seed);
     };
-    const DoubleTensor c = eigrad::gt(part(100 + trial), 0.0);
+    const BoolTensor c = eigrad::gt(part(100 + trial), 0.0);
     INFO("shape " << shape.str() << " condition " << c.shape().str());
     check_gradients([c](const Ts& t) { return eigrad::where(c, t[0], t[1]); },
                     {part(110 + trial), part(120 + trial)});
@@ -598,12 +601,12 @@ TEST_CASE("where's gradients go to the chosen side, summed back to each shape", 
 }
 
 TEST_CASE("where rejects shapes that do not broadcast together", "[tensor_ops]") {
-  const DoubleTensor c = DoubleTensor::zeros({2, 1}), a = DoubleTensor::zeros({3}),
-                     b = DoubleTensor::zeros({4});
+  const BoolTensor c = BoolTensor::zeros({2, 1});
+  const DoubleTensor a = DoubleTensor::zeros({3}), b = DoubleTensor::zeros({4});
   CHECK_THROWS_AS(eigrad::where(c, a, b), Error);
   CHECK_THROWS_WITH(eigrad::where(c, a, b), Contains("where") && Contains("condition [2, 1]") &&
                                                 Contains("a [3]") && Contains("b [4]"));
-  CHECK_THROWS_WITH(eigrad::where(DoubleTensor::zeros({3}), DoubleTensor::zeros({2}), a),
+  CHECK_THROWS_WITH(eigrad::where(BoolTensor::zeros({3}), DoubleTensor::zeros({2}), a),
                     Contains("where") && Contains("condition [3], a [2] and b [3]"));
 }
 
@@ -626,8 +629,8 @@ TEST_CASE("the tensor ops work in float32", "[tensor_ops]") {
   CHECK(same(eigrad::pad(f, {1, -1, 2, 0}, 0.5f), eigrad::pad(dr, {1, -1, 2, 0}, 0.5)));
   CHECK(same(eigrad::max(f), eigrad::max(dr)));
   CHECK(same(eigrad::min(f, 1, true), eigrad::min(dr, 1, true)));
-  CHECK(eigrad::argmin(f, 2) == eigrad::argmin(dr, 2));
-  CHECK(same(eigrad::lt(f, 0.5f), eigrad::lt(dr, 0.5)));
+  CHECK(eigrad::equal(eigrad::argmin(f, 2), eigrad::argmin(dr, 2)));
+  CHECK(eigrad::equal(eigrad::lt(f, 0.5f), eigrad::lt(dr, 0.5)));
   CHECK(
       same(eigrad::where(eigrad::gt(f, 0.0f), f, -f), eigrad::where(eigrad::gt(dr, 0.0), dr, -dr)));
   // A backward through all of them.

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -60,6 +61,19 @@ template <class T>
 class GraphContext;
 template <class T>
 struct Engine;
+
+// The gradient hooks of one tensor (BasicTensor::register_hook), run in order of registration.
+template <class T>
+struct HookList {
+  std::vector<std::pair<int, std::function<BasicTensor<T>(const BasicTensor<T>&)>>> hooks;
+  int next_id = 0;
+  bool empty() const { return hooks.empty(); }
+  // g through every hook; each may replace it with a tensor of the same shape.
+  BasicTensor<T> run(BasicTensor<T> g) const;
+  // The same on the engine's arrays (first-order backward, grad mode off).
+  Eigen::Array<T, Eigen::Dynamic, 1> run(const Eigen::Array<T, Eigen::Dynamic, 1>& g,
+                                         const Shape& shape) const;
+};
 
 // Which of an op's values its backward reads: inputs by position, and the output. record() keeps
 // them (storage, shape, version) in the node: backward() checks the versions before the op's
@@ -139,6 +153,7 @@ class Node {
   friend class GradSink<T>;
   friend class GraphContext<T>;
   friend struct Engine<T>;
+  friend class BasicTensor<T>;  // register_hook
 
   struct SavedValue {
     std::shared_ptr<Array> data;
@@ -168,6 +183,7 @@ class Node {
   int order_ = 0;
   uint64_t pass_ = 0;
   std::unique_ptr<const CallStack> origin_;
+  std::shared_ptr<HookList<T>> hooks_;  // the output's gradient hooks (non-leaf tensors)
 };
 
 // What a graph backward sees: the values the op saved, as tensors connected to the graph (an

@@ -286,114 +286,20 @@ BasicTensor<T> clamp(const BasicTensor<T>& a, Scalar<T> lo, Scalar<T> hi) {
   return out;
 }
 
-// ---------------------------------------------------------------- comparisons and selection
-
-namespace {
-// The comparisons, one implementation: 1 where cmp(a, b) holds, else 0; outside the graph.
-template <class T, class Cmp>
-BasicTensor<T> compare(const char* op, const BasicTensor<T>& a, const BasicTensor<T>& b, Cmp cmp) {
-  const Shape shape = broadcast_shapes(op, a.shape(), b.shape());
-  Array<T> sa, sb;
-  auto out = BasicTensor<T>::empty(shape);
-  assign(out.mutable_array(), operand(a.array(), a.shape(), shape, sa)
-                                  .binaryExpr(operand(b.array(), b.shape(), shape, sb),
-                                              [cmp](T x, T y) { return cmp(x, y) ? T(1) : T(0); }));
-  return out;
-}
-
-template <class T, class Cmp>
-BasicTensor<T> compare(const BasicTensor<T>& a, T b, Cmp cmp) {
-  auto out = BasicTensor<T>::empty(a.shape());
-  assign(out.mutable_array(),
-         a.array().unaryExpr([b, cmp](T x) { return cmp(x, b) ? T(1) : T(0); }));
-  return out;
-}
-}  // namespace
-
-#define EIGRAD_COMPARISON(name, functor)                                  \
-  template <class T>                                                      \
-  BasicTensor<T> name(const BasicTensor<T>& a, const BasicTensor<T>& b) { \
-    return compare(#name, a, b, functor<T>());                            \
-  }                                                                       \
-  template <class T>                                                      \
-  BasicTensor<T> name(const BasicTensor<T>& a, Scalar<T> b) {             \
-    return compare(a, b, functor<T>());                                   \
-  }
-
-EIGRAD_COMPARISON(eq, std::equal_to)
-EIGRAD_COMPARISON(ne, std::not_equal_to)
-EIGRAD_COMPARISON(lt, std::less)
-EIGRAD_COMPARISON(le, std::less_equal)
-EIGRAD_COMPARISON(gt, std::greater)
-EIGRAD_COMPARISON(ge, std::greater_equal)
-#undef EIGRAD_COMPARISON
-
-template <class T>
-BasicTensor<T> where(const BasicTensor<T>& condition, const BasicTensor<T>& a,
-                     const BasicTensor<T>& b) {
-  Shape shape;
-  try {
-    shape = broadcast_shapes("where", broadcast_shapes("where", condition.shape(), a.shape()),
-                             b.shape());
-  } catch (const Error&) {
-    throw Error("where: cannot broadcast condition " + condition.shape().str() + ", a " +
-                a.shape().str() + " and b " + b.shape().str() +
-                " together: at each axis, the sizes other than 1 must be equal");
-  }
-  Array<T> sc, sa, sb;
-  auto out = BasicTensor<T>::empty(shape);
-  const Array<T>& c = operand(condition.array(), condition.shape(), shape, sc);
-  assign(out.mutable_array(), (c != T(0)).select(operand(a.array(), a.shape(), shape, sa),
-                                                 operand(b.array(), b.shape(), shape, sb)));
-  // The condition is not an input of the graph: it gets no gradient.
-  if (needs_grad(a, b))
-    record(
-        "where", out, {&a, &b}, Saves(),
-        [shape, csh = condition.shape(), ash = a.shape(), bsh = b.shape(),
-         cd = condition.storage()](const Array<T>& g, GradSink<T>& s) {
-          Array<T> scratch;
-          const Array<T>& c = operand(*cd, csh, shape, scratch);
-          if (s.needs(0)) add_reduced(s, 0, Array<T>((c != T(0)).select(g, T(0))), shape, ash);
-          if (s.needs(1)) add_reduced(s, 1, Array<T>((c != T(0)).select(T(0), g)), shape, bsh);
-        },
-        [csh = condition.shape(), ash = a.shape(), bsh = b.shape(), cd = condition.storage()](
-            GraphContext<T>& c, const BasicTensor<T>& g) {
-          const auto condition = BasicTensor<T>::from_storage(cd, csh);
-          const auto zero = BasicTensor<T>::zeros({});
-          return Grads<T>{c.needs(0) ? reduced(where(condition, g, zero), ash) : BasicTensor<T>(),
-                          c.needs(1) ? reduced(where(condition, zero, g), bsh) : BasicTensor<T>()};
-        });
-  return out;
-}
-
-#define EIGRAD_INSTANTIATE_ELEMENTWISE(T)                                     \
-  template BasicTensor<T> add(const BasicTensor<T>&, const BasicTensor<T>&);  \
-  template BasicTensor<T> sub(const BasicTensor<T>&, const BasicTensor<T>&);  \
-  template BasicTensor<T> mul(const BasicTensor<T>&, const BasicTensor<T>&);  \
-  template BasicTensor<T> div(const BasicTensor<T>&, const BasicTensor<T>&);  \
-  template BasicTensor<T> neg(const BasicTensor<T>&);                         \
-  template BasicTensor<T> affine(const BasicTensor<T>&, T, T);                \
-  template BasicTensor<T> rdiv(T, const BasicTensor<T>&);                     \
-  template BasicTensor<T> exp(const BasicTensor<T>&);                         \
-  template BasicTensor<T> log(const BasicTensor<T>&);                         \
-  template BasicTensor<T> pow(const BasicTensor<T>&, T);                      \
-  template BasicTensor<T> sqrt(const BasicTensor<T>&);                        \
-  template BasicTensor<T> abs(const BasicTensor<T>&);                         \
-  template BasicTensor<T> clamp(const BasicTensor<T>&, T, T);                 \
-  template BasicTensor<T> eq(const BasicTensor<T>&, const BasicTensor<T>&);   \
-  template BasicTensor<T> ne(const BasicTensor<T>&, const BasicTensor<T>&);   \
-  template BasicTensor<T> lt(const BasicTensor<T>&, const BasicTensor<T>&);   \
-  template BasicTensor<T> le(const BasicTensor<T>&, const BasicTensor<T>&);   \
-  template BasicTensor<T> gt(const BasicTensor<T>&, const BasicTensor<T>&);   \
-  template BasicTensor<T> ge(const BasicTensor<T>&, const BasicTensor<T>&);   \
-  template BasicTensor<T> eq(const BasicTensor<T>&, T);                       \
-  template BasicTensor<T> ne(const BasicTensor<T>&, T);                       \
-  template BasicTensor<T> lt(const BasicTensor<T>&, T);                       \
-  template BasicTensor<T> le(const BasicTensor<T>&, T);                       \
-  template BasicTensor<T> gt(const BasicTensor<T>&, T);                       \
-  template BasicTensor<T> ge(const BasicTensor<T>&, T);                       \
-  template BasicTensor<T> where(const BasicTensor<T>&, const BasicTensor<T>&, \
-                                const BasicTensor<T>&);
+#define EIGRAD_INSTANTIATE_ELEMENTWISE(T)                                    \
+  template BasicTensor<T> add(const BasicTensor<T>&, const BasicTensor<T>&); \
+  template BasicTensor<T> sub(const BasicTensor<T>&, const BasicTensor<T>&); \
+  template BasicTensor<T> mul(const BasicTensor<T>&, const BasicTensor<T>&); \
+  template BasicTensor<T> div(const BasicTensor<T>&, const BasicTensor<T>&); \
+  template BasicTensor<T> neg(const BasicTensor<T>&);                        \
+  template BasicTensor<T> affine(const BasicTensor<T>&, T, T);               \
+  template BasicTensor<T> rdiv(T, const BasicTensor<T>&);                    \
+  template BasicTensor<T> exp(const BasicTensor<T>&);                        \
+  template BasicTensor<T> log(const BasicTensor<T>&);                        \
+  template BasicTensor<T> pow(const BasicTensor<T>&, T);                     \
+  template BasicTensor<T> sqrt(const BasicTensor<T>&);                       \
+  template BasicTensor<T> abs(const BasicTensor<T>&);                        \
+  template BasicTensor<T> clamp(const BasicTensor<T>&, T, T);
 
 EIGRAD_INSTANTIATE_ELEMENTWISE(float)
 EIGRAD_INSTANTIATE_ELEMENTWISE(double)

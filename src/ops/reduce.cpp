@@ -215,12 +215,32 @@ BasicTensor<T> reduce_axis(const char* op, const BasicTensor<T>& a, int axis, bo
 }
 
 template <class T, class Better>
-std::vector<int64_t> arg_extreme(const char* op, const BasicTensor<T>& a, int axis, Better better) {
+LongTensor arg_extreme(const char* op, const BasicTensor<T>& a, int axis, bool keepdim,
+                       Better better) {
   const int ax = normalize_axis(op, axis, a.rank());
   std::vector<int64_t> where = extreme_flat(op, a, ax, better);
   const AxisView v = axis_view(a.shape(), ax);
-  for (int64_t& w : where) w = (w / v.inner) % v.n;
-  return where;
+  Shape shape;
+  for (int i = 0; i < a.rank(); ++i)
+    if (i != ax)
+      shape.push_back(a.shape()[i]);
+    else if (keepdim)
+      shape.push_back(1);
+  LongTensor out = LongTensor::empty(shape);
+  int64_t* o = out.mutable_data();
+  for (size_t i = 0; i < where.size(); ++i) o[i] = (where[i] / v.inner) % v.n;
+  return out;
+}
+
+template <class T, class Better>
+LongTensor arg_extreme_all(const char* op, const BasicTensor<T>& a, Better better) {
+  if (a.numel() == 0)
+    throw Error(std::string(op) + ": expected a non-empty tensor, got shape " + a.shape().str());
+  const T* x = a.data();
+  int64_t best = 0;
+  for (int64_t i = 1; i < a.numel() && !std::isnan(x[best]); ++i)
+    if (std::isnan(x[i]) || better(x[i], x[best])) best = i;
+  return LongTensor::scalar(best);
 }
 }  // namespace
 
@@ -247,13 +267,23 @@ BasicTensor<T> min(const BasicTensor<T>& a, int axis, bool keepdim) {
 }
 
 template <class T>
-std::vector<int64_t> argmax(const BasicTensor<T>& a, int axis) {
-  return arg_extreme("argmax", a, axis, std::greater<T>());
+LongTensor argmax(const BasicTensor<T>& a, int axis, bool keepdim) {
+  return arg_extreme("argmax", a, axis, keepdim, std::greater<T>());
 }
 
 template <class T>
-std::vector<int64_t> argmin(const BasicTensor<T>& a, int axis) {
-  return arg_extreme("argmin", a, axis, std::less<T>());
+LongTensor argmin(const BasicTensor<T>& a, int axis, bool keepdim) {
+  return arg_extreme("argmin", a, axis, keepdim, std::less<T>());
+}
+
+template <class T>
+LongTensor argmax(const BasicTensor<T>& a) {
+  return arg_extreme_all("argmax", a, std::greater<T>());
+}
+
+template <class T>
+LongTensor argmin(const BasicTensor<T>& a) {
+  return arg_extreme_all("argmin", a, std::less<T>());
 }
 
 #define EIGRAD_INSTANTIATE_REDUCE(T)                                        \
@@ -266,8 +296,10 @@ std::vector<int64_t> argmin(const BasicTensor<T>& a, int axis) {
   template BasicTensor<T> min(const BasicTensor<T>&);                       \
   template BasicTensor<T> max(const BasicTensor<T>&, int, bool);            \
   template BasicTensor<T> min(const BasicTensor<T>&, int, bool);            \
-  template std::vector<int64_t> argmax(const BasicTensor<T>&, int);         \
-  template std::vector<int64_t> argmin(const BasicTensor<T>&, int);
+  template LongTensor argmax(const BasicTensor<T>&, int, bool);             \
+  template LongTensor argmin(const BasicTensor<T>&, int, bool);             \
+  template LongTensor argmax(const BasicTensor<T>&);                        \
+  template LongTensor argmin(const BasicTensor<T>&);
 
 EIGRAD_INSTANTIATE_REDUCE(float)
 EIGRAD_INSTANTIATE_REDUCE(double)

@@ -3,6 +3,7 @@
 // Reduction::Mean and Sum give a rank-0 tensor; None gives one loss per sample (cross_entropy,
 // nll_loss: [N]) or per element (mse_loss, binary_cross_entropy_with_logits: the input's shape).
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "eigrad/autograd.hpp"
@@ -23,6 +24,19 @@ BasicTensor<T> cross_entropy(const BasicTensor<T>& logits, const std::vector<int
 template <class T>
 BasicTensor<T> nll_loss(const BasicTensor<T>& log_probs, const std::vector<int64_t>& labels,
                         Reduction reduction = Reduction::Mean);
+
+// The same with the labels as a rank-1 int64 tensor. (A template on the labels' type, so that a
+// braced list such as {0, 2} still means the vector form.)
+template <class T, class Labels, class = std::enable_if_t<std::is_same_v<Labels, LongTensor>>>
+BasicTensor<T> cross_entropy(const BasicTensor<T>& logits, const Labels& labels,
+                             Reduction reduction = Reduction::Mean) {
+  return cross_entropy(logits, detail::index_vector("cross_entropy", "labels", labels), reduction);
+}
+template <class T, class Labels, class = std::enable_if_t<std::is_same_v<Labels, LongTensor>>>
+BasicTensor<T> nll_loss(const BasicTensor<T>& log_probs, const Labels& labels,
+                        Reduction reduction = Reduction::Mean) {
+  return nll_loss(log_probs, detail::index_vector("nll_loss", "labels", labels), reduction);
+}
 
 // (input - target)^2; both of the same shape; both differentiable. Mean divides by numel.
 template <class T>

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "eigrad/autograd.hpp"
+#include "eigrad/ops/compare.hpp"
 #include "eigrad/tensor.hpp"
 
 namespace eigrad {
@@ -41,38 +42,7 @@ BasicTensor<T> abs(const BasicTensor<T>& a);
 template <class T>
 BasicTensor<T> clamp(const BasicTensor<T>& a, Scalar<T> lo, Scalar<T> hi);
 
-// ---- comparisons and selection ----
-// Elementwise comparisons with broadcasting. eigrad has no bool dtype: the result holds 1 where
-// the comparison is true and 0 elsewhere, in the inputs' dtype, and is never part of the graph.
-template <class T>
-BasicTensor<T> eq(const BasicTensor<T>& a, const BasicTensor<T>& b);
-template <class T>
-BasicTensor<T> ne(const BasicTensor<T>& a, const BasicTensor<T>& b);
-template <class T>
-BasicTensor<T> lt(const BasicTensor<T>& a, const BasicTensor<T>& b);
-template <class T>
-BasicTensor<T> le(const BasicTensor<T>& a, const BasicTensor<T>& b);
-template <class T>
-BasicTensor<T> gt(const BasicTensor<T>& a, const BasicTensor<T>& b);
-template <class T>
-BasicTensor<T> ge(const BasicTensor<T>& a, const BasicTensor<T>& b);
-template <class T>
-BasicTensor<T> eq(const BasicTensor<T>& a, Scalar<T> b);
-template <class T>
-BasicTensor<T> ne(const BasicTensor<T>& a, Scalar<T> b);
-template <class T>
-BasicTensor<T> lt(const BasicTensor<T>& a, Scalar<T> b);
-template <class T>
-BasicTensor<T> le(const BasicTensor<T>& a, Scalar<T> b);
-template <class T>
-BasicTensor<T> gt(const BasicTensor<T>& a, Scalar<T> b);
-template <class T>
-BasicTensor<T> ge(const BasicTensor<T>& a, Scalar<T> b);
-// a where condition is non-zero, else b; the three broadcast together. The gradient goes to a
-// where the condition holds and to b elsewhere; the condition is not an input of the graph.
-template <class T>
-BasicTensor<T> where(const BasicTensor<T>& condition, const BasicTensor<T>& a,
-                     const BasicTensor<T>& b);
+// Comparisons (returning bool tensors), boolean logic and `where`: eigrad/ops/compare.hpp.
 
 // ---- operators ----
 template <class T>

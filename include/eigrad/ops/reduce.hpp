@@ -32,11 +32,16 @@ template <class T>
 BasicTensor<T> max(const BasicTensor<T>& a, int axis, bool keepdim = false);
 template <class T>
 BasicTensor<T> min(const BasicTensor<T>& a, int axis, bool keepdim = false);
-// Index of the first maximum (minimum) along an axis, flattened in row-major order of the other
-// axes.
+// Index of the first maximum (minimum) along an axis, as an int64 tensor of a's shape without
+// that axis (kept with size 1 under keepdim); without an axis, the index into the flattened
+// tensor, as a 0-d int64 tensor. NaN counts as the maximum (and the minimum), as in PyTorch.
 template <class T>
-std::vector<int64_t> argmax(const BasicTensor<T>& a, int axis);
+LongTensor argmax(const BasicTensor<T>& a, int axis, bool keepdim = false);
 template <class T>
-std::vector<int64_t> argmin(const BasicTensor<T>& a, int axis);
+LongTensor argmin(const BasicTensor<T>& a, int axis, bool keepdim = false);
+template <class T>
+LongTensor argmax(const BasicTensor<T>& a);
+template <class T>
+LongTensor argmin(const BasicTensor<T>& a);
 
 }  // namespace eigrad

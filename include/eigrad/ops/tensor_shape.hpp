@@ -3,6 +3,7 @@
 // (counted from the end).
 #include <cstdint>
 #include <initializer_list>
+#include <type_traits>
 #include <vector>
 
 #include "eigrad/autograd.hpp"
@@ -62,5 +63,10 @@ template <class T>
 BasicTensor<T> broadcast_to(const BasicTensor<T>& a, const Shape& shape);
 template <class T>
 BasicTensor<T> index_select(const BasicTensor<T>& a, int axis, const std::vector<int64_t>& index);
+// The same with a rank-1 int64 tensor of indices (a braced list still means the vector form).
+template <class T, class Index, class = std::enable_if_t<std::is_same_v<Index, LongTensor>>>
+BasicTensor<T> index_select(const BasicTensor<T>& a, int axis, const Index& index) {
+  return index_select(a, axis, detail::index_vector("index_select", "index", index));
+}
 
 }  // namespace eigrad
