@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -264,6 +265,15 @@ enum Op {
   kAvgPool2d,
   kAdaptiveAvgPool2d,
   kBatchNorm,
+  kChunk,
+  kSplit,
+  kExpand,
+  kRepeat,
+  kFlip,
+  kRoll,
+  kTriangle,
+  kOuter,
+  kEinsum,
   kOpCount
 };
 
@@ -912,6 +922,46 @@ class Program {
       case kBatchNorm:
         batch_norm(a);
         return;
+      case kChunk:
+      case kSplit:
+        pieces(a, op == kChunk);
+        return;
+      case kExpand:
+        expand(a);
+        return;
+      case kRepeat:
+        repeat(a);
+        return;
+      case kFlip:
+      case kRoll:
+        flip_or_roll(a, op == kFlip);
+        return;
+      case kTriangle: {
+        const Tensor x = pick(a);
+        const bool lower = a.flag();
+        const uint8_t b = a.byte();
+        const int64_t k = b < 240 ? b % 9 - 4
+                          : b % 2 ? std::numeric_limits<int64_t>::max()
+                                  : std::numeric_limits<int64_t>::min();
+        expect(std::string(lower ? "tril(" : "triu(") + x.shape().str() + ", " + std::to_string(k) +
+                   ")",
+               x.rank() >= 2 ? std::optional<Dims>(x.shape().vec()) : std::nullopt, {&x},
+               [&] { return lower ? eigrad::tril(x, k) : eigrad::triu(x, k); });
+        return;
+      }
+      case kOuter: {
+        const Tensor x = pick(a);
+        const Tensor y = a.flag() ? pick(a) : leaf({a.range(0, 4)}, a);
+        const Dims xs = x.shape().vec(), ys = y.shape().vec();
+        expect("outer(" + str(xs) + ", " + str(ys) + ")",
+               xs.size() == 1 && ys.size() == 1 ? std::optional<Dims>(Dims{xs[0], ys[0]})
+                                                : std::nullopt,
+               {&x, &y}, [&] { return eigrad::outer(x, y); });
+        return;
+      }
+      case kEinsum:
+        einsum(a);
+        return;
       default:
         return;
     }
@@ -1350,6 +1400,251 @@ class Program {
   }
 
   // batch_norm, mostly valid; about one call in four breaks an argument.
+  // chunk and split: the pieces' shapes (PyTorch 1.13's rules), or an error.
+  void pieces(Args& a, bool chunk) {
+    const Tensor x = pick(a);
+    const Dims xs = x.shape().vec();
+    const int axis = a.axis();
+    const auto ax = resolve_axis(axis, static_cast<int>(xs.size()));
+    const int64_t n = xs.empty() || !ax ? 0 : xs[static_cast<size_t>(*ax)];
+    const int mode = chunk ? 0 : a.range(0, 1);
+    const int64_t count = a.range(-1, 5);  // chunks or split_size
+    std::vector<int64_t> sizes(static_cast<size_t>(a.range(0, 4)));
+    for (int64_t& v : sizes) v = a.byte() < 230 ? a.range(0, 3) : -1;
+    std::vector<int64_t> lengths;  // of the pieces
+    bool ok = !xs.empty() && ax.has_value();
+    if (ok && chunk) {
+      ok = count > 0;
+      if (ok && n == 0) lengths.assign(static_cast<size_t>(count), 0);
+      if (ok && n > 0) {
+        const int64_t size = (n + count - 1) / count;
+        for (int64_t start = 0; start < n; start += size)
+          lengths.push_back(std::min(size, n - start));
+      }
+    } else if (ok && mode == 0) {
+      ok = count > 0 || (count == 0 && n == 0);
+      if (ok && n == 0) lengths.push_back(0);
+      if (ok && n > 0)
+        for (int64_t start = 0; start < n; start += count)
+          lengths.push_back(std::min(count, n - start));
+    } else if (ok) {
+      int64_t total = 0;
+      for (int64_t v : sizes) {
+        ok &= v >= 0;
+        total += v;
+      }
+      ok &= total == n;
+      lengths = sizes;
+    }
+    const std::string what = std::string(chunk ? "chunk(" : "split(") + str(xs) + ", " +
+                             (mode == 1 ? str(sizes) : std::to_string(count)) + ", axis " +
+                             std::to_string(axis) + ")";
+    log(what + " -> " + (ok ? std::to_string(lengths.size()) + " pieces" : std::string("error")));
+    std::vector<Tensor> out;
+    try {
+      out = chunk       ? eigrad::chunk(x, count, axis)
+            : mode == 0 ? eigrad::split(x, count, axis)
+                        : eigrad::split(x, sizes, axis);
+    } catch (const eigrad::Error& e) {
+      const std::string msg = e.what();
+      if (!ok || (anomaly_ && msg.rfind("anomaly:", 0) == 0)) return;
+      violation(trace_, what + " threw \"" + msg + "\" for a valid call");
+    }
+    if (!ok) violation(trace_, what + " returned pieces but should throw eigrad::Error");
+    if (out.size() != lengths.size())
+      violation(trace_, what + " returned " + std::to_string(out.size()) + " pieces, expected " +
+                            std::to_string(lengths.size()));
+    for (size_t i = 0; i < out.size(); ++i) {
+      Dims d = xs;
+      d[static_cast<size_t>(*ax)] = lengths[i];
+      if (out[i].shape().vec() != d || out[i].array().size() != out[i].numel())
+        violation(trace_, what + " piece " + std::to_string(i) + " has shape " +
+                              out[i].shape().str() + ", expected " + str(d));
+      if (out[i].requires_grad() != (eigrad::is_grad_enabled() && x.requires_grad()))
+        violation(trace_, what + " piece " + std::to_string(i) + " recorded the wrong graph");
+      if (i < 2) remember(out[i]);
+    }
+  }
+
+  void expand(Args& a) {
+    const Tensor x = pick(a);
+    const Dims xs = x.shape().vec();
+    const size_t r = xs.size(), m = static_cast<size_t>(a.range(0, static_cast<int>(r) + 2));
+    std::vector<int64_t> sizes(m);
+    for (size_t i = 0; i < m; ++i) {
+      const int kind = a.range(0, 3);
+      const bool existing = i + r >= m;
+      sizes[i] = kind == 0 ? -1 : kind == 1 && existing ? xs[i + r - m] : a.range(-2, 3);
+    }
+    // The contract: one size per axis at least, new leading axes >= 0, an existing axis keeps
+    // its size (or -1) unless it has size 1 and the new size is >= 0.
+    std::optional<Dims> out;
+    if (m >= r && m <= static_cast<size_t>(kMaxRank)) {
+      Dims d;
+      bool ok = true;
+      for (size_t i = 0; i < m; ++i) {
+        const int64_t want = sizes[i];
+        if (i + r < m) {
+          ok &= want >= 0;
+          d.push_back(want);
+        } else {
+          const int64_t have = xs[i + r - m];
+          ok &= want == -1 || want == have || (have == 1 && want >= 0);
+          d.push_back(want == -1 ? have : want);
+        }
+      }
+      if (ok) out = d;
+    }
+    expect("expand(" + str(xs) + ", " + str(sizes) + ")", out, {&x},
+           [&] { return eigrad::expand(x, sizes); });
+  }
+
+  void repeat(Args& a) {
+    const Tensor x = pick(a);
+    const Dims xs = x.shape().vec();
+    const size_t r = xs.size(), m = static_cast<size_t>(a.range(0, static_cast<int>(r) + 2));
+    std::vector<int64_t> repeats(m);
+    for (int64_t& v : repeats) v = a.byte() < 240 ? a.range(0, 3) : -1;
+    std::optional<Dims> out;
+    if (m >= r && m <= static_cast<size_t>(kMaxRank)) {
+      Dims d;
+      bool ok = true;
+      for (size_t i = 0; i < m; ++i) {
+        ok &= repeats[i] >= 0;
+        d.push_back((i + r < m ? 1 : xs[i + r - m]) * repeats[i]);
+      }
+      if (ok) out = d;
+    }
+    expect("repeat(" + str(xs) + ", " + str(repeats) + ")", out, {&x},
+           [&] { return eigrad::repeat(x, repeats); });
+  }
+
+  void flip_or_roll(Args& a, bool flip) {
+    const Tensor x = pick(a);
+    const Dims xs = x.shape().vec();
+    std::vector<int> axes(static_cast<size_t>(a.range(0, flip ? 3 : 2)));
+    for (int& v : axes) v = a.axis();
+    std::vector<int64_t> shifts(a.range(0, 3) == 0 ? static_cast<size_t>(a.range(0, 3))
+                                                   : std::max<size_t>(axes.size(), 1));
+    for (int64_t& v : shifts) {
+      const uint8_t b = a.byte();
+      v = b < 240 ? b % 13 - 6
+          : b % 2 ? std::numeric_limits<int64_t>::max()
+                  : std::numeric_limits<int64_t>::min();
+    }
+    // flip: each axis valid and at most once; roll: one shift per axis (one for none).
+    bool ok = true;
+    std::vector<int> seen;
+    for (int v : axes) {
+      const auto ax = resolve_axis(v, static_cast<int>(xs.size()));
+      ok &= ax.has_value() && !(flip && std::count(seen.begin(), seen.end(), *ax));
+      if (ax) seen.push_back(*ax);
+    }
+    if (!flip) ok &= shifts.size() == std::max<size_t>(axes.size(), 1);
+    std::vector<int64_t> shown(axes.begin(), axes.end());
+    expect(std::string(flip ? "flip(" : "roll(") + str(xs) + ", " +
+               (flip ? "" : "shifts " + str(shifts) + ", ") + str(shown) + ")",
+           ok ? std::optional<Dims>(xs) : std::nullopt, {&x},
+           [&] { return flip ? eigrad::flip(x, axes) : eigrad::roll(x, shifts, axes); });
+  }
+
+  // einsum of one or two operands, on an equation made up for their shapes: subscripts from a
+  // small alphabet (so that repeats and shared ones are common), an ellipsis now and then, an
+  // explicit or implicit output, and now and then a broken term.
+  void einsum(Args& a) {
+    static const char alphabet[] = {'i', 'j', 'k', 'B'};
+    const int count = a.range(1, 2);
+    std::vector<Tensor> ops;
+    for (int i = 0; i < count; ++i) ops.push_back(pick(a));
+    const uint8_t mode = a.byte();
+    const bool explicit_out = mode & 1, broken = (mode >> 1 & 7) == 0;
+    uint8_t bits = a.byte();
+    const auto next = [&] {
+      const int v = bits & 3;
+      bits = static_cast<uint8_t>(bits >> 2 | a.byte() << 6);
+      return v;
+    };
+    // Per operand: its letters, and how many leading axes an ellipsis covers (-1: none).
+    std::vector<std::string> letters(ops.size());
+    std::vector<int> covered(ops.size(), -1);
+    std::string equation;
+    for (size_t i = 0; i < ops.size(); ++i) {
+      const int r = ops[i].rank();
+      if (r > 0 && next() == 0) covered[i] = a.range(0, r);
+      for (int d = std::max(covered[i], 0); d < r; ++d) letters[i].push_back(alphabet[next()]);
+      equation += (i ? "," : "") + std::string(covered[i] >= 0 ? "..." : "") + letters[i];
+    }
+    // The contract, worked out on the letters: -1 marks a size not known yet.
+    std::map<char, int64_t> size;
+    bool ok = true;
+    std::vector<int64_t> ell;  // the ellipsis' sizes, right-aligned
+    for (size_t i = 0; i < ops.size(); ++i) {
+      const Dims s = ops[i].shape().vec();
+      const int e = std::max(covered[i], 0);
+      std::map<char, int64_t> own;  // a repeated letter within an operand needs equal sizes
+      for (size_t d = 0; d < letters[i].size(); ++d) {
+        const char c = letters[i][d];
+        const int64_t n = s[static_cast<size_t>(e) + d];
+        if (own.count(c) && own[c] != n) ok = false;
+        own[c] = n;
+      }
+      for (const auto& [c, n] : own) {
+        if (!size.count(c) || size[c] == 1)
+          size[c] = n;
+        else if (n != size[c] && n != 1)
+          ok = false;
+      }
+      // Ellipsis sizes: right-aligned, equal or 1.
+      Dims es(s.begin(), s.begin() + e);
+      if (es.size() > ell.size()) ell.insert(ell.begin(), es.size() - ell.size(), 1);
+      for (size_t k = 0; k < es.size(); ++k) {
+        int64_t& have = ell[ell.size() - es.size() + k];
+        if (have == 1)
+          have = es[k];
+        else if (es[k] != have && es[k] != 1)
+          ok = false;
+      }
+    }
+    std::string output;
+    std::map<char, int> uses;
+    for (const auto& l : letters)
+      for (char c : l) ++uses[c];
+    Dims out;
+    const bool out_ellipsis = explicit_out ? next() != 0 : true;
+    if (out_ellipsis) out.insert(out.end(), ell.begin(), ell.end());
+    if (explicit_out) {
+      const int n = next() + next();
+      for (int i = 0; i < n; ++i) {
+        const char c = alphabet[next()];
+        ok &= uses.count(c) && output.find(c) == std::string::npos;
+        output.push_back(c);
+        if (size.count(c)) out.push_back(size[c]);
+      }
+      equation += "->" + std::string(out_ellipsis ? "..." : "") + output;
+    } else {
+      for (const auto& [c, n] : uses)  // std::map: ASCII order, as the implicit output
+        if (n == 1) out.push_back(size[c]);
+    }
+    if (broken) {  // a character that is not a subscript, or a term too many
+      if (mode >> 4 & 1)
+        equation.insert(equation.size() / 2, 1, "1-.>"[mode >> 5 & 3]);
+      else
+        equation.insert(0, "i,");
+      ok = false;
+    }
+    std::string what = "einsum(\"" + equation + "\"";
+    std::vector<const Tensor*> inputs;
+    for (const Tensor& t : ops) {
+      what += ", " + t.shape().str();
+      inputs.push_back(&t);
+    }
+    // A result of rank above 8 may be refused.
+    const bool lenient = out.size() > static_cast<size_t>(kMaxRank);
+    expect(
+        what + ")", ok ? std::optional<Dims>(out) : std::nullopt, inputs,
+        [&] { return eigrad::einsum(equation, ops); }, lenient);
+  }
+
   void batch_norm(Args& a) {
     const uint8_t mode = a.byte(), form = a.byte(), spatial = a.byte(), flags = a.byte();
     const uint8_t x_byte = a.byte(), w_byte = a.byte(), b_byte = a.byte(), r_byte = a.byte(),
