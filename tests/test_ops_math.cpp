@@ -394,10 +394,10 @@ TEST_CASE("logsumexp's gradient is the softmax, and passes gradgradcheck", "[ops
   check_close(gradient([](const DoubleTensor& t) { return eigrad::logsumexp(t, 0); },
                        d({0, std::log(3.0)}, {2})),
               {0.25, 0.75}, 1e-15);
-  // Large inputs: the gradient is finite.
+  // Large inputs: the gradient is finite (to the 1e-13 that 1000 + log 2 keeps of log 2).
   check_close(gradient([](const DoubleTensor& t) { return eigrad::logsumexp(t, 0); },
                        d({1000, 1000}, {2})),
-              {0.5, 0.5}, 1e-15);
+              {0.5, 0.5}, 1e-12);
   const DoubleTensor x = random_leaf({2, 3, 4}, 13);
   check_both_orders([](const Ts& t) { return eigrad::logsumexp(t[0], {0, 2}); }, {x});
   check_both_orders([](const Ts& t) { return eigrad::logsumexp(t[0], -1, true); }, {x});
@@ -530,7 +530,7 @@ TEST_CASE("prod's gradient is the product of the others, with zeros too", "[ops-
       {5, 0, 3, 2}, 0);
   check_close(gradient([](const DoubleTensor& t) { return eigrad::prod(t, 0); },
                        d({0, 5, 0, 3, 2, 1}, {3, 2})),
-              {0, 2, 0, 5, 0, 15}, 0);
+              {0, 3, 0, 5, 0, 15}, 0);
 }
 
 TEST_CASE("prod's second derivative is the product of all but two entries, zeros included",
