@@ -968,9 +968,9 @@ class Program {
   }
 
   void elementwise_math(Args& a) {
-    static const char* names[] = {"sin",  "cos",   "tan",   "asin",       "acos",
-                                  "atan", "sinh",  "cosh",  "log1p",      "expm1",
-                                  "sign", "floor", "ceil",  "reciprocal", "round"};
+    static const char* names[] = {"sin",  "cos",   "tan",  "asin",       "acos",
+                                  "atan", "sinh",  "cosh", "log1p",      "expm1",
+                                  "sign", "floor", "ceil", "reciprocal", "round"};
     const int which = a.range(0, 14);
     const Tensor x = pick(a);
     // Any values, the domains' outsides included: NaN or infinity there, never an error.
@@ -1014,7 +1014,13 @@ class Program {
   // given at most once (a scalar takes 0 or -1), the empty list meaning every axis; any
   // correction is valid; norm needs p > 0, and p = infinity a non-empty reduction.
   void statistics(int op, Args& a) {
-    static const double ps[] = {2, 1, std::numeric_limits<double>::infinity(), 3, 0.5, 0, -1,
+    static const double ps[] = {2,
+                                1,
+                                std::numeric_limits<double>::infinity(),
+                                3,
+                                0.5,
+                                0,
+                                -1,
                                 std::numeric_limits<double>::quiet_NaN(),
                                 -std::numeric_limits<double>::infinity()};
     const Tensor x = pick(a);

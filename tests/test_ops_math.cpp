@@ -45,9 +45,9 @@ void check_float32(F op, const Ts& inputs) {
   eigrad::GradcheckOptions options;
   options.atol = 1e-3;
   options.rtol = 1e-2;
-  const eigrad::GradcheckReport r = eigrad::gradcheck_float32(
-      [op](const std::vector<Tensor>& t) { return op(t); },
-      [op](const Ts& t) { return op(t); }, inputs, options);
+  const eigrad::GradcheckReport r =
+      eigrad::gradcheck_float32([op](const std::vector<Tensor>& t) { return op(t); },
+                                [op](const Ts& t) { return op(t); }, inputs, options);
   INFO(r.str());
   CHECK(r.passed);
   CHECK(r.checked > 0);
@@ -116,8 +116,7 @@ TEST_CASE("sign floor ceil and round match PyTorch, round halving to even", "[op
   CHECK(std::isnan(eigrad::round(nan).item()));
 }
 
-TEST_CASE("asin and acos outside [-1, 1] and log1p below -1 give NaN, not an error",
-          "[ops-math]") {
+TEST_CASE("asin and acos outside [-1, 1] and log1p below -1 give NaN, not an error", "[ops-math]") {
   const DoubleTensor x = d({1.5, -2}, {2}).set_requires_grad();
   const DoubleTensor y = eigrad::asin(x);
   CHECK(std::isnan(y.to_vector()[0]));
@@ -129,8 +128,7 @@ TEST_CASE("asin and acos outside [-1, 1] and log1p below -1 give NaN, not an err
   CHECK(std::isnan(x.grad().to_vector()[0]));
 }
 
-TEST_CASE("the smooth elementwise functions have the derivatives of the textbook",
-          "[ops-math]") {
+TEST_CASE("the smooth elementwise functions have the derivatives of the textbook", "[ops-math]") {
   const DoubleTensor x = d({-0.7, 0.2, 0.9}, {3});
   V want;
   for (double v : x.to_vector()) want.push_back(std::cos(v));
@@ -233,9 +231,9 @@ TEST_CASE("maximum and minimum broadcast and propagate NaN", "[ops-math]") {
     CHECK(std::isnan(r.to_vector()[0]));
     CHECK(std::isnan(r.to_vector()[1]));
   }
-  REQUIRE_THROWS_WITH(eigrad::maximum(a, d({1, 2}, {2})),
-                      Catch::Contains("maximum") && Catch::Contains("[2, 3]") &&
-                          Catch::Contains("[2]"));
+  REQUIRE_THROWS_WITH(eigrad::maximum(a, d({1, 2}, {2})), Catch::Contains("maximum") &&
+                                                              Catch::Contains("[2, 3]") &&
+                                                              Catch::Contains("[2]"));
   REQUIRE_THROWS_WITH(eigrad::minimum(a, d({1, 2}, {2})), Catch::Contains("minimum"));
 }
 
@@ -258,8 +256,7 @@ TEST_CASE("maximum and minimum split the gradient half and half on a tie", "[ops
   CHECK(s.grad().item() == 1.5);
 }
 
-TEST_CASE("maximum and minimum pass gradcheck and gradgradcheck away from ties",
-          "[ops-math]") {
+TEST_CASE("maximum and minimum pass gradcheck and gradgradcheck away from ties", "[ops-math]") {
   // a and b in disjoint interleaved sets: no tie within eps.
   const DoubleTensor a = d({0.1, 1.3, -0.8, 2.1, -1.7, 0.6}, {2, 3}).set_requires_grad();
   const DoubleTensor b = d({0.9, -0.4, 0.4}, {3}).set_requires_grad();
@@ -310,8 +307,7 @@ TEST_CASE("var over a list of axes matches a naive loop", "[ops-math]") {
   }
 }
 
-TEST_CASE("var with N - correction <= 0 gives inf or NaN as PyTorch, not an error",
-          "[ops-math]") {
+TEST_CASE("var with N - correction <= 0 gives inf or NaN as PyTorch, not an error", "[ops-math]") {
   // PyTorch divides by max(N - correction, 0) and only warns.
   CHECK(eigrad::var(d({1, 2}, {2}), {}, 2).item() == kInf);
   CHECK(eigrad::var(d({1, 2}, {2}), {}, 5).item() == kInf);
@@ -395,9 +391,9 @@ TEST_CASE("logsumexp's gradient is the softmax, and passes gradgradcheck", "[ops
                        d({0, std::log(3.0)}, {2})),
               {0.25, 0.75}, 1e-15);
   // Large inputs: the gradient is finite (to the 1e-13 that 1000 + log 2 keeps of log 2).
-  check_close(gradient([](const DoubleTensor& t) { return eigrad::logsumexp(t, 0); },
-                       d({1000, 1000}, {2})),
-              {0.5, 0.5}, 1e-12);
+  check_close(
+      gradient([](const DoubleTensor& t) { return eigrad::logsumexp(t, 0); }, d({1000, 1000}, {2})),
+      {0.5, 0.5}, 1e-12);
   const DoubleTensor x = random_leaf({2, 3, 4}, 13);
   check_both_orders([](const Ts& t) { return eigrad::logsumexp(t[0], {0, 2}); }, {x});
   check_both_orders([](const Ts& t) { return eigrad::logsumexp(t[0], -1, true); }, {x});
@@ -439,8 +435,8 @@ TEST_CASE("norm rejects p <= 0 and the infinity norm of nothing", "[ops-math]") 
 TEST_CASE("norm's gradients follow PyTorch at 0 and at ties", "[ops-math]") {
   using eigrad::norm;
   // p = 2: x / |x|; at 0 the gradient is 0, not NaN.
-  check_close(gradient([](const DoubleTensor& t) { return norm(t); }, d({3, -4}, {2})),
-              {0.6, -0.8}, 1e-15);
+  check_close(gradient([](const DoubleTensor& t) { return norm(t); }, d({3, -4}, {2})), {0.6, -0.8},
+              1e-15);
   check_close(gradient([](const DoubleTensor& t) { return norm(t); }, d({0, 0}, {2})), {0, 0}, 0);
   // Along an axis, one row zero: its gradient is 0, the other row's is x / |x|.
   check_close(
@@ -469,8 +465,9 @@ TEST_CASE("norm's gradients follow PyTorch at 0 and at ties", "[ops-math]") {
 
 TEST_CASE("norm passes gradcheck and gradgradcheck for every kind of p", "[ops-math]") {
   // Values away from 0 (and, for p = infinity, without ties).
-  const DoubleTensor x = d({0.5, -1.2, 0.8, 1.7, -0.3, 2.2, -0.9, 1.1, 0.4, -1.5, 0.7, 1.3}, {2, 3, 2})
-                             .set_requires_grad();
+  const DoubleTensor x =
+      d({0.5, -1.2, 0.8, 1.7, -0.3, 2.2, -0.9, 1.1, 0.4, -1.5, 0.7, 1.3}, {2, 3, 2})
+          .set_requires_grad();
   for (double p : {2.0, 1.0, kInf, 3.0, 1.5, 0.5}) {
     INFO("p = " << p);
     check_both_orders([p](const Ts& t) { return eigrad::norm(t[0], p); }, {x});
@@ -554,8 +551,7 @@ TEST_CASE("prod's second derivative is the product of all but two entries, zeros
   check_float32([](const auto& t) { return eigrad::prod(t[0], 1); }, Ts{r});
 }
 
-TEST_CASE("a braced list of axes picks the list overload, {} meaning every axis",
-          "[ops-math]") {
+TEST_CASE("a braced list of axes picks the list overload, {} meaning every axis", "[ops-math]") {
   const DoubleTensor x = d({1, 2, 3, 4, 5, 6}, {2, 3});
   CHECK(eigrad::var(x, {}, 0).shape() == Shape{});
   CHECK(eigrad::var(x, {}, 0).item() == Approx(35.0 / 12).epsilon(1e-15));

@@ -77,7 +77,8 @@ template <class T>
 BasicTensor<T> cos(const BasicTensor<T>& a) {
   return unary(
       "cos", a, false, [](const Array<T>& x) { return x.cos(); },
-      [](const Array<T>& x) { return -x.sin(); }, [](const BasicTensor<T>& x) { return neg(sin(x)); });
+      [](const Array<T>& x) { return -x.sin(); },
+      [](const BasicTensor<T>& x) { return neg(sin(x)); });
 }
 
 // tan' = 1 + tan^2, read from the output.
@@ -103,7 +104,9 @@ BasicTensor<T> acos(const BasicTensor<T>& a) {
   return unary(
       "acos", a, false, [](const Array<T>& x) { return x.acos(); },
       [](const Array<T>& x) { return -(T(1) - x.square()).rsqrt(); },
-      [](const BasicTensor<T>& x) { return affine(pow(one_minus_square(x), T(-0.5)), T(-1), T(0)); });
+      [](const BasicTensor<T>& x) {
+        return affine(pow(one_minus_square(x), T(-0.5)), T(-1), T(0));
+      });
 }
 
 template <class T>
@@ -259,22 +262,22 @@ BasicTensor<T> minimum(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   return extremum("minimum", a, b, false);
 }
 
-#define EIGRAD_INSTANTIATE_ELEMENTWISE_MATH(T)                                \
-  template BasicTensor<T> sin(const BasicTensor<T>&);                         \
-  template BasicTensor<T> cos(const BasicTensor<T>&);                         \
-  template BasicTensor<T> tan(const BasicTensor<T>&);                         \
-  template BasicTensor<T> asin(const BasicTensor<T>&);                        \
-  template BasicTensor<T> acos(const BasicTensor<T>&);                        \
-  template BasicTensor<T> atan(const BasicTensor<T>&);                        \
-  template BasicTensor<T> sinh(const BasicTensor<T>&);                        \
-  template BasicTensor<T> cosh(const BasicTensor<T>&);                        \
-  template BasicTensor<T> log1p(const BasicTensor<T>&);                       \
-  template BasicTensor<T> expm1(const BasicTensor<T>&);                       \
-  template BasicTensor<T> reciprocal(const BasicTensor<T>&);                  \
-  template BasicTensor<T> sign(const BasicTensor<T>&);                        \
-  template BasicTensor<T> floor(const BasicTensor<T>&);                       \
-  template BasicTensor<T> ceil(const BasicTensor<T>&);                        \
-  template BasicTensor<T> round(const BasicTensor<T>&);                       \
+#define EIGRAD_INSTANTIATE_ELEMENTWISE_MATH(T)                                   \
+  template BasicTensor<T> sin(const BasicTensor<T>&);                            \
+  template BasicTensor<T> cos(const BasicTensor<T>&);                            \
+  template BasicTensor<T> tan(const BasicTensor<T>&);                            \
+  template BasicTensor<T> asin(const BasicTensor<T>&);                           \
+  template BasicTensor<T> acos(const BasicTensor<T>&);                           \
+  template BasicTensor<T> atan(const BasicTensor<T>&);                           \
+  template BasicTensor<T> sinh(const BasicTensor<T>&);                           \
+  template BasicTensor<T> cosh(const BasicTensor<T>&);                           \
+  template BasicTensor<T> log1p(const BasicTensor<T>&);                          \
+  template BasicTensor<T> expm1(const BasicTensor<T>&);                          \
+  template BasicTensor<T> reciprocal(const BasicTensor<T>&);                     \
+  template BasicTensor<T> sign(const BasicTensor<T>&);                           \
+  template BasicTensor<T> floor(const BasicTensor<T>&);                          \
+  template BasicTensor<T> ceil(const BasicTensor<T>&);                           \
+  template BasicTensor<T> round(const BasicTensor<T>&);                          \
   template BasicTensor<T> maximum(const BasicTensor<T>&, const BasicTensor<T>&); \
   template BasicTensor<T> minimum(const BasicTensor<T>&, const BasicTensor<T>&);
 

@@ -102,8 +102,9 @@ template <class T>
 Array<T> from_rows(const AxesPlan& p, Array<T>&& g) {
   if (p.order.empty()) return std::move(g);
   NoGradGuard guard;
-  auto t = permute(BasicTensor<T>::from_storage(std::make_shared<Array<T>>(std::move(g)), p.permuted),
-                   p.inverse);
+  auto t =
+      permute(BasicTensor<T>::from_storage(std::make_shared<Array<T>>(std::move(g)), p.permuted),
+              p.inverse);
   return std::move(*t.storage());
 }
 
@@ -440,8 +441,7 @@ BasicTensor<T> prod_along(const char* op, const BasicTensor<T>& a, int ax, const
           s.add(0, products_of_others(*x, v, g));
         },
         [ax, kept](GraphContext<T>& c, const BasicTensor<T>& g) {
-          return Grads<T>{
-              products_of_others(c.input(0), ax, reshape(g, kept.vec()))};
+          return Grads<T>{products_of_others(c.input(0), ax, reshape(g, kept.vec()))};
         });
   }
   return out;
@@ -475,9 +475,7 @@ BasicTensor<T> cumulative_sum(const BasicTensor<T>& a, int ax, bool reverse) {
   if (needs_grad(a))
     record(
         reverse ? "reverse_cumsum" : "cumsum", out, {&a}, Saves(),
-        [v, reverse](const Array<T>& g, GradSink<T>& s) {
-          s.add(0, running_sums(g, v, !reverse));
-        },
+        [v, reverse](const Array<T>& g, GradSink<T>& s) { s.add(0, running_sums(g, v, !reverse)); },
         [ax, reverse](GraphContext<T>&, const BasicTensor<T>& g) {
           return Grads<T>{cumulative_sum(g, ax, !reverse)};
         });
@@ -554,18 +552,18 @@ BasicTensor<T> prod(const BasicTensor<T>& a, int axis, bool keepdim) {
   return prod_along("prod", a, ax, reduced_shape(a.shape(), ax, keepdim));
 }
 
-#define EIGRAD_INSTANTIATE_REDUCE_STATS(T)                                                \
+#define EIGRAD_INSTANTIATE_REDUCE_STATS(T)                                                    \
   template BasicTensor<T> var(const BasicTensor<T>&, const std::vector<int>&, int64_t, bool); \
-  template BasicTensor<T> var(const BasicTensor<T>&, int, int64_t, bool);                 \
+  template BasicTensor<T> var(const BasicTensor<T>&, int, int64_t, bool);                     \
   template BasicTensor<T> std(const BasicTensor<T>&, const std::vector<int>&, int64_t, bool); \
-  template BasicTensor<T> std(const BasicTensor<T>&, int, int64_t, bool);                 \
-  template BasicTensor<T> logsumexp(const BasicTensor<T>&, const std::vector<int>&, bool); \
-  template BasicTensor<T> logsumexp(const BasicTensor<T>&, int, bool);                    \
-  template BasicTensor<T> norm(const BasicTensor<T>&, T);                                 \
-  template BasicTensor<T> norm(const BasicTensor<T>&, T, const std::vector<int>&, bool);  \
-  template BasicTensor<T> norm(const BasicTensor<T>&, T, int, bool);                      \
-  template BasicTensor<T> cumsum(const BasicTensor<T>&, int);                             \
-  template BasicTensor<T> prod(const BasicTensor<T>&);                                    \
+  template BasicTensor<T> std(const BasicTensor<T>&, int, int64_t, bool);                     \
+  template BasicTensor<T> logsumexp(const BasicTensor<T>&, const std::vector<int>&, bool);    \
+  template BasicTensor<T> logsumexp(const BasicTensor<T>&, int, bool);                        \
+  template BasicTensor<T> norm(const BasicTensor<T>&, T);                                     \
+  template BasicTensor<T> norm(const BasicTensor<T>&, T, const std::vector<int>&, bool);      \
+  template BasicTensor<T> norm(const BasicTensor<T>&, T, int, bool);                          \
+  template BasicTensor<T> cumsum(const BasicTensor<T>&, int);                                 \
+  template BasicTensor<T> prod(const BasicTensor<T>&);                                        \
   template BasicTensor<T> prod(const BasicTensor<T>&, int, bool);
 
 EIGRAD_INSTANTIATE_REDUCE_STATS(float)

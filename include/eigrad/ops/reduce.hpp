@@ -53,11 +53,10 @@ template <class T>
 BasicTensor<T> var(const BasicTensor<T>& a, const std::vector<int>& axes = {},
                    int64_t correction = 1, bool keepdim = false);
 template <class T>
-BasicTensor<T> var(const BasicTensor<T>& a, int axis, int64_t correction = 1,
-                   bool keepdim = false);
+BasicTensor<T> var(const BasicTensor<T>& a, int axis, int64_t correction = 1, bool keepdim = false);
 template <class T>
-BasicTensor<T> var(const BasicTensor<T>& a, std::initializer_list<int> axes,
-                   int64_t correction = 1, bool keepdim = false) {
+BasicTensor<T> var(const BasicTensor<T>& a, std::initializer_list<int> axes, int64_t correction = 1,
+                   bool keepdim = false) {
   return var(a, std::vector<int>(axes), correction, keepdim);
 }
 // sqrt(var); its gradient is 0 where the result is 0 (constant values), as in PyTorch.
@@ -65,11 +64,10 @@ template <class T>
 BasicTensor<T> std(const BasicTensor<T>& a, const std::vector<int>& axes = {},
                    int64_t correction = 1, bool keepdim = false);
 template <class T>
-BasicTensor<T> std(const BasicTensor<T>& a, int axis, int64_t correction = 1,
-                   bool keepdim = false);
+BasicTensor<T> std(const BasicTensor<T>& a, int axis, int64_t correction = 1, bool keepdim = false);
 template <class T>
-BasicTensor<T> std(const BasicTensor<T>& a, std::initializer_list<int> axes,
-                   int64_t correction = 1, bool keepdim = false) {
+BasicTensor<T> std(const BasicTensor<T>& a, std::initializer_list<int> axes, int64_t correction = 1,
+                   bool keepdim = false) {
   return std(a, std::vector<int>(axes), correction, keepdim);
 }
 // log(sum(exp(a))) over the axes, computed as m + log(sum(exp(a - m))) with m the maximum, so
