@@ -274,6 +274,13 @@ enum Op {
   kTriangle,
   kOuter,
   kEinsum,
+  kElementwiseMath,
+  kExtremum,
+  kVarStd,
+  kLogsumexp,
+  kNorm,
+  kCumsum,
+  kProd,
   kOpCount
 };
 
@@ -962,8 +969,160 @@ class Program {
       case kEinsum:
         einsum(a);
         return;
+      case kElementwiseMath:
+        elementwise_math(a);
+        return;
+      case kExtremum: {
+        const bool max = a.flag();
+        const Tensor x = pick(a), y = partner(x, a);
+        expect(std::string(max ? "maximum(" : "minimum(") + x.shape().str() + ", " +
+                   y.shape().str() + ")",
+               broadcast(x.shape().vec(), y.shape().vec()), {&x, &y},
+               [&] { return max ? eigrad::maximum(x, y) : eigrad::minimum(x, y); });
+        return;
+      }
+      case kVarStd:
+      case kLogsumexp:
+      case kNorm:
+        statistics(op, a);
+        return;
+      case kCumsum: {
+        const Tensor x = pick(a);
+        const Dims xs = x.shape().vec();
+        const int axis = a.axis();
+        const auto ax = resolve_axis(axis, static_cast<int>(xs.size()));
+        expect("cumsum(" + str(xs) + ", " + std::to_string(axis) + ")",
+               ax ? std::optional<Dims>(xs) : std::nullopt, {&x},
+               [&] { return eigrad::cumsum(x, axis); });
+        return;
+      }
+      case kProd: {
+        const Tensor x = pick(a);
+        const Dims xs = x.shape().vec();
+        if (a.flag()) {
+          expect("prod(" + str(xs) + ")", Dims{}, {&x}, [&] { return eigrad::prod(x); });
+          return;
+        }
+        const int axis = a.axis();
+        const bool keepdim = a.flag();
+        const auto ax = resolve_axis(axis, static_cast<int>(xs.size()));
+        std::optional<Dims> out;
+        if (ax) out = xs.empty() ? Dims{} : without_axis(xs, *ax, keepdim);
+        expect("prod(" + str(xs) + ", " + std::to_string(axis) + (keepdim ? ", keepdim)" : ")"),
+               out, {&x}, [&] { return eigrad::prod(x, axis, keepdim); });
+        return;
+      }
       default:
         return;
+    }
+  }
+
+  void elementwise_math(Args& a) {
+    static const char* names[] = {"sin",  "cos",   "tan",  "asin",       "acos",
+                                  "atan", "sinh",  "cosh", "log1p",      "expm1",
+                                  "sign", "floor", "ceil", "reciprocal", "round"};
+    const int which = a.range(0, 14);
+    const Tensor x = pick(a);
+    // Any values, the domains' outsides included: NaN or infinity there, never an error.
+    expect(std::string(names[which]) + "(" + x.shape().str() + ")", x.shape().vec(), {&x}, [&] {
+      switch (which) {
+        case 0:
+          return eigrad::sin(x);
+        case 1:
+          return eigrad::cos(x);
+        case 2:
+          return eigrad::tan(x);
+        case 3:
+          return eigrad::asin(x);
+        case 4:
+          return eigrad::acos(x);
+        case 5:
+          return eigrad::atan(x);
+        case 6:
+          return eigrad::sinh(x);
+        case 7:
+          return eigrad::cosh(x);
+        case 8:
+          return eigrad::log1p(x);
+        case 9:
+          return eigrad::expm1(x);
+        case 10:
+          return eigrad::sign(x);
+        case 11:
+          return eigrad::floor(x);
+        case 12:
+          return eigrad::ceil(x);
+        case 13:
+          return eigrad::reciprocal(x);
+        default:
+          return eigrad::round(x);
+      }
+    });
+  }
+
+  // var, std, logsumexp and norm over a list of axes (or all elements): each axis resolved and
+  // given at most once (a scalar takes 0 or -1), the empty list meaning every axis; any
+  // correction is valid; norm needs p > 0, and p = infinity a non-empty reduction.
+  void statistics(int op, Args& a) {
+    static const double ps[] = {2,
+                                1,
+                                std::numeric_limits<double>::infinity(),
+                                3,
+                                0.5,
+                                0,
+                                -1,
+                                std::numeric_limits<double>::quiet_NaN(),
+                                -std::numeric_limits<double>::infinity()};
+    const Tensor x = pick(a);
+    const Dims xs = x.shape().vec();
+    const int r = static_cast<int>(xs.size());
+    std::vector<int> axes(static_cast<size_t>(a.range(0, 3)));
+    for (int& v : axes) v = a.axis();
+    const bool keepdim = a.flag();
+    std::optional<Dims> out = Dims{};
+    std::vector<bool> seen(static_cast<size_t>(std::max(r, 1)), false);
+    for (int v : axes) {
+      const auto ax = resolve_axis(v, r);
+      if (!ax || seen[static_cast<size_t>(*ax)]) {
+        out.reset();
+        break;
+      }
+      seen[static_cast<size_t>(*ax)] = true;
+    }
+    int64_t reduced = 1;
+    if (out)
+      for (int i = 0; i < r; ++i) {
+        if (axes.empty() || seen[static_cast<size_t>(i)]) {
+          reduced *= xs[static_cast<size_t>(i)];
+          if (keepdim) out->push_back(1);
+        } else {
+          out->push_back(xs[static_cast<size_t>(i)]);
+        }
+      }
+    Dims shown(axes.begin(), axes.end());
+    const std::string args = str(xs) + ", axes " + str(shown) + (keepdim ? ", keepdim" : "");
+    if (op == kVarStd) {
+      const bool take_sqrt = a.flag();
+      const int64_t correction = a.range(-1, 3);
+      expect(std::string(take_sqrt ? "std(" : "var(") + args + ", correction " +
+                 std::to_string(correction) + ")",
+             out, {&x}, [&] {
+               return take_sqrt ? eigrad::std(x, axes, correction, keepdim)
+                                : eigrad::var(x, axes, correction, keepdim);
+             });
+    } else if (op == kLogsumexp) {
+      expect("logsumexp(" + args + ")", out, {&x},
+             [&] { return eigrad::logsumexp(x, axes, keepdim); });
+    } else {
+      const T p = static_cast<T>(ps[a.byte() % (sizeof ps / sizeof ps[0])]);
+      const bool all = a.flag();
+      if (all) {
+        out = Dims{};
+        reduced = x.numel();
+      }
+      if (!(p > 0) || (std::isinf(p) && reduced == 0)) out.reset();
+      expect("norm(" + (all ? str(xs) : args) + ", p " + std::to_string(p) + ")", out, {&x},
+             [&] { return all ? eigrad::norm(x, p) : eigrad::norm(x, p, axes, keepdim); });
     }
   }
 
