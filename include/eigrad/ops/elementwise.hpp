@@ -19,10 +19,10 @@ template <class T>
 BasicTensor<T> div(const BasicTensor<T>& a, const BasicTensor<T>& b);
 template <class T>
 BasicTensor<T> neg(const BasicTensor<T>& a);
-// a * scale + shift, one node (the scalar forms of add, sub, mul and div).
+/// a * scale + shift, one node (the scalar forms of add, sub, mul and div).
 template <class T>
 BasicTensor<T> affine(const BasicTensor<T>& a, Scalar<T> scale, Scalar<T> shift);
-// s / a
+/// s / a
 template <class T>
 BasicTensor<T> rdiv(Scalar<T> s, const BasicTensor<T>& a);
 
@@ -37,13 +37,13 @@ template <class T>
 BasicTensor<T> sqrt(const BasicTensor<T>& a);
 template <class T>
 BasicTensor<T> abs(const BasicTensor<T>& a);
-// Gradient passes where lo <= a <= hi (PyTorch's convention); use +-infinity for one side.
+/// Gradient passes where lo <= a <= hi (PyTorch's convention); use +-infinity for one side.
 template <class T>
 BasicTensor<T> clamp(const BasicTensor<T>& a, Scalar<T> lo, Scalar<T> hi);
 
 // ---- comparisons and selection ----
-// Elementwise comparisons with broadcasting. eigrad has no bool dtype: the result holds 1 where
-// the comparison is true and 0 elsewhere, in the inputs' dtype, and is never part of the graph.
+/// Elementwise comparisons with broadcasting. eigrad has no bool dtype: the result holds 1 where
+/// the comparison is true and 0 elsewhere, in the inputs' dtype, and is never part of the graph.
 template <class T>
 BasicTensor<T> eq(const BasicTensor<T>& a, const BasicTensor<T>& b);
 template <class T>
@@ -68,8 +68,8 @@ template <class T>
 BasicTensor<T> gt(const BasicTensor<T>& a, Scalar<T> b);
 template <class T>
 BasicTensor<T> ge(const BasicTensor<T>& a, Scalar<T> b);
-// a where condition is non-zero, else b; the three broadcast together. The gradient goes to a
-// where the condition holds and to b elsewhere; the condition is not an input of the graph.
+/// a where condition is non-zero, else b; the three broadcast together. The gradient goes to a
+/// where the condition holds and to b elsewhere; the condition is not an input of the graph.
 template <class T>
 BasicTensor<T> where(const BasicTensor<T>& condition, const BasicTensor<T>& a,
                      const BasicTensor<T>& b);
