@@ -509,9 +509,8 @@ struct Mish : Elementwise {
     dx = exp_of<MishCap>(x);
     dx = g * map(x, dx, MishFromExp<T, true>());
   }
-  /// As PyTorch's infinitely_differentiable_mish_backward: t + x s (1 - t^2), t =
-  /// tanh(softplus(x)), with x capped in the product as in the kernel (beyond the cap 1 - t^2 is 0
-  /// in T).
+  /// As PyTorch's infinitely_differentiable_mish_backward: t + x s (1 - t^2), t the tanh of
+  /// softplus(x), with x capped in the product as in the kernel (beyond the cap 1 - t^2 is 0 in T).
   template <class T>
   static BasicTensor<T> derivative(const BasicTensor<T>& x, const T*) {
     const BasicTensor<T> t = activate<Tanh>(activate<Softplus>(x)), s = activate<Sigmoid>(x);
