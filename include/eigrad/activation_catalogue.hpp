@@ -37,12 +37,12 @@
 namespace eigrad {
 
 enum class ActivationKind {
-  Elementwise,  // y_i = f(x_i; parameters)
-  AlongAxis,    // normalises along one axis, given by the parameter "axis" (softmax, log_softmax)
-  PerChannel,   // has learnable slopes, one per channel or shared (prelu)
+  Elementwise,  ///< y_i = f(x_i; parameters)
+  AlongAxis,    ///< normalises along one axis, given by the parameter "axis" (softmax, log_softmax)
+  PerChannel,   ///< has learnable slopes, one per channel or shared (prelu)
 };
 
-// The initial slope of PyTorch's nn.PReLU.
+/// The initial slope of PyTorch's nn.PReLU.
 constexpr double kPReLUInitialSlope = 0.25;
 
 namespace catalogue {
@@ -59,7 +59,7 @@ struct Parameter {
   double default_value;
 };
 
-// Defaults that entries override by declaring the same member.
+/// Defaults that entries override by declaring the same member.
 struct Entry {
   static constexpr std::array<const char*, 0> aliases{};
   static constexpr std::array<Parameter, 0> parameters{};
@@ -77,14 +77,14 @@ struct AlongAxis : Entry {
 // ---- the building blocks of the derivatives written in eigrad ops ----
 // Besides the arithmetic ops (whose derivatives are recorded too), the entries' derivatives use:
 
-// Entry E as an op (the functional API's node), with these parameter values (defaults for the
-// missing ones); defined after the functional API below.
+/// Entry E as an op (the functional API's node), with these parameter values (defaults for the
+/// missing ones); defined after the functional API below.
 template <class E, class T, class... V>
 BasicTensor<T> activate(const BasicTensor<T>& x, V... values);
 
-// The Heaviside step of t's values, H(0) = 0 (NaN passes), as a constant: a piecewise derivative
-// is built from steps, which makes its own derivative 0 on every piece and at the kinks
-// (PyTorch's convention, e.g. relu'' = 0). It is the step the fused kernels use.
+/// The Heaviside step of t's values, H(0) = 0 (NaN passes), as a constant: a piecewise derivative
+/// is built from steps, which makes its own derivative 0 on every piece and at the kinks
+/// (PyTorch's convention, e.g. relu'' = 0). It is the step the fused kernels use.
 template <class T>
 BasicTensor<T> step(const BasicTensor<T>& t) {
   auto h = BasicTensor<T>::empty(t.shape());
@@ -92,9 +92,9 @@ BasicTensor<T> step(const BasicTensor<T>& t) {
   return h;
 }
 
-// x, with a zero derivative where `mask` is 1: PyTorch's second derivatives leave out a kink
-// point that the first derivative's piece includes (hardswish at -3 and 3, softplus at its
-// threshold).
+/// x, with a zero derivative where `mask` is 1: PyTorch's second derivatives leave out a kink
+/// point that the first derivative's piece includes (hardswish at -3 and 3, softplus at its
+/// threshold).
 template <class T>
 BasicTensor<T> constant_at(const BasicTensor<T>& x, const BasicTensor<T>& mask) {
   return x * (T(1) - mask) + x.detach() * mask;
@@ -104,15 +104,15 @@ BasicTensor<T> constant_at(const BasicTensor<T>& x, const BasicTensor<T>& mask) 
 // (eigrad::clamp, whose derivative is 0 outside): no product of large factors (x^2, or x times
 // the derivative of x times ...) then overflows into inf times 0.
 
-// phi(x) = exp(-x^2 / 2) / sqrt(2 pi), the normal distribution's density (0 beyond |x| = 40,
-// in float and double alike).
+/// phi(x) = exp(-x^2 / 2) / sqrt(2 pi), the normal distribution's density (0 beyond |x| = 40,
+/// in float and double alike).
 template <class T>
 BasicTensor<T> normal_pdf(const BasicTensor<T>& x) {
   const BasicTensor<T> xc = clamp(x, T(-40), T(40));
   return T(0.39894228040143267794) * eigrad::exp(T(-0.5) * (xc * xc));
 }
-// Phi(x), the normal distribution's CDF, with the kernel gelu's backward uses: an op of its own
-// (src/activations.cpp) whose derivative is phi(x).
+/// Phi(x), the normal distribution's CDF, with the kernel gelu's backward uses: an op of its own
+/// (src/activations.cpp) whose derivative is phi(x).
 template <class T>
 BasicTensor<T> normal_cdf(const BasicTensor<T>& x);
 
@@ -155,8 +155,8 @@ struct HardSigmoid : Elementwise {
     const double a = -p[1] / p[0], b = (1 - p[1]) / p[0];
     return {std::min(a, b), std::max(a, b)};
   }
-  // The defaults, as PyTorch computes them: min(max(x + 3, 0), 6) / 6, exactly 0 and 1 at the
-  // corners (slope x + offset would give 2.8e-17 at -3, 1/6 not being a binary fraction).
+  /// The defaults, as PyTorch computes them: min(max(x + 3, 0), 6) / 6, exactly 0 and 1 at the
+  /// corners (slope x + offset would give 2.8e-17 at -3, 1/6 not being a binary fraction).
   template <class T>
   static bool is_default(const T* p) {
     return p[0] == T(1.0 / 6.0) && p[1] == T(0.5);
@@ -168,8 +168,8 @@ struct HardSigmoid : Elementwise {
     else
       y = (x * p[0] + p[1]).max(T(0)).min(T(1));
   }
-  // `slope` strictly inside the linear part (PyTorch: 0 at the corners, -3 < x < 3 for the
-  // defaults, decided on x itself).
+  /// `slope` strictly inside the linear part (PyTorch: 0 at the corners, -3 < x < 3 for the
+  /// defaults, decided on x itself).
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T* p) {
     if (is_default(p))
@@ -250,7 +250,7 @@ struct LeakyRelu : Elementwise {
   static void forward(In<T> x, Out<T> y, const T* p) {
     y = x.max(T(0)) + p[0] * x.min(T(0));
   }
-  // x = 0 takes the negative branch. step + slope (1 - step) is exactly 1 or exactly slope.
+  /// x = 0 takes the negative branch. step + slope (1 - step) is exactly 1 or exactly slope.
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T* p) {
     dx = g * (positive(x) + p[0] * (T(1) - positive(x)));
@@ -261,9 +261,9 @@ struct LeakyRelu : Elementwise {
   }
 };
 
-// The elu family's derivative in eigrad ops, as EluDerivativeOp: a where x > 0, else
-// b exp(c x). x = 0 takes the exponential branch, but PyTorch's elu_double_backward takes its
-// derivative there as 0 (a mask x < 0): hence exp(c x H(-x)).
+/// The elu family's derivative in eigrad ops, as EluDerivativeOp: a where x > 0, else
+/// b exp(c x). x = 0 takes the exponential branch, but PyTorch's elu_double_backward takes its
+/// derivative there as 0 (a mask x < 0): hence exp(c x H(-x)).
 template <class T>
 BasicTensor<T> elu_derivative(const BasicTensor<T>& x, T a, T b, T c) {
   const BasicTensor<T> positive_part = step(x);
@@ -280,7 +280,7 @@ struct Elu : Elementwise {
   static void forward(In<T> x, Out<T> y, const T* p) {
     y = x.max(T(0)) + p[0] * fast_expm1_of_min0(x);
   }
-  // 1 if x > 0 else alpha exp(x); PyTorch 1.13: x = 0 takes the negative branch.
+  /// 1 if x > 0 else alpha exp(x); PyTorch 1.13: x = 0 takes the negative branch.
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T* p) {
     dx = g * map(x, EluDerivativeOp<T>{T(1), p[0], T(1)});
@@ -323,8 +323,8 @@ struct Celu : Elementwise {
     // (PyTorch also takes alpha < 0, where celu grows like exp(|x|) for x < 0; eigrad does not.)
     if (!(p[0] > 0)) throw Error("celu: alpha must be positive, got " + std::to_string(p[0]));
   }
-  // 1 / alpha, capped at the largest finite value: for a tiny alpha it overflows, and
-  // min(x, 0) = 0 times inf would be NaN (x min(x, 0) / alpha is -inf all the same for x < 0).
+  /// 1 / alpha, capped at the largest finite value: for a tiny alpha it overflows, and
+  /// min(x, 0) = 0 times inf would be NaN (x min(x, 0) / alpha is -inf all the same for x < 0).
   template <class T>
   static T inverse(const T* p) {
     return std::min(T(1) / p[0], std::numeric_limits<T>::max());
@@ -351,7 +351,7 @@ struct Gelu : Elementwise {
   static void forward(In<T> x, Out<T> y, const T*) {
     y = fast_gelu(x);  // x Phi(x), relatively accurate in the left tail
   }
-  // Phi(x) + x phi(x), with e = exp(-x^2 / 2) first.
+  /// Phi(x) + x phi(x), with e = exp(-x^2 / 2) first.
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
     dx = exp_of<NegHalfSquare>(x);
@@ -363,7 +363,7 @@ struct Gelu : Elementwise {
   }
 };
 
-// gelu(x, GeluApproximate::Tanh).
+/// gelu(x, GeluApproximate::Tanh).
 struct GeluTanh : Elementwise {
   static constexpr const char* name = "gelu_tanh";
   static constexpr const char* formula = "0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))";
@@ -372,13 +372,13 @@ struct GeluTanh : Elementwise {
   static void forward(In<T> x, Out<T> y, const T*) {
     y = map(x, GeluTanhOp<T>());
   }
-  // s + 2 x u'(x) s (1 - s), s = sigmoid(2 u), with q = exp(-2 |u|) first.
+  /// s + 2 x u'(x) s (1 - s), s = sigmoid(2 u), with q = exp(-2 |u|) first.
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
     dx = exp_of<GeluTanhTerms>(x);
     dx = g * map(x, dx, GeluTanhDerivativeFromExp<T>());
   }
-  // The same from x clamped to [-25, 25] as the kernels clamp it (its derivative 0 outside).
+  /// The same from x clamped to [-25, 25] as the kernels clamp it (its derivative 0 outside).
   template <class T>
   static BasicTensor<T> derivative(const BasicTensor<T>& x, const T*) {
     constexpr double k = GeluTanhTerms::k, c = GeluTanhTerms::c;
@@ -397,12 +397,12 @@ struct Softplus : Elementwise {
       "log(1 + exp(beta x)) / beta, or x where beta x > threshold";
   static constexpr std::array<Parameter, 2> parameters{{{"beta", 1.0}, {"threshold", 20.0}}};
   static constexpr bool saves_output = false;
-  // The switch to x at beta x = threshold is a (tiny) jump.
+  /// The switch to x at beta x = threshold is a (tiny) jump.
   static std::vector<double> kinks(const double* p) { return {p[1] / p[0]}; }
   static void check(const double* p) {
     if (p[0] == 0) throw Error("softplus: beta must be non-zero (it divides the result), got 0");
   }
-  // With e = exp(-|beta x|) first.
+  /// With e = exp(-|beta x|) first.
   template <class T>
   static void forward(In<T> x, Out<T> y, const T* p) {
     if (p[0] == T(1)) {
@@ -413,12 +413,12 @@ struct Softplus : Elementwise {
       y = map(x, y, SoftplusFromExp<T, false>{p[0], p[1]});
     }
   }
-  // sigmoid(beta x), or 1 where beta x > threshold.
+  /// sigmoid(beta x), or 1 where beta x > threshold.
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T* p) {
     dx = g * map(x, SoftplusDerivative<T>{p[0], p[1]});
   }
-  // PyTorch's second derivative is beta s (1 - s) only where beta x < threshold (strictly).
+  /// PyTorch's second derivative is beta s (1 - s) only where beta x < threshold (strictly).
   template <class T>
   static BasicTensor<T> derivative(const BasicTensor<T>& x, const T* p) {
     const BasicTensor<T> z = x.detach() * p[0];
@@ -456,13 +456,13 @@ struct Swish : Elementwise {
   static void forward(In<T> x, Out<T> y, const T*) {
     y = x * fast_sigmoid(x);
   }
-  // s + x s (1 - s), s = sigmoid(x), with q = exp(-|x|) first.
+  /// s + x s (1 - s), s = sigmoid(x), with q = exp(-|x|) first.
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
     dx = exp_of<NegAbs>(x);
     dx = g * map(x, dx, SwishDerivativeFromExp<T>());
   }
-  // With 1 - s = sigmoid(-x), accurate where s rounds to 1.
+  /// With 1 - s = sigmoid(-x), accurate where s rounds to 1.
   template <class T>
   static BasicTensor<T> derivative(const BasicTensor<T>& x, const T*) {
     const BasicTensor<T> s = activate<Sigmoid>(x);
@@ -479,13 +479,13 @@ struct Hardswish : Elementwise {
   static void forward(In<T> x, Out<T> y, const T*) {
     y = x * ((x + T(3)).max(T(0)).min(T(6)) / T(6));
   }
-  // PyTorch 1.13: 0 for x < -3, x / 3 + 1/2 for -3 <= x <= 3, 1 for x > 3.
+  /// PyTorch 1.13: 0 for x < -3, x / 3 + 1/2 for -3 <= x <= 3, 1 for x > 3.
   template <class T>
   static void backward(In<T> g, In<T> x, Out<T> dx, const T*) {
     dx = g * (T(1) - positive(T(-3) - x)) *
          (positive(x - T(3)) + (T(1) - positive(x - T(3))) * (x / T(3) + T(0.5)));
   }
-  // PyTorch's second derivative is 1/3 strictly inside (-3, 3), 0 at -3 and 3.
+  /// PyTorch's second derivative is 1/3 strictly inside (-3, 3), 0 at -3 and 3.
   template <class T>
   static BasicTensor<T> derivative(const BasicTensor<T>& x, const T*) {
     const BasicTensor<T> above = step(x - T(3));
@@ -498,7 +498,7 @@ struct Mish : Elementwise {
   static constexpr const char* name = "mish";
   static constexpr const char* formula = "x tanh(softplus(x))";
   static constexpr bool saves_output = false;
-  // With e = exp(min(x, cap)) first, forward and backward.
+  /// With e = exp(min(x, cap)) first, forward and backward.
   template <class T>
   static void forward(In<T> x, Out<T> y, const T*) {
     y = exp_of<MishCap>(x);
@@ -509,8 +509,8 @@ struct Mish : Elementwise {
     dx = exp_of<MishCap>(x);
     dx = g * map(x, dx, MishFromExp<T, true>());
   }
-  // As PyTorch's infinitely_differentiable_mish_backward: t + x s (1 - t^2), t = tanh(softplus(x)),
-  // with x capped in the product as in the kernel (beyond the cap 1 - t^2 is 0 in T).
+  /// As PyTorch's infinitely_differentiable_mish_backward: t + x s (1 - t^2), t the tanh of
+  /// softplus(x), with x capped in the product as in the kernel (beyond the cap 1 - t^2 is 0 in T).
   template <class T>
   static BasicTensor<T> derivative(const BasicTensor<T>& x, const T*) {
     const BasicTensor<T> t = activate<Tanh>(activate<Softplus>(x)), s = activate<Sigmoid>(x);
@@ -532,8 +532,8 @@ struct Softmax : AlongAxis {
   static constexpr const char* name = "softmax";
   static constexpr const char* formula = "exp(x - max) / sum(exp(x - max)) along an axis";
   static constexpr bool saves_output = true;
-  // The maximum, then y = exp(x - max) with its sum (the largest term is exp(0) = 1: no
-  // overflow), then y /= sum.
+  /// The maximum, then y = exp(x - max) with its sum (the largest term is exp(0) = 1: no
+  /// overflow), then y /= sum.
   template <class T>
   static void forward(In<T> x, Out<T> y) {
     const T sum = exp_shifted_sum(x.data(), max_of(x.data(), x.size()), y.data(), x.size());
@@ -554,8 +554,8 @@ struct LogSoftmax : AlongAxis {
   static constexpr const char* name = "log_softmax";
   static constexpr const char* formula = "x - max - log(sum(exp(x - max))) along an axis";
   static constexpr bool saves_output = true;
-  // (x - max) is exact near the maximum, so it is subtracted before log(sum), which is at least
-  // log(1) = 0: never log(0).
+  /// (x - max) is exact near the maximum, so it is subtracted before log(sum), which is at least
+  /// log(1) = 0: never log(0).
   template <class T>
   static void forward(In<T> x, Out<T> y) {
     const T max = max_of(x.data(), x.size());
@@ -573,8 +573,8 @@ struct LogSoftmax : AlongAxis {
   }
 };
 
-// Learnable slopes, one per channel (axis 1) or shared; the node is prelu_node() in
-// src/activations.cpp, with its backward both fused and in eigrad ops.
+/// Learnable slopes, one per channel (axis 1) or shared; the node is prelu_node() in
+/// src/activations.cpp, with its backward both fused and in eigrad ops.
 struct PReLU : Entry {
   static constexpr ActivationKind kind = ActivationKind::PerChannel;
   static constexpr const char* name = "prelu";
@@ -606,17 +606,17 @@ struct IndexOf<E, std::tuple<F, Es...>>
 }  // namespace catalogue
 
 namespace detail {
-// Runs the catalogue's entry number `index` on x, with all its parameter values (checked there)
-// or, for PReLU, its slopes (src/activations.cpp).
+/// Runs the catalogue's entry number `index` on x, with all its parameter values (checked there)
+/// or, for PReLU, its slopes (src/activations.cpp).
 Tensor run_activation(std::size_t index, const Tensor& x, const double* values,
                       const Tensor& slopes);
 DoubleTensor run_activation(std::size_t index, const DoubleTensor& x, const double* values,
                             const DoubleTensor& slopes);
 }  // namespace detail
 
-// The functional form of entry E: f(x, values...) takes E's parameters in order, and missing
-// trailing values take E's defaults, e.g. leaky_relu(x) and leaky_relu(x, 0.2); f(x, slopes) for
-// a PerChannel entry.
+/// The functional form of entry E: f(x, values...) takes E's parameters in order, and missing
+/// trailing values take E's defaults, e.g. leaky_relu(x) and leaky_relu(x, 0.2); f(x, slopes) for
+/// a PerChannel entry.
 template <class E>
 struct Activation {
   static constexpr std::size_t index = catalogue::IndexOf<E, catalogue::Catalogue>::value;
@@ -646,10 +646,10 @@ BasicTensor<T> catalogue::activate(const BasicTensor<T>& x, V... values) {
 }
 
 enum class GeluApproximate {
-  None,  // x Phi(x) = 0.5 x (1 + erf(x / sqrt 2)); catalogue entry "gelu"
-  Tanh,  // 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))); catalogue entry "gelu_tanh"
+  None,  ///< x Phi(x) = 0.5 x (1 + erf(x / sqrt 2)); catalogue entry "gelu"
+  Tanh,  ///< 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))); catalogue entry "gelu_tanh"
 };
-// gelu(x) and gelu(x, GeluApproximate::Tanh), as torch.nn.functional.gelu's `approximate`.
+/// gelu(x) and gelu(x, GeluApproximate::Tanh), as torch.nn.functional.gelu's `approximate`.
 struct GeluActivation : Activation<catalogue::Gelu> {
   template <class T>
   BasicTensor<T> operator()(const BasicTensor<T>& x,

@@ -46,7 +46,7 @@
 
 namespace eigrad {
 
-// A value of saved_data.
+/// A value of saved_data.
 using SavedValue =
     std::variant<bool, int64_t, double, std::string, std::vector<int64_t>, std::vector<double>>;
 
@@ -67,15 +67,15 @@ class AutogradContext {
 
   explicit AutogradContext(const char* function) : function_(function) {}
 
-  // Keeps `tensors` for backward (replacing what an earlier call saved). Inputs, outputs and
-  // intermediate tensors alike; each must be defined.
+  /// Keeps `tensors` for backward (replacing what an earlier call saved). Inputs, outputs and
+  /// intermediate tensors alike; each must be defined.
   void save_for_backward(std::vector<Tensor> tensors);
-  // The saved tensors, in order, as leaves sharing the saved values. Throws if one was changed in
-  // place since it was saved, or if the first backward freed them (without retain_graph).
+  /// The saved tensors, in order, as leaves sharing the saved values. Throws if one was changed in
+  /// place since it was saved, or if the first backward freed them (without retain_graph).
   std::vector<Tensor> get_saved_variables() const;
-  // Whether backward must return a gradient for tensor input `index`.
+  /// Whether backward must return a gradient for tensor input `index`.
   bool needs_input_grad(size_t index) const;
-  // Values that are not tensors: scalars, strings, shapes.
+  /// Values that are not tensors: scalars, strings, shapes.
   std::map<std::string, SavedValue> saved_data;
 
   const char* function_name() const { return function_; }
@@ -85,8 +85,8 @@ class AutogradContext {
   template <class D>
   friend struct Function;
 
-  // Once forward has returned: names each saved tensor after the input or output it is (for
-  // messages and for create_graph), and takes the versions to check from now on.
+  /// Once forward has returned: names each saved tensor after the input or output it is (for
+  /// messages and for create_graph), and takes the versions to check from now on.
   void seal_saved(const std::vector<const typename Tensor::Storage*>& inputs,
                   const std::vector<Tensor>& outputs) {
     for (Saved& saved : saved_) {
@@ -110,14 +110,14 @@ class AutogradContext {
     detail::VersionCounter* version;
     uint64_t expected;
     Shape shape;
-    std::string what;  // "input 0", "output 1" or "saved tensor 2"
+    std::string what;  ///< "input 0", "output 1" or "saved tensor 2"
     int input = -1, output = -1;
   };
   const char* function_;
   std::vector<Saved> saved_;
   std::vector<bool> needs_input_grad_;
   bool released_ = false;
-  // Under create_graph, while backward runs: the saved tensors connected to the graph.
+  /// Under create_graph, while backward runs: the saved tensors connected to the graph.
   const std::vector<Tensor>* connected_ = nullptr;
 };
 
@@ -199,7 +199,7 @@ struct FirstTensor<> {
   using Scalar = void;
 };
 
-// The user's backward, as a plain function of the context and the output gradients.
+/// The user's backward, as a plain function of the context and the output gradients.
 template <class T>
 using BackwardFn = std::vector<BasicTensor<T>> (*)(AutogradContext<T>&,
                                                    const std::vector<BasicTensor<T>>&);
@@ -228,11 +228,11 @@ const char* function_name() {
   }
 }
 
-// The node's edge for a tensor input (null when it needs no gradient), taken before forward.
+/// The node's edge for a tensor input (null when it needs no gradient), taken before forward.
 template <class T>
 std::shared_ptr<Node<T>> function_edge(const BasicTensor<T>& input);
-// Records `outputs` as the outputs of a node running `fn` (src/function.cpp), with the edges and
-// shapes of the inputs taken before forward ran.
+/// Records `outputs` as the outputs of a node running `fn` (src/function.cpp), with the edges and
+/// shapes of the inputs taken before forward ran.
 template <class T>
 void record_function(const char* name, AutogradContext<T>&& ctx, BackwardFn<T> fn,
                      std::vector<std::shared_ptr<Node<T>>> edges, std::vector<Shape> input_shapes,

@@ -5,9 +5,9 @@
 
 namespace eigrad {
 
-// Threads used by eigrad's kernels, reductions and matrix products. Defaults to the number of
-// hardware threads; set_num_threads(1) makes every kernel single-threaded. eigrad splits its
-// matrix products itself and never calls Eigen::setNbThreads, which stays the program's.
+/// Threads used by eigrad's kernels, reductions and matrix products. Defaults to the number of
+/// hardware threads; set_num_threads(1) makes every kernel single-threaded. eigrad splits its
+/// matrix products itself and never calls Eigen::setNbThreads, which stays the program's.
 int num_threads();
 void set_num_threads(int threads);
 

@@ -11,12 +11,12 @@ class Generator {
  public:
   explicit Generator(uint64_t seed = 0) : engine_(seed) {}
 
-  // Uniform in [0, 1) with 53 random bits.
+  /// Uniform in [0, 1) with 53 random bits.
   double uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
   double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
-  // Standard normal by the Box-Muller transform.
+  /// Standard normal by the Box-Muller transform.
   double normal();
-  // Uniform integer in [0, n).
+  /// Uniform integer in [0, n).
   uint64_t randint(uint64_t n);
 
  private:

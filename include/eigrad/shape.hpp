@@ -24,7 +24,7 @@ class Shape {
   int64_t numel() const;
   void push_back(int64_t dim);
   std::vector<int64_t> vec() const { return {begin(), end()}; }
-  std::string str() const;  // "[3, 4]"
+  std::string str() const;  ///< "[3, 4]"
 
   friend bool operator==(const Shape& a, const Shape& b);
   friend bool operator!=(const Shape& a, const Shape& b) { return !(a == b); }
@@ -34,10 +34,10 @@ class Shape {
   int rank_ = 0;
 };
 
-// Resolves a possibly negative axis against a rank, or throws naming the op.
+/// Resolves a possibly negative axis against a rank, or throws naming the op.
 int normalize_axis(const char* op, int axis, int rank);
 
-// NumPy broadcasting of two shapes, or throws naming the op and both shapes.
+/// NumPy broadcasting of two shapes, or throws naming the op and both shapes.
 Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);
 
 }  // namespace eigrad

@@ -21,14 +21,14 @@ namespace eigrad::data {
 
 struct BatchOptions {
   bool shuffle = true;
-  bool drop_last = false;  // skip a final batch smaller than batch_size
+  bool drop_last = false;  ///< skip a final batch smaller than batch_size
   uint64_t seed = 0;
 };
 
 struct Batch {
-  std::vector<int64_t> indices;  // rows of the full set, in batch order
-  Tensor X;                      // index_select(X, 0, indices); undefined for an index-only loader
-  std::vector<int64_t> y;        // the matching labels; empty for an index-only loader
+  std::vector<int64_t> indices;  ///< rows of the full set, in batch order
+  Tensor X;                ///< index_select(X, 0, indices); undefined for an index-only loader
+  std::vector<int64_t> y;  ///< the matching labels; empty for an index-only loader
 
   int64_t size() const { return static_cast<int64_t>(indices.size()); }
 };
@@ -37,24 +37,24 @@ class BatchLoader {
  public:
   BatchLoader(Tensor X, std::vector<int64_t> y, int64_t batch_size, BatchOptions options = {});
   BatchLoader(const Dataset& data, int64_t batch_size, BatchOptions options = {});
-  // Index batches only: Batch::X stays undefined and Batch::y empty.
+  /// Index batches only: Batch::X stays undefined and Batch::y empty.
   BatchLoader(int64_t num_samples, int64_t batch_size, BatchOptions options = {});
 
   int64_t num_samples() const { return num_samples_; }
   int64_t batch_size() const { return batch_size_; }
-  int64_t num_batches() const;  // per epoch
+  int64_t num_batches() const;  ///< per epoch
 
   class Epoch;
-  // The next epoch's batches (reshuffled when shuffling), as a range for a range-for loop.
+  /// The next epoch's batches (reshuffled when shuffling), as a range for a range-for loop.
   Epoch epoch();
-  // The next epoch's batches as index lists only.
+  /// The next epoch's batches as index lists only.
   std::vector<std::vector<int64_t>> epoch_indices();
 
  private:
   std::vector<int64_t> next_order();
 
   Tensor X_;
-  std::shared_ptr<const std::vector<int64_t>> y_;  // shared with the epochs handed out
+  std::shared_ptr<const std::vector<int64_t>> y_;  ///< shared with the epochs handed out
   bool has_data_ = false;
   int64_t num_samples_ = 0;
   int64_t batch_size_ = 1;
@@ -89,7 +89,7 @@ class BatchLoader::Epoch {
   iterator begin() const { return {this, 0}; }
   iterator end() const { return {this, num_batches_}; }
   int64_t size() const { return num_batches_; }
-  // The i-th batch of this epoch (gathers its rows), or only its indices.
+  /// The i-th batch of this epoch (gathers its rows), or only its indices.
   Batch batch(int64_t i) const;
   std::vector<int64_t> indices(int64_t i) const;
   const std::vector<int64_t>& order() const { return order_; }

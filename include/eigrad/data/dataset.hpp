@@ -8,8 +8,8 @@
 namespace eigrad::data {
 
 struct Dataset {
-  Tensor X;                // [n, ...] float32, one row per sample
-  std::vector<int64_t> y;  // n labels in [0, num_classes)
+  Tensor X;                ///< [n, ...] float32, one row per sample
+  std::vector<int64_t> y;  ///< n labels in [0, num_classes)
   int64_t num_classes = 0;
 
   int64_t size() const { return static_cast<int64_t>(y.size()); }

@@ -48,7 +48,7 @@ using nn::SavedAs;
 struct NamedTensor {
   std::string name;
   AnyTensor tensor;
-  SavedAs saved_as = SavedAs::Native;  // Int64: written and read as I64
+  SavedAs saved_as = SavedAs::Native;  ///< Int64: written and read as I64
 
   NamedTensor(std::string n, Tensor t, SavedAs s = SavedAs::Native)
       : name(std::move(n)), tensor(std::move(t)), saved_as(s) {}
@@ -60,15 +60,15 @@ struct NamedTensor {
 using NamedTensors = std::vector<NamedTensor>;
 using Metadata = std::map<std::string, std::string>;
 
-// Any list of {name, tensor} pairs (e.g. Module::named_parameters(), Optimizer::state_dict())
-// as NamedTensors, each name prefixed with `prefix`; the tensors are shared, not copied.
+/// Any list of {name, tensor} pairs (e.g. Module::named_parameters(), Optimizer::state_dict())
+/// as NamedTensors, each name prefixed with `prefix`; the tensors are shared, not copied.
 template <class Range>
 NamedTensors to_named_tensors(const Range& range, const std::string& prefix = "") {
   NamedTensors out;
   for (const auto& [name, tensor] : range) out.emplace_back(prefix + name, tensor);
   return out;
 }
-// A module's state dict, keeping which tensors are saved as integers.
+/// A module's state dict, keeping which tensors are saved as integers.
 template <class T>
 NamedTensors to_named_tensors(const nn::StateDict<T>& state, const std::string& prefix = "") {
   NamedTensors out;
@@ -76,38 +76,38 @@ NamedTensors to_named_tensors(const nn::StateDict<T>& state, const std::string& 
   return out;
 }
 
-// Tensors are laid out with 8-byte elements first (F64, I64), then F32, each group in the given
-// order, so every tensor's data is aligned to its element size within the file.
+/// Tensors are laid out with 8-byte elements first (F64, I64), then F32, each group in the given
+/// order, so every tensor's data is aligned to its element size within the file.
 void save_safetensors(const std::string& path, const NamedTensors& tensors,
                       const Metadata& metadata = {});
 
 struct Checkpoint {
-  NamedTensors tensors;  // in file order
+  NamedTensors tensors;  ///< in file order
   Metadata metadata;
 
   bool contains(const std::string& name) const;
-  const AnyTensor& at(const std::string& name) const;       // throws naming the missing tensor
-  const NamedTensor& entry(const std::string& name) const;  // throws naming the missing tensor
-  // The tensor as BasicTensor<T>; throws on a dtype mismatch. An I64 tensor converts to either
-  // dtype, exactly or with an error.
+  const AnyTensor& at(const std::string& name) const;       ///< throws naming the missing tensor
+  const NamedTensor& entry(const std::string& name) const;  ///< throws naming the missing tensor
+  /// The tensor as BasicTensor<T>; throws on a dtype mismatch. An I64 tensor converts to either
+  /// dtype, exactly or with an error.
   template <class T>
   BasicTensor<T> get(const std::string& name) const;
-  // The tensors whose names start with `prefix`, with the prefix removed, as {name, tensor}
-  // pairs (what Module::load_state_dict and Optimizer::load_state_dict take). All of them must
-  // have dtype T or be I64 (converted as by get).
+  /// The tensors whose names start with `prefix`, with the prefix removed, as {name, tensor}
+  /// pairs (what Module::load_state_dict and Optimizer::load_state_dict take). All of them must
+  /// have dtype T or be I64 (converted as by get).
   template <class T>
   std::vector<std::pair<std::string, BasicTensor<T>>> pairs(const std::string& prefix = "") const;
 };
 
-// Reads a whole checkpoint (F32, F64 and I64 tensors; I64 ones as float64, marked Int64).
+/// Reads a whole checkpoint (F32, F64 and I64 tensors; I64 ones as float64, marked Int64).
 Checkpoint load_safetensors(const std::string& path);
 
-// Copies the file's tensors into the targets' existing storages, matched by name. The file must
-// hold exactly the targets' names, each with the target's dtype (I64 for an Int64 target) and
-// shape.
+/// Copies the file's tensors into the targets' existing storages, matched by name. The file must
+/// hold exactly the targets' names, each with the target's dtype (I64 for an Int64 target) and
+/// shape.
 void load_into(const std::string& path, const NamedTensors& targets);
 
-// The same for any list of {name, tensor} pairs, such as Module::named_parameters().
+/// The same for any list of {name, tensor} pairs, such as Module::named_parameters().
 template <class Range, class = std::enable_if_t<!std::is_same_v<Range, NamedTensors>>>
 void save_safetensors(const std::string& path, const Range& tensors,
                       const Metadata& metadata = {}) {
@@ -119,7 +119,7 @@ void load_into(const std::string& path, const Range& targets) {
 }
 
 namespace detail {
-// An I64 tensor (held as float64) as T, or an Error if T cannot hold one of its values exactly.
+/// An I64 tensor (held as float64) as T, or an Error if T cannot hold one of its values exactly.
 template <class T>
 BasicTensor<T> integers_as(const NamedTensor& t, const char* op) {
   const DoubleTensor& d = std::get<DoubleTensor>(t.tensor);

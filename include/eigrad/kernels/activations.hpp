@@ -11,10 +11,10 @@
 namespace eigrad {
 namespace kernels {
 
-// The elu family's derivative, a for x > 0, else b exp(c min(x, 0)), in one pass with one
-// comparison (x = 0 takes the negative branch, as in PyTorch 1.13; NaN gives NaN). b_lo is what
-// b in T leaves of a constant given in double (selu's scale alpha): b e + b_lo e drops b's
-// rounding error from the result.
+/// The elu family's derivative, a for x > 0, else b exp(c min(x, 0)), in one pass with one
+/// comparison (x = 0 takes the negative branch, as in PyTorch 1.13; NaN gives NaN). b_lo is what
+/// b in T leaves of a constant given in double (selu's scale alpha): b e + b_lo e drops b's
+/// rounding error from the result.
 template <class T>
 struct EluDerivativeOp {
   static constexpr int cost = ExpOp<T>::cost + 6;
@@ -33,7 +33,7 @@ struct EluDerivativeOp {
   }
 };
 
-// -x^2 / 2. x^2 may overflow to inf for huge |x|, where exp(-inf) = 0 is right.
+/// -x^2 / 2. x^2 may overflow to inf for huge |x|, where exp(-inf) = 0 is right.
 struct NegHalfSquare {
   template <class V>
   static EIGEN_STRONG_INLINE V apply(const V& x) {
@@ -43,12 +43,12 @@ struct NegHalfSquare {
   }
 };
 
-// gelu'(x) = Phi(x) + x phi(x) from x and e = exp(-x^2 / 2); Phi comes from e too.
+/// gelu'(x) = Phi(x) + x phi(x) from x and e = exp(-x^2 / 2); Phi comes from e too.
 template <class T>
 struct GeluDerivativeFromExp {
   static constexpr int cost = 16;
   static constexpr bool vectorized = NormalCdfFromExpOp<T>::vectorized;
-  static constexpr double inv_sqrt2pi = 0.39894228040143267794;  // 1 / sqrt(2 pi)
+  static constexpr double inv_sqrt2pi = 0.39894228040143267794;  ///< 1 / sqrt(2 pi)
   T operator()(const T& x, const T& e) const {
     return NormalCdfFromExpOp<T>()(x, e) + x * T(inv_sqrt2pi) * e;
   }
@@ -59,14 +59,14 @@ struct GeluDerivativeFromExp {
   }
 };
 
-// gelu with the tanh approximation, computed as x s with s = (1 + tanh u) / 2 = sigmoid(2 u),
-// u = sqrt(2 / pi) (x + 0.044715 x^3): unlike 1 + tanh(u), s keeps its relative accuracy where it
-// is tiny (x < -3). Beyond |x| = 25, exp(-2 |u|) underflows and s is exactly 0 or 1, so clamping
-// x there keeps x^3 finite and changes nothing.
+/// gelu with the tanh approximation, computed as x s with s = (1 + tanh u) / 2 = sigmoid(2 u),
+/// u = sqrt(2 / pi) (x + 0.044715 x^3): unlike 1 + tanh(u), s keeps its relative accuracy where it
+/// is tiny (x < -3). Beyond |x| = 25, exp(-2 |u|) underflows and s is exactly 0 or 1, so clamping
+/// x there keeps x^3 finite and changes nothing.
 struct GeluTanhTerms {
-  static constexpr double k = 0.79788456080286535588;  // sqrt(2 / pi)
+  static constexpr double k = 0.79788456080286535588;  ///< sqrt(2 / pi)
   static constexpr double c = 0.044715;
-  // z = 2 u and w = 2 x u'(x), u' = sqrt(2 / pi) (1 + 3 0.044715 x^2), for T or a packet of T.
+  /// z = 2 u and w = 2 x u'(x), u' = sqrt(2 / pi) (1 + 3 0.044715 x^2), for T or a packet of T.
   template <class V>
   static EIGEN_STRONG_INLINE void z_w(const V& x, V& z, V& w) {
     using namespace Eigen::internal;
@@ -76,7 +76,7 @@ struct GeluTanhTerms {
     z = pmul(clamped, pmadd(pset1<V>(T(2 * k * c)), square, pset1<V>(T(2 * k))));
     w = pmul(clamped, pmadd(pset1<V>(T(6 * k * c)), square, pset1<V>(T(2 * k))));
   }
-  // -|z|, for q = exp(-|z|) in the derivative's first pass.
+  /// -|z|, for q = exp(-|z|) in the derivative's first pass.
   template <class V>
   static EIGEN_STRONG_INLINE V apply(const V& x) {
     V z, w;
@@ -85,7 +85,7 @@ struct GeluTanhTerms {
   }
 };
 
-// x sigmoid(z), in one pass (the chain is short enough).
+/// x sigmoid(z), in one pass (the chain is short enough).
 template <class T>
 struct GeluTanhOp {
   static constexpr int cost = SigmoidOp<T>::cost + 6;
@@ -103,7 +103,7 @@ struct GeluTanhOp {
   }
 };
 
-// gelu_tanh'(x) = s + 2 x u'(x) s (1 - s) from x and q = exp(-|z|).
+/// gelu_tanh'(x) = s + 2 x u'(x) s (1 - s) from x and q = exp(-|z|).
 template <class T>
 struct GeluTanhDerivativeFromExp {
   static constexpr int cost = 16;
@@ -117,7 +117,7 @@ struct GeluTanhDerivativeFromExp {
   T operator()(const T& x, const T& q) const { return packetOp(x, q); }
 };
 
-// swish'(x) = s + x s (1 - s), s = sigmoid(x), from x and q = exp(-|x|).
+/// swish'(x) = s + x s (1 - s), s = sigmoid(x), from x and q = exp(-|x|).
 template <class T>
 struct SwishDerivativeFromExp {
   static constexpr int cost = 10;
@@ -129,10 +129,10 @@ struct SwishDerivativeFromExp {
   T operator()(const T& x, const T& q) const { return packetOp(x, q); }
 };
 
-// softplus with beta and threshold, from x and e = exp(-|beta x|): x where z = beta x >
-// threshold (exactly x), else log(1 + exp(z)) / beta = (max(z, 0) + log1p(e)) / beta, without
-// overflow (where z overflows to inf, the threshold picks x). With beta = 1 (the default) the
-// multiplications by beta and 1 / beta go.
+/// softplus with beta and threshold, from x and e = exp(-|beta x|): x where z = beta x >
+/// threshold (exactly x), else log(1 + exp(z)) / beta = (max(z, 0) + log1p(e)) / beta, without
+/// overflow (where z overflows to inf, the threshold picks x). With beta = 1 (the default) the
+/// multiplications by beta and 1 / beta go.
 template <class T, bool unit_beta>
 struct SoftplusFromExp {
   static constexpr int cost = SoftplusFromExpOp<T>::cost + 4;
@@ -153,9 +153,9 @@ struct SoftplusFromExp {
   }
 };
 
-// softplus's derivative: 1 where z = beta x > threshold, else sigmoid(z), computed as
-// e / (1 + e) with e = exp(min(z, 80)): that keeps the denormal tail below z = -88 which
-// 1 / (1 + exp(-z)) flushes to 0 (beyond 80 it is 1 either way; NaN passes min). One pass.
+/// softplus's derivative: 1 where z = beta x > threshold, else sigmoid(z), computed as
+/// e / (1 + e) with e = exp(min(z, 80)): that keeps the denormal tail below z = -88 which
+/// 1 / (1 + exp(-z)) flushes to 0 (beyond 80 it is 1 either way; NaN passes min). One pass.
 template <class T>
 struct SoftplusDerivative {
   static constexpr int cost = SigmoidOp<T>::cost + 4;
@@ -175,11 +175,11 @@ struct SoftplusDerivative {
   }
 };
 
-// mish from x and e = exp(min(x, cap)): with n = e (e + 2), tanh(softplus(x)) = n / (n + 2), one
-// exp and no cancellation for negative x. Beyond x = 20 (float) or 40 (double) it is exactly 1,
-// so e is taken at min(x, cap) to keep e^4 finite. The derivative,
-// mish' = t + x (1 - t^2) sigmoid(x) = (n (n + 2) + 4 x e (1 + e)) / (n + 2)^2, multiplies by x
-// last: 4 x overflows for x < -max / 4, and -inf times e = 0 would be NaN.
+/// mish from x and e = exp(min(x, cap)): with n = e (e + 2), tanh(softplus(x)) = n / (n + 2), one
+/// exp and no cancellation for negative x. Beyond x = 20 (float) or 40 (double) it is exactly 1,
+/// so e is taken at min(x, cap) to keep e^4 finite. The derivative,
+/// mish' = t + x (1 - t^2) sigmoid(x) = (n (n + 2) + 4 x e (1 + e)) / (n + 2)^2, multiplies by x
+/// last: 4 x overflows for x < -max / 4, and -inf times e = 0 would be NaN.
 struct MishCap {
   template <class T>
   static constexpr T cap = sizeof(T) == sizeof(float) ? T(20) : T(40);

@@ -11,7 +11,7 @@ namespace kernels {
 
 namespace detail {
 
-// exp(x) = 2^n e^r.
+/// exp(x) = 2^n e^r.
 template <class Packet>
 EIGEN_STRONG_INLINE Packet pexp(const Packet& x) {
   using T = Scalar<Packet>;
@@ -41,9 +41,9 @@ EIGEN_STRONG_INLINE Packet pexp(const Packet& x) {
   return pscale2(p, n);
 }
 
-// expm1(x) = 2^n (e^r - 1) + (2^n - 1): e^r - 1 = r + r^2 (1/2 + r/6 + ...) keeps its relative
-// accuracy as r -> 0 (n = 0 there), and 2^n - 1 is exact. With `nonpositive`, expm1(min(x, 0)):
-// the clamp to x <= 0 costs nothing, and n <= 0 needs no care for overflow.
+/// expm1(x) = 2^n (e^r - 1) + (2^n - 1): e^r - 1 = r + r^2 (1/2 + r/6 + ...) keeps its relative
+/// accuracy as r -> 0 (n = 0 there), and 2^n - 1 is exact. With `nonpositive`, expm1(min(x, 0)):
+/// the clamp to x <= 0 costs nothing, and n <= 0 needs no care for overflow.
 template <class Packet>
 EIGEN_STRONG_INLINE Packet pexpm1(const Packet& x, bool nonpositive = false) {
   using T = Scalar<Packet>;
@@ -111,7 +111,7 @@ struct ExpM1Op {
   }
 };
 
-// expm1(min(x, 0)), the negative part of elu and its kin, in one pass.
+/// expm1(min(x, 0)), the negative part of elu and its kin, in one pass.
 template <class T>
 struct ExpM1OfMin0Op {
   static constexpr int cost = 20;
@@ -123,10 +123,10 @@ struct ExpM1OfMin0Op {
   }
 };
 
-// exp(Arg::apply(x)), where Arg maps a scalar or a packet (e.g. -|x|, -x^2 / 2): the first pass
-// of the two-pass kernels, whose second pass reads the exp back from the output block (Eigen does
-// not share common subexpressions, and one long chain exp -> division -> polynomial per element
-// leaves the core waiting).
+/// exp(Arg::apply(x)), where Arg maps a scalar or a packet (e.g. -|x|, -x^2 / 2): the first pass
+/// of the two-pass kernels, whose second pass reads the exp back from the output block (Eigen does
+/// not share common subexpressions, and one long chain exp -> division -> polynomial per element
+/// leaves the core waiting).
 template <class T, class Arg>
 struct ExpOfOp {
   static constexpr int cost = ExpOp<T>::cost + 4;
@@ -138,7 +138,7 @@ struct ExpOfOp {
   }
 };
 
-// -|x|
+/// -|x|
 struct NegAbs {
   template <class V>
   static EIGEN_STRONG_INLINE V apply(const V& x) {

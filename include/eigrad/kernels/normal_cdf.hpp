@@ -9,10 +9,10 @@ namespace kernels {
 
 namespace detail {
 
-// The normal distribution's CDF Phi(x) = (1 + erf(x / sqrt 2)) / 2 in float, as one rational:
-// Eigen 3.4's erf(u) = u P(u^2) / Q(u^2) on [-4, 4] (generic_fast_erf_float, its coefficients)
-// with u = x / sqrt 2 and the 1/2 folded into the coefficients, Phi = (Q / 2 + x P') / Q.
-// Absolute error below 2.5e-7, as Eigen's erf; NaN passes.
+/// The normal distribution's CDF Phi(x) = (1 + erf(x / sqrt 2)) / 2 in float, as one rational:
+/// Eigen 3.4's erf(u) = u P(u^2) / Q(u^2) on [-4, 4] (generic_fast_erf_float, its coefficients)
+/// with u = x / sqrt 2 and the 1/2 folded into the coefficients, Phi = (Q / 2 + x P') / Q.
+/// Absolute error below 2.5e-7, as Eigen's erf; NaN passes.
 template <class Packet>
 EIGEN_STRONG_INLINE Packet pnormal_cdf_float(const Packet& a) {
   using namespace Eigen::internal;
@@ -44,12 +44,12 @@ EIGEN_STRONG_INLINE Packet pnormal_cdf_float(const Packet& a) {
   return pmin(pmax(phi, pzero(a)), pset1<Packet>(1.0f));
 }
 
-// Phi(x) in float from e = exp(-x^2 / 2), which gelu's backward computes anyway, without the
-// rational above: Abramowitz and Stegun 26.2.17, 1 - Phi(t) = phi(t) (b1 u + ... + b5 u^5) with
-// u = 1 / (1 + p t) for t = |x|, absolute error below 7.5e-8 in exact arithmetic; in float the
-// polynomial's terms (up to 0.73 in size, summing to 0.5 at x = 0) cancel, and the error is below
-// 3e-7 (tests/test_kernels.cpp), against 2.5e-7 for the rational. Phi(x) is 1 minus that for
-// x > 0. Where x^2 overflows, e = 0 and Phi is exactly 0 or 1; NaN passes.
+/// Phi(x) in float from e = exp(-x^2 / 2), which gelu's backward computes anyway, without the
+/// rational above: Abramowitz and Stegun 26.2.17, 1 - Phi(t) = phi(t) (b1 u + ... + b5 u^5) with
+/// u = 1 / (1 + p t) for t = |x|, absolute error below 7.5e-8 in exact arithmetic; in float the
+/// polynomial's terms (up to 0.73 in size, summing to 0.5 at x = 0) cancel, and the error is below
+/// 3e-7 (tests/test_kernels.cpp), against 2.5e-7 for the rational. Phi(x) is 1 minus that for
+/// x > 0. Where x^2 overflows, e = 0 and Phi is exactly 0 or 1; NaN passes.
 template <class Packet>
 EIGEN_STRONG_INLINE Packet pnormal_cdf_from_exp_float(const Packet& x, const Packet& e) {
   using namespace Eigen::internal;
@@ -64,16 +64,16 @@ EIGEN_STRONG_INLINE Packet pnormal_cdf_from_exp_float(const Packet& x, const Pac
   return pselect_lt(pzero(x), x, psub(one, tail), tail);
 }
 
-// gelu(x) = x Phi(x) in float, relatively accurate in the left tail. Below x = -1, x Phi(x) from
-// Phi's rational (absolute error 2.5e-7) loses its digits, and below -5.66 it is 0 where the
-// true value is a normal float down to -13. There, with t = -x, x Phi(x) = -phi(t) G(1 / t^2),
-// where G(w) = t (1 - Phi(t)) / phi(t) (t times Mills' ratio: near 1, no cancellation) is a
-// (5, 5) rational fit on t in [1, 15] (relative error 3e-9), and phi(t) = exp(-t^2 / 2) /
-// sqrt(2 pi) takes t^2 = h + l exactly (l from an fma): exp(-h / 2) has an exact argument, and
-// exp(-l / 2) = 1 - l / 2. Only packets with a lane below -4 take that path, so that the usual
-// inputs pay one comparison (the path costs as much as the rational again); between -4 and -1 the
-// rational's absolute error stays (relative 4e-3 near -4). Beyond t = 15 the result is 0 either
-// way (so -inf gives 0, not NaN).
+/// gelu(x) = x Phi(x) in float, relatively accurate in the left tail. Below x = -1, x Phi(x) from
+/// Phi's rational (absolute error 2.5e-7) loses its digits, and below -5.66 it is 0 where the
+/// true value is a normal float down to -13. There, with t = -x, x Phi(x) = -phi(t) G(1 / t^2),
+/// where G(w) = t (1 - Phi(t)) / phi(t) (t times Mills' ratio: near 1, no cancellation) is a
+/// (5, 5) rational fit on t in [1, 15] (relative error 3e-9), and phi(t) = exp(-t^2 / 2) /
+/// sqrt(2 pi) takes t^2 = h + l exactly (l from an fma): exp(-h / 2) has an exact argument, and
+/// exp(-l / 2) = 1 - l / 2. Only packets with a lane below -4 take that path, so that the usual
+/// inputs pay one comparison (the path costs as much as the rational again); between -4 and -1 the
+/// rational's absolute error stays (relative 4e-3 near -4). Beyond t = 15 the result is 0 either
+/// way (so -inf gives 0, not NaN).
 template <class Packet>
 EIGEN_STRONG_INLINE Packet pgelu_float(const Packet& x) {
   using namespace Eigen::internal;
@@ -102,7 +102,7 @@ EIGEN_STRONG_INLINE Packet pgelu_float(const Packet& x) {
 
 }  // namespace detail
 
-// Phi(x): the rational above for float packets; double goes through std::erf.
+/// Phi(x): the rational above for float packets; double goes through std::erf.
 template <class T>
 struct NormalCdfOp {
   static constexpr int cost = 24;
@@ -117,8 +117,8 @@ struct NormalCdfOp {
   }
 };
 
-// Phi(x) from x and e = exp(-x^2 / 2): the function above for float packets; double (and the
-// scalar tail) through std::erfc, which ignores e.
+/// Phi(x) from x and e = exp(-x^2 / 2): the function above for float packets; double (and the
+/// scalar tail) through std::erfc, which ignores e.
 template <class T>
 struct NormalCdfFromExpOp {
   static constexpr int cost = 12;
@@ -133,9 +133,9 @@ struct NormalCdfFromExpOp {
   }
 };
 
-// gelu(x) = x Phi(x): the function above for float packets; scalars through erfc, relatively
-// accurate in the left tail (a float's argument in double: x / sqrt 2 rounded to float would
-// cost 2 x^2 2^-24 in relative error).
+/// gelu(x) = x Phi(x): the function above for float packets; scalars through erfc, relatively
+/// accurate in the left tail (a float's argument in double: x / sqrt 2 rounded to float would
+/// cost 2 x^2 2^-24 in relative error).
 template <class T>
 struct GeluOp {
   static constexpr int cost = 28;

@@ -66,7 +66,7 @@ using Eigen::internal::psub;
 template <class Packet>
 using Scalar = typename Eigen::internal::unpacket_traits<Packet>::type;
 
-// 2^n p for integral n (a packet of them, as T).
+/// 2^n p for integral n (a packet of them, as T).
 template <class Packet>
 EIGEN_STRONG_INLINE Packet pscale2(const Packet& p, const Packet& n) {
   using T = Scalar<Packet>;
@@ -94,8 +94,8 @@ EIGEN_STRONG_INLINE Packet pscale2(const Packet& p, const Packet& n) {
   }
 }
 
-// a < b ? x : y, false where a or b is NaN. On AVX-512 a compare into a mask register and a
-// blend; Eigen 3.4's pcmp_lt + pselect turn the mask into a vector and back (four instructions).
+/// a < b ? x : y, false where a or b is NaN. On AVX-512 a compare into a mask register and a
+/// blend; Eigen 3.4's pcmp_lt + pselect turn the mask into a vector and back (four instructions).
 template <class Packet>
 EIGEN_STRONG_INLINE Packet pselect_lt(const Packet& a, const Packet& b, const Packet& x,
                                       const Packet& y) {
@@ -109,7 +109,7 @@ EIGEN_STRONG_INLINE Packet pselect_lt(const Packet& a, const Packet& b, const Pa
   return Eigen::internal::pselect(Eigen::internal::pcmp_lt(a, b), x, y);
 }
 
-// Heaviside step with H(0) = 0: 1 where x > 0, 0 where x <= 0, NaN where x is NaN.
+/// Heaviside step with H(0) = 0: 1 where x > 0, 0 where x <= 0, NaN where x is NaN.
 template <class Packet>
 EIGEN_STRONG_INLINE Packet pstep(const Packet& x) {
   using T = Scalar<Packet>;
@@ -129,9 +129,9 @@ EIGEN_STRONG_INLINE Packet pstep(const Packet& x) {
   return por(one_where_positive, nan_bits_where_nan);
 }
 
-// The reduction x = n ln 2 + r, |r| <= ln 2 / 2, n integral: adding 1.5 2^(digits - 1) rounds
-// x / ln 2 to an integer, and ln 2 comes in two parts (Cody and Waite; the high part has 16
-// bits, so n ln2_hi is exact). For x already clamped to a range where that holds (|x| < 2^20).
+/// The reduction x = n ln 2 + r, |r| <= ln 2 / 2, n integral: adding 1.5 2^(digits - 1) rounds
+/// x / ln 2 to an integer, and ln 2 comes in two parts (Cody and Waite; the high part has 16
+/// bits, so n ln2_hi is exact). For x already clamped to a range where that holds (|x| < 2^20).
 template <class Packet>
 EIGEN_STRONG_INLINE void reduce_clamped(const Packet& x, Packet& n, Packet& r) {
   using T = Scalar<Packet>;
@@ -143,9 +143,9 @@ EIGEN_STRONG_INLINE void reduce_clamped(const Packet& x, Packet& n, Packet& r) {
       n, pset1<Packet>(is_float ? T(-1.428606765330187045e-6) : T(-1.42860682030941723212e-6)), r);
 }
 
-// The same for any x, clamped first (NaN passes: it is the first operand of min and max) to
-// where 2^n e^r still rounds to 0 or overflows to inf: exp(-104) < denorm_min / 2 and
-// exp(88.8) > FLT_MAX in float; exp(-746) and exp(709.8) in double.
+/// The same for any x, clamped first (NaN passes: it is the first operand of min and max) to
+/// where 2^n e^r still rounds to 0 or overflows to inf: exp(-104) < denorm_min / 2 and
+/// exp(88.8) > FLT_MAX in float; exp(-746) and exp(709.8) in double.
 template <class Packet>
 EIGEN_STRONG_INLINE void reduce(const Packet& x_in, Packet& n, Packet& r,
                                 bool nonpositive = false) {
@@ -158,7 +158,7 @@ EIGEN_STRONG_INLINE void reduce(const Packet& x_in, Packet& n, Packet& r,
 
 }  // namespace detail
 
-// Heaviside step with H(0) = 0: 1 where x > 0, 0 where x <= 0, NaN where x is NaN.
+/// Heaviside step with H(0) = 0: 1 where x > 0, 0 where x <= 0, NaN where x is NaN.
 template <class T>
 struct StepOp {
   static constexpr int cost = 4;

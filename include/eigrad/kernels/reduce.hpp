@@ -5,11 +5,11 @@
 namespace eigrad {
 namespace kernels {
 
-// The largest of x[0..n) (n >= 1), and the sum of exp(x[i] - shift) over x[0..n), also written
-// to out[i] unless out is null: softmax's passes over a row. Four packet accumulators each, so
-// that the adds and maxima do not wait on one another (with one, a reduction is bound by the
-// latency of its adds). NaN anywhere makes the sum NaN; the maximum may skip
-// it, which changes nothing: exp(NaN - m) is NaN.
+/// The largest of x[0..n) (n >= 1), and the sum of exp(x[i] - shift) over x[0..n), also written
+/// to out[i] unless out is null: softmax's passes over a row. Four packet accumulators each, so
+/// that the adds and maxima do not wait on one another (with one, a reduction is bound by the
+/// latency of its adds). NaN anywhere makes the sum NaN; the maximum may skip
+/// it, which changes nothing: exp(NaN - m) is NaN.
 template <class T>
 T max_of(const T* x, Eigen::Index n) {
   using namespace Eigen::internal;

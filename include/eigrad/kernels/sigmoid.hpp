@@ -10,13 +10,13 @@ namespace kernels {
 
 namespace detail {
 
-// log(1 + exp(z)) = max(z, 0) + log1p(e) with e = exp(-|z|) in [0, 1], and log1p(e) =
-// 2 atanh(s) = 2 s + s w h(w) with s = e / (2 + e) in [0, 1/3], w = s^2 and h(w) =
-// (atanh(sqrt w) / sqrt w - 1) 2 / w = sum_k 2 w^(k-1) / (2k + 1) on [0, 1/9]: in float a degree-4
-// fit (interpolation at Chebyshev nodes), in double the series to w^14. s's rounding error s_lo is
-// recovered (2 + e as a sum of two floats, and the exact residual e - s (2 + e)), so that the sum
-// 2 (s + s_lo) + s w h rounds once where max(z, 0) is 0: the result carries the input e's error
-// and about half an ulp more.
+/// log(1 + exp(z)) = max(z, 0) + log1p(e) with e = exp(-|z|) in [0, 1], and log1p(e) =
+/// 2 atanh(s) = 2 s + s w h(w) with s = e / (2 + e) in [0, 1/3], w = s^2 and h(w) =
+/// (atanh(sqrt w) / sqrt w - 1) 2 / w = sum_k 2 w^(k-1) / (2k + 1) on [0, 1/9]: in float a degree-4
+/// fit (interpolation at Chebyshev nodes), in double the series to w^14. s's rounding error s_lo is
+/// recovered (2 + e as a sum of two floats, and the exact residual e - s (2 + e)), so that the sum
+/// 2 (s + s_lo) + s w h rounds once where max(z, 0) is 0: the result carries the input e's error
+/// and about half an ulp more.
 template <class Packet>
 EIGEN_STRONG_INLINE Packet psoftplus_from_exp(const Packet& z, const Packet& e) {
   using T = Scalar<Packet>;
@@ -49,10 +49,10 @@ EIGEN_STRONG_INLINE Packet psoftplus(const Packet& z) {
   return psoftplus_from_exp(z, pexp(pnegate(pabs(z))));
 }
 
-// tanh in float: Eigen 3.4's rational approximation x P(x^2) / Q(x^2) on [-7.99881, 7.99881]
-// (generic_fast_tanh_float, its coefficients), and x itself below 2^-12 (as Eigen below
-// 0.0004). Within 5 ulp overall (tests/test_kernels.cpp); NaN passes (it is the first operand of
-// min and max).
+/// tanh in float: Eigen 3.4's rational approximation x P(x^2) / Q(x^2) on [-7.99881, 7.99881]
+/// (generic_fast_tanh_float, its coefficients), and x itself below 2^-12 (as Eigen below
+/// 0.0004). Within 5 ulp overall (tests/test_kernels.cpp); NaN passes (it is the first operand of
+/// min and max).
 template <class Packet>
 EIGEN_STRONG_INLINE Packet ptanh_float(const Packet& a) {
   using namespace Eigen::internal;
@@ -76,9 +76,9 @@ EIGEN_STRONG_INLINE Packet ptanh_float(const Packet& a) {
 
 }  // namespace detail
 
-// sigmoid(x) = 1 / (1 + exp(-x)). Below -88.7 (float) exp(-x) is inf and the result 0, not the
-// denormal it should be. (1 / (1 + q) with q = exp(-|x|) would keep that tail, but it needs a
-// select, and that costs more than the division here.)
+/// sigmoid(x) = 1 / (1 + exp(-x)). Below -88.7 (float) exp(-x) is inf and the result 0, not the
+/// denormal it should be. (1 / (1 + q) with q = exp(-|x|) would keep that tail, but it needs a
+/// select, and that costs more than the division here.)
 template <class T>
 struct SigmoidOp {
   static constexpr int cost = 28;
@@ -93,7 +93,7 @@ struct SigmoidOp {
   }
 };
 
-// tanh: the rational above for float packets; double goes through std::tanh.
+/// tanh: the rational above for float packets; double goes through std::tanh.
 template <class T>
 struct TanhOp {
   static constexpr int cost = 24;
@@ -106,7 +106,7 @@ struct TanhOp {
   }
 };
 
-// softplus(z) = log(1 + exp(z)), without overflow for any z.
+/// softplus(z) = log(1 + exp(z)), without overflow for any z.
 template <class T>
 struct SoftplusOp {
   static constexpr int cost = 30;
@@ -121,7 +121,7 @@ struct SoftplusOp {
   }
 };
 
-// softplus(z) from z and e = exp(-|z|), for a kernel that computes e in a pass of its own.
+/// softplus(z) from z and e = exp(-|z|), for a kernel that computes e in a pass of its own.
 template <class T>
 struct SoftplusFromExpOp {
   static constexpr int cost = 12;
@@ -135,10 +135,10 @@ struct SoftplusFromExpOp {
   }
 };
 
-// sigmoid(z) + w sigmoid'(z), accurate in either tail, from q = exp(-|z|) (in (0, 1]: it never
-// overflows) and the sign of z: with r = 1 / (1 + q), sigmoid(z) = r for z > 0 and q r
-// otherwise, and sigmoid'(z) = sigmoid(z) (1 - sigmoid(z)) = q r^2, where 1 - sigmoid(z)
-// computed directly would cancel for large z.
+/// sigmoid(z) + w sigmoid'(z), accurate in either tail, from q = exp(-|z|) (in (0, 1]: it never
+/// overflows) and the sign of z: with r = 1 / (1 + q), sigmoid(z) = r for z > 0 and q r
+/// otherwise, and sigmoid'(z) = sigmoid(z) (1 - sigmoid(z)) = q r^2, where 1 - sigmoid(z)
+/// computed directly would cancel for large z.
 template <class T>
 struct SigmoidPlusScaledDerivative {
   static T from(const T& z, const T& w, const T& q) {

@@ -18,18 +18,18 @@ template <class T>
 class BasicActivation : public BasicModule<T> {
  public:
   using Tensor = BasicTensor<T>;
-  // `name` is a catalogue name or alias; `values` its parameters in the catalogue's order
-  // (missing trailing ones take their defaults). Unknown names and bad values throw.
+  /// `name` is a catalogue name or alias; `values` its parameters in the catalogue's order
+  /// (missing trailing ones take their defaults). Unknown names and bad values throw.
   explicit BasicActivation(const std::string& name, const std::vector<double>& values = {});
 
   Tensor forward(const Tensor& input) override;
   std::string type_name() const override { return "Activation"; }
   std::shared_ptr<BasicModule<double>> make_double() const override;
-  std::string extra_repr() const override;  // "leaky_relu, negative_slope=0.2"
+  std::string extra_repr() const override;  ///< "leaky_relu, negative_slope=0.2"
 
   const ActivationInfo& info() const { return *info_; }
   const std::vector<double>& values() const { return values_; }  // resolved, defaults included
-  // The learnable slopes of a per-channel entry (undefined otherwise).
+  /// The learnable slopes of a per-channel entry (undefined otherwise).
   const Tensor& weight() const { return weight_; }
 
  private:
@@ -38,8 +38,8 @@ class BasicActivation : public BasicModule<T> {
   Tensor weight_;
 };
 
-// PyTorch's nn.PReLU: `num_parameters` slopes (1, shared, or one per channel on axis 1), all
-// starting at `init`, registered as the parameter "weight".
+/// PyTorch's nn.PReLU: `num_parameters` slopes (1, shared, or one per channel on axis 1), all
+/// starting at `init`, registered as the parameter "weight".
 template <class T>
 class BasicPReLU : public BasicActivation<T> {
  public:

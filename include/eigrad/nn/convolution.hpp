@@ -15,8 +15,8 @@
 
 namespace eigrad::nn {
 
-// The options of a D-dimensional convolution, set by chained calls as in libtorch; each setter
-// has a getter of the same name.
+/// The options of a D-dimensional convolution, set by chained calls as in libtorch; each setter
+/// has a getter of the same name.
 template <size_t D>
 class ConvOptions {
  public:
@@ -53,21 +53,21 @@ class ConvOptions {
 using Conv1dOptions = ConvOptions<1>;
 using Conv2dOptions = ConvOptions<2>;
 
-// conv1d (D = 1, input [N, C, L]) or conv2d (D = 2, input [N, C, H, W]) with its own weight and
-// bias, registered as "weight" and "bias" (PyTorch's names).
+/// conv1d (D = 1, input [N, C, L]) or conv2d (D = 2, input [N, C, H, W]) with its own weight and
+/// bias, registered as "weight" and "bias" (PyTorch's names).
 template <class T, size_t D>
 class BasicConv : public BasicModule<T> {
  public:
   using Tensor = BasicTensor<T>;
-  // Throws on options no convolution can have (sizes below 1, negative padding, channels not
-  // divisible by groups).
+  /// Throws on options no convolution can have (sizes below 1, negative padding, channels not
+  /// divisible by groups).
   BasicConv(const ConvOptions<D>& options, Generator& gen);
 
   Tensor forward(const Tensor& input) override;
   std::string type_name() const override { return D == 1 ? "Conv1d" : "Conv2d"; }
   std::shared_ptr<BasicModule<double>> make_double() const override;
-  // As PyTorch's: "1, 32, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1)"; padding,
-  // dilation, groups and bias appear when they differ from the defaults.
+  /// As PyTorch's: "1, 32, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1)"; padding,
+  /// dilation, groups and bias appear when they differ from the defaults.
   std::string extra_repr() const override;
 
   const ConvOptions<D>& options() const { return options_; }

@@ -7,14 +7,14 @@
 
 namespace eigrad::nn {
 
-// y = x W^T + b in one node. x: [..., in], W: [out, in], b: [out] or undefined (no bias);
-// y: [..., out]. Backward: dx = g W, dW = g^T x, db = column sums of g.
+/// y = x W^T + b in one node. x: [..., in], W: [out, in], b: [out] or undefined (no bias);
+/// y: [..., out]. Backward: dx = g W, dW = g^T x, db = column sums of g.
 template <class T>
 BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
                       const BasicTensor<T>& bias = BasicTensor<T>());
 
-// Inverted dropout: in training, each element is zeroed with probability p and the others are
-// scaled by 1 / (1 - p); otherwise (or with p = 0) x itself is returned. 0 <= p <= 1.
+/// Inverted dropout: in training, each element is zeroed with probability p and the others are
+/// scaled by 1 / (1 - p); otherwise (or with p = 0) x itself is returned. 0 <= p <= 1.
 template <class T>
 BasicTensor<T> dropout(const BasicTensor<T>& x, double p, bool training, Generator& gen);
 

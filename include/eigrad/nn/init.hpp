@@ -11,12 +11,12 @@ namespace eigrad::nn::init {
 
 enum class FanMode { FanIn, FanOut };
 
-// The recommended gain for a nonlinearity: "linear", "conv1d".."conv3d", "sigmoid": 1;
-// "tanh": 5/3; "relu": sqrt(2); "leaky_relu": sqrt(2 / (1 + param^2)), param being the negative
-// slope; "selu": 3/4. Other names throw.
+/// The recommended gain for a nonlinearity: "linear", "conv1d".."conv3d", "sigmoid": 1;
+/// "tanh": 5/3; "relu": sqrt(2); "leaky_relu": sqrt(2 / (1 + param^2)), param being the negative
+/// slope; "selu": 3/4. Other names throw.
 double calculate_gain(const std::string& nonlinearity, double param = 0.01);
 
-// fan_in = size(1) * receptive field, fan_out = size(0) * receptive field (rank >= 2).
+/// fan_in = size(1) * receptive field, fan_out = size(0) * receptive field (rank >= 2).
 struct Fans {
   double fan_in, fan_out;
 };
@@ -38,18 +38,18 @@ BasicTensor<T> ones_(BasicTensor<T> tensor) {
   return constant_(std::move(tensor), 1.0);
 }
 
-// U(-b, b) with b = gain * sqrt(6 / (fan_in + fan_out)).
+/// U(-b, b) with b = gain * sqrt(6 / (fan_in + fan_out)).
 template <class T>
 BasicTensor<T> xavier_uniform_(BasicTensor<T> tensor, Generator& gen, double gain = 1.0);
-// N(0, s) with s = gain * sqrt(2 / (fan_in + fan_out)).
+/// N(0, s) with s = gain * sqrt(2 / (fan_in + fan_out)).
 template <class T>
 BasicTensor<T> xavier_normal_(BasicTensor<T> tensor, Generator& gen, double gain = 1.0);
-// U(-b, b) with b = calculate_gain(nonlinearity, a) * sqrt(3 / fan).
+/// U(-b, b) with b = calculate_gain(nonlinearity, a) * sqrt(3 / fan).
 template <class T>
 BasicTensor<T> kaiming_uniform_(BasicTensor<T> tensor, Generator& gen, double a = 0.0,
                                 FanMode mode = FanMode::FanIn,
                                 const std::string& nonlinearity = "leaky_relu");
-// N(0, s) with s = calculate_gain(nonlinearity, a) / sqrt(fan).
+/// N(0, s) with s = calculate_gain(nonlinearity, a) / sqrt(fan).
 template <class T>
 BasicTensor<T> kaiming_normal_(BasicTensor<T> tensor, Generator& gen, double a = 0.0,
                                FanMode mode = FanMode::FanIn,

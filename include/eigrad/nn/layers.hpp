@@ -8,9 +8,9 @@
 
 namespace eigrad::nn {
 
-// y = x W^T + b, one fused node (nn::linear). W: [out, in], b: [out]. PyTorch's initialisation:
-// W by kaiming_uniform_ with a = sqrt(5), i.e. U(-1/sqrt(in), 1/sqrt(in)); b by the same
-// U(-1/sqrt(in), 1/sqrt(in)). Weights are drawn first, then the bias.
+/// y = x W^T + b, one fused node (nn::linear). W: [out, in], b: [out]. PyTorch's initialisation:
+/// W by kaiming_uniform_ with a = sqrt(5), i.e. U(-1/sqrt(in), 1/sqrt(in)); b by the same
+/// U(-1/sqrt(in), 1/sqrt(in)). Weights are drawn first, then the bias.
 template <class T>
 class BasicLinear : public BasicModule<T> {
  public:
@@ -26,7 +26,7 @@ class BasicLinear : public BasicModule<T> {
 
   int64_t in_features() const { return in_features_; }
   int64_t out_features() const { return out_features_; }
-  // The registered parameters (read-only handles: change values in place or via set_parameter).
+  /// The registered parameters (read-only handles: change values in place or via set_parameter).
   const Tensor& weight() const { return weight_; }
   const Tensor& bias() const { return bias_; }  // undefined without bias
 
@@ -35,7 +35,7 @@ class BasicLinear : public BasicModule<T> {
   Tensor weight_, bias_;
 };
 
-// Merges axes start..end (default: all but the batch axis) into one.
+/// Merges axes start..end (default: all but the batch axis) into one.
 template <class T>
 class BasicFlatten : public BasicModule<T> {
  public:
@@ -51,8 +51,8 @@ class BasicFlatten : public BasicModule<T> {
   int start_axis_, end_axis_;
 };
 
-// Inverted dropout with its own seeded generator: zeroes each element with probability p and
-// scales the rest by 1/(1-p) in training mode; the identity in eval mode.
+/// Inverted dropout with its own seeded generator: zeroes each element with probability p and
+/// scales the rest by 1/(1-p) in training mode; the identity in eval mode.
 template <class T>
 class BasicDropout : public BasicModule<T> {
  public:

@@ -24,7 +24,7 @@ class BatchNormOptions {
     eps_ = v;
     return *this;
   }
-  // std::nullopt: a cumulative average (momentum 1 / num_batches_tracked), as PyTorch's None.
+  /// std::nullopt: a cumulative average (momentum 1 / num_batches_tracked), as PyTorch's None.
   BatchNormOptions& momentum(std::optional<double> v) {
     momentum_ = v;
     return *this;
@@ -50,13 +50,13 @@ class BatchNormOptions {
   bool affine_ = true, track_running_stats_ = true;
 };
 
-// D = 1: BatchNorm1d over [N, C] or [N, C, L]; D = 2: BatchNorm2d over [N, C, H, W].
+/// D = 1: BatchNorm1d over [N, C] or [N, C, L]; D = 2: BatchNorm2d over [N, C, H, W].
 template <class T, int D>
 class BasicBatchNorm : public BasicModule<T> {
  public:
   using Tensor = BasicTensor<T>;
   explicit BasicBatchNorm(const BatchNormOptions& options);
-  // PyTorch's positional arguments.
+  /// PyTorch's positional arguments.
   explicit BasicBatchNorm(int64_t num_features, double eps = 1e-5,
                           std::optional<double> momentum = 0.1, bool affine = true,
                           bool track_running_stats = true)
@@ -69,11 +69,11 @@ class BasicBatchNorm : public BasicModule<T> {
   Tensor forward(const Tensor& input) override;
   std::string type_name() const override { return D == 1 ? "BatchNorm1d" : "BatchNorm2d"; }
   std::shared_ptr<BasicModule<double>> make_double() const override;
-  // "32, eps=1e-05, momentum=0.1, affine=true, track_running_stats=true"
+  /// "32, eps=1e-05, momentum=0.1, affine=true, track_running_stats=true"
   std::string extra_repr() const override;
 
   const BatchNormOptions& options() const { return options_; }
-  // Undefined when not affine / not tracking running statistics.
+  /// Undefined when not affine / not tracking running statistics.
   const Tensor& weight() const { return weight_; }
   const Tensor& bias() const { return bias_; }
   const Tensor& running_mean() const { return running_mean_; }

@@ -13,7 +13,7 @@
 
 namespace eigrad::nn {
 
-// As in libtorch, the stride starts equal to the kernel size.
+/// As in libtorch, the stride starts equal to the kernel size.
 class MaxPool2dOptions {
  public:
   MaxPool2dOptions(ExpandingArray<2> kernel_size)  // NOLINT: implicit, as in libtorch
@@ -75,7 +75,7 @@ class BasicMaxPool2d : public BasicModule<T> {
   Tensor forward(const Tensor& input) override;
   std::string type_name() const override { return "MaxPool2d"; }
   std::shared_ptr<BasicModule<double>> make_double() const override;
-  // "kernel_size=(2, 2), stride=(2, 2), padding=(0, 0), dilation=(1, 1)"
+  /// "kernel_size=(2, 2), stride=(2, 2), padding=(0, 0), dilation=(1, 1)"
   std::string extra_repr() const override;
   const MaxPool2dOptions& options() const { return options_; }
 
@@ -93,7 +93,7 @@ class BasicAvgPool2d : public BasicModule<T> {
   Tensor forward(const Tensor& input) override;
   std::string type_name() const override { return "AvgPool2d"; }
   std::shared_ptr<BasicModule<double>> make_double() const override;
-  // "kernel_size=(2, 2), stride=(2, 2), padding=(0, 0)", and ", count_include_pad=false".
+  /// "kernel_size=(2, 2), stride=(2, 2), padding=(0, 0)", and ", count_include_pad=false".
   std::string extra_repr() const override;
   const AvgPool2dOptions& options() const { return options_; }
 
@@ -109,7 +109,7 @@ class BasicAdaptiveAvgPool2d : public BasicModule<T> {
   Tensor forward(const Tensor& input) override;
   std::string type_name() const override { return "AdaptiveAvgPool2d"; }
   std::shared_ptr<BasicModule<double>> make_double() const override;
-  std::string extra_repr() const override;  // "output_size=(1, 1)"
+  std::string extra_repr() const override;  ///< "output_size=(1, 1)"
   const ExpandingArray<2>& output_size() const { return output_size_; }
 
  private:

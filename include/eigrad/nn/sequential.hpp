@@ -21,7 +21,7 @@ class BasicSequential : public BasicModule<T> {
     (push_back(std::move(modules)), ...);
   }
 
-  // Appends a module named by its position.
+  /// Appends a module named by its position.
   void push_back(Ptr module) { push_back(std::to_string(modules_.size()), std::move(module)); }
   void push_back(const std::string& name, Ptr module) {
     this->register_module(name, module);
@@ -42,14 +42,14 @@ class BasicSequential : public BasicModule<T> {
   }
 
   size_t size() const { return modules_.size(); }
-  // The i-th module; throws when i is out of range.
+  /// The i-th module; throws when i is out of range.
   const Ptr& operator[](size_t i) const {
     if (i >= modules_.size())
       throw Error("Sequential: index " + std::to_string(i) + " is out of range for " +
                   std::to_string(modules_.size()) + " modules");
     return modules_[i];
   }
-  // The i-th module as type M (null if it is not an M).
+  /// The i-th module as type M (null if it is not an M).
   template <class M>
   std::shared_ptr<M> at(size_t i) const {
     return std::dynamic_pointer_cast<M>((*this)[i]);

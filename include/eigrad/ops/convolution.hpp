@@ -12,16 +12,16 @@
 
 namespace eigrad {
 
-// input [N, C, H, W], weight [O, C / groups, kH, kW], bias [O] or undefined (no bias) ->
-// [N, O, H_out, W_out] with H_out = (H + 2 padding - dilation (kH - 1) - 1) / stride + 1.
-// C and O must be divisible by groups; stride and dilation >= 1, padding >= 0.
+/// input [N, C, H, W], weight [O, C / groups, kH, kW], bias [O] or undefined (no bias) ->
+/// [N, O, H_out, W_out] with H_out = (H + 2 padding - dilation (kH - 1) - 1) / stride + 1.
+/// C and O must be divisible by groups; stride and dilation >= 1, padding >= 0.
 template <class T>
 BasicTensor<T> conv2d(const BasicTensor<T>& input, const BasicTensor<T>& weight,
                       const BasicTensor<T>& bias = BasicTensor<T>(), ExpandingArray<2> stride = 1,
                       ExpandingArray<2> padding = 0, ExpandingArray<2> dilation = 1,
                       int64_t groups = 1);
 
-// input [N, C, L], weight [O, C / groups, K], bias [O] or undefined -> [N, O, L_out].
+/// input [N, C, L], weight [O, C / groups, K], bias [O] or undefined -> [N, O, L_out].
 template <class T>
 BasicTensor<T> conv1d(const BasicTensor<T>& input, const BasicTensor<T>& weight,
                       const BasicTensor<T>& bias = BasicTensor<T>(), int64_t stride = 1,

@@ -33,7 +33,7 @@ class ExpandingArray {
   bool given() const { return given_; }
   int64_t operator[](size_t i) const { return values_[i]; }
   const std::array<int64_t, D>& values() const { return values_; }
-  // "(2, 1)", or "None" when not given, as PyTorch prints it.
+  /// "(2, 1)", or "None" when not given, as PyTorch prints it.
   std::string str() const {
     if (!given_) return "None";
     std::string s = "(";

@@ -10,7 +10,7 @@
 
 namespace eigrad {
 
-// [n, k] x [k, m]; [B, n, k] x [B, k, m]; [B, n, k] x [k, m].
+/// [n, k] x [k, m]; [B, n, k] x [B, k, m]; [B, n, k] x [k, m].
 template <class T>
 BasicTensor<T> matmul(const BasicTensor<T>& a, const BasicTensor<T>& b);
 

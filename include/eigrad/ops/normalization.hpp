@@ -8,11 +8,11 @@
 
 namespace eigrad {
 
-// In training: normalises with the batch's mean and biased variance per channel and, when the
-// running statistics are defined, updates them in place (running = (1 - momentum) running +
-// momentum batch, with the unbiased variance for running_var); one value per channel in training
-// is an error. In evaluation: normalises with running_mean and running_var (both required).
-// y = (x - mean) / sqrt(var + eps) * weight + bias; weight and bias [C] are optional.
+/// In training: normalises with the batch's mean and biased variance per channel and, when the
+/// running statistics are defined, updates them in place (running = (1 - momentum) running +
+/// momentum batch, with the unbiased variance for running_var); one value per channel in training
+/// is an error. In evaluation: normalises with running_mean and running_var (both required).
+/// y = (x - mean) / sqrt(var + eps) * weight + bias; weight and bias [C] are optional.
 template <class T>
 BasicTensor<T> batch_norm(const BasicTensor<T>& input, const BasicTensor<T>& running_mean,
                           const BasicTensor<T>& running_var,

@@ -13,8 +13,8 @@
 namespace eigrad::optim {
 
 namespace detail {
-// The options of Adam and AdamW, which differ only in the default weight decay and in how it is
-// applied. Setters return the derived type so that calls chain.
+/// The options of Adam and AdamW, which differ only in the default weight decay and in how it is
+/// applied. Setters return the derived type so that calls chain.
 template <class Self>
 class AdamOptionsBase {
  public:
@@ -45,7 +45,7 @@ class AdamOptionsBase {
     amsgrad_ = v;
     return self();
   }
-  // Throws, naming `op`, unless lr, eps, weight_decay >= 0 and 0 <= beta1, beta2 < 1.
+  /// Throws, naming `op`, unless lr, eps, weight_decay >= 0 and 0 <= beta1, beta2 < 1.
   void validate(const std::string& op) const;
 
  protected:
@@ -58,13 +58,13 @@ class AdamOptionsBase {
 };
 }  // namespace detail
 
-// Defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight decay 0, no amsgrad.
+/// Defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight decay 0, no amsgrad.
 class AdamOptions : public detail::AdamOptionsBase<AdamOptions> {
  public:
   explicit AdamOptions(double lr = 1e-3) : AdamOptionsBase(lr, 0.0) {}
 };
 
-// The same defaults but weight decay 1e-2.
+/// The same defaults but weight decay 1e-2.
 class AdamWOptions : public detail::AdamOptionsBase<AdamWOptions> {
  public:
   explicit AdamWOptions(double lr = 1e-3) : AdamOptionsBase(lr, 1e-2) {}

@@ -15,9 +15,9 @@ class LRScheduler {
   virtual ~LRScheduler() = default;
   void step();
   int64_t epoch() const { return epoch_; }  // steps taken so far
-  // Jumps to an epoch (e.g. when resuming from a checkpoint) and sets the rates for it.
+  /// Jumps to an epoch (e.g. when resuming from a checkpoint) and sets the rates for it.
   void set_epoch(int64_t epoch);
-  std::vector<double> last_lr() const;  // the current rate of every group
+  std::vector<double> last_lr() const;  ///< the current rate of every group
   const std::vector<double>& base_lrs() const { return base_lrs_; }
 
  protected:
@@ -29,7 +29,7 @@ class LRScheduler {
   int64_t epoch_ = 0;
 };
 
-// lr = base_lr * gamma^floor(epoch / step_size).
+/// lr = base_lr * gamma^floor(epoch / step_size).
 class StepLR : public LRScheduler {
  public:
   StepLR(Optimizer& optimizer, int64_t step_size, double gamma = 0.1);
@@ -42,7 +42,7 @@ class StepLR : public LRScheduler {
   double gamma_;
 };
 
-// lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / t_max)) / 2.
+/// lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / t_max)) / 2.
 class CosineAnnealingLR : public LRScheduler {
  public:
   CosineAnnealingLR(Optimizer& optimizer, int64_t t_max, double eta_min = 0.0);

@@ -39,8 +39,8 @@ class SGDOptions {
     nesterov_ = v;
     return *this;
   }
-  // Throws, naming `op`, unless lr, momentum, weight_decay >= 0 and nesterov has momentum > 0
-  // and dampening 0 (as PyTorch requires).
+  /// Throws, naming `op`, unless lr, momentum, weight_decay >= 0 and nesterov has momentum > 0
+  /// and dampening 0 (as PyTorch requires).
   void validate(const std::string& op) const;
 
  private:
