@@ -34,7 +34,7 @@ template <class T>
 BoolTensor gt(const BasicTensor<T>& a, Scalar<T> b);
 template <class T>
 BoolTensor ge(const BasicTensor<T>& a, Scalar<T> b);
-// True where both tensors have the same shape and every element is equal (torch.equal).
+/// True where both tensors have the same shape and every element is equal (torch.equal).
 template <class T>
 bool equal(const BasicTensor<T>& a, const BasicTensor<T>& b);
 
@@ -43,19 +43,19 @@ BoolTensor logical_and(const BoolTensor& a, const BoolTensor& b);
 BoolTensor logical_or(const BoolTensor& a, const BoolTensor& b);
 BoolTensor logical_xor(const BoolTensor& a, const BoolTensor& b);
 BoolTensor logical_not(const BoolTensor& a);
-// Whether any (every) element is true, as a 0-d bool tensor (true for all() of an empty tensor).
+/// Whether any (every) element is true, as a 0-d bool tensor (true for all() of an empty tensor).
 BoolTensor any(const BoolTensor& a);
 BoolTensor all(const BoolTensor& a);
-// The number of true (non-zero) elements, as a 0-d int64 tensor. sum() of a bool or int64
-// tensor is an int64 tensor as in PyTorch.
+/// The number of true (non-zero) elements, as a 0-d int64 tensor. sum() of a bool or int64
+/// tensor is an int64 tensor as in PyTorch.
 template <class T>
 LongTensor count_nonzero(const BasicTensor<T>& a);
 LongTensor sum(const BoolTensor& a);
 LongTensor sum(const LongTensor& a);
 
 // ---- selection ----
-// a where the condition holds, else b; the three broadcast together. The gradient goes to a
-// where the condition holds and to b elsewhere; the condition gets none.
+/// a where the condition holds, else b; the three broadcast together. The gradient goes to a
+/// where the condition holds and to b elsewhere; the condition gets none.
 template <class T>
 BasicTensor<T> where(const BoolTensor& condition, const BasicTensor<T>& a, const BasicTensor<T>& b);
 

@@ -21,10 +21,10 @@ template <class T>
 BasicTensor<T> div(const BasicTensor<T>& a, const BasicTensor<T>& b);
 template <class T>
 BasicTensor<T> neg(const BasicTensor<T>& a);
-// a * scale + shift, one node (the scalar forms of add, sub, mul and div).
+/// a * scale + shift, one node (the scalar forms of add, sub, mul and div).
 template <class T>
 BasicTensor<T> affine(const BasicTensor<T>& a, Scalar<T> scale, Scalar<T> shift);
-// s / a
+/// s / a
 template <class T>
 BasicTensor<T> rdiv(Scalar<T> s, const BasicTensor<T>& a);
 
@@ -39,13 +39,13 @@ template <class T>
 BasicTensor<T> sqrt(const BasicTensor<T>& a);
 template <class T>
 BasicTensor<T> abs(const BasicTensor<T>& a);
-// Gradient passes where lo <= a <= hi (PyTorch's convention); use +-infinity for one side.
+/// Gradient passes where lo <= a <= hi (PyTorch's convention); use +-infinity for one side.
 template <class T>
 BasicTensor<T> clamp(const BasicTensor<T>& a, Scalar<T> lo, Scalar<T> hi);
 
 // ---- trigonometric, hyperbolic and other functions (PyTorch 1.13's derivatives) ----
-// Outside a function's domain (asin and acos beyond [-1, 1], log1p below -1) the value and
-// gradient are NaN (or infinite), as in PyTorch: no error.
+/// Outside a function's domain (asin and acos beyond [-1, 1], log1p below -1) the value and
+/// gradient are NaN (or infinite), as in PyTorch: no error.
 template <class T>
 BasicTensor<T> sin(const BasicTensor<T>& a);
 template <class T>
@@ -62,18 +62,18 @@ template <class T>
 BasicTensor<T> sinh(const BasicTensor<T>& a);
 template <class T>
 BasicTensor<T> cosh(const BasicTensor<T>& a);
-// log(1 + a), accurate for small a.
+/// log(1 + a), accurate for small a.
 template <class T>
 BasicTensor<T> log1p(const BasicTensor<T>& a);
-// exp(a) - 1, accurate for small a.
+/// exp(a) - 1, accurate for small a.
 template <class T>
 BasicTensor<T> expm1(const BasicTensor<T>& a);
-// 1 / a.
+/// 1 / a.
 template <class T>
 BasicTensor<T> reciprocal(const BasicTensor<T>& a);
-// Piecewise constant: the gradient is 0 everywhere, at the jumps too (PyTorch's convention).
-// sign is -1, 0 or 1 (0 for NaN, as PyTorch 1.13); round halves to even, as torch.round
-// (round(0.5) = 0, round(1.5) = 2, round(-2.5) = -2).
+/// Piecewise constant: the gradient is 0 everywhere, at the jumps too (PyTorch's convention).
+/// sign is -1, 0 or 1 (0 for NaN, as PyTorch 1.13); round halves to even, as torch.round
+/// (round(0.5) = 0, round(1.5) = 2, round(-2.5) = -2).
 template <class T>
 BasicTensor<T> sign(const BasicTensor<T>& a);
 template <class T>
@@ -82,8 +82,8 @@ template <class T>
 BasicTensor<T> ceil(const BasicTensor<T>& a);
 template <class T>
 BasicTensor<T> round(const BasicTensor<T>& a);
-// Elementwise maximum (minimum) with broadcasting; NaN propagates. The gradient goes to the
-// larger (smaller) input; on a tie a == b each input gets half of it, as in PyTorch 1.13.
+/// Elementwise maximum (minimum) with broadcasting; NaN propagates. The gradient goes to the
+/// larger (smaller) input; on a tie a == b each input gets half of it, as in PyTorch 1.13.
 template <class T>
 BasicTensor<T> maximum(const BasicTensor<T>& a, const BasicTensor<T>& b);
 template <class T>

@@ -22,15 +22,15 @@ namespace eigrad {
 
 namespace indexing {
 
-// `None` as an index adds an axis of size 1; as a Slice bound it means "to the end".
+/// `None` as an index adds an axis of size 1; as a Slice bound it means "to the end".
 inline constexpr std::nullopt_t None = std::nullopt;
 
 struct EllipsisIndexType {};
-// As many full slices as the other indices leave axes.
+/// As many full slices as the other indices leave axes.
 inline constexpr EllipsisIndexType Ellipsis{};
 
-// start:stop:step with Python's rules: negative bounds count from the end, out-of-range bounds
-// are clamped, an omitted bound means the whole axis. The step must be positive (as in PyTorch).
+/// start:stop:step with Python's rules: negative bounds count from the end, out-of-range bounds
+/// are clamped, an omitted bound means the whole axis. The step must be positive (as in PyTorch).
 class Slice {
  public:
   Slice(std::optional<int64_t> start = std::nullopt, std::optional<int64_t> stop = std::nullopt,
@@ -44,7 +44,7 @@ class Slice {
   int64_t step_;
 };
 
-// One entry of an index list: an integer, a Slice, Ellipsis, None, a bool mask or int64 indices.
+/// One entry of an index list: an integer, a Slice, Ellipsis, None, a bool mask or int64 indices.
 class TensorIndex {
  public:
   enum class Kind { Integer, Slice, Ellipsis, None, Bool, Long };
@@ -73,42 +73,42 @@ class TensorIndex {
 }  // namespace indexing
 
 // ---- masks ----
-// The elements of `a` where `mask` is true (the two broadcast together), as a rank-1 tensor in
-// row-major order. Differentiable in a.
+/// The elements of `a` where `mask` is true (the two broadcast together), as a rank-1 tensor in
+/// row-major order. Differentiable in a.
 template <class T>
 BasicTensor<T> masked_select(const BasicTensor<T>& a, const BoolTensor& mask);
-// `a` with `value` where `mask` is true (mask broadcasts to a's shape). Differentiable in a (and
-// in a 0-d value tensor).
+/// `a` with `value` where `mask` is true (mask broadcasts to a's shape). Differentiable in a (and
+/// in a 0-d value tensor).
 template <class T>
 BasicTensor<T> masked_fill(const BasicTensor<T>& a, const BoolTensor& mask, Scalar<T> value);
 template <class T>
 BasicTensor<T> masked_fill(const BasicTensor<T>& a, const BoolTensor& mask,
                            const BasicTensor<T>& value);
-// The indices of the true (non-zero) elements, [count, rank] (torch.nonzero).
+/// The indices of the true (non-zero) elements, [count, rank] (torch.nonzero).
 template <class T>
 LongTensor nonzero(const BasicTensor<T>& a);
 
 // ---- gather and scatter ----
-// out[i][j][k] = a[index[i][j][k]][j][k] for axis 0 (and likewise for the others): index has a's
-// rank and is no larger than a along the other axes; out has index's shape. Differentiable in a.
+/// out[i][j][k] = a[index[i][j][k]][j][k] for axis 0 (and likewise for the others): index has a's
+/// rank and is no larger than a along the other axes; out has index's shape. Differentiable in a.
 template <class T>
 BasicTensor<T> gather(const BasicTensor<T>& a, int axis, const LongTensor& index);
-// a with src's entries added at the positions index names along `axis` (out[index[i][j][k]][j][k]
-// += src[i][j][k] for axis 0); index no larger than src, and than a on the other axes.
-// Differentiable in a and src.
+/// a with src's entries added at the positions index names along `axis` (out[index[i][j][k]][j][k]
+/// += src[i][j][k] for axis 0); index no larger than src, and than a on the other axes.
+/// Differentiable in a and src.
 template <class T>
 BasicTensor<T> scatter_add(const BasicTensor<T>& a, int axis, const LongTensor& index,
                            const BasicTensor<T>& src);
 
 // ---- sorting ----
-// The k largest (smallest) entries along an axis and their indices; sorted from the largest
-// (smallest) down unless sorted is false (then in index order). NaN counts as the largest.
-// The values are differentiable (a gather by the indices).
+/// The k largest (smallest) entries along an axis and their indices; sorted from the largest
+/// (smallest) down unless sorted is false (then in index order). NaN counts as the largest.
+/// The values are differentiable (a gather by the indices).
 template <class T>
 std::pair<BasicTensor<T>, LongTensor> topk(const BasicTensor<T>& a, int64_t k, int axis = -1,
                                            bool largest = true, bool sorted = true);
-// Sorted along an axis (stable: equal entries keep their order; NaN last ascending, first
-// descending, as in PyTorch), with the permutation as int64 indices.
+/// Sorted along an axis (stable: equal entries keep their order; NaN last ascending, first
+/// descending, as in PyTorch), with the permutation as int64 indices.
 template <class T>
 std::pair<BasicTensor<T>, LongTensor> sort(const BasicTensor<T>& a, int axis = -1,
                                            bool descending = false);

@@ -63,47 +63,47 @@ template <class T>
 BasicTensor<T> broadcast_to(const BasicTensor<T>& a, const Shape& shape);
 template <class T>
 BasicTensor<T> index_select(const BasicTensor<T>& a, int axis, const std::vector<int64_t>& index);
-// The same with a rank-1 int64 tensor of indices (a braced list still means the vector form).
+/// The same with a rank-1 int64 tensor of indices (a braced list still means the vector form).
 template <class T, class Index, class = std::enable_if_t<std::is_same_v<Index, LongTensor>>>
 BasicTensor<T> index_select(const BasicTensor<T>& a, int axis, const Index& index) {
   return index_select(a, axis, detail::index_vector("index_select", "index", index));
 }
 
 // ---- src/ops/rearrange.cpp ----
-// The pieces of `a` along `axis` (torch.chunk): ceil(n / chunks) entries each, the last piece
-// smaller, so there may be fewer than `chunks` pieces; an axis of size 0 gives `chunks` empty
-// pieces. Each piece is a narrow (a copy: eigrad has no views).
+/// The pieces of `a` along `axis` (torch.chunk): ceil(n / chunks) entries each, the last piece
+/// smaller, so there may be fewer than `chunks` pieces; an axis of size 0 gives `chunks` empty
+/// pieces. Each piece is a narrow (a copy: eigrad has no views).
 template <class T>
 std::vector<BasicTensor<T>> chunk(const BasicTensor<T>& a, int64_t chunks, int axis = 0);
-// Pieces of split_size entries along `axis`, the last one smaller (torch.split); split_size 0
-// only for an axis of size 0.
+/// Pieces of split_size entries along `axis`, the last one smaller (torch.split); split_size 0
+/// only for an axis of size 0.
 template <class T>
 std::vector<BasicTensor<T>> split(const BasicTensor<T>& a, int64_t split_size, int axis = 0);
-// Pieces of the given sizes, which must sum to the axis' size (torch.split with a list; a
-// one-element braced list {5} means split_size 5, so pass std::vector<int64_t>{5} for one piece).
+/// Pieces of the given sizes, which must sum to the axis' size (torch.split with a list; a
+/// one-element braced list {5} means split_size 5, so pass std::vector<int64_t>{5} for one piece).
 template <class T>
 std::vector<BasicTensor<T>> split(const BasicTensor<T>& a, const std::vector<int64_t>& sizes,
                                   int axis = 0);
-// torch.Tensor.expand: `sizes` may add leading axes; -1 keeps an existing axis' size, and only
-// size-1 axes take another size. Always a copy (eigrad has no strides), so writes to it do not
-// reach a; its gradient is sum_to_size.
+/// torch.Tensor.expand: `sizes` may add leading axes; -1 keeps an existing axis' size, and only
+/// size-1 axes take another size. Always a copy (eigrad has no strides), so writes to it do not
+/// reach a; its gradient is sum_to_size.
 template <class T>
 BasicTensor<T> expand(const BasicTensor<T>& a, const std::vector<int64_t>& sizes);
-// torch.Tensor.repeat: tiles `a` repeats[i] times along axis i; more repeats than axes add
-// leading axes (a is read as [1, ..., 1, a's shape]). Fewer repeats than axes is an error.
+/// torch.Tensor.repeat: tiles `a` repeats[i] times along axis i; more repeats than axes add
+/// leading axes (a is read as [1, ..., 1, a's shape]). Fewer repeats than axes is an error.
 template <class T>
 BasicTensor<T> repeat(const BasicTensor<T>& a, const std::vector<int64_t>& repeats);
-// Reverses the order of the entries along each of `axes` (each at most once).
+/// Reverses the order of the entries along each of `axes` (each at most once).
 template <class T>
 BasicTensor<T> flip(const BasicTensor<T>& a, const std::vector<int>& axes);
-// torch.roll: entry i along axes[k] moves to (i + shifts[k]) mod size, one shift per axis (an
-// axis may appear again: it rolls again); with no axes, one shift rolls the flattened tensor
-// and the result has a's shape.
+/// torch.roll: entry i along axes[k] moves to (i + shifts[k]) mod size, one shift per axis (an
+/// axis may appear again: it rolls again); with no axes, one shift rolls the flattened tensor
+/// and the result has a's shape.
 template <class T>
 BasicTensor<T> roll(const BasicTensor<T>& a, const std::vector<int64_t>& shifts,
                     const std::vector<int>& axes = {});
-// The lower (upper) triangle of the last two axes, batched over the others: entry [i, j] is kept
-// when j - i <= diagonal (>= diagonal for triu) and zero otherwise, as torch.tril/torch.triu.
+/// The lower (upper) triangle of the last two axes, batched over the others: entry [i, j] is kept
+/// when j - i <= diagonal (>= diagonal for triu) and zero otherwise, as torch.tril/torch.triu.
 template <class T>
 BasicTensor<T> tril(const BasicTensor<T>& a, int64_t diagonal = 0);
 template <class T>
