@@ -130,9 +130,9 @@ std::shared_ptr<nn::Sequential> small_net() {
   Generator gen(1);
   auto head = std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(8, 3, gen),
                                                std::make_shared<nn::Linear>(3, 2, false, gen));
-  return std::make_shared<nn::Sequential>(
-      std::make_shared<nn::Linear>(4, 8, gen), std::make_shared<nn::Activation>("relu"),
-      std::make_shared<nn::Dropout>(0.5, 3), head);
+  return std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(4, 8, gen),
+                                          std::make_shared<nn::Activation>("relu"),
+                                          std::make_shared<nn::Dropout>(0.5, 3), head);
 }
 }  // namespace
 
@@ -156,8 +156,7 @@ TEST_CASE("summary lists the leaf modules with their output shapes and counts",
   const nn::Summary s = nn::summary(*net, Shape{5, 4});
   REQUIRE(s.rows.size() == 5);
   const std::vector<std::string> names{"0", "1", "2", "3.0", "3.1"};
-  const std::vector<std::string> types{"Linear", "Activation(relu)", "Dropout", "Linear",
-                                       "Linear"};
+  const std::vector<std::string> types{"Linear", "Activation(relu)", "Dropout", "Linear", "Linear"};
   const std::vector<std::string> shapes{"[5, 8]", "[5, 8]", "[5, 8]", "[5, 3]", "[5, 2]"};
   const std::vector<int64_t> params{40, 0, 0, 27, 6}, trainable{40, 0, 0, 24, 6};
   for (size_t i = 0; i < 5; ++i) {
@@ -204,9 +203,8 @@ TEST_CASE("forward hooks run in registration order around forward", "[training-u
     log.push_back("post1 " + m.type_name() + " " + x.shape().str() + "->" + y.shape().str());
   });
   lin.register_forward_pre_hook([&](nn::Module&, const Tensor&) { log.push_back("pre2"); });
-  lin.register_forward_hook([&](nn::Module&, const Tensor&, const Tensor&) {
-    log.push_back("post2");
-  });
+  lin.register_forward_hook(
+      [&](nn::Module&, const Tensor&, const Tensor&) { log.push_back("post2"); });
   lin(Tensor::zeros({3, 2}));
   CHECK(log == std::vector<std::string>{"pre1", "pre2", "post1 Linear [3, 2]->[3, 1]", "post2"});
   log.clear();
@@ -217,19 +215,17 @@ TEST_CASE("forward hooks run in registration order around forward", "[training-u
 TEST_CASE("a pre-hook replaces the input and a forward hook the output", "[training-utils]") {
   Generator gen(3);
   nn::BasicLinear<double> lin(2, 1, gen);
-  const double w0 = lin.weight().at({0, 0}), w1 = lin.weight().at({0, 1}),
-               b = lin.bias().at({0});
+  const double w0 = lin.weight().at({0, 0}), w1 = lin.weight().at({0, 1}), b = lin.bias().at({0});
   std::vector<double> seen_by_forward_hook;
   auto pre = lin.register_forward_pre_hook(
       [](nn::BasicModule<double>&, const DoubleTensor& x) -> std::optional<DoubleTensor> {
         return x * DoubleTensor::scalar(2.0);
       });
-  auto post = lin.register_forward_hook(
-      [&](nn::BasicModule<double>&, const DoubleTensor& x,
-          const DoubleTensor& y) -> std::optional<DoubleTensor> {
-        seen_by_forward_hook = x.to_vector();
-        return y + DoubleTensor::scalar(10.0);
-      });
+  auto post = lin.register_forward_hook([&](nn::BasicModule<double>&, const DoubleTensor& x,
+                                            const DoubleTensor& y) -> std::optional<DoubleTensor> {
+    seen_by_forward_hook = x.to_vector();
+    return y + DoubleTensor::scalar(10.0);
+  });
   const DoubleTensor x = DoubleTensor::from({1.0, -3.0}, {1, 2});
   check_close(lin(x).to_vector(), {w0 * 2 - w1 * 6 + b + 10});
   CHECK(seen_by_forward_hook == V{2.0, -6.0});  // the replaced input
@@ -252,8 +248,7 @@ TEST_CASE("removing a hook stops it, twice is harmless, and handles outlive modu
   int a = 0, b = 0;
   nn::RemovableHandle ha =
       lin->register_forward_hook([&](nn::Module&, const Tensor&, const Tensor&) { ++a; });
-  nn::RemovableHandle hb =
-      lin->register_forward_pre_hook([&](nn::Module&, const Tensor&) { ++b; });
+  nn::RemovableHandle hb = lin->register_forward_pre_hook([&](nn::Module&, const Tensor&) { ++b; });
   (*lin)(Tensor::zeros({1, 2}));
   ha.remove();
   ha.remove();
@@ -272,9 +267,8 @@ TEST_CASE("a Sequential calls its children through their hooks", "[training-util
     child->register_forward_hook(
         [&order, n = name](nn::Module&, const Tensor&, const Tensor&) { order.push_back(n); });
   auto inner = net->at<nn::Sequential>(3);
-  (*inner)[1]->register_forward_pre_hook([&](nn::Module&, const Tensor& x) {
-    order.push_back("3.1 pre " + x.shape().str());
-  });
+  (*inner)[1]->register_forward_pre_hook(
+      [&](nn::Module&, const Tensor& x) { order.push_back("3.1 pre " + x.shape().str()); });
   (*net)(Tensor::zeros({2, 4}));
   CHECK(order == std::vector<std::string>{"0", "1", "2", "3.1 pre [2, 3]", "3"});
 }
@@ -372,13 +366,13 @@ TEST_CASE("an optimizer state dict that does not match names the key and changes
   };
   DoubleTensor r = param({0, 0});
   optim::BasicAdam<double> adam({r}, optim::AdamOptions(0.1));
-  CHECK_THROWS_WITH(opt.load_state_dict(adam.state_dict()),
-                    Contains("SGD::load_state_dict: the key 'type' is 'Adam'") &&
-                        Contains("not of SGD"));
+  CHECK_THROWS_WITH(
+      opt.load_state_dict(adam.state_dict()),
+      Contains("SGD::load_state_dict: the key 'type' is 'Adam'") && Contains("not of SGD"));
   auto s = before;
   s.param_groups[0].params = 3;
-  CHECK_THROWS_WITH(opt.load_state_dict(s), Contains("the key 'param_groups.0.params' is 3") &&
-                                                Contains("has 2"));
+  CHECK_THROWS_WITH(opt.load_state_dict(s),
+                    Contains("the key 'param_groups.0.params' is 3") && Contains("has 2"));
   s = before;
   s.param_groups.push_back(s.param_groups[0]);
   CHECK_THROWS_WITH(opt.load_state_dict(s), Contains("'param_groups' has 2 group(s)"));
@@ -414,8 +408,7 @@ TEST_CASE("an optimizer state dict that does not match names the key and changes
 
 // ---------------------------------------------------------------- schedule state dicts
 
-TEST_CASE("a StepLR state dict restores the epoch, base rates and options",
-          "[training-utils]") {
+TEST_CASE("a StepLR state dict restores the epoch, base rates and options", "[training-utils]") {
   DoubleTensor p = param({1});
   optim::BasicSGD<double> opt({p}, optim::SGDOptions(0.1));
   optim::StepLR schedule(opt, 2, 0.5);
@@ -455,8 +448,7 @@ TEST_CASE("a schedule state dict that does not match names the key and changes n
   CHECK_THROWS_WITH(cosine.load_state_dict(s), Contains("'options.eta_min' is missing"));
   s = cosine.state_dict();
   s.options[0].second = 2.5;
-  CHECK_THROWS_WITH(cosine.load_state_dict(s),
-                    Contains("'options.t_max' must be an integer >= 1"));
+  CHECK_THROWS_WITH(cosine.load_state_dict(s), Contains("'options.t_max' must be an integer >= 1"));
   s = cosine.state_dict();
   s.last_epoch = -1;
   CHECK_THROWS_WITH(cosine.load_state_dict(s), Contains("'last_epoch' must be >= 0"));
@@ -493,8 +485,8 @@ TEST_CASE("a malformed generator state is refused and the generator is unchanged
           "[training-utils]") {
   Generator g(7);
   const std::string before = g.state();
-  CHECK_THROWS_WITH(g.set_state("hello"), Contains("Generator::set_state") &&
-                                              Contains("Generator::state()"));
+  CHECK_THROWS_WITH(g.set_state("hello"),
+                    Contains("Generator::set_state") && Contains("Generator::state()"));
   CHECK_THROWS_WITH(g.set_state(before.substr(0, before.size() / 2)),
                     Contains("truncated or malformed"));
   CHECK_THROWS_WITH(g.set_state(before + " 5"), Contains("truncated or malformed"));

@@ -80,7 +80,8 @@ class Reader {
   // The keys under `prefix` (prefix removed), for the options of a group or schedule.
   Settings settings(const std::string& prefix, const std::set<std::string>& skip = {}) const {
     Settings out;
-    for (auto it = m_.lower_bound(prefix); it != m_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+    for (auto it = m_.lower_bound(prefix);
+         it != m_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
       const std::string name = it->first.substr(prefix.size());
       if (name.find('.') != std::string::npos || skip.count(name)) continue;
       out.emplace_back(name, number(it->first));
@@ -97,9 +98,8 @@ class Reader {
 
 template <class T>
 void save_checkpoint(const std::string& path, const nn::BasicModule<T>& model,
-                     const optim::BasicOptimizer<T>& optimizer,
-                     const optim::LRScheduler* scheduler, const Generator* generator,
-                     const Metadata& metadata) {
+                     const optim::BasicOptimizer<T>& optimizer, const optim::LRScheduler* scheduler,
+                     const Generator* generator, const Metadata& metadata) {
   Metadata meta;
   for (const auto& [key, value] : metadata) {
     if (reserved(key))
@@ -118,7 +118,8 @@ void save_checkpoint(const std::string& path, const nn::BasicModule<T>& model,
   for (size_t g = 0; g < o.param_groups.size(); ++g) {
     const std::string prefix = "optimizer.param_groups." + std::to_string(g) + ".";
     meta[prefix + "params"] = std::to_string(o.param_groups[g].params);
-    for (const auto& [name, value] : o.param_groups[g].options) meta[prefix + name] = text_of(value);
+    for (const auto& [name, value] : o.param_groups[g].options)
+      meta[prefix + name] = text_of(value);
   }
 
   if (scheduler) {
@@ -260,7 +261,6 @@ template void save_checkpoint(const std::string&, const nn::BasicModule<double>&
 template Metadata load_checkpoint(const std::string&, nn::BasicModule<float>&,
                                   optim::BasicOptimizer<float>&, optim::LRScheduler*, Generator*);
 template Metadata load_checkpoint(const std::string&, nn::BasicModule<double>&,
-                                  optim::BasicOptimizer<double>&, optim::LRScheduler*,
-                                  Generator*);
+                                  optim::BasicOptimizer<double>&, optim::LRScheduler*, Generator*);
 
 }  // namespace eigrad::io

@@ -95,7 +95,7 @@ std::string Summary::str() const {
     names.push_back(r.name + " (" + r.type + ")");
     shapes.push_back(r.output_shape);
     counts.push_back(std::to_string(r.params));
-    trainable.push_back(r.params == 0                  ? "-"
+    trainable.push_back(r.params == 0                    ? "-"
                         : r.trainable_params == r.params ? "yes"
                         : r.trainable_params == 0        ? "no"
                                                          : "partly");
@@ -111,8 +111,7 @@ std::string Summary::str() const {
   for (size_t i = 0; i < names.size(); ++i) {
     os << std::left << std::setw(static_cast<int>(w0)) << names[i] << "  "
        << std::setw(static_cast<int>(w1)) << shapes[i] << "  " << std::right
-       << std::setw(static_cast<int>(w2)) << counts[i] << "  " << std::left << trainable[i]
-       << '\n';
+       << std::setw(static_cast<int>(w2)) << counts[i] << "  " << std::left << trainable[i] << '\n';
     if (i == 0) os << rule << '\n';
   }
   os << rule << '\n'
@@ -180,8 +179,8 @@ Summary summary(BasicModule<T>& module, const Shape& input_shape) {
     module(BasicTensor<T>::zeros(input_shape));
   } catch (const Error& e) {
     restore();
-    throw Error("summary: the forward on zeros of shape " + input_shape.str() + " failed: " +
-                e.what());
+    throw Error("summary: the forward on zeros of shape " + input_shape.str() +
+                " failed: " + e.what());
   } catch (...) {
     restore();
     throw;

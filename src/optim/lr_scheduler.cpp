@@ -54,8 +54,7 @@ void LRScheduler::load_state_dict(const LRSchedulerStateDict& state) {
 
 namespace {
 // The values of `names` in `settings`, which must hold exactly those names.
-std::vector<double> settings_values(const Settings& settings,
-                                    const std::vector<std::string>& names,
+std::vector<double> settings_values(const Settings& settings, const std::vector<std::string>& names,
                                     const std::string& where) {
   std::string list;
   for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
@@ -65,8 +64,8 @@ std::vector<double> settings_values(const Settings& settings,
     size_t k = 0;
     while (k < names.size() && names[k] != name) ++k;
     if (k == names.size())
-      throw Error(where + "options." + name + "' is not an option of the schedule (it has " +
-                  list + ")");
+      throw Error(where + "options." + name + "' is not an option of the schedule (it has " + list +
+                  ")");
     if (seen[k]) throw Error(where + "options." + name + "' appears twice");
     seen[k] = true;
     out[k] = value;
@@ -103,8 +102,7 @@ Settings StepLR::settings() const {
 void StepLR::use_settings(const Settings& settings, const std::string& where, bool apply) {
   const std::vector<double> v = settings_values(settings, {"step_size", "gamma"}, where);
   const int64_t step_size = positive_count(v[0], where, "step_size");
-  if (!(v[1] >= 0))
-    throw Error(where + "options.gamma' must be >= 0, got " + std::to_string(v[1]));
+  if (!(v[1] >= 0)) throw Error(where + "options.gamma' must be >= 0, got " + std::to_string(v[1]));
   if (apply) {
     step_size_ = step_size;
     gamma_ = v[1];

@@ -21,9 +21,10 @@ namespace {
 // another seed start elsewhere than the run they resume.
 std::shared_ptr<nn::Sequential> mlp(uint64_t seed, int64_t hidden = 16) {
   Generator init(seed);
-  return std::make_shared<nn::Sequential>(
-      std::make_shared<nn::Linear>(4, hidden, init), std::make_shared<nn::Activation>("tanh"),
-      std::make_shared<nn::Dropout>(0.25, seed + 100), std::make_shared<nn::Linear>(hidden, 3, init));
+  return std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(4, hidden, init),
+                                          std::make_shared<nn::Activation>("tanh"),
+                                          std::make_shared<nn::Dropout>(0.25, seed + 100),
+                                          std::make_shared<nn::Linear>(hidden, 3, init));
 }
 
 // One step per epoch: a fresh batch drawn from `gen`, the loss's gradient clipped, the
@@ -121,9 +122,10 @@ TEST_CASE("without the generators' states the resumed run would differ", "[resum
   CHECK(values(*a.model) != values(*b.model));
 }
 
-TEST_CASE("a checkpoint that does not fit leaves model, optimizer, schedule and generator as "
-          "they were",
-          "[resume]") {
+TEST_CASE(
+    "a checkpoint that does not fit leaves model, optimizer, schedule and generator as "
+    "they were",
+    "[resume]") {
   TempDir dir;
   SgdRun saved(1, 0.1);
   train(*saved.model, saved.opt, saved.schedule, saved.gen, 2);
@@ -155,10 +157,9 @@ TEST_CASE("a checkpoint that does not fit leaves model, optimizer, schedule and 
     optim::SGD opt(wide.model->parameters(), optim::SGDOptions(0.1).momentum(0.9));
     optim::StepLR schedule(opt, 3, 0.5);
     io::save_checkpoint(dir / "wide", *wide.model, opt, &schedule, &wide.gen);
-    CHECK_THROWS_WITH(io::load_checkpoint(dir / "wide", *target.model, target.opt,
-                                          &target.schedule, &target.gen),
-                      Contains("load_checkpoint") && Contains("0.weight") &&
-                          Contains("[32, 4]"));
+    CHECK_THROWS_WITH(
+        io::load_checkpoint(dir / "wide", *target.model, target.opt, &target.schedule, &target.gen),
+        Contains("load_checkpoint") && Contains("0.weight") && Contains("[32, 4]"));
     unchanged();
   }
   SECTION("another optimizer: the model, loaded first, is rolled back") {
@@ -182,9 +183,8 @@ TEST_CASE("a checkpoint that does not fit leaves model, optimizer, schedule and 
     CHECK_THROWS_WITH(io::load_checkpoint(dir / "nogen", *target.model, target.opt,
                                           &target.schedule, &target.gen),
                       Contains("a generator was given but the file has none"));
-    CHECK_THROWS_WITH(
-        io::load_checkpoint(dir / "run", *target.model, target.opt, &target.schedule),
-        Contains("no generator was given"));
+    CHECK_THROWS_WITH(io::load_checkpoint(dir / "run", *target.model, target.opt, &target.schedule),
+                      Contains("no generator was given"));
     unchanged();
   }
   SECTION("a plain state dict is not a training checkpoint") {
@@ -221,8 +221,7 @@ TEST_CASE("a checkpoint stores the options and states as documented", "[resume]"
   CHECK(c.metadata.at("scheduler.last_epoch") == "4");
   CHECK(c.metadata.at("scheduler.options.step_size") == "3");
   CHECK(c.metadata.at("generator") == run.gen.state());
-  CHECK(c.metadata.at("module_generator.2") ==
-        run.model->at<nn::Dropout>(2)->generator()->state());
+  CHECK(c.metadata.at("module_generator.2") == run.model->at<nn::Dropout>(2)->generator()->state());
   CHECK(c.contains("model.0.weight"));
   CHECK(c.contains("optimizer.state.0.3.momentum_buffer"));
 }

@@ -50,13 +50,11 @@ Metadata load_checkpoint(const std::string& path, nn::BasicModule<T>& model,
                          optim::LRScheduler* scheduler = nullptr, Generator* generator = nullptr);
 
 extern template void save_checkpoint(const std::string&, const nn::BasicModule<float>&,
-                                     const optim::BasicOptimizer<float>&,
-                                     const optim::LRScheduler*, const Generator*,
-                                     const Metadata&);
+                                     const optim::BasicOptimizer<float>&, const optim::LRScheduler*,
+                                     const Generator*, const Metadata&);
 extern template void save_checkpoint(const std::string&, const nn::BasicModule<double>&,
                                      const optim::BasicOptimizer<double>&,
-                                     const optim::LRScheduler*, const Generator*,
-                                     const Metadata&);
+                                     const optim::LRScheduler*, const Generator*, const Metadata&);
 extern template Metadata load_checkpoint(const std::string&, nn::BasicModule<float>&,
                                          optim::BasicOptimizer<float>&, optim::LRScheduler*,
                                          Generator*);

@@ -95,8 +95,9 @@ class BasicModule {
   template <class F>
   RemovableHandle register_forward_pre_hook(F hook) {
     if constexpr (std::is_void_v<std::invoke_result_t<F&, BasicModule&, const Tensor&>>)
-      return add_hook(true, ForwardPreHook([h = std::move(hook)](BasicModule& m, const Tensor& x)
-                                               -> std::optional<Tensor> {
+      return add_hook(true,
+                      ForwardPreHook([h = std::move(hook)](
+                                         BasicModule& m, const Tensor& x) -> std::optional<Tensor> {
                         h(m, x);
                         return std::nullopt;
                       }),

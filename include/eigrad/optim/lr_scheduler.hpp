@@ -12,11 +12,11 @@ namespace eigrad::optim {
 
 // What a schedule needs to continue exactly (PyTorch's scheduler.state_dict()).
 struct LRSchedulerStateDict {
-  std::string type;  // "StepLR", "CosineAnnealingLR"
-  int64_t last_epoch = 0;         // steps taken (epoch())
-  std::vector<double> base_lrs;   // one per parameter group
-  std::vector<double> last_lrs;   // the groups' rates when saved (the optimizer restores them)
-  Settings options;               // the schedule's own: step_size, gamma / t_max, eta_min
+  std::string type;              // "StepLR", "CosineAnnealingLR"
+  int64_t last_epoch = 0;        // steps taken (epoch())
+  std::vector<double> base_lrs;  // one per parameter group
+  std::vector<double> last_lrs;  // the groups' rates when saved (the optimizer restores them)
+  Settings options;              // the schedule's own: step_size, gamma / t_max, eta_min
 };
 
 class LRScheduler {

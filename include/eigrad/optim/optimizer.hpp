@@ -175,7 +175,8 @@ class OptimizerWithOptions : public BasicOptimizer<T> {
     for (const auto& e : expected) {
       bool found = false;
       for (const auto& s : settings) found = found || s.first == e.first;
-      if (!found) throw Error(where + e.first + "' is missing (" + this->type_name() + " has " + names + ")");
+      if (!found)
+        throw Error(where + e.first + "' is missing (" + this->type_name() + " has " + names + ")");
     }
     try {
       base.validate(this->type_name());
