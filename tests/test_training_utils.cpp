@@ -92,6 +92,8 @@ TEST_CASE("clip_grad_norm_ with error_if_nonfinite names the norm and changes no
                     Contains("total norm of order 2") && Contains("nan") &&
                         Contains("non-finite") && Contains("error_if_nonfinite"));
   CHECK(p.grad().to_vector()[1] == 1.0);
+  CHECK_THROWS_WITH(utils::clip_grad_norm_(std::vector<DoubleTensor>{p}, 1.0, inf, true),
+                    Contains("order inf") && Contains("is nan"));
   set_grad(p, {inf, 1.0});
   CHECK_THROWS_WITH(utils::clip_grad_norm_(std::vector<DoubleTensor>{p}, 1.0, inf, true),
                     Contains("order inf") && Contains("is inf"));

@@ -30,15 +30,14 @@ double clip_grad_norm_(const std::vector<BasicTensor<T>>& parameters, double max
   for (const BasicTensor<T>& g : grads) {
     const auto a = g.array().template cast<double>().abs();
     if (g.numel() == 0) continue;
-    if (inf)
-      total = std::max(total, a.maxCoeff());
+    if (inf)  // max() would drop a NaN
+      total = a.isNaN().any() ? std::nan("") : std::max(total, a.maxCoeff());
     else if (norm_type == 2)
       total += a.square().sum();
     else if (norm_type == 1)
       total += a.sum();
     else
       total += a.pow(norm_type).sum();
-    if (std::isnan(a.sum())) total = std::nan("");  // max() would drop a NaN
   }
   if (!inf) total = norm_type == 2 ? std::sqrt(total) : std::pow(total, 1.0 / norm_type);
   if (error_if_nonfinite && !std::isfinite(total)) {
