@@ -225,7 +225,7 @@ int main(int argc, char** argv) {
 
     if (!checkpoint.empty()) {
       io::NamedTensors all = io::to_named_tensors(model->state_dict(), "model.");
-      io::NamedTensors state = io::to_named_tensors(optimizer.state_dict(), "optim.");
+      io::NamedTensors state = io::to_named_tensors(optimizer.state_dict().state, "optim.");
       all.insert(all.end(), state.begin(), state.end());
       io::save_safetensors(
           checkpoint, all,

@@ -104,7 +104,7 @@ TEST_CASE("step skips parameters without a gradient and runs under no-grad", "[o
   CHECK(a.is_leaf());
   CHECK(a.requires_grad());
   // Only a has momentum state.
-  const auto state = opt.state_dict();
+  const auto state = opt.state_dict().state;
   REQUIRE(state.size() == 1);
   CHECK(state[0].first == "0.0.momentum_buffer");
   CHECK(state[0].second.to_vector() == V{0.5, 1});
@@ -186,7 +186,7 @@ TEST_CASE("Adam follows torch.optim.Adam with its bias corrections", "[optim]") 
       b2 - 0.1 / 0.271 * 0.161 / (std::sqrt(0.005994001) / std::sqrt(0.002997001) + 1e-8);
   check_close(p.to_vector(), {a3, b3});
 
-  const auto state = opt.state_dict();
+  const auto state = opt.state_dict().state;
   REQUIRE(state.size() == 3);
   CHECK(state[0].first == "0.0.step");
   CHECK(state[0].second.shape() == Shape{});
@@ -237,7 +237,7 @@ TEST_CASE("Adam with amsgrad divides by the largest second moment seen", "[optim
   opt.step();  // m = 0.09, v = 0.000999 < v_max = 0.001
   check_close(p.to_vector(),
               {p1 - 0.1 / 0.19 * 0.09 / (std::sqrt(0.001) / std::sqrt(0.001999) + 1e-8)});
-  CHECK(opt.state_dict().back().first == "0.0.max_exp_avg_sq");
+  CHECK(opt.state_dict().state.back().first == "0.0.max_exp_avg_sq");
 }
 
 // ---------------------------------------------------------------- state export and import
@@ -258,9 +258,9 @@ TEST_CASE("an optimizer restored from state_dict continues exactly like the orig
   b.step();
   CHECK(q.to_vector() == p.to_vector());
   // state_dict hands out copies: changing one leaves the optimizer alone.
-  auto state = a.state_dict();
+  auto state = a.state_dict().state;
   state[1].second.mutable_array().setConstant(7);
-  CHECK(a.state_dict()[1].second.to_vector() != V{7, 7});
+  CHECK(a.state_dict().state[1].second.to_vector() != V{7, 7});
 }
 
 TEST_CASE("load_state_dict checks names, shapes and completeness before changing anything",
@@ -269,7 +269,7 @@ TEST_CASE("load_state_dict checks names, shapes and completeness before changing
   Adam opt({p, r}, optim::AdamOptions(0.1));
   set_grad(p, g1);
   opt.step();
-  const auto before = opt.state_dict();
+  const auto before = opt.state_dict().state;
   const DoubleTensor vec = DoubleTensor::zeros({2}), scalar = DoubleTensor::zeros({});
   using Named = optim::NamedTensors<double>;
   CHECK_THROWS_WITH(opt.load_state_dict(Named{{"exp_avg", vec}}),
@@ -286,15 +286,15 @@ TEST_CASE("load_state_dict checks names, shapes and completeness before changing
                     Contains("parameter 0 of group 0 has some state entries but not 'exp_avg_sq'"));
   CHECK_THROWS_WITH(opt.load_state_dict(Named{{"0.0.step", scalar}, {"0.0.step", scalar}}),
                     Contains("appears twice"));
-  const auto after = opt.state_dict();
+  const auto after = opt.state_dict().state;
   REQUIRE(after.size() == before.size());
   for (size_t i = 0; i < after.size(); ++i) {
     CHECK(after[i].first == before[i].first);
     CHECK(after[i].second.to_vector() == before[i].second.to_vector());
   }
   // An empty state is valid: the optimizer starts over.
-  opt.load_state_dict({});
-  CHECK(opt.state_dict().empty());
+  opt.load_state_dict(optim::NamedTensors<double>{});
+  CHECK(opt.state_dict().state.empty());
 }
 
 // ---------------------------------------------------------------- learning-rate schedules

@@ -4,6 +4,7 @@
 // the standard library's are implementation-defined.
 #include <cstdint>
 #include <random>
+#include <string>
 
 namespace eigrad {
 
@@ -18,6 +19,13 @@ class Generator {
   double normal();
   /// Uniform integer in [0, n).
   uint64_t randint(uint64_t n);
+
+  /// The whole state (PyTorch's get_state / set_state): the engine's 312 words and position and
+  /// the normal() value Box-Muller keeps for the next call, as portable text. After
+  /// set_state(state()) the generator continues bit for bit where the saved one would. set_state
+  /// throws on text that is not such a state and then leaves the generator unchanged.
+  std::string state() const;
+  void set_state(const std::string& state);
 
  private:
   std::mt19937_64 engine_;

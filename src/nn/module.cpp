@@ -34,6 +34,56 @@ BasicTensor<T> BasicModule<T>::forward(const Tensor&) {
               "forward(const Tensor&) or call its own methods");
 }
 
+// The hooks of one module, shared with the handles (weakly) so that remove() can reach them.
+template <class T>
+struct BasicModule<T>::Hooks {
+  std::vector<std::pair<uint64_t, ForwardPreHook>> pre;
+  std::vector<std::pair<uint64_t, ForwardHook>> post;
+  uint64_t next_id = 0;
+};
+
+template <class T>
+RemovableHandle BasicModule<T>::add_hook(bool pre, ForwardPreHook pre_hook, ForwardHook hook) {
+  const char* what = pre ? "register_forward_pre_hook" : "register_forward_hook";
+  if (pre ? !pre_hook : !hook)
+    throw Error(type_name() + "::" + what + ": the hook is empty (a null std::function)");
+  if (!hooks_) hooks_ = std::make_shared<Hooks>();
+  const uint64_t id = hooks_->next_id++;
+  if (pre)
+    hooks_->pre.emplace_back(id, std::move(pre_hook));
+  else
+    hooks_->post.emplace_back(id, std::move(hook));
+  return RemovableHandle([weak = std::weak_ptr<Hooks>(hooks_), pre, id] {
+    const std::shared_ptr<Hooks> hooks = weak.lock();
+    if (!hooks) return;
+    auto drop = [id](auto& list) {
+      list.erase(std::remove_if(list.begin(), list.end(),
+                                [id](const auto& entry) { return entry.first == id; }),
+                 list.end());
+    };
+    if (pre)
+      drop(hooks->pre);
+    else
+      drop(hooks->post);
+  });
+}
+
+// The lists are copied first: a hook may register or remove hooks (its own included) and the
+// change applies from the next call, as in PyTorch.
+template <class T>
+BasicTensor<T> BasicModule<T>::call_with_hooks(const Tensor& input) {
+  const std::shared_ptr<Hooks> hooks = hooks_;
+  const auto pre = hooks->pre;
+  const auto post = hooks->post;
+  Tensor x = input;
+  for (const auto& entry : pre)
+    if (std::optional<Tensor> replaced = entry.second(*this, x)) x = std::move(*replaced);
+  Tensor y = forward(x);
+  for (const auto& entry : post)
+    if (std::optional<Tensor> replaced = entry.second(*this, x, y)) y = std::move(*replaced);
+  return y;
+}
+
 template <class T>
 void BasicModule<T>::check_name(const char* what, const std::string& name) const {
   const std::string where = type_name() + "::register_" + what;

@@ -18,6 +18,25 @@ void detail::AdamOptionsBase<Self>::validate(const std::string& op) const {
     fail("weight_decay must be >= 0, got " + std::to_string(weight_decay_));
 }
 
+template <class Self>
+bool detail::AdamOptionsBase<Self>::set(const std::string& name, double value) {
+  if (name == "lr")
+    lr_ = value;
+  else if (name == "beta1")
+    beta1_ = value;
+  else if (name == "beta2")
+    beta2_ = value;
+  else if (name == "eps")
+    eps_ = value;
+  else if (name == "weight_decay")
+    weight_decay_ = value;
+  else if (name == "amsgrad" && (value == 0 || value == 1))
+    amsgrad_ = value == 1;
+  else
+    return false;
+  return true;
+}
+
 template <class T, class Options, bool Decoupled>
 std::vector<typename BasicOptimizer<T>::StateKey> AdamFamily<T, Options, Decoupled>::state_keys(
     size_t group) const {

@@ -75,16 +75,50 @@ std::vector<BasicTensor<T>>& BasicOptimizer<T>::state(size_t group, size_t i) {
 }
 
 template <class T>
-NamedTensors<T> BasicOptimizer<T>::state_dict() const {
-  NamedTensors<T> out;
+OptimizerStateDict<T> BasicOptimizer<T>::state_dict() const {
+  OptimizerStateDict<T> out;
+  out.type = type_name();
+  for (size_t g = 0; g < params_.size(); ++g)
+    out.param_groups.push_back({static_cast<int64_t>(params_[g].size()), settings(g)});
   for (size_t g = 0; g < state_.size(); ++g) {
     const std::vector<StateKey> keys = state_keys(g);
     for (size_t i = 0; i < state_[g].size(); ++i)
       for (size_t k = 0; k < state_[g][i].size(); ++k)
-        out.emplace_back(std::to_string(g) + "." + std::to_string(i) + "." + keys[k].name,
-                         state_[g][i][k].clone());
+        out.state.emplace_back(std::to_string(g) + "." + std::to_string(i) + "." + keys[k].name,
+                               state_[g][i][k].clone());
   }
   return out;
+}
+
+template <class T>
+void BasicOptimizer<T>::load_state_dict(const OptimizerStateDict<T>& state) {
+  const std::string op = type_name() + "::load_state_dict: ";
+  if (state.type != type_name())
+    throw Error(op + "the key 'type' is '" + state.type + "': the state dict is of " +
+                (state.type.empty() ? std::string("no optimizer") : "an optimizer " + state.type) +
+                ", not of " + type_name());
+  if (state.param_groups.size() != params_.size())
+    throw Error(op + "the key 'param_groups' has " + std::to_string(state.param_groups.size()) +
+                " group(s) but the optimizer has " + std::to_string(params_.size()));
+  for (size_t g = 0; g < params_.size(); ++g) {
+    const std::string key = "the key 'param_groups." + std::to_string(g) + ".";
+    if (state.param_groups[g].params != static_cast<int64_t>(params_[g].size()))
+      throw Error(op + key + "params' is " + std::to_string(state.param_groups[g].params) +
+                  " parameter(s) but group " + std::to_string(g) + " of the optimizer has " +
+                  std::to_string(params_[g].size()));
+    check_settings(g, state.param_groups[g].options, op + key);
+  }
+  // The state's keys depend on the options (SGD keeps a momentum buffer only with momentum), so
+  // the state is checked under the new options, and the old ones come back if it fails.
+  std::vector<Settings> old;
+  for (size_t g = 0; g < params_.size(); ++g) old.push_back(settings(g));
+  for (size_t g = 0; g < params_.size(); ++g) set_settings(g, state.param_groups[g].options);
+  try {
+    load_state_dict(state.state);
+  } catch (...) {
+    for (size_t g = 0; g < params_.size(); ++g) set_settings(g, old[g]);
+    throw;
+  }
 }
 
 namespace {

@@ -18,6 +18,22 @@ void SGDOptions::validate(const std::string& op) const {
          " and dampening " + std::to_string(dampening_));
 }
 
+bool SGDOptions::set(const std::string& name, double value) {
+  if (name == "lr")
+    lr_ = value;
+  else if (name == "momentum")
+    momentum_ = value;
+  else if (name == "dampening")
+    dampening_ = value;
+  else if (name == "weight_decay")
+    weight_decay_ = value;
+  else if (name == "nesterov" && (value == 0 || value == 1))
+    nesterov_ = value == 1;
+  else
+    return false;
+  return true;
+}
+
 template <class T>
 std::vector<typename BasicOptimizer<T>::StateKey> BasicSGD<T>::state_keys(size_t group) const {
   if (this->options_[group].momentum() == 0) return {};

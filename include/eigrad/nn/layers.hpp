@@ -63,6 +63,7 @@ class BasicDropout : public BasicModule<T> {
   std::shared_ptr<BasicModule<double>> make_double() const override;
   std::string extra_repr() const override;
   double p() const { return p_; }
+  Generator* generator() override { return &gen_; }  // the masks' source, saved by checkpoints
 
  private:
   double p_;

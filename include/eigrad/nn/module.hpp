@@ -11,8 +11,11 @@
 // require grad, are not in parameters() (so optimizers never see them), and are saved and loaded
 // with the parameters by state_dict() and load_state_dict().
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -40,6 +43,21 @@ struct StateEntry {
 template <class T>
 using StateDict = std::vector<StateEntry<T>>;
 
+/// What register_forward_hook and register_forward_pre_hook return (PyTorch's
+/// torch.utils.hooks.RemovableHandle). remove() unregisters the hook; removing twice, or after the
+/// module is gone, does nothing. Dropping the handle keeps the hook.
+class RemovableHandle {
+ public:
+  RemovableHandle() = default;
+  explicit RemovableHandle(std::function<void()> remover) : remover_(std::move(remover)) {}
+  void remove() {
+    if (remover_) std::exchange(remover_, nullptr)();
+  }
+
+ private:
+  std::function<void()> remover_;
+};
+
 /// What a non-strict load_state_dict skipped, as in PyTorch.
 struct LoadResult {
   std::vector<std::string> missing_keys;     ///< the module's names the input lacked
@@ -60,7 +78,50 @@ class BasicModule {
   /// The module's computation on one input. The default throws: a module that only groups others
   /// (or takes several inputs) need not define it.
   virtual Tensor forward(const Tensor& input);
-  Tensor operator()(const Tensor& input) { return forward(input); }
+  /// forward() between the module's hooks (Sequential calls its children this way). Without hooks
+  /// it is forward() after one test.
+  Tensor operator()(const Tensor& input) {
+    return hooks_ ? call_with_hooks(input) : forward(input);
+  }
+
+  // ---- hooks (PyTorch's register_forward_pre_hook / register_forward_hook) ----
+  /// A pre-hook runs before forward() with the input; returning a tensor replaces the input. A
+  /// forward hook runs after it with the input forward() got and the output; returning a tensor
+  /// replaces the output. Hooks run in registration order, pre-hooks first, and only when the
+  /// module is called through operator(). A callable may also return void (it only inspects).
+  using ForwardPreHook = std::function<std::optional<Tensor>(BasicModule&, const Tensor&)>;
+  using ForwardHook =
+      std::function<std::optional<Tensor>(BasicModule&, const Tensor&, const Tensor&)>;
+  template <class F>
+  RemovableHandle register_forward_pre_hook(F hook) {
+    if constexpr (std::is_void_v<std::invoke_result_t<F&, BasicModule&, const Tensor&>>)
+      return add_hook(true,
+                      ForwardPreHook([h = std::move(hook)](
+                                         BasicModule& m, const Tensor& x) -> std::optional<Tensor> {
+                        h(m, x);
+                        return std::nullopt;
+                      }),
+                      {});
+    else
+      return add_hook(true, ForwardPreHook(std::move(hook)), {});
+  }
+  template <class F>
+  RemovableHandle register_forward_hook(F hook) {
+    if constexpr (std::is_void_v<
+                      std::invoke_result_t<F&, BasicModule&, const Tensor&, const Tensor&>>)
+      return add_hook(false, {},
+                      ForwardHook([h = std::move(hook)](BasicModule& m, const Tensor& x,
+                                                        const Tensor& y) -> std::optional<Tensor> {
+                        h(m, x, y);
+                        return std::nullopt;
+                      }));
+    else
+      return add_hook(false, {}, ForwardHook(std::move(hook)));
+  }
+
+  /// The random numbers this module draws (Dropout's generator), or null. io::save_checkpoint
+  /// saves the state of every module's generator so that a resumed run draws the same masks.
+  virtual Generator* generator() { return nullptr; }
 
   /// "Linear", "Sequential", ...: used in messages and in str().
   virtual std::string type_name() const { return "Module"; }
@@ -140,6 +201,10 @@ class BasicModule {
   }
 
  private:
+  struct Hooks;
+  Tensor call_with_hooks(const Tensor& input);
+  RemovableHandle add_hook(bool pre, ForwardPreHook pre_hook, ForwardHook hook);
+
   void check_name(const char* what, const std::string& name) const;
   void add_child(const std::string& name, Ptr module);
   /// The module that owns the dotted name's last part, and that part; throws if a prefix is not a
@@ -153,6 +218,7 @@ class BasicModule {
   StateDict<T> buffers_;
   std::vector<std::pair<std::string, Ptr>> children_;
   bool training_ = true;
+  std::shared_ptr<Hooks> hooks_;  ///< null until a hook is registered
 };
 
 /// A float64 copy of `module` (float32 or float64): the structure from make_double(), then every

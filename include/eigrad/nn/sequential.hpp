@@ -30,7 +30,7 @@ class BasicSequential : public BasicModule<T> {
 
   Tensor forward(const Tensor& input) override {
     Tensor x = input;
-    for (const Ptr& m : modules_) x = m->forward(x);
+    for (const Ptr& m : modules_) x = (*m)(x);  // through the children's hooks
     return x;
   }
   std::string type_name() const override { return "Sequential"; }

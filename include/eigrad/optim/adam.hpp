@@ -45,6 +45,17 @@ class AdamOptionsBase {
     amsgrad_ = v;
     return self();
   }
+  /// As named values for state dicts: lr, beta1, beta2, eps, weight_decay, amsgrad (0 or 1).
+  Settings settings() const {
+    return {{"lr", lr_},
+            {"beta1", beta1_},
+            {"beta2", beta2_},
+            {"eps", eps_},
+            {"weight_decay", weight_decay_},
+            {"amsgrad", amsgrad_ ? 1.0 : 0.0}};
+  }
+  /// Sets the option of that name; false if there is none (a flag takes 0 or 1 only).
+  bool set(const std::string& name, double value);
   /// Throws, naming `op`, unless lr, eps, weight_decay >= 0 and 0 <= beta1, beta2 < 1.
   void validate(const std::string& op) const;
 

@@ -39,6 +39,16 @@ class SGDOptions {
     nesterov_ = v;
     return *this;
   }
+  /// As named values for state dicts: lr, momentum, dampening, weight_decay, nesterov (0 or 1).
+  Settings settings() const {
+    return {{"lr", lr_},
+            {"momentum", momentum_},
+            {"dampening", dampening_},
+            {"weight_decay", weight_decay_},
+            {"nesterov", nesterov_ ? 1.0 : 0.0}};
+  }
+  /// Sets the option of that name; false if there is none (a flag takes 0 or 1 only).
+  bool set(const std::string& name, double value);
   /// Throws, naming `op`, unless lr, momentum, weight_decay >= 0 and nesterov has momentum > 0
   /// and dampening 0 (as PyTorch requires).
   void validate(const std::string& op) const;
