@@ -95,12 +95,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& t : c.tensors) {
       if (std::visit([](const auto& x) { return x.array().size() != x.numel(); }, t.tensor))
         fuzz::violation("tensor '" + t.name + "' holds the wrong number of values");
-      if (t.saved_as == SavedAs::Int64) {
-        const auto* d = std::get_if<DoubleTensor>(&t.tensor);
-        if (!d) fuzz::violation("the I64 tensor '" + t.name + "' is not held as float64");
-        for (double v : d->to_vector())
-          if (v != std::nearbyint(v))
-            fuzz::violation("the I64 tensor '" + t.name + "' holds a fraction");
+      if (t.saved_as == SavedAs::Int64 && !std::get_if<eigrad::LongTensor>(&t.tensor))
+        fuzz::violation("the I64 tensor '" + t.name + "' is not held as int64");
+      if (const auto* b = std::get_if<eigrad::BoolTensor>(&t.tensor)) {
+        const std::string raw = bytes_of(*b);
+        for (char byte : raw)
+          if (byte != 0 && byte != 1)
+            fuzz::violation("the BOOL tensor '" + t.name + "' holds a byte other than 0 and 1");
       }
     }
     check_round_trip(c, copy.path);

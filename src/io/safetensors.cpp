@@ -30,20 +30,26 @@ using json = nlohmann::json;
 constexpr uint64_t kMaxHeader = 100ull << 20;
 
 // The dtypes eigrad reads and writes.
-enum class Dtype { F32, F64, I64 };
+enum class Dtype { F32, F64, I64, BOOL };
 
 const char* code_of(Dtype d) {
-  return d == Dtype::F32 ? "F32" : d == Dtype::F64 ? "F64" : "I64";
+  return d == Dtype::F32 ? "F32" : d == Dtype::F64 ? "F64" : d == Dtype::I64 ? "I64" : "BOOL";
+}
+// The variant's alternatives in order: Tensor, DoubleTensor, LongTensor, BoolTensor.
+bool is_float(const AnyTensor& t) {
+  return t.index() < 2;
 }
 Dtype dtype_of(const NamedTensor& t) {
   if (t.saved_as == SavedAs::Int64) return Dtype::I64;
-  return t.tensor.index() == 0 ? Dtype::F32 : Dtype::F64;
+  static constexpr Dtype by_index[] = {Dtype::F32, Dtype::F64, Dtype::I64, Dtype::BOOL};
+  return by_index[t.tensor.index()];
 }
 size_t element_size(Dtype d) {
-  return d == Dtype::F32 ? 4 : 8;
+  return d == Dtype::F32 ? 4 : d == Dtype::BOOL ? 1 : 8;
 }
 const char* target_dtype(const NamedTensor& t) {
-  return t.tensor.index() == 0 ? "float32" : "float64";
+  static constexpr const char* names[] = {"float32", "float64", "int64", "bool"};
+  return names[t.tensor.index()];
 }
 
 // 2^63 as a double: the int64 range is [-2^63, 2^63).
@@ -199,8 +205,10 @@ ParsedFile parse_file(const char* op, const std::string& path) {
       e.dtype = Dtype::F64;
     else if (code == "I64")
       e.dtype = Dtype::I64;
+    else if (code == "BOOL")
+      e.dtype = Dtype::BOOL;
     else
-      throw bad("dtype " + code + " is not supported (eigrad reads F32, F64 and I64)");
+      throw bad("dtype " + code + " is not supported (eigrad reads F32, F64, I64 and BOOL)");
     if (!shape->is_array()) throw bad("shape is not an array");
     if (shape->size() > static_cast<size_t>(Shape::kMaxRank))
       throw bad("rank " + std::to_string(shape->size()) + " exceeds eigrad's maximum of " +
@@ -263,6 +271,14 @@ std::vector<int64_t> read_int64(const ParsedFile& f, const Entry& e) {
   return v;
 }
 
+// The offset of the first byte of a BOOL entry that is neither 0 nor 1, or none.
+std::optional<int64_t> bad_bool(const ParsedFile& f, const Entry& e) {
+  const char* b = f.bytes.data() + f.data_start + e.begin;
+  for (uint64_t i = 0; i < e.end - e.begin; ++i)
+    if (b[i] != 0 && b[i] != 1) return static_cast<int64_t>(i);
+  return std::nullopt;
+}
+
 // The first of `values` that T cannot hold exactly, or none.
 template <class T>
 std::optional<int64_t> first_inexact(const std::vector<int64_t>& values) {
@@ -285,7 +301,7 @@ void detail::save_safetensors(const std::string& path, const NamedTensors& tenso
     if (t.name == "__metadata__") throw fail("'__metadata__' is reserved and cannot name a tensor");
     if (!names.insert(t.name).second) throw fail("the name '" + t.name + "' appears twice");
     if (!defined(t.tensor)) throw fail("tensor '" + t.name + "' is undefined");
-    if (t.saved_as == SavedAs::Int64)
+    if (t.saved_as == SavedAs::Int64 && is_float(t.tensor))
       integers[&t] = to_int64(t, "save_safetensors: '" + path + "': ");
   }
   // 8-byte elements first keep every tensor aligned to its element size (the header is padded
@@ -295,6 +311,8 @@ void detail::save_safetensors(const std::string& path, const NamedTensors& tenso
     if (element_size(dtype_of(t)) == 8) order.push_back(&t);
   for (const NamedTensor& t : tensors)
     if (element_size(dtype_of(t)) == 4) order.push_back(&t);
+  for (const NamedTensor& t : tensors)
+    if (element_size(dtype_of(t)) == 1) order.push_back(&t);
 
   nlohmann::ordered_json h = nlohmann::ordered_json::object();
   if (!metadata.empty()) h["__metadata__"] = metadata;
@@ -342,24 +360,18 @@ Checkpoint load_safetensors(const std::string& path) {
   Checkpoint c;
   c.metadata = std::move(f.metadata);
   for (const Entry& e : f.entries) {
-    if (e.dtype == Dtype::I64) {
-      const std::vector<int64_t> values = read_int64(f, e);
-      if (const auto v = first_inexact<double>(values))
-        throw Error("load_safetensors: '" + path + "': the I64 tensor '" + e.name + "' holds " +
-                    std::to_string(*v) +
-                    ", which eigrad cannot hold exactly (it holds integers as float64, exact up "
-                    "to 2^53)");
-      DoubleTensor t = DoubleTensor::empty(e.shape);
-      double* d = t.mutable_data();
-      for (size_t i = 0; i < values.size(); ++i) d[i] = static_cast<double>(values[i]);
-      c.tensors.emplace_back(e.name, std::move(t), SavedAs::Int64);
-      continue;
-    }
-    AnyTensor t = e.dtype == Dtype::F64 ? AnyTensor(DoubleTensor::empty(e.shape))
-                                        : AnyTensor(Tensor::empty(e.shape));
+    if (e.dtype == Dtype::BOOL)
+      if (const auto at = bad_bool(f, e))
+        throw Error("load_safetensors: '" + path + "': the BOOL tensor '" + e.name +
+                    "' holds a byte other than 0 and 1 at element " + std::to_string(*at));
+    AnyTensor t = e.dtype == Dtype::F64   ? AnyTensor(DoubleTensor::empty(e.shape))
+                  : e.dtype == Dtype::I64 ? AnyTensor(LongTensor::empty(e.shape))
+                  : e.dtype == Dtype::BOOL ? AnyTensor(BoolTensor::empty(e.shape))
+                                           : AnyTensor(Tensor::empty(e.shape));
     if (e.end > e.begin)
       std::memcpy(bytes_of(t), f.bytes.data() + f.data_start + e.begin, e.end - e.begin);
-    c.tensors.emplace_back(e.name, std::move(t));
+    c.tensors.emplace_back(e.name, std::move(t),
+                           e.dtype == Dtype::I64 ? SavedAs::Int64 : SavedAs::Native);
   }
   return c;
 }
@@ -400,13 +412,17 @@ void load_into(const std::string& path, const NamedTensors& targets) {
     } else if (e.shape != shape_of(t.tensor)) {
       problems.push_back("'" + t.name + "' has shape " + e.shape.str() +
                          " in the file but the target has shape " + shape_of(t.tensor).str());
-    } else if (e.dtype == Dtype::I64) {
+    } else if (e.dtype == Dtype::I64 && is_float(t.tensor)) {
       const std::vector<int64_t> values = read_int64(f, e);
       const auto v =
           t.tensor.index() == 0 ? first_inexact<float>(values) : first_inexact<double>(values);
       if (v)
         problems.push_back("the I64 tensor '" + t.name + "' holds " + std::to_string(*v) +
                            ", which its " + target_dtype(t) + " target cannot hold exactly");
+    } else if (e.dtype == Dtype::BOOL) {
+      if (const auto at = bad_bool(f, e))
+        problems.push_back("the BOOL tensor '" + t.name +
+                           "' holds a byte other than 0 and 1 at element " + std::to_string(*at));
     }
   }
   if (!problems.empty())
@@ -416,7 +432,7 @@ void load_into(const std::string& path, const NamedTensors& targets) {
   for (const NamedTensor& t : targets) {
     const Entry& e = *found.at(t.name);
     AnyTensor handle = t.tensor;  // shares the target's storage
-    if (e.dtype == Dtype::I64) {
+    if (e.dtype == Dtype::I64 && is_float(handle)) {
       const std::vector<int64_t> values = read_int64(f, e);
       std::visit(
           [&](auto& x) {

@@ -563,13 +563,49 @@ TEST_CASE("I64 tensors are read exactly or refused", "[checkpoint]") {
   CHECK_THROWS_WITH(io::load_into(dir / "ok", {{"n", DoubleTensor::zeros({3})}}),
                     Contains("'n' is I64 in the file but the target is float64"));
 
-  // 2^53 + 1 is beyond what float64 holds exactly.
+  // 2^53 + 1 is beyond what float64 holds exactly: read as int64 it is exact, as float64 an error.
   write_all(dir / "odd", assemble(R"({"n":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}})",
                                   i64({(int64_t{1} << 53) + 1})));
-  CHECK_THROWS_WITH(io::load_safetensors(dir / "odd"),
+  const io::Checkpoint odd = io::load_safetensors(dir / "odd");
+  CHECK(odd.get<int64_t>("n").item() == (int64_t{1} << 53) + 1);
+  CHECK_THROWS_WITH(odd.get<double>("n"),
                     Contains("'n' holds 9007199254740993") && Contains("exactly"));
   DoubleTensor one = DoubleTensor::full({1}, 5);
   CHECK_THROWS_WITH(io::load_into(dir / "odd", {{"n", one, io::SavedAs::Int64}}),
                     Contains("9007199254740993") && Contains("nothing was loaded"));
   CHECK(one.item() == 5);
+}
+
+TEST_CASE("int64 and bool tensors round-trip as I64 and BOOL, exactly", "[checkpoint]") {
+  TempDir dir;
+  const eigrad::LongTensor l =
+      eigrad::LongTensor::from({-(int64_t{1} << 62), -1, 0, (int64_t{1} << 53) + 1}, {2, 2});
+  const eigrad::BoolTensor b = eigrad::BoolTensor::from({true, false, true}, {3});
+  io::save_safetensors(dir / "dtypes", {{"l", l}, {"b", b}, {"f", Tensor::ones({1})}});
+  const nlohmann::json h = header_of(dir / "dtypes");
+  CHECK(h["l"]["dtype"] == "I64");
+  CHECK(h["b"]["dtype"] == "BOOL");
+  CHECK(h["b"]["data_offsets"][1].get<int>() - h["b"]["data_offsets"][0].get<int>() == 3);
+  const io::Checkpoint c = io::load_safetensors(dir / "dtypes");
+  CHECK(c.get<int64_t>("l").to_vector() == l.to_vector());
+  CHECK(c.get<int64_t>("l").shape() == Shape{2, 2});
+  CHECK(c.get<bool>("b").to_vector() == b.to_vector());
+  // Into existing int64 and bool targets.
+  eigrad::LongTensor lt = eigrad::LongTensor::zeros({2, 2});
+  eigrad::BoolTensor bt = eigrad::BoolTensor::zeros({3});
+  Tensor ft = Tensor::zeros({1});
+  io::load_into(dir / "dtypes", {{"l", lt}, {"b", bt}, {"f", ft}});
+  CHECK(lt.to_vector() == l.to_vector());
+  CHECK(bt.to_vector() == b.to_vector());
+  // A BOOL byte other than 0 or 1 is an error, and the targets keep their values.
+  write_all(dir / "bad", assemble(R"({"b":{"dtype":"BOOL","shape":[2],"data_offsets":[0,2]}})",
+                                  std::string("\x01\x02", 2)));
+  CHECK_THROWS_WITH(io::load_safetensors(dir / "bad"),
+                    Contains("BOOL tensor 'b'") && Contains("element 1"));
+  eigrad::BoolTensor keep = eigrad::BoolTensor::from({false, true}, {2});
+  CHECK_THROWS_WITH(io::load_into(dir / "bad", {{"b", keep}}), Contains("nothing was loaded"));
+  CHECK(keep.to_vector() == std::vector<bool>{false, true});
+  // An int64 target does not take F32.
+  CHECK_THROWS_WITH(io::load_into(dir / "dtypes", {{"l", lt}, {"b", bt}, {"f", eigrad::LongTensor::zeros({1})}}),
+                    Contains("'f' is F32 in the file but the target is int64"));
 }

@@ -10,12 +10,14 @@
 //   io::load_into("model.safetensors", model.state_dict());
 // or the parameters alone: io::save_safetensors(path, model.named_parameters()).
 //
-// Integers: eigrad's tensors hold float or double. A tensor marked SavedAs::Int64 (BatchNorm's
-// num_batches_tracked, in a state dict) is written as I64: its values must be integers within
-// int64's range, or the save throws before it writes anything. Loading an I64 tensor into such a
-// target, or reading it with load_safetensors (which holds it as float64, marked Int64), takes
-// the integers exactly or throws: a value the target's dtype cannot hold exactly (past 2^24 in
-// float32, 2^53 in float64) is an error, not a rounding.
+// Dtypes: Tensor is F32, DoubleTensor F64, LongTensor I64 and BoolTensor BOOL (one byte, 0 or 1;
+// any other byte is an error on loading). A float tensor marked SavedAs::Int64 (BatchNorm's
+// num_batches_tracked, in a state dict) is written as I64 too: its values must be integers within
+// int64's range, or the save throws before it writes anything. load_safetensors reads I64 as a
+// LongTensor (marked Int64), exactly. Loading an I64 tensor into a float target marked Int64, or
+// Checkpoint::get<float or double> of it, takes the integers exactly or throws: a value the
+// target's dtype cannot hold exactly (past 2^24 in float32, 2^53 in float64) is an error, not a
+// rounding.
 //
 // A model and its optimizer in one file, told apart by prefixes:
 //   io::NamedTensors all = io::to_named_tensors(model.state_dict(), "model.");
@@ -42,7 +44,7 @@
 
 namespace eigrad::io {
 
-using AnyTensor = std::variant<Tensor, DoubleTensor>;
+using AnyTensor = std::variant<Tensor, DoubleTensor, LongTensor, BoolTensor>;
 using nn::SavedAs;
 
 struct NamedTensor {
@@ -53,6 +55,10 @@ struct NamedTensor {
   NamedTensor(std::string n, Tensor t, SavedAs s = SavedAs::Native)
       : name(std::move(n)), tensor(std::move(t)), saved_as(s) {}
   NamedTensor(std::string n, DoubleTensor t, SavedAs s = SavedAs::Native)
+      : name(std::move(n)), tensor(std::move(t)), saved_as(s) {}
+  NamedTensor(std::string n, LongTensor t, SavedAs s = SavedAs::Native)
+      : name(std::move(n)), tensor(std::move(t)), saved_as(s) {}
+  NamedTensor(std::string n, BoolTensor t, SavedAs s = SavedAs::Native)
       : name(std::move(n)), tensor(std::move(t)), saved_as(s) {}
   NamedTensor(std::string n, AnyTensor t, SavedAs s = SavedAs::Native)
       : name(std::move(n)), tensor(std::move(t)), saved_as(s) {}
@@ -99,7 +105,8 @@ struct Checkpoint {
   std::vector<std::pair<std::string, BasicTensor<T>>> pairs(const std::string& prefix = "") const;
 };
 
-/// Reads a whole checkpoint (F32, F64 and I64 tensors; I64 ones as float64, marked Int64).
+/// Reads a whole checkpoint (F32, F64, I64 and BOOL tensors; I64 ones as LongTensor, marked
+/// Int64).
 Checkpoint load_safetensors(const std::string& path);
 
 /// Copies the file's tensors into the targets' existing storages, matched by name. The file must
@@ -119,15 +126,28 @@ void load_into(const std::string& path, const Range& targets) {
 }
 
 namespace detail {
-/// An I64 tensor (held as float64) as T, or an Error if T cannot hold one of its values exactly.
+/// An I64 tensor (read as a LongTensor) as T, or an Error if T cannot hold one of its values
+/// exactly (past 2^24 in float32, 2^53 in float64).
 template <class T>
 BasicTensor<T> integers_as(const NamedTensor& t, const char* op) {
-  const DoubleTensor& d = std::get<DoubleTensor>(t.tensor);
-  BasicTensor<T> out = d.template to<T>();
-  if (!(out.array().template cast<double>() == d.array()).all())
-    throw Error(std::string(op) + ": the I64 tensor '" + t.name + "' holds integers that " +
-                BasicTensor<T>::dtype() + " cannot represent exactly");
-  return out;
+  const LongTensor* l = std::get_if<LongTensor>(&t.tensor);
+  if (!l) {  // a float tensor marked Int64 (saved from a model): its values are integers
+    return std::visit([](const auto& x) { return x.template to<T>(); }, t.tensor);
+  }
+  if constexpr (std::is_same_v<T, int64_t>) {
+    return *l;
+  } else {
+    BasicTensor<T> out = l->template to<T>();
+    const int64_t* v = l->data();
+    for (int64_t i = 0; i < l->numel(); ++i) {
+      const T f = out.data()[i];
+      if (!(static_cast<double>(f) < 9223372036854775808.0 && static_cast<int64_t>(f) == v[i]))
+        throw Error(std::string(op) + ": the I64 tensor '" + t.name + "' holds " +
+                    std::to_string(v[i]) + ", which " + BasicTensor<T>::dtype() +
+                    " cannot represent exactly");
+    }
+    return out;
+  }
 }
 }  // namespace detail
 

@@ -43,20 +43,9 @@ struct StateEntry {
 template <class T>
 using StateDict = std::vector<StateEntry<T>>;
 
-/// What register_forward_hook and register_forward_pre_hook return (PyTorch's
-/// torch.utils.hooks.RemovableHandle). remove() unregisters the hook; removing twice, or after the
-/// module is gone, does nothing. Dropping the handle keeps the hook.
-class RemovableHandle {
- public:
-  RemovableHandle() = default;
-  explicit RemovableHandle(std::function<void()> remover) : remover_(std::move(remover)) {}
-  void remove() {
-    if (remover_) std::exchange(remover_, nullptr)();
-  }
-
- private:
-  std::function<void()> remover_;
-};
+/// What register_forward_hook and register_forward_pre_hook return: the same handle as a tensor's
+/// register_hook (eigrad/tensor.hpp). Dropping the handle keeps the hook.
+using eigrad::RemovableHandle;
 
 /// What a non-strict load_state_dict skipped, as in PyTorch.
 struct LoadResult {
