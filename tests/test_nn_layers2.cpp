@@ -625,3 +625,19 @@ TEST_CASE("Dropout2d drops channels in training and is the identity in eval", "[
   REQUIRE_THROWS_WITH(eigrad::nn::dropout2d(Tensor::ones(Shape{2, 3, 1}), -0.1, true, gen),
                       Contains("dropout2d: the probability p must be in [0, 1]"));
 }
+
+TEST_CASE("the new ops take an empty batch", "[layers2]") {
+  const DoubleTensor x = DoubleTensor::zeros(Shape{0, 2, 3, 3}).set_requires_grad();
+  const DoubleTensor w = random_leaf(Shape{2, 3, 2, 2}, 50);
+  const DoubleTensor b = random_leaf(Shape{3}, 51);
+  const DoubleTensor y = eigrad::conv_transpose2d(x, w, b, 2);
+  CHECK(y.shape() == Shape{0, 3, 6, 6});
+  const Ts g = eigrad::grad({eigrad::sum(y)}, {x, w, b});
+  CHECK(g[0].shape() == x.shape());
+  check_close(g[1].to_vector(), V(24, 0.0));
+  check_close(g[2].to_vector(), V(3, 0.0));
+  CHECK(eigrad::interpolate(x, InterpolateOptions().size({4, 5}).mode("bilinear")).shape() ==
+        Shape{0, 2, 4, 5});
+  Generator gen;
+  CHECK(eigrad::nn::dropout2d(x, 0.5, true, gen).shape() == x.shape());
+}
