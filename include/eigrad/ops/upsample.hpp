@@ -55,10 +55,13 @@ class InterpolateOptions {
 // input [N, C, H, W] -> [N, C, H_out, W_out], with H_out = size[0], or floor(H * scale_factor[0])
 // when scale_factor is given (and likewise W_out). As PyTorch (CPU):
 // - nearest: output row i reads input row min(floor(i * s), H - 1), s = 1 / scale_factor when
-//   given, else H / H_out (s in float32, as PyTorch);
+//   given, else H / H_out (i * s rounded to float32 before the floor, as PyTorch's floorf);
 // - bilinear, align_corners: source position i (H - 1) / (H_out - 1) (0 when H_out = 1);
 // - bilinear, not align_corners: source position max(0, s (i + 0.5) - 0.5), s as for nearest;
 //   when H_out = H, the rows are copied whatever the scale factor.
+// The gradient is the exact adjoint of this map. (PyTorch's nearest backward takes shortcuts when
+// H_out = H or 2 H that its forward does not take: with a scale_factor whose floor gives such a
+// size, e.g. 3 rows by 2.3, its gradient is not its forward's adjoint; eigrad's is.)
 // Throws on other ranks or modes, both or neither of size and scale_factor, empty sizes.
 template <class T>
 BasicTensor<T> interpolate(const BasicTensor<T>& input, const InterpolateOptions& options);
