@@ -316,6 +316,25 @@ TEST_CASE("ConvTranspose2d passes gradcheck_module and its state dict loads by n
   CHECK(other(x).to_vector() == m(x).to_vector());
 }
 
+TEST_CASE("ConvTranspose2d's forward with output_size picks output_padding as PyTorch's",
+          "[layers2]") {
+  Generator gen(6);
+  nn::ConvTranspose2d m(nn::ConvTranspose2dOptions(2, 3, 3).stride({3, 2}).padding(1), gen);
+  const Tensor x = Tensor::uniform(Shape{1, 2, 4, 5}, -1.f, 1.f, gen);
+  // Smallest sizes: (4 - 1) 3 - 2 + 2 + 1 = 10 and (5 - 1) 2 - 2 + 2 + 1 = 9; stride - 1 more.
+  CHECK(m(x).shape() == Shape{1, 3, 10, 9});
+  const Tensor y = m.forward(x, {12, 10});
+  CHECK(y.shape() == Shape{1, 3, 12, 10});
+  CHECK(y.to_vector() ==
+        eigrad::conv_transpose2d(x, m.weight(), m.bias(), {3, 2}, 1, {2, 1}).to_vector());
+  REQUIRE_THROWS_WITH(m.forward(x, {13, 9}),
+                      Catch::Contains("ConvTranspose2d: requested an output size of (13, 9), but "
+                                      "valid sizes range from (10, 9) to (12, 10) (for an input "
+                                      "of [1, 2, 4, 5])"));
+  nn::ConvTranspose1d one(nn::ConvTranspose1dOptions(2, 2, 2).stride(3), gen);
+  CHECK(one.forward(Tensor::zeros(Shape{1, 2, 3}), 9).shape() == Shape{1, 2, 9});
+}
+
 TEST_CASE("ConvTranspose2d rejects options no transposed convolution can have", "[layers2]") {
   Generator gen;
   using Catch::Contains;

@@ -1,5 +1,6 @@
 #include "eigrad/nn/convolution.hpp"
 
+#include <array>
 #include <cmath>
 
 #include "eigrad/nn/init.hpp"
@@ -118,6 +119,37 @@ BasicTensor<T> BasicConvTranspose<T, D>::forward(const Tensor& input) {
   else
     return conv_transpose2d(input, weight_, bias_, o.stride(), o.padding(), o.output_padding(),
                             o.groups(), o.dilation());
+}
+
+// PyTorch's _ConvTransposeNd._output_padding.
+template <class T, size_t D>
+BasicTensor<T> BasicConvTranspose<T, D>::forward(const Tensor& input,
+                                                 ExpandingArray<D> output_size) {
+  const ConvTransposeOptions<D>& o = options_;
+  const int rank = input.rank();
+  if (rank != static_cast<int>(D) + 2)
+    throw Error(type_name() + ": expected input [N, C_in, " + (D == 2 ? "H, W" : "L") + "], got " +
+                input.shape().str());
+  std::array<int64_t, D> padding{}, lo{}, hi{};
+  bool ok = true;
+  for (size_t i = 0; i < D; ++i) {
+    const int64_t in = input.shape()[static_cast<int>(i) + 2];
+    lo[i] = (in - 1) * o.stride()[i] - 2 * o.padding()[i] +
+            o.dilation()[i] * (o.kernel_size()[i] - 1) + 1;
+    hi[i] = lo[i] + o.stride()[i] - 1;
+    ok = ok && output_size[i] >= lo[i] && output_size[i] <= hi[i];
+    padding[i] = output_size[i] - lo[i];
+  }
+  if (!ok)
+    throw Error(type_name() + ": requested an output size of " + output_size.str() +
+                ", but valid sizes range from " + ExpandingArray<D>(lo).str() + " to " +
+                ExpandingArray<D>(hi).str() + " (for an input of " + input.shape().str() + ")");
+  if constexpr (D == 1)
+    return conv_transpose1d(input, weight_, bias_, o.stride()[0], o.padding()[0], padding[0],
+                            o.groups(), o.dilation()[0]);
+  else
+    return conv_transpose2d(input, weight_, bias_, o.stride(), o.padding(), padding, o.groups(),
+                            o.dilation());
 }
 
 template <class T, size_t D>

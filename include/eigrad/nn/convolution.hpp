@@ -144,6 +144,10 @@ class BasicConvTranspose : public BasicModule<T> {
   BasicConvTranspose(const ConvTransposeOptions<D>& options, Generator& gen);
 
   Tensor forward(const Tensor& input) override;
+  // As PyTorch's forward(input, output_size): the output's spatial sizes chosen among those the
+  // stride allows, from the smallest (output_padding 0) to stride - 1 more; output_padding is
+  // then taken from output_size instead of the options.
+  Tensor forward(const Tensor& input, ExpandingArray<D> output_size);
   std::string type_name() const override { return D == 1 ? "ConvTranspose1d" : "ConvTranspose2d"; }
   std::shared_ptr<BasicModule<double>> make_double() const override;
   // As PyTorch's: "16, 8, kernel_size=(3, 3), stride=(2, 2), output_padding=(1, 1)".
