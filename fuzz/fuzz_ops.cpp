@@ -117,6 +117,34 @@ Expected conv_shape(const Dims& x, const Dims& w, const Dims* bias, const Dims& 
   return {out};
 }
 
+// conv_transpose2d: input [N, C_in, H, W], weight [C_in, C_out / groups, kH, kW], bias [C_out];
+// output_padding below stride or dilation (PyTorch's rule); the output [N, C_out, *] with
+// (size - 1) stride - 2 padding + dilation (k - 1) + output_padding + 1 >= 1 along each axis.
+Expected conv_transpose_shape(const Dims& x, const Dims& w, const Dims* bias, const Dims& stride,
+                              const Dims& padding, const Dims& output_padding, const Dims& dilation,
+                              int64_t groups) {
+  if (x.size() != 4 || w.size() != 4 || groups < 1) return {};
+  for (size_t i = 0; i < 2; ++i)
+    if (stride[i] < 1 || dilation[i] < 1 || padding[i] < 0 || output_padding[i] < 0 ||
+        (output_padding[i] >= stride[i] && output_padding[i] >= dilation[i]))
+      return {};
+  const int64_t c = x[1];
+  if (c % groups != 0 || w[0] != c) return {};
+  const int64_t o = w[1] * groups;
+  if (bias && (bias->size() != 1 || (*bias)[0] != o)) return {};
+  bool degenerate = c == 0 || o == 0;
+  Dims out{x[0], o};
+  for (size_t i = 0; i < 2; ++i) {
+    degenerate |= w[2 + i] == 0 || x[2 + i] == 0;
+    const int64_t size = (x[2 + i] - 1) * stride[i] - 2 * padding[i] +
+                         dilation[i] * (w[2 + i] - 1) + output_padding[i] + 1;
+    if (size < 1 && !degenerate) return {};
+    out.push_back(size);
+  }
+  if (degenerate) return {std::nullopt, true};
+  return {out};
+}
+
 // max_pool2d and avg_pool2d over [N, C, H, W] or [C, H, W] (PyTorch's pool2d_shape_check):
 // kernel, stride and dilation >= 1, 0 <= padding <= kernel / 2, no empty axis but the batch,
 // and a non-empty output.
@@ -281,6 +309,12 @@ enum Op {
   kNorm,
   kCumsum,
   kProd,
+  kConvTranspose2d,
+  kInterpolate,
+  kDropout2d,
+  kIndex,
+  kGather,
+  kTopk,
   kOpCount
 };
 
@@ -943,6 +977,102 @@ class Program {
       case kRoll:
         flip_or_roll(a, op == kFlip);
         return;
+      case kIndex: {
+        // One index per entry: an integer (maybe out of range), a slice, None or Ellipsis; the
+        // shape worked out here with Python's rules.
+        const Tensor x = pick(a);
+        const Dims xs = x.shape().vec();
+        const int count = a.range(0, 4);
+        std::vector<eigrad::indexing::TensorIndex> idx;
+        struct Item {
+          int kind;  // 0 integer, 1 slice, 2 None, 3 Ellipsis
+          int64_t i, start, stop, step;
+        };
+        std::vector<Item> items;
+        int consumed = 0, ellipses = 0;
+        for (int k = 0; k < count; ++k) {
+          Item it{a.range(0, 3), a.range(-4, 4), a.range(-4, 4), a.range(-4, 4), a.range(1, 3)};
+          items.push_back(it);
+          consumed += it.kind < 2;
+          ellipses += it.kind == 3;
+          if (it.kind == 0) idx.emplace_back(it.i);
+          if (it.kind == 1) idx.emplace_back(eigrad::indexing::Slice(it.start, it.stop, it.step));
+          if (it.kind == 2) idx.emplace_back(eigrad::indexing::None);
+          if (it.kind == 3) idx.emplace_back(eigrad::indexing::Ellipsis);
+        }
+        std::optional<Dims> out;
+        if (ellipses <= 1 && consumed <= static_cast<int>(xs.size())) {
+          Dims d;
+          size_t axis = 0;
+          bool ok = true;
+          for (const Item& it : items) {
+            if (it.kind == 2) {
+              d.push_back(1);
+            } else if (it.kind == 3) {
+              for (int e = 0; e < static_cast<int>(xs.size()) - consumed; ++e) d.push_back(xs[axis++]);
+            } else if (it.kind == 0) {
+              const int64_t n = xs[axis++];
+              ok = ok && it.i >= -n && it.i < n;
+            } else {
+              const int64_t n = xs[axis++];
+              const auto bound = [n](int64_t b) {
+                return std::clamp<int64_t>(b < 0 ? b + n : b, 0, n);
+              };
+              const int64_t lo = bound(it.start), hi = bound(it.stop);
+              d.push_back(hi > lo ? (hi - lo + it.step - 1) / it.step : 0);
+            }
+          }
+          while (axis < xs.size()) d.push_back(xs[axis++]);
+          if (ok) out = d;
+        }
+        expect("index(" + x.shape().str() + ", " + std::to_string(count) + " indices)", out, {&x},
+               [&] { return x.index(idx); });
+        return;
+      }
+      case kGather: {
+        const Tensor x = pick(a);
+        const Dims xs = x.shape().vec();
+        const int axis = a.axis();
+        const auto ax = resolve_axis(axis, static_cast<int>(xs.size()));
+        // An index no larger than x (or one axis larger: an error), values maybe out of range.
+        Dims is = xs;
+        bool ok = ax && !xs.empty();
+        if (!is.empty() && a.flag()) {
+          const size_t grow = static_cast<size_t>(a.range(0, static_cast<int>(is.size()) - 1));
+          is[grow] += 1;
+          ok = ok && static_cast<int>(grow) == *ax;  // only the gathered axis may be larger
+        }
+        const auto n = product(is);
+        if (!n || *n > kMaxNumel) return;
+        std::vector<int64_t> values(static_cast<size_t>(*n));
+        const int64_t size = ax && !xs.empty() ? xs[static_cast<size_t>(*ax)] : 1;
+        for (int64_t& v : values) {
+          v = a.range(-1, 4);
+          ok = ok && v >= 0 && v < size;
+        }
+        const eigrad::LongTensor index = eigrad::LongTensor::from(values, eigrad::Shape(is));
+        expect("gather(" + x.shape().str() + ", " + std::to_string(axis) + ", " + str(is) + ")",
+               ok ? std::optional<Dims>(is) : std::nullopt, {&x},
+               [&] { return eigrad::gather(x, axis, index); });
+        return;
+      }
+      case kTopk: {
+        const Tensor x = pick(a);
+        const Dims xs = x.shape().vec();
+        const int axis = a.axis();
+        const int64_t k = a.range(-1, 4);
+        const auto ax = resolve_axis(axis, static_cast<int>(xs.size()));
+        std::optional<Dims> out;
+        if (ax && !xs.empty() && k >= 0 && k <= xs[static_cast<size_t>(*ax)]) {
+          Dims d = xs;
+          d[static_cast<size_t>(*ax)] = k;
+          out = d;
+        }
+        expect("topk(" + x.shape().str() + ", " + std::to_string(k) + ", " + std::to_string(axis) +
+                   ")",
+               out, {&x}, [&] { return eigrad::topk(x, k, axis, a.flag()).first; });
+        return;
+      }
       case kTriangle: {
         const Tensor x = pick(a);
         const bool lower = a.flag();
@@ -1012,6 +1142,15 @@ class Program {
                out, {&x}, [&] { return eigrad::prod(x, axis, keepdim); });
         return;
       }
+      case kConvTranspose2d:
+        conv_transpose(a);
+        return;
+      case kInterpolate:
+        interpolate(a);
+        return;
+      case kDropout2d:
+        dropout2d(a);
+        return;
       default:
         return;
     }
@@ -1845,6 +1984,171 @@ class Program {
             ", momentum " + std::to_string(momentum) + ", eps " + std::to_string(eps) + ")",
         e.shape, inputs,
         [&] { return eigrad::batch_norm(x, mean, var, w, b, training, momentum, eps); }, e.lenient);
+  }
+
+  // conv_transpose2d, mostly valid; some calls break one argument.
+  void conv_transpose(Args& a) {
+    const uint8_t mode = a.byte(), sizes = a.byte(), spatial = a.byte(), kernel = a.byte(),
+                  steps = a.byte(), extra = a.byte();
+    const uint8_t x_byte = a.byte(), w_byte = a.byte(), b_byte = a.byte(), pick_at = a.byte();
+    int64_t groups = 1 + (mode & 3) % 3;
+    const int64_t n = (sizes & 3) % 3, cg = 1 + (sizes >> 2 & 1), og = 1 + (sizes >> 3 & 1);
+    const int bias_mode = sizes >> 4 & 3;  // none, [O], [O], [O + 1]
+    Dims stride, padding, output_padding, dilation, ks, in_sizes;
+    for (int i = 0; i < 2; ++i) {
+      in_sizes.push_back(1 + (spatial >> (3 * i) & 7));
+      ks.push_back(1 + (kernel >> (2 * i) & 3));
+      dilation.push_back(1 + (kernel >> (4 + i) & 1));
+      stride.push_back(1 + (steps >> (2 * i) & 3));
+      padding.push_back(steps >> (4 + 2 * i) & 3);
+      // Mostly below stride or dilation; 3 is sometimes too large.
+      output_padding.push_back(extra >> (2 * i) & 3);
+    }
+    Dims xd{n, cg * groups}, wd{cg * groups, og};
+    const size_t axis = static_cast<size_t>(sizes >> 6 & 1);
+    switch (mode >> 2) {
+      case 40:
+        groups = 0;
+        break;
+      case 41:
+        stride[axis] = 0;
+        break;
+      case 42:
+        padding[axis] = -1;
+        break;
+      case 43:
+        dilation[axis] = 0;
+        break;
+      case 44:
+        output_padding[axis] = -1;
+        break;
+      case 45:
+        wd[0] += 1;
+        break;
+      case 46:
+        xd[1] += 1;
+        break;
+      case 47:
+        padding[axis] = in_sizes[axis] * stride[axis] + ks[axis];
+        break;
+      case 48:
+        xd[1] = wd[0] = 0;
+        break;
+      case 49:
+        wd[1] = 0;
+        break;
+      case 50:
+        ks[axis] = 0;
+        break;
+      case 51:
+        xd[0] = 0;
+        break;
+      default:
+        break;
+    }
+    xd.insert(xd.end(), in_sizes.begin(), in_sizes.end());
+    wd.insert(wd.end(), ks.begin(), ks.end());
+    const Tensor x = mode >> 2 == 52 ? pick_byte(pick_at) : leaf_byte(xd, x_byte);
+    const Tensor w = mode >> 2 == 53 ? pick_byte(pick_at) : leaf_byte(wd, w_byte);
+    Tensor b;
+    if (mode >> 2 == 54)
+      b = pick_byte(pick_at);
+    else if (bias_mode > 0)
+      b = leaf_byte({w.rank() > 1 ? w.shape()[1] * groups + (bias_mode == 3) : 1}, b_byte);
+    const Dims bs = b.defined() ? b.shape().vec() : Dims{};
+    const Expected e =
+        conv_transpose_shape(x.shape().vec(), w.shape().vec(), b.defined() ? &bs : nullptr, stride,
+                             padding, output_padding, dilation, groups);
+    const std::string what = "conv_transpose2d(" + x.shape().str() + ", " + w.shape().str() + ", " +
+                             (b.defined() ? b.shape().str() : "no bias") + ", stride " +
+                             str(stride) + ", padding " + str(padding) + ", output_padding " +
+                             str(output_padding) + ", groups " + std::to_string(groups) +
+                             ", dilation " + str(dilation) + ")";
+    const auto run = [&] {
+      return eigrad::conv_transpose2d(x, w, b, {stride[0], stride[1]}, {padding[0], padding[1]},
+                                      {output_padding[0], output_padding[1]}, groups,
+                                      {dilation[0], dilation[1]});
+    };
+    if (b.defined())
+      expect(what, e.shape, {&x, &w, &b}, run, e.lenient);
+    else
+      expect(what, e.shape, {&x, &w}, run, e.lenient);
+  }
+
+  // interpolate: a picked value or a fresh [N, C, H, W] leaf; size or scale_factor (or both, or
+  // neither), nearest or bilinear (or an unsupported mode), align_corners sometimes.
+  void interpolate(Args& a) {
+    const uint8_t form = a.byte(), shape = a.byte(), out_bytes = a.byte(), scale_bytes = a.byte();
+    const Tensor x = form & 1 ? pick(a)
+                              : leaf({(shape & 3) % 3, 1 + (shape >> 2 & 1), 1 + (shape >> 3 & 3),
+                                      1 + (shape >> 5 & 7)},
+                                     a);
+    static const double scales[] = {0.5, 1.0, 1.5, 2.0, 2.9, 0.3, 0.0, -1.0};
+    const bool by_size = form >> 1 & 1, by_scale = form >> 2 & 1;
+    const std::string mode = (form >> 3 & 3) == 3 ? "bicubic"
+                             : (form >> 3 & 1)    ? "bilinear"
+                                                  : "nearest";
+    const bool set_align = form >> 5 & 1, align = form >> 6 & 1;
+    const Dims size{out_bytes & 7, out_bytes >> 3 & 7};
+    const std::array<double, 2> scale{scales[scale_bytes & 7], scales[scale_bytes >> 3 & 7]};
+    eigrad::InterpolateOptions o;
+    o.mode(mode);
+    if (by_size) o.size({size[0], size[1]});
+    if (by_scale) o.scale_factor(scale);
+    if (set_align) o.align_corners(align);
+    // The contract: 4-D with C, H, W >= 1, a supported mode, align_corners only with bilinear,
+    // exactly one of size and scale_factor, a non-empty output of floor(size * scale).
+    const Dims xs = x.shape().vec();
+    std::optional<Dims> out;
+    bool ok = xs.size() == 4 && mode != "bicubic" && (mode == "bilinear" || !set_align) &&
+              by_size != by_scale;
+    if (ok) ok = xs[1] >= 1 && xs[2] >= 1 && xs[3] >= 1;
+    if (ok) {
+      Dims d{xs[0], xs[1]};
+      for (size_t i = 0; i < 2; ++i) {
+        const int64_t v =
+            by_size
+                ? size[i]
+                : (scale[i] > 0
+                       ? static_cast<int64_t>(std::floor(static_cast<double>(xs[2 + i]) * scale[i]))
+                       : 0);
+        ok &= v >= 1;
+        d.push_back(v);
+      }
+      if (ok) out = d;
+    }
+    expect("interpolate(" + str(xs) + ", mode " + mode + (by_size ? ", size " + str(size) : "") +
+               (by_scale ? ", scale_factor (" + std::to_string(scale[0]) + ", " +
+                               std::to_string(scale[1]) + ")"
+                         : "") +
+               (set_align ? ", align_corners" : "") + ")",
+           out, {&x}, [&] { return eigrad::interpolate(x, o); });
+  }
+
+  // dropout2d: a picked value (any rank) or a fresh 3-D or 4-D leaf; like dropout, x itself may
+  // come back, so the node contract is not checked.
+  void dropout2d(Args& a) {
+    const uint8_t form = a.byte();
+    Dims d;
+    if (form & 2) d.push_back((form >> 2 & 3) % 3);
+    d.push_back(form >> 4 & 3);
+    d.push_back(1 + (form >> 6 & 1));
+    d.push_back(2);
+    const Tensor x = form & 1 ? pick(a) : leaf(d, a);
+    const double p = a.range(0, 3) == 0 ? a.scalar() : a.range(0, 8) / 8.0;
+    const bool training = a.flag();
+    eigrad::Generator gen(a.byte());
+    const bool ok = p >= 0 && p <= 1 && (x.rank() == 3 || x.rank() == 4);
+    log("dropout2d(" + x.shape().str() + ", " + std::to_string(p) + ")");
+    try {
+      const Tensor y = eigrad::nn::dropout2d(x, p, training, gen);
+      if (!ok) violation(trace_, "dropout2d succeeded but should throw eigrad::Error");
+      if (y.shape() != x.shape()) violation(trace_, "dropout2d changed the shape");
+      remember(y);
+    } catch (const eigrad::Error& e) {
+      if (ok && !(anomaly_ && std::string(e.what()).rfind("anomaly:", 0) == 0))
+        violation(trace_, std::string("dropout2d threw \"") + e.what() + "\"");
+    }
   }
 
   void activation(Args& a) {

@@ -10,3 +10,4 @@
 #include "eigrad/ops/pooling.hpp"
 #include "eigrad/ops/reduce.hpp"
 #include "eigrad/ops/tensor_shape.hpp"
+#include "eigrad/ops/upsample.hpp"

@@ -84,11 +84,77 @@ std::shared_ptr<BasicModule<double>> BasicDropout<T>::make_double() const {
   return copy;
 }
 
+template <class T>
+BasicDropout2d<T>::BasicDropout2d(double p, uint64_t seed) : p_(p), gen_(seed) {
+  if (!(p >= 0 && p <= 1))
+    throw Error("Dropout2d: the probability p must be in [0, 1], got " + std::to_string(p));
+}
+
+template <class T>
+BasicTensor<T> BasicDropout2d<T>::forward(const Tensor& input) {
+  return dropout2d(input, p_, this->is_training(), gen_);
+}
+
+template <class T>
+std::string BasicDropout2d<T>::extra_repr() const {
+  std::ostringstream os;
+  os << "p=" << p_;
+  return os.str();
+}
+
+template <class T>
+std::shared_ptr<BasicModule<double>> BasicDropout2d<T>::make_double() const {
+  auto copy = std::make_shared<BasicDropout2d<double>>(p_);
+  copy->gen_ = gen_;
+  return copy;
+}
+
+template <class T>
+BasicTensor<T> BasicUpsample<T>::forward(const Tensor& input) {
+  return interpolate(input, options_);
+}
+
+namespace {
+// A float as Python's repr prints it: "2.0", "1.5".
+std::string python_float(double v) {
+  std::ostringstream os;
+  os.precision(17);
+  os << v;
+  std::string s = os.str();
+  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+  return s;
+}
+}  // namespace
+
+template <class T>
+std::string BasicUpsample<T>::extra_repr() const {
+  const UpsampleOptions& o = options_;
+  std::string s;
+  if (o.scale_factor()) {
+    const auto& f = *o.scale_factor();
+    s = "scale_factor=" + (f[0] == f[1]
+                               ? python_float(f[0])
+                               : "(" + python_float(f[0]) + ", " + python_float(f[1]) + ")");
+  } else {
+    s = "size=" + (o.size()[0] == o.size()[1] ? std::to_string(o.size()[0]) : o.size().str());
+  }
+  return s + ", mode='" + o.mode() + "'";
+}
+
+template <class T>
+std::shared_ptr<BasicModule<double>> BasicUpsample<T>::make_double() const {
+  return std::make_shared<BasicUpsample<double>>(options_);
+}
+
 template class BasicLinear<float>;
 template class BasicLinear<double>;
 template class BasicFlatten<float>;
 template class BasicFlatten<double>;
 template class BasicDropout<float>;
 template class BasicDropout<double>;
+template class BasicDropout2d<float>;
+template class BasicDropout2d<double>;
+template class BasicUpsample<float>;
+template class BasicUpsample<double>;
 
 }  // namespace eigrad::nn

@@ -331,6 +331,137 @@ BasicTensor<T> conv_weight_grad(const char* op, const BasicTensor<T>& x, const B
   return out;
 }
 
+// Checks a transposed convolution's arguments against PyTorch's rules and returns the geometry
+// of the convolution it is the transpose of: that convolution maps the transposed output
+// [N, C_out, H_out, W_out] to the transposed input [N, C_in, H, W] with the same weight
+// [C_in, C_out / groups, kH, kW]. Its own output size is set to H (with output_padding >= stride,
+// which PyTorch allows when output_padding < dilation, it would be larger).
+template <size_t D>
+ConvGeometry conv_transpose_geometry(const char* op, const Shape& in, const Shape& w,
+                                     const Shape* bias, const std::array<int64_t, D>& stride,
+                                     const std::array<int64_t, D>& padding,
+                                     const std::array<int64_t, D>& output_padding,
+                                     const std::array<int64_t, D>& dilation, int64_t groups) {
+  const std::string name(op);
+  const int rank = static_cast<int>(D) + 2;
+  const std::string axes = D == 2 ? "H, W" : "L";
+  const std::string kernel = D == 2 ? "kH, kW" : "K";
+  if (in.rank() != rank)
+    throw Error(name + ": expected input [N, C_in, " + axes + "] (rank " + std::to_string(rank) +
+                "), got " + in.str());
+  if (w.rank() != rank)
+    throw Error(name + ": expected weight [C_in, C_out / groups, " + kernel + "] (rank " +
+                std::to_string(rank) + "), got " + w.str() + " for input " + in.str());
+  if (groups < 1) throw Error(name + ": expected groups >= 1, got " + std::to_string(groups));
+  for (size_t i = 0; i < D; ++i) {
+    if (stride[i] < 1)
+      throw Error(name + ": expected stride >= 1, got " + str(stride) + " for input " + in.str());
+    if (dilation[i] < 1)
+      throw Error(name + ": expected dilation >= 1, got " + str(dilation) + " for input " +
+                  in.str());
+    if (padding[i] < 0)
+      throw Error(name + ": expected padding >= 0, got " + str(padding) + " for input " + in.str());
+    if (output_padding[i] < 0 ||
+        (output_padding[i] >= stride[i] && output_padding[i] >= dilation[i]))
+      throw Error(name + ": output_padding must be non-negative and smaller than either stride " +
+                  "or dilation, got output_padding " + str(output_padding) + ", stride " +
+                  str(stride) + " and dilation " + str(dilation));
+  }
+  const int64_t c = in[1];
+  if (c % groups != 0)
+    throw Error(name + ": expected input channels divisible by groups " + std::to_string(groups) +
+                ", got input " + in.str() + " with " + std::to_string(c) + " channels");
+  if (w[0] != c)
+    throw Error(name + ": expected weight [C_in, C_out / groups, " + kernel + "] with C_in = " +
+                std::to_string(c) + " for input " + in.str() + ", got " + w.str());
+  const int64_t o = w[1] * groups;
+  if (bias && !(bias->rank() == 1 && (*bias)[0] == o))
+    throw Error(name + ": expected bias [C_out] = [" + std::to_string(o) + "] for weight " +
+                w.str() + " and groups " + std::to_string(groups) + ", got " + bias->str());
+  std::array<int64_t, D> out{};
+  for (size_t i = 0; i < D; ++i) {
+    const int a = static_cast<int>(i) + 2;
+    out[i] =
+        (in[a] - 1) * stride[i] - 2 * padding[i] + dilation[i] * (w[a] - 1) + output_padding[i] + 1;
+  }
+  for (size_t i = 0; i < D; ++i)
+    if (out[i] < 1 || w[i + 2] < 1 || in[i + 2] < 1)
+      throw Error(name + ": input " + in.str() + " with weight " + w.str() + ", stride " +
+                  str(stride) + ", padding " + str(padding) + ", output_padding " +
+                  str(output_padding) + " and dilation " + str(dilation) + " gives output size " +
+                  str(out) + "; expected a non-empty output");
+  const size_t last = D - 1;
+  const bool two = D == 2;
+  ConvGeometry g{};
+  g.n = in[0];
+  g.c = o;
+  g.h = two ? out[0] : 1;
+  g.w = out[last];
+  g.o = c;
+  g.kh = two ? w[2] : 1;
+  g.kw = w[rank - 1];
+  g.sh = two ? stride[0] : 1;
+  g.sw = stride[last];
+  g.ph = two ? padding[0] : 0;
+  g.pw = padding[last];
+  g.dh = two ? dilation[0] : 1;
+  g.dw = dilation[last];
+  g.groups = groups;
+  g.ho = two ? in[2] : 1;
+  g.wo = in[rank - 1];
+  return g;
+}
+
+// The transposed convolution of x by w (plus bias): conv_input_grad(x, w) of the convolution g,
+// with the bias added per output channel. sh holds that convolution's shapes: sh.x is this op's
+// output, sh.y its input. Its gradients are the convolution (for x), conv_weight_grad (for w) and
+// the sum over samples and positions (for the bias), all differentiable again.
+template <class T>
+BasicTensor<T> transposed_convolution(const char* op, const BasicTensor<T>& x,
+                                      const BasicTensor<T>& w, const BasicTensor<T>& b,
+                                      const ConvGeometry& g, const ConvShapes& sh) {
+  const bool has_bias = b.defined();
+  auto out =
+      tensor_of(conv_backward<T>(g, x.data(), nullptr, w.data(), true, false, false).x, sh.x);
+  const int64_t plane = g.h * g.w;
+  if (has_bias) {
+    const Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>> bias(b.data(), g.c);
+    T* yd = out.mutable_data();
+    for (int64_t n = 0; n < g.n; ++n)
+      MatrixMap<T>(yd + n * g.c * plane, g.c, plane).colwise() += bias;
+  }
+  if (!(has_bias ? needs_grad({&x, &w, &b}) : needs_grad(x, w))) return out;
+  auto backward = [g, has_bias, plane, ny = sh.y.numel(), xs = x.storage(), ws = w.storage()](
+                      const Array<T>& h, GradSink<T>& s) {
+    if (has_bias && s.needs(2)) {
+      Array<T> gb = Array<T>::Zero(g.c);
+      for (int64_t n = 0; n < g.n; ++n)
+        gb += ConstMatrixMap<T>(h.data() + n * g.c * plane, g.c, plane).rowwise().sum().array();
+      s.add(2, std::move(gb));
+    }
+    if (s.needs(1))  // conv_weight_grad(h, x)
+      s.add(1, conv_backward<T>(g, xs->data(), h.data(), nullptr, false, true, false).w);
+    if (s.needs(0)) {  // conv(h, w)
+      Array<T> gx(ny);
+      conv_forward<T>(g, h.data(), ws->data(), nullptr, gx.data());
+      s.add(0, std::move(gx));
+    }
+  };
+  auto graph = [op, g, sh, has_bias, plane](GraphContext<T>& c, const BasicTensor<T>& h) {
+    Grads<T> r(has_bias ? 3 : 2);
+    if (c.needs(0)) r[0] = convolution(op, h, c.input(1), BasicTensor<T>(), g, sh);
+    if (c.needs(1)) r[1] = conv_weight_grad(op, h, c.input(0), g, sh);
+    if (has_bias && c.needs(2))
+      r[2] = reshape(sum_to_size(reshape(h, {g.n, g.c, plane}), Shape{1, g.c, 1}), {g.c});
+    return r;
+  };
+  if (has_bias)
+    record(op, out, {&x, &w, &b}, Saves().input(0).input(1), std::move(backward), std::move(graph));
+  else
+    record(op, out, {&x, &w}, Saves().input(0).input(1), std::move(backward), std::move(graph));
+  return out;
+}
+
 }  // namespace
 
 template <class T>
@@ -359,12 +490,44 @@ BasicTensor<T> conv1d(const BasicTensor<T>& input, const BasicTensor<T>& weight,
                         {input.shape(), weight.shape(), Shape{g.n, g.o, g.wo}});
 }
 
+template <class T>
+BasicTensor<T> conv_transpose2d(const BasicTensor<T>& input, const BasicTensor<T>& weight,
+                                const BasicTensor<T>& bias, ExpandingArray<2> stride,
+                                ExpandingArray<2> padding, ExpandingArray<2> output_padding,
+                                int64_t groups, ExpandingArray<2> dilation) {
+  const Shape bias_shape = bias.defined() ? bias.shape() : Shape();
+  const ConvGeometry g = conv_transpose_geometry<2>(
+      "conv_transpose2d", input.shape(), weight.shape(), bias.defined() ? &bias_shape : nullptr,
+      stride.values(), padding.values(), output_padding.values(), dilation.values(), groups);
+  return transposed_convolution<T>("conv_transpose2d", input, weight, bias, g,
+                                   {Shape{g.n, g.c, g.h, g.w}, weight.shape(), input.shape()});
+}
+
+// The 2-d one with H = kH = 1, as for conv1d.
+template <class T>
+BasicTensor<T> conv_transpose1d(const BasicTensor<T>& input, const BasicTensor<T>& weight,
+                                const BasicTensor<T>& bias, int64_t stride, int64_t padding,
+                                int64_t output_padding, int64_t groups, int64_t dilation) {
+  const Shape bias_shape = bias.defined() ? bias.shape() : Shape();
+  const ConvGeometry g = conv_transpose_geometry<1>(
+      "conv_transpose1d", input.shape(), weight.shape(), bias.defined() ? &bias_shape : nullptr,
+      {stride}, {padding}, {output_padding}, {dilation}, groups);
+  return transposed_convolution<T>("conv_transpose1d", input, weight, bias, g,
+                                   {Shape{g.n, g.c, g.w}, weight.shape(), input.shape()});
+}
+
 #define EIGRAD_INSTANTIATE_CONVOLUTION(T)                                                     \
   template BasicTensor<T> conv2d(const BasicTensor<T>&, const BasicTensor<T>&,                \
                                  const BasicTensor<T>&, ExpandingArray<2>, ExpandingArray<2>, \
                                  ExpandingArray<2>, int64_t);                                 \
   template BasicTensor<T> conv1d(const BasicTensor<T>&, const BasicTensor<T>&,                \
-                                 const BasicTensor<T>&, int64_t, int64_t, int64_t, int64_t);
+                                 const BasicTensor<T>&, int64_t, int64_t, int64_t, int64_t);  \
+  template BasicTensor<T> conv_transpose2d(                                                   \
+      const BasicTensor<T>&, const BasicTensor<T>&, const BasicTensor<T>&, ExpandingArray<2>, \
+      ExpandingArray<2>, ExpandingArray<2>, int64_t, ExpandingArray<2>);                      \
+  template BasicTensor<T> conv_transpose1d(const BasicTensor<T>&, const BasicTensor<T>&,      \
+                                           const BasicTensor<T>&, int64_t, int64_t, int64_t,  \
+                                           int64_t, int64_t);
 
 EIGRAD_INSTANTIATE_CONVOLUTION(float)
 EIGRAD_INSTANTIATE_CONVOLUTION(double)

@@ -18,4 +18,10 @@ BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
 template <class T>
 BasicTensor<T> dropout(const BasicTensor<T>& x, double p, bool training, Generator& gen);
 
+// Channel dropout (PyTorch's dropout2d): in training, each channel of x [N, C, H, W] (or of one
+// sample [C, H, W]) is zeroed with probability p and the others are scaled by 1 / (1 - p), one
+// draw of gen per channel; otherwise (or with p = 0) x itself is returned. 0 <= p <= 1.
+template <class T>
+BasicTensor<T> dropout2d(const BasicTensor<T>& x, double p, bool training, Generator& gen);
+
 }  // namespace eigrad::nn

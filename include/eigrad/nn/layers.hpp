@@ -1,9 +1,11 @@
 #pragma once
-// Layers: Linear, Flatten, Dropout. Each is a BasicModule<T>; the short names are float32.
+// Layers: Linear, Flatten, Dropout, Dropout2d, Upsample. Each is a BasicModule<T>; the short names
+// are float32.
 #include <cstdint>
 #include <string>
 
 #include "eigrad/nn/module.hpp"
+#include "eigrad/ops/upsample.hpp"
 #include "eigrad/random.hpp"
 
 namespace eigrad::nn {
@@ -72,9 +74,51 @@ class BasicDropout : public BasicModule<T> {
   friend class BasicDropout;
 };
 
+// Channel dropout (nn::dropout2d) with its own seeded generator, as BasicDropout: zeroes each
+// channel of [N, C, H, W] or [C, H, W] with probability p and scales the rest by 1/(1-p) in
+// training mode; the identity in eval mode.
+template <class T>
+class BasicDropout2d : public BasicModule<T> {
+ public:
+  using Tensor = BasicTensor<T>;
+  explicit BasicDropout2d(double p = 0.5, uint64_t seed = 0);
+  Tensor forward(const Tensor& input) override;
+  std::string type_name() const override { return "Dropout2d"; }
+  std::shared_ptr<BasicModule<double>> make_double() const override;
+  std::string extra_repr() const override;
+  double p() const { return p_; }
+
+ private:
+  double p_;
+  Generator gen_;
+  template <class>
+  friend class BasicDropout2d;
+};
+
+// interpolate with fixed options (size or scale_factor, mode, align_corners), as PyTorch's
+// nn.Upsample: nn::Upsample up(UpsampleOptions().scale_factor(2).mode("bilinear")).
+using UpsampleOptions = InterpolateOptions;
+template <class T>
+class BasicUpsample : public BasicModule<T> {
+ public:
+  using Tensor = BasicTensor<T>;
+  explicit BasicUpsample(const UpsampleOptions& options) : options_(options) {}
+  Tensor forward(const Tensor& input) override;
+  std::string type_name() const override { return "Upsample"; }
+  std::shared_ptr<BasicModule<double>> make_double() const override;
+  // As PyTorch's: "scale_factor=2.0, mode='nearest'" or "size=(4, 6), mode='bilinear'".
+  std::string extra_repr() const override;
+  const UpsampleOptions& options() const { return options_; }
+
+ private:
+  UpsampleOptions options_;
+};
+
 using Linear = BasicLinear<float>;
 using Flatten = BasicFlatten<float>;
 using Dropout = BasicDropout<float>;
+using Dropout2d = BasicDropout2d<float>;
+using Upsample = BasicUpsample<float>;
 
 extern template class BasicLinear<float>;
 extern template class BasicLinear<double>;
@@ -82,5 +126,9 @@ extern template class BasicFlatten<float>;
 extern template class BasicFlatten<double>;
 extern template class BasicDropout<float>;
 extern template class BasicDropout<double>;
+extern template class BasicDropout2d<float>;
+extern template class BasicDropout2d<double>;
+extern template class BasicUpsample<float>;
+extern template class BasicUpsample<double>;
 
 }  // namespace eigrad::nn

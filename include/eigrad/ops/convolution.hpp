@@ -27,4 +27,24 @@ BasicTensor<T> conv1d(const BasicTensor<T>& input, const BasicTensor<T>& weight,
                       const BasicTensor<T>& bias = BasicTensor<T>(), int64_t stride = 1,
                       int64_t padding = 0, int64_t dilation = 1, int64_t groups = 1);
 
+// The transposed convolution (the gradient of conv2d with respect to its input), PyTorch's
+// argument order: input [N, C_in, H, W], weight [C_in, C_out / groups, kH, kW], bias [C_out] or
+// undefined -> [N, C_out, H_out, W_out] with
+// H_out = (H - 1) stride - 2 padding + dilation (kH - 1) + output_padding + 1.
+// C_in must be divisible by groups; output_padding must be smaller than stride or dilation.
+template <class T>
+BasicTensor<T> conv_transpose2d(const BasicTensor<T>& input, const BasicTensor<T>& weight,
+                                const BasicTensor<T>& bias = BasicTensor<T>(),
+                                ExpandingArray<2> stride = 1, ExpandingArray<2> padding = 0,
+                                ExpandingArray<2> output_padding = 0, int64_t groups = 1,
+                                ExpandingArray<2> dilation = 1);
+
+// input [N, C_in, L], weight [C_in, C_out / groups, K], bias [C_out] or undefined ->
+// [N, C_out, L_out].
+template <class T>
+BasicTensor<T> conv_transpose1d(const BasicTensor<T>& input, const BasicTensor<T>& weight,
+                                const BasicTensor<T>& bias = BasicTensor<T>(), int64_t stride = 1,
+                                int64_t padding = 0, int64_t output_padding = 0, int64_t groups = 1,
+                                int64_t dilation = 1);
+
 }  // namespace eigrad
