@@ -27,6 +27,16 @@ std::string str(const std::array<int64_t, D>& v) {
   return ExpandingArray<D>(v).str();
 }
 
+// a * b + c, or an Error naming the op and the argument when the size overflows int64.
+int64_t size_term(const std::string& op, const char* argument, const std::string& value,
+                  int64_t a, int64_t b, int64_t c) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r) || __builtin_add_overflow(r, c, &r))
+    throw Error(op + ": " + argument + " " + value +
+                " makes a size overflow int64; expected a size that fits");
+  return r;
+}
+
 // Checks a convolution's arguments against PyTorch's rules and returns its sizes. D spatial
 // axes (1 or 2); a 1-d convolution becomes a 2-d one with H = kH = 1.
 template <size_t D>
@@ -71,8 +81,8 @@ ConvGeometry conv_geometry(const char* op, const Shape& in, const Shape& w, cons
   std::array<int64_t, D> size{}, span{}, out{};
   for (size_t i = 0; i < D; ++i) {
     const int a = static_cast<int>(i) + 2;
-    size[i] = in[a] + 2 * padding[i];
-    span[i] = dilation[i] * (w[a] - 1) + 1;
+    size[i] = size_term(name, "padding", str(padding), 2, padding[i], in[a]);
+    span[i] = size_term(name, "dilation", str(dilation), dilation[i], w[a] - 1, 1);
     out[i] = size[i] >= span[i] && w[a] > 0 ? (size[i] - span[i]) / stride[i] + 1 : 0;
   }
   for (size_t i = 0; i < D; ++i)
@@ -381,8 +391,11 @@ ConvGeometry conv_transpose_geometry(const char* op, const Shape& in, const Shap
   std::array<int64_t, D> out{};
   for (size_t i = 0; i < D; ++i) {
     const int a = static_cast<int>(i) + 2;
-    out[i] =
-        (in[a] - 1) * stride[i] - 2 * padding[i] + dilation[i] * (w[a] - 1) + output_padding[i] + 1;
+    const int64_t strided = size_term(name, "stride", str(stride), in[a] - 1, stride[i], 0);
+    const int64_t spanned =
+        size_term(name, "dilation", str(dilation), dilation[i], w[a] - 1, output_padding[i] + 1);
+    out[i] = size_term(name, "padding", str(padding), -2, padding[i],
+                       size_term(name, "dilation", str(dilation), 1, strided, spanned));
   }
   for (size_t i = 0; i < D; ++i)
     if (out[i] < 1 || w[i + 2] < 1 || in[i + 2] < 1)
