@@ -66,17 +66,4 @@ std::ostream& operator<<(std::ostream& os, const Summary& summary);
 template <class T>
 Summary summary(BasicModule<T>& module, const Shape& input_shape);
 
-extern template double utils::clip_grad_norm_(const std::vector<BasicTensor<float>>&, double,
-                                              double, bool);
-extern template double utils::clip_grad_norm_(const std::vector<BasicTensor<double>>&, double,
-                                              double, bool);
-extern template void utils::clip_grad_value_(const std::vector<BasicTensor<float>>&, double);
-extern template void utils::clip_grad_value_(const std::vector<BasicTensor<double>>&, double);
-extern template int64_t utils::numel(const std::vector<BasicTensor<float>>&);
-extern template int64_t utils::numel(const std::vector<BasicTensor<double>>&);
-extern template int64_t utils::parameters_count(const BasicModule<float>&, bool);
-extern template int64_t utils::parameters_count(const BasicModule<double>&, bool);
-extern template Summary summary(BasicModule<float>&, const Shape&);
-extern template Summary summary(BasicModule<double>&, const Shape&);
-
 }  // namespace eigrad::nn
