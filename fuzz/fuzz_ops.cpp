@@ -1009,7 +1009,8 @@ class Program {
             if (it.kind == 2) {
               d.push_back(1);
             } else if (it.kind == 3) {
-              for (int e = 0; e < static_cast<int>(xs.size()) - consumed; ++e) d.push_back(xs[axis++]);
+              for (int e = 0; e < static_cast<int>(xs.size()) - consumed; ++e)
+                d.push_back(xs[axis++]);
             } else if (it.kind == 0) {
               const int64_t n = xs[axis++];
               ok = ok && it.i >= -n && it.i < n;

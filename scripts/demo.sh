@@ -5,7 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --demo
+# A new build directory uses Ninja (it schedules the two cores better than make); an existing one
+# keeps its generator.
+generator=()
+[[ -f build/CMakeCache.txt ]] || generator=(-G Ninja)
 # shellcheck disable=SC2086
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release ${EIGRAD_CMAKE_ARGS:-}
+cmake -S . -B build "${generator[@]}" -DCMAKE_BUILD_TYPE=Release ${EIGRAD_CMAKE_ARGS:-}
 cmake --build build -j"$(nproc)" --target train_spiral
 exec build/examples/train_spiral "$@"

@@ -7,8 +7,8 @@
 #   fuzz/, --docs Doxygen for the API reference (scripts/docs.sh; with the LLVM libraries it needs,
 #   45 MB to download and 215 MB installed, so it is not installed by default).
 set -euo pipefail
-demo=(build-essential cmake pkg-config libeigen3-dev catch2 zlib1g-dev nlohmann-json3-dev
-  libstb-dev libcli11-dev)
+demo=(build-essential cmake ninja-build pkg-config libeigen3-dev catch2 zlib1g-dev
+  nlohmann-json3-dev libstb-dev libcli11-dev)
 packages=("${demo[@]}" libbenchmark-dev dataset-fashion-mnist)
 for option in "$@"; do
   case "$option" in

@@ -16,6 +16,8 @@ if [[ "${1:-}" == "--sanitize" ]]; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 fi
+# A new build directory uses Ninja, as scripts/demo.sh does; an existing one keeps its generator.
+[[ -f "$dir/CMakeCache.txt" ]] || args+=(-G Ninja)
 # shellcheck disable=SC2086
 cmake -S . -B "$dir" "${args[@]}" ${EIGRAD_CMAKE_ARGS:-}
 cmake --build "$dir" -j"$(nproc)"

@@ -58,8 +58,8 @@ struct DtypeName<bool> {
   static constexpr const char* value = "bool";
 };
 
-/// What register_hook (and nn::Module's hooks) return: remove() takes the hook away; removing twice,
-/// or after the tensor is gone, does nothing.
+/// What register_hook (and nn::Module's hooks) return: remove() takes the hook away; removing
+/// twice, or after the tensor is gone, does nothing.
 class RemovableHandle {
  public:
   RemovableHandle() = default;
@@ -95,7 +95,7 @@ struct TensorImpl {
   std::shared_ptr<TensorImpl> grad;
   std::shared_ptr<Node<T>> grad_fn;         ///< the node that produced this tensor (non-leaf)
   std::weak_ptr<Node<T>> grad_accumulator;  ///< for leaves that require grad
-  std::shared_ptr<HookList<T>> hooks;       ///< a leaf's gradient hooks (a non-leaf's are its node's)
+  std::shared_ptr<HookList<T>> hooks;  ///< a leaf's gradient hooks (a non-leaf's are its node's)
   bool requires_grad = false;
 };
 }  // namespace detail

@@ -364,8 +364,8 @@ Checkpoint load_safetensors(const std::string& path) {
       if (const auto at = bad_bool(f, e))
         throw Error("load_safetensors: '" + path + "': the BOOL tensor '" + e.name +
                     "' holds a byte other than 0 and 1 at element " + std::to_string(*at));
-    AnyTensor t = e.dtype == Dtype::F64   ? AnyTensor(DoubleTensor::empty(e.shape))
-                  : e.dtype == Dtype::I64 ? AnyTensor(LongTensor::empty(e.shape))
+    AnyTensor t = e.dtype == Dtype::F64    ? AnyTensor(DoubleTensor::empty(e.shape))
+                  : e.dtype == Dtype::I64  ? AnyTensor(LongTensor::empty(e.shape))
                   : e.dtype == Dtype::BOOL ? AnyTensor(BoolTensor::empty(e.shape))
                                            : AnyTensor(Tensor::empty(e.shape));
     if (e.end > e.begin)

@@ -28,8 +28,8 @@ std::string str(const std::array<int64_t, D>& v) {
 }
 
 // a * b + c, or an Error naming the op and the argument when the size overflows int64.
-int64_t size_term(const std::string& op, const char* argument, const std::string& value,
-                  int64_t a, int64_t b, int64_t c) {
+int64_t size_term(const std::string& op, const char* argument, const std::string& value, int64_t a,
+                  int64_t b, int64_t c) {
   int64_t r;
   if (__builtin_mul_overflow(a, b, &r) || __builtin_add_overflow(r, c, &r))
     throw Error(op + ": " + argument + " " + value +

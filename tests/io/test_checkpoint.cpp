@@ -606,6 +606,7 @@ TEST_CASE("int64 and bool tensors round-trip as I64 and BOOL, exactly", "[checkp
   CHECK_THROWS_WITH(io::load_into(dir / "bad", {{"b", keep}}), Contains("nothing was loaded"));
   CHECK(keep.to_vector() == std::vector<bool>{false, true});
   // An int64 target does not take F32.
-  CHECK_THROWS_WITH(io::load_into(dir / "dtypes", {{"l", lt}, {"b", bt}, {"f", eigrad::LongTensor::zeros({1})}}),
-                    Contains("'f' is F32 in the file but the target is int64"));
+  CHECK_THROWS_WITH(
+      io::load_into(dir / "dtypes", {{"l", lt}, {"b", bt}, {"f", eigrad::LongTensor::zeros({1})}}),
+      Contains("'f' is F32 in the file but the target is int64"));
 }
