@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "eigrad/shape.hpp"
 
@@ -89,6 +91,26 @@ detail::Array<T> expand(const detail::Array<T>& x, const Shape& in, const Shape&
   detail::Array<T> r(out.numel());
   broadcast_loop(out, in, [&](int64_t o, int64_t i) { r[o] = x[i]; });
   return r;
+}
+
+// The operand of a broadcast op, laid out like the output: x itself when its elements already
+// line up (broadcasting only prepended or matched size-1 axes), else a copy in `scratch`.
+template <class T>
+const detail::Array<T>& operand(const detail::Array<T>& x, const Shape& shape, const Shape& out,
+                                detail::Array<T>& scratch) {
+  if (shape.numel() == out.numel()) return x;
+  scratch = expand(x, shape, out);
+  return scratch;
+}
+
+// "[2, -1]": requested sizes or axes, which may not form a valid Shape.
+inline std::string str(const std::vector<int64_t>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  return s + "]";
+}
+inline std::string str(const std::vector<int>& v) {
+  return str(std::vector<int64_t>(v.begin(), v.end()));
 }
 
 // The gradient g of a broadcast result (shape `out`) summed back to the operand's shape `in`.

@@ -14,15 +14,6 @@ using namespace detail;
 
 namespace {
 
-// The operand of a broadcast op, laid out like the output (a copy only when it must be).
-template <class T>
-const Array<T>& operand(const Array<T>& x, const Shape& shape, const Shape& out,
-                        Array<T>& scratch) {
-  if (shape.numel() == out.numel()) return x;
-  scratch = expand(x, shape, out);
-  return scratch;
-}
-
 // One implementation for every elementwise function of two broadcast tensors into a bool tensor.
 template <class T, class F>
 BoolTensor binary_to_bool(const char* op, const BasicTensor<T>& a, const BasicTensor<T>& b, F f) {

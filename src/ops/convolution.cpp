@@ -37,6 +37,25 @@ int64_t size_term(const std::string& op, const char* argument, const std::string
   return r;
 }
 
+// The rules a convolution and a transposed one share: groups, strides and dilations at least 1,
+// paddings at least 0.
+template <size_t D>
+void check_conv_arguments(const std::string& name, const Shape& in,
+                          const std::array<int64_t, D>& stride,
+                          const std::array<int64_t, D>& padding,
+                          const std::array<int64_t, D>& dilation, int64_t groups) {
+  if (groups < 1) throw Error(name + ": expected groups >= 1, got " + std::to_string(groups));
+  for (size_t i = 0; i < D; ++i) {
+    if (stride[i] < 1)
+      throw Error(name + ": expected stride >= 1, got " + str(stride) + " for input " + in.str());
+    if (dilation[i] < 1)
+      throw Error(name + ": expected dilation >= 1, got " + str(dilation) + " for input " +
+                  in.str());
+    if (padding[i] < 0)
+      throw Error(name + ": expected padding >= 0, got " + str(padding) + " for input " + in.str());
+  }
+}
+
 // Checks a convolution's arguments against PyTorch's rules and returns its sizes. D spatial
 // axes (1 or 2); a 1-d convolution becomes a 2-d one with H = kH = 1.
 template <size_t D>
@@ -54,16 +73,7 @@ ConvGeometry conv_geometry(const char* op, const Shape& in, const Shape& w, cons
   if (w.rank() != rank)
     throw Error(name + ": expected weight [O, C / groups, " + kernel + "] (rank " +
                 std::to_string(rank) + "), got " + w.str() + " for input " + in.str());
-  if (groups < 1) throw Error(name + ": expected groups >= 1, got " + std::to_string(groups));
-  for (size_t i = 0; i < D; ++i) {
-    if (stride[i] < 1)
-      throw Error(name + ": expected stride >= 1, got " + str(stride) + " for input " + in.str());
-    if (dilation[i] < 1)
-      throw Error(name + ": expected dilation >= 1, got " + str(dilation) + " for input " +
-                  in.str());
-    if (padding[i] < 0)
-      throw Error(name + ": expected padding >= 0, got " + str(padding) + " for input " + in.str());
-  }
+  check_conv_arguments(name, in, stride, padding, dilation, groups);
   const int64_t c = in[1], o = w[0];
   if (c % groups != 0)
     throw Error(name + ": expected input channels divisible by groups " + std::to_string(groups) +
@@ -362,15 +372,8 @@ ConvGeometry conv_transpose_geometry(const char* op, const Shape& in, const Shap
   if (w.rank() != rank)
     throw Error(name + ": expected weight [C_in, C_out / groups, " + kernel + "] (rank " +
                 std::to_string(rank) + "), got " + w.str() + " for input " + in.str());
-  if (groups < 1) throw Error(name + ": expected groups >= 1, got " + std::to_string(groups));
+  check_conv_arguments(name, in, stride, padding, dilation, groups);
   for (size_t i = 0; i < D; ++i) {
-    if (stride[i] < 1)
-      throw Error(name + ": expected stride >= 1, got " + str(stride) + " for input " + in.str());
-    if (dilation[i] < 1)
-      throw Error(name + ": expected dilation >= 1, got " + str(dilation) + " for input " +
-                  in.str());
-    if (padding[i] < 0)
-      throw Error(name + ": expected padding >= 0, got " + str(padding) + " for input " + in.str());
     if (output_padding[i] < 0 ||
         (output_padding[i] >= stride[i] && output_padding[i] >= dilation[i]))
       throw Error(name + ": output_padding must be non-negative and smaller than either stride " +

@@ -15,16 +15,6 @@ using namespace detail;
 
 namespace {
 
-// The operand of a broadcast op, laid out like the output: the tensor's own data when its
-// elements already line up (broadcasting only prepended or matched size-1 axes), else a copy.
-template <class T>
-const Array<T>& operand(const Array<T>& x, const Shape& shape, const Shape& out,
-                        Array<T>& scratch) {
-  if (shape.numel() == out.numel()) return x;
-  scratch = expand(x, shape, out);
-  return scratch;
-}
-
 // Adds g, the gradient of a broadcast result of shape `out`, to input i of shape `in`.
 template <class T>
 void add_reduced(GradSink<T>& s, size_t i, Array<T> g, const Shape& out, const Shape& in) {

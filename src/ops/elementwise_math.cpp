@@ -183,15 +183,6 @@ BasicTensor<T> round(const BasicTensor<T>& a) {
 
 namespace {
 
-// The operand of a broadcast op laid out like the output (see elementwise.cpp).
-template <class T>
-const Array<T>& operand(const Array<T>& x, const Shape& shape, const Shape& out,
-                        Array<T>& scratch) {
-  if (shape.numel() == out.numel()) return x;
-  scratch = expand(x, shape, out);
-  return scratch;
-}
-
 template <class T>
 BasicTensor<T> reduced(const BasicTensor<T>& g, const Shape& in) {
   return g.shape() == in ? g : sum_to_size(g, in);

@@ -16,16 +16,6 @@ using namespace detail;
 
 namespace {
 
-std::string str(const std::vector<int64_t>& v) {
-  std::string s = "[";
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
-  return s + "]";
-}
-
-std::string str(const std::vector<int>& v) {
-  return str(std::vector<int64_t>(v.begin(), v.end()));
-}
-
 // One step of repeat: a tensor seen as [outer, block] becomes [outer, count, block].
 struct Tile {
   int64_t outer, count, block;

@@ -26,12 +26,6 @@ using Grads = std::vector<BasicTensor<T>>;
 template <class T>
 using Column = Eigen::Array<T, Eigen::Dynamic, 1>;
 
-std::string str(const std::vector<int>& axes) {
-  std::string s = "[";
-  for (size_t i = 0; i < axes.size(); ++i) s += (i ? ", " : "") + std::to_string(axes[i]);
-  return s + "]";
-}
-
 // A reduction over a set of axes seen as a row-major [rows, cols] matrix: the kept axes index the
 // rows, the reduced axes the columns. When the reduced axes are not the trailing ones, the data is
 // permuted into that layout (and gradients permuted back).

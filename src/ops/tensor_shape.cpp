@@ -14,17 +14,6 @@ using namespace detail;
 
 namespace {
 
-// "[2, -1]": requested sizes, which may not form a valid Shape.
-std::string str(const std::vector<int64_t>& v) {
-  std::string s = "[";
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
-  return s + "]";
-}
-
-std::string str(const std::vector<int>& v) {
-  return str(std::vector<int64_t>(v.begin(), v.end()));
-}
-
 using Index = std::array<int64_t, Shape::kMaxRank>;
 
 Index strides_of(const Shape& shape) {
