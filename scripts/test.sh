@@ -13,7 +13,9 @@ if [[ "${1:-}" == "--sanitize" ]]; then
   # -O1 keeps the sanitized suite quick; NDEBUG stays off so Eigen's own asserts run too.
   args=(-DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" -DEIGRAD_SANITIZE=ON
         -DEIGRAD_BUILD_BENCH=OFF)
-  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+  # allocator_may_return_null: a failed allocation reaches eigrad as it would without the
+  # sanitizer (a null from malloc, which eigrad turns into an eigrad::Error), not as an abort.
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 fi
 # A new build directory uses Ninja, as scripts/demo.sh does; an existing one keeps its generator.
