@@ -232,6 +232,9 @@ TEST_CASE("sort, argsort and topk", "[indexing]") {
   CHECK(eigrad::topk(y, 2, -1, /*largest=*/false).first.to_vector() == V{1, 2});
   CHECK(eigrad::topk(y, 3, -1, true, /*sorted=*/false).second.to_vector() == L{0, 2, 4});
   CHECK(eigrad::topk(LongTensor::from({3, 9, 1}), 1).first.item() == 9);
+  // Empty tensors, also when an axis after the sorted one is empty.
+  CHECK(eigrad::topk(DoubleTensor::zeros({3, 0}), 2, 0).first.shape() == Shape{2, 0});
+  CHECK(eigrad::sort(DoubleTensor::zeros({0, 2})).second.shape() == Shape{0, 2});
   CHECK_THROWS_WITH(eigrad::topk(y, 6), Contains("topk") && Contains("k = 6"));
   check_gradients([](const Ts& t) { return eigrad::topk(t[0], 2, 0).first; },
                   {random_leaf({4, 3}, 17)});

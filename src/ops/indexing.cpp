@@ -602,7 +602,7 @@ LongTensor sort_indices(const char* op, const BasicTensor<T>& a, int ax, bool de
   const int64_t n = a.rank() == 0 ? 1 : s[ax];
   int64_t inner = 1;
   for (int d = ax + 1; d < a.rank(); ++d) inner *= s[d];
-  const int64_t outer = n == 0 ? 0 : a.numel() / (n * inner);
+  const int64_t outer = a.numel() == 0 ? 0 : a.numel() / (n * inner);
   LongTensor out = LongTensor::empty(s);
   int64_t* o = out.mutable_data();
   const T* x = a.data();
