@@ -210,6 +210,9 @@ TEST_CASE("gather and scatter_add follow their definitions, loop by loop", "[ind
                     Contains("gather") && Contains("index 4 is out of range"));
   CHECK_THROWS_WITH(eigrad::gather(x, 0, LongTensor::zeros({3})),
                     Contains("gather") && Contains("same rank"));
+  // Along the gathered axis the index may be longer than the tensor (entries repeat).
+  CHECK(eigrad::gather(x, 0, LongTensor::from({2, 2, 0, 1, 2}, {5, 1})).to_vector() ==
+        V{x.at({2, 0}), x.at({2, 0}), x.at({0, 0}), x.at({1, 0}), x.at({2, 0})});
   CHECK_THROWS_WITH(eigrad::gather(x, 0, LongTensor::zeros({2, 5})),
                     Contains("gather") && Contains("larger"));
 }

@@ -518,8 +518,8 @@ std::vector<int64_t> axis_offsets(const char* op, const Shape& target, int ax,
       throw Error(what + " is larger than the tensor of shape " + target.str() + " at axis " +
                   std::to_string(d) + " (only the indexed axis " + std::to_string(ax) +
                   " may differ)");
-    if (index.shape()[d] > limit[d])
-      throw Error(what + " is larger than " + limit_name + " of shape " + limit.str() +
+    if (limit && index.shape()[d] > (*limit)[d])
+      throw Error(what + " is larger than " + limit_name + " of shape " + limit->str() +
                   " at axis " + std::to_string(d));
   }
   const std::vector<int64_t> st = strides_of(target);
@@ -563,8 +563,7 @@ template <class T>
 BasicTensor<T> gather(const BasicTensor<T>& a, int axis, const LongTensor& index) {
   if (a.rank() == 0) throw Error("gather: cannot gather from a rank-0 tensor");
   const int ax = normalize_axis("gather", axis, a.rank());
-  return take("gather", a,
-              share(axis_offsets("gather", a.shape(), ax, index, "the tensor", a.shape())),
+  return take("gather", a, share(axis_offsets("gather", a.shape(), ax, index, "", nullptr)),
               index.shape());
 }
 
@@ -575,7 +574,8 @@ BasicTensor<T> scatter_add(const BasicTensor<T>& a, int axis, const LongTensor& 
   if (src.rank() != a.rank())
     throw Error("scatter_add: src of shape " + src.shape().str() +
                 " must have the same rank as the tensor of shape " + a.shape().str());
-  Offsets dst = share(axis_offsets("scatter_add", a.shape(), ax, index, "src", src.shape()));
+  const Shape& src_shape = src.shape();
+  Offsets dst = share(axis_offsets("scatter_add", a.shape(), ax, index, "src", &src_shape));
   if constexpr (!is_floating_dtype_v<T>) {
     BasicTensor<T> out = a.clone();
     T* o = out.mutable_data();
