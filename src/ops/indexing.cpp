@@ -505,11 +505,11 @@ LongTensor nonzero(const BasicTensor<T>& a) {
 
 namespace {
 // The flat offsets into a tensor of shape `target` that index (along ax, elsewhere its own
-// coordinates) names, checking ranks, sizes and range; also the offsets of index's positions in
-// a tensor of shape `source` (for scatter_add's src).
+// coordinates) names, checking ranks, sizes and range. index may be no larger than target on
+// the other axes, and (when given) than `limit` on every axis (scatter_add's src).
 std::vector<int64_t> axis_offsets(const char* op, const Shape& target, int ax,
                                   const LongTensor& index, const char* limit_name,
-                                  const Shape& limit) {
+                                  const Shape* limit) {
   const std::string what = std::string(op) + ": index of shape " + index.shape().str();
   if (index.rank() != target.rank())
     throw Error(what + " must have the same rank as the tensor of shape " + target.str());
