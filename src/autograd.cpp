@@ -95,17 +95,9 @@ class AccumulateGrad final : public Node<T> {
     if (!leaf) return;
     if (leaf->hooks && !leaf->hooks->empty()) {
       Array hooked = leaf->hooks->run(grad, leaf->shape);
-      add_hooked(*leaf, std::move(hooked));
-      return;
-    }
-    auto& slot = leaf->grad;
-    if (slot && !slot->grad_fn) {
-      *slot->data += grad;
-      advance(*slot->version);
-    } else if (slot) {  // a gradient with a graph (create_graph) stays out of place
-      slot = (BasicTensor<T>(slot).detach() + from_array(sink.take(grad), leaf->shape)).impl();
+      add(*leaf, hooked, [&] { return std::move(hooked); });
     } else {
-      slot = from_array(sink.take(grad), leaf->shape).impl();
+      add(*leaf, grad, [&] { return sink.take(grad); });
     }
   }
   // create_graph: .grad becomes (or gains) a tensor with a graph.
@@ -125,16 +117,18 @@ class AccumulateGrad final : public Node<T> {
   std::shared_ptr<TensorImpl<T>> leaf() const override { return leaf_.lock(); }
 
  private:
-  // A hooked gradient, added to .grad (first-order path).
-  static void add_hooked(TensorImpl<T>& leaf, Array&& grad) {
+  // Adds grad to the leaf's .grad (first-order path): in place, or by taking grad's buffer
+  // (take()) where the slot is empty or holds a gradient with a graph.
+  template <class Take>
+  static void add(TensorImpl<T>& leaf, const Array& grad, Take take) {
     auto& slot = leaf.grad;
     if (slot && !slot->grad_fn) {
       *slot->data += grad;
       advance(*slot->version);
-    } else if (slot) {
-      slot = (BasicTensor<T>(slot).detach() + from_array(std::move(grad), leaf.shape)).impl();
+    } else if (slot) {  // a gradient with a graph (create_graph) stays out of place
+      slot = (BasicTensor<T>(slot).detach() + from_array(take(), leaf.shape)).impl();
     } else {
-      slot = from_array(std::move(grad), leaf.shape).impl();
+      slot = from_array(take(), leaf.shape).impl();
     }
   }
   static BasicTensor<T> from_array(Array&& values, const Shape& shape) {
