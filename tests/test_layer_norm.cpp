@@ -3,6 +3,7 @@
 // the module's parameters and every error message.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <optional>
 #include <vector>
 
 #include "eigrad/eigrad.hpp"
@@ -183,6 +184,12 @@ TEST_CASE("layer_norm of an empty batch is empty, with zero parameter gradients"
   check_close(w.grad().to_vector(), {0, 0, 0}, 0);
   check_close(b.grad().to_vector(), {0, 0, 0}, 0);
   CHECK(x.grad().shape() == Shape{0, 3});
+  // The same through the graph backward (create_graph).
+  const DoubleTensor v = DoubleTensor::zeros(Shape{0, 3});
+  const Ts g = eigrad::grad({eigrad::layer_norm(x, {3}, w, b)}, {x, w, b}, {v}, std::nullopt, true);
+  CHECK(g[0].shape() == Shape{0, 3});
+  check_close(g[1].to_vector(), {0, 0, 0}, 0);
+  check_close(g[2].to_vector(), {0, 0, 0}, 0);
 }
 
 TEST_CASE("layer_norm names the shapes it expected", "[layer_norm]") {
