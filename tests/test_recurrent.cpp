@@ -646,3 +646,33 @@ TEST_CASE("Bad options and inputs throw errors naming the layer, the shapes and 
   REQUIRE_THROWS_WITH(eigrad::time_step(Tensor::zeros(Shape{3, 2}), 3),
                       Contains("time_step: step 3 is out of range for shape [3, 2]"));
 }
+
+TEST_CASE("The cells' ops accept an empty batch", "[recurrent]") {
+  const DoubleTensor gx = random_leaf(Shape{0, 8}, 50), gh = random_leaf(Shape{0, 8}, 51),
+                     c = random_leaf(Shape{0, 2}, 52);
+  const DoubleTensor hc = eigrad::lstm_cell_state(gx, gh, c);
+  CHECK(hc.shape() == Shape{2, 0, 2});
+  eigrad::sum(hc).backward();
+  CHECK(gx.grad().shape() == Shape{0, 8});
+  CHECK(eigrad::gru_cell_gates(random_leaf(Shape{0, 6}, 53), random_leaf(Shape{0, 6}, 54),
+                               random_leaf(Shape{0, 2}, 55))
+            .shape() == Shape{0, 2});
+}
+
+TEST_CASE("layer_parameters are the registered tensors, and a state dict loads strictly",
+          "[recurrent]") {
+  Generator gen(8);
+  nn::LSTM a(nn::RNNOptions(3, 4).num_layers(2).bidirectional(true), gen),
+      b(nn::RNNOptions(3, 4).num_layers(2).bidirectional(true), gen);
+  const std::vector<Tensor> p = a.layer_parameters(1, 1);
+  REQUIRE(p.size() == 4);
+  CHECK(p[0].storage() == a.parameter("weight_ih_l1_reverse").storage());
+  CHECK(p[3].storage() == a.parameter("bias_hh_l1_reverse").storage());
+  REQUIRE_THROWS_WITH(a.layer_parameters(2, 0), Catch::Contains("LSTM: no layer 2 direction 0"));
+  nn::NamedTensors<float> named;
+  for (const auto& e : a.state_dict()) named.emplace_back(e.name, e.tensor);
+  b.load_state_dict(named, /*strict=*/true);
+  const Tensor x = Tensor::uniform(Shape{3, 2, 3}, -1, 1, gen);
+  const std::vector<float> ya = a.forward(x).to_vector(), yb = b.forward(x).to_vector();
+  CHECK(ya == yb);
+}
