@@ -25,6 +25,7 @@
 #include "eigrad/error.hpp"
 #include "eigrad/nn/functional.hpp"
 #include "eigrad/nn/loss.hpp"
+#include "eigrad/nn/recurrent.hpp"
 #include "eigrad/ops.hpp"
 #include "eigrad/random.hpp"
 #include "eigrad/tensor.hpp"
@@ -317,6 +318,10 @@ enum Op {
   kTopk,
   kLayerNorm,
   kEmbedding,
+  kLstmCell,
+  kGruCell,
+  kTimeStep,
+  kRecurrentLayer,
   kOpCount
 };
 
@@ -1217,9 +1222,69 @@ class Program {
       case kDropout2d:
         dropout2d(a);
         return;
+      case kLstmCell:
+      case kGruCell:
+        recurrent_cell(op == kLstmCell, a);
+        return;
+      case kTimeStep: {
+        const Tensor x = pick(a);
+        const Dims xs = x.shape().vec();
+        const int64_t t = a.range(-1, 4);
+        std::optional<Dims> out;
+        if (!xs.empty() && t >= 0 && t < xs[0]) out = Dims(xs.begin() + 1, xs.end());
+        expect("time_step(" + x.shape().str() + ", " + std::to_string(t) + ")", out, {&x},
+               [&] { return eigrad::time_step(x, t); });
+        return;
+      }
+      case kRecurrentLayer:
+        recurrent_layer(a);
+        return;
       default:
         return;
     }
+  }
+
+  // lstm_cell_state / gru_cell_gates: gates_x and gates_h [N, G*H] (H > 0), the state [N, H];
+  // mostly valid shapes, sometimes an existing value in one place.
+  void recurrent_cell(bool lstm, Args& a) {
+    const int64_t g = lstm ? 4 : 3, n = a.range(0, 3), h = a.range(0, 3);
+    const int wrong = a.range(0, 7);  // 0..2: that input is any existing value
+    const Tensor gx = wrong == 0 ? pick(a) : leaf_byte({n, g * h}, a.byte());
+    const Tensor gh = wrong == 1 ? pick(a) : leaf_byte({n, g * h}, a.byte());
+    const Tensor s = wrong == 2 ? pick(a) : leaf_byte({n, h}, a.byte());
+    const Dims xs = gx.shape().vec();
+    std::optional<Dims> out;
+    if (xs.size() == 2 && xs[1] > 0 && xs[1] % g == 0 && gh.shape().vec() == xs &&
+        s.shape().vec() == Dims{xs[0], xs[1] / g})
+      out = lstm ? Dims{2, xs[0], xs[1] / g} : Dims{xs[0], xs[1] / g};
+    expect(std::string(lstm ? "lstm_cell_state(" : "gru_cell_gates(") + gx.shape().str() + ", " +
+               gh.shape().str() + ", " + s.shape().str() + ")",
+           out, {&gx, &gh, &s}, [&] {
+             return lstm ? eigrad::lstm_cell_state(gx, gh, s) : eigrad::gru_cell_gates(gx, gh, s);
+           });
+  }
+
+  // A small LSTM or GRU layer on [L, N, 2] (or unbatched [L, 2]); an empty sequence is an error.
+  void recurrent_layer(Args& a) {
+    const bool lstm = a.flag(), bidirectional = a.flag(), batched = a.flag();
+    const int64_t len = a.range(0, 3), n = a.range(1, 3), h = a.range(1, 3), layers = a.range(1, 2);
+    eigrad::Generator gen(a.byte());
+    const auto options =
+        eigrad::nn::RNNOptions(2, h).num_layers(layers).bidirectional(bidirectional);
+    std::shared_ptr<eigrad::nn::BasicModule<T>> m;
+    if (lstm)
+      m = std::make_shared<eigrad::nn::BasicLSTM<T>>(options, gen);
+    else
+      m = std::make_shared<eigrad::nn::BasicGRU<T>>(options, gen);
+    const Tensor x = batched ? leaf_byte({len, n, 2}, a.byte()) : leaf_byte({len, 2}, a.byte());
+    const Tensor w = m->parameters()[0];  // requires grad: the output records a node
+    const int64_t d = bidirectional ? 2 : 1;
+    std::optional<Dims> out;
+    if (len > 0) out = batched ? Dims{len, n, d * h} : Dims{len, d * h};
+    expect(std::string(lstm ? "LSTM" : "GRU") + "(2, " + std::to_string(h) + ", layers " +
+               std::to_string(layers) + (bidirectional ? ", bidirectional" : "") + ")(" +
+               x.shape().str() + ")",
+           out, {&x, &w}, [&] { return m->forward(x); });
   }
 
   void elementwise_math(Args& a) {
