@@ -20,6 +20,7 @@
 #include "eigrad/nn/normalization.hpp"
 #include "eigrad/nn/pooling.hpp"
 #include "eigrad/nn/sequential.hpp"
+#include "eigrad/nn/transformer.hpp"
 #include "eigrad/nn/utils.hpp"
 #include "eigrad/ops.hpp"
 #include "eigrad/optim/adam.hpp"
