@@ -315,6 +315,8 @@ enum Op {
   kIndex,
   kGather,
   kTopk,
+  kLayerNorm,
+  kEmbedding,
   kAttention,
   kAttentionMasked,
   kOpCount
@@ -1134,6 +1136,69 @@ class Program {
         expect("gather(" + x.shape().str() + ", " + std::to_string(axis) + ", " + str(is) + ")",
                ok ? std::optional<Dims>(is) : std::nullopt, {&x},
                [&] { return eigrad::gather(x, axis, index); });
+        return;
+      }
+      case kLayerNorm: {
+        // normalized_shape: the input's last k sizes (k = 0: an error), sometimes one size off
+        // or longer than the input; weight and bias of normalized_shape, sometimes one size off.
+        const Tensor x = pick(a);
+        const Dims xs = x.shape().vec();
+        const size_t k = static_cast<size_t>(a.range(0, 3));
+        const uint8_t mode = a.byte(), w_byte = a.byte(), b_byte = a.byte();
+        Dims ns(k, 1);
+        for (size_t i = 0; i < k && i < xs.size(); ++i) ns[k - 1 - i] = xs[xs.size() - 1 - i];
+        if (mode % 8 == 1 && !ns.empty()) ns.back() += 1;
+        Dims wrong = ns;
+        if (wrong.empty())
+          wrong = {1};
+        else
+          wrong.back() += 1;
+        const Tensor w = mode & 16 ? leaf_byte(mode & 64 ? wrong : ns, w_byte) : Tensor();
+        const Tensor b = mode & 32 ? leaf_byte(mode & 128 ? wrong : ns, b_byte) : Tensor();
+        const double eps = mode % 8 == 2 ? a.scalar() : 1e-5;
+        bool ok = !ns.empty() && ns.size() <= xs.size() && eps > 0;
+        for (size_t i = 0; ok && i < ns.size(); ++i) ok = ns[i] == xs[xs.size() - ns.size() + i];
+        if (w.defined()) ok = ok && w.shape().vec() == ns;
+        if (b.defined()) ok = ok && b.shape().vec() == ns;
+        std::vector<const Tensor*> inputs{&x};
+        if (w.defined()) inputs.push_back(&w);
+        if (b.defined()) inputs.push_back(&b);
+        const auto str_of = [](const Tensor& t) {
+          return t.defined() ? t.shape().str() : std::string("none");
+        };
+        expect("layer_norm(" + x.shape().str() + ", " + str(ns) + ", weight " + str_of(w) +
+                   ", bias " + str_of(b) + ", eps " + std::to_string(eps) + ")",
+               ok ? std::optional<Dims>(xs) : std::nullopt, inputs,
+               [&] { return eigrad::layer_norm(x, ns, w, b, eps); });
+        return;
+      }
+      case kEmbedding: {
+        // weight: mostly a fresh [V, D] table (V, D in 0..4), else any value; indices of rank
+        // 0 to 3 with values maybe out of range; padding_idx maybe given, maybe out of range.
+        const Tensor w = a.flag() ? pick(a) : leaf({a.range(0, 4), a.range(0, 4)}, a);
+        const Dims ws = w.shape().vec();
+        Dims is(static_cast<size_t>(a.range(0, 3)));
+        for (int64_t& v : is) v = a.range(0, 3);
+        const auto n = product(is);
+        if (!n || *n > kMaxNumel) return;
+        const int64_t rows = ws.size() == 2 ? ws[0] : 0;
+        bool ok = ws.size() == 2;
+        std::vector<int64_t> values(static_cast<size_t>(*n));
+        for (int64_t& v : values) {
+          v = a.range(-1, 4);
+          ok = ok && v >= 0 && v < rows;
+        }
+        const uint8_t p = a.byte();
+        const std::optional<int64_t> padding =
+            p < 128 ? std::nullopt : std::optional<int64_t>(p % 11 - 5);
+        if (padding) ok = ok && *padding >= -rows && *padding < rows;
+        Dims out = is;
+        out.push_back(ws.size() == 2 ? ws[1] : 0);
+        const eigrad::LongTensor index = eigrad::LongTensor::from(values, eigrad::Shape(is));
+        expect("embedding(" + str(is) + ", " + w.shape().str() + ", padding_idx " +
+                   (padding ? std::to_string(*padding) : std::string("none")) + ")",
+               ok ? std::optional<Dims>(out) : std::nullopt, {&w},
+               [&] { return eigrad::embedding(index, w, padding); });
         return;
       }
       case kTopk: {

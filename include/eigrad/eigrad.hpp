@@ -12,6 +12,7 @@
 #include "eigrad/gradcheck.hpp"
 #include "eigrad/nn/activation.hpp"
 #include "eigrad/nn/convolution.hpp"
+#include "eigrad/nn/embedding.hpp"
 #include "eigrad/nn/functional.hpp"
 #include "eigrad/nn/init.hpp"
 #include "eigrad/nn/layers.hpp"
