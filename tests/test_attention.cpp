@@ -162,6 +162,25 @@ TEST_CASE("sdpa: dropout_p = 1 drops every weight, and dropout needs a generator
                       Contains("needs a generator"));
 }
 
+TEST_CASE("sdpa: with dropout the returned weights are the dropped ones that multiply v",
+          "[attention]") {
+  const DoubleTensor q = random_values({2, 4, 3}, 54), k = random_values({2, 5, 3}, 55),
+                     v = random_values({2, 5, 2}, 56);
+  Generator gen(6);
+  const auto [out, w] =
+      eigrad::scaled_dot_product_attention_with_weights(q, k, v, {}, 0.5, false, &gen);
+  const DoubleTensor plain = eigrad::scaled_dot_product_attention_with_weights(q, k, v).second;
+  int zeros = 0;
+  for (int64_t i = 0; i < w.numel(); ++i) {
+    const double got = w.to_vector()[i], p = plain.to_vector()[i];
+    zeros += got == 0.0;
+    CHECK((got == 0.0 || got == Approx(2 * p).epsilon(1e-12)));
+  }
+  CHECK(zeros > 0);
+  CHECK(zeros < w.numel());
+  check_close(out.to_vector(), eigrad::matmul(w, v).to_vector(), 1e-12);
+}
+
 TEST_CASE("sdpa: gradients and second derivatives, with and without masks", "[attention]") {
   const DoubleTensor q = random_leaf({2, 3, 4}, 61, -1, 1), k = random_leaf({2, 2, 4}, 62, -1, 1),
                      v = random_leaf({2, 2, 3}, 63, -1, 1), m = random_leaf({3, 2}, 64, -1, 1);

@@ -107,7 +107,7 @@ std::pair<BasicTensor<T>, BasicTensor<T>> scaled_dot_product_attention_with_weig
   Shape out_shape = lead;
   out_shape.push_back(L);
   out_shape.push_back(Ev);
-  return {reshape(matmul(dropped, v), out_shape.vec()), reshape(weights, scores_shape.vec())};
+  return {reshape(matmul(dropped, v), out_shape.vec()), reshape(dropped, scores_shape.vec())};
 }
 
 template <class T>

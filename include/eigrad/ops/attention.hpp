@@ -73,7 +73,8 @@ BasicTensor<T> scaled_dot_product_attention(const BasicTensor<T>& query, const B
                                             Generator* gen = nullptr);
 
 /// The same, also returning the attention weights softmax(q k^T / sqrt(E) + mask) [..., L, S]
-/// (before dropout, as nn.MultiheadAttention returns them).
+/// after dropout (the weights that multiply v), as PyTorch 1.13's nn.MultiheadAttention returns
+/// them.
 template <class T>
 std::pair<BasicTensor<T>, BasicTensor<T>> scaled_dot_product_attention_with_weights(
     const BasicTensor<T>& query, const BasicTensor<T>& key, const BasicTensor<T>& value,
