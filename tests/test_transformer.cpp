@@ -246,6 +246,22 @@ TEST_CASE("TransformerEncoder converts to float64 with the same values", "[trans
               1e-4);
 }
 
+TEST_CASE("TransformerEncoder's float64 copy draws the same dropout masks", "[transformer]") {
+  Generator gen(4);
+  eigrad::nn::TransformerEncoderLayer layer(
+      TransformerEncoderLayerOptions(8, 2).dim_feedforward(16).dropout(0.3), gen);
+  eigrad::nn::TransformerEncoder encoder(layer, 2);
+  const auto e64 = eigrad::nn::to_double(encoder);  // in training mode, as encoder
+  const DoubleTensor x = random_values({4, 2, 8}, 17);
+  const std::vector<double> y32 = encoder.forward(x.to<float>()).to<double>().to_vector();
+  const std::vector<double> y64 = e64->forward(x).to_vector();
+  check_close(y32, y64, 1e-4);
+  // and a second call draws new masks in both
+  check_close(encoder.forward(x.to<float>()).to<double>().to_vector(), e64->forward(x).to_vector(),
+              1e-4);
+  CHECK(encoder.forward(x.to<float>()).to<double>().to_vector() != y32);
+}
+
 TEST_CASE("TransformerEncoderLayer: bad options and input are errors naming the layer",
           "[transformer]") {
   Generator gen(1);
