@@ -322,6 +322,8 @@ enum Op {
   kGruCell,
   kTimeStep,
   kRecurrentLayer,
+  kAttention,
+  kAttentionMasked,
   kOpCount
 };
 
@@ -423,6 +425,83 @@ class Program {
   void log(const std::string& line) {
     trace_ += "  " + line + "\n";
     if (std::getenv("EIGRAD_FUZZ_TRACE")) std::fprintf(stderr, "  %s\n", line.c_str());
+  }
+
+  // scaled_dot_product_attention(q [..., L, E], k [..., S, E], v [..., S, Ev]) -> [..., L, Ev],
+  // with equal leading axes and L, S, E > 0; a mask (bool, or float and differentiable) must
+  // broadcast to [..., L, S] (right-aligned, each size 1 or equal, no more axes). Without a mask,
+  // is_causal may be set.
+  void attention(Args& a, bool masked) {
+    const Tensor q = pick(a);
+    const Dims qs = q.shape().vec();
+    const size_t r = qs.size();
+    const int mode = a.range(0, 3);
+    const int64_t S = a.range(0, 3), Ev = a.range(0, 3);
+    Tensor k, v;
+    if (mode == 0 || r < 2) {
+      k = pick(a);
+      v = pick(a);
+    } else {
+      Dims ks = qs, vs = qs;
+      ks[r - 2] = vs[r - 2] = S;
+      vs[r - 1] = Ev;
+      if (mode == 1) ks[r - 1] += 1;  // inner sizes differ: an error
+      k = leaf_byte(ks, a.byte());
+      v = leaf_byte(vs, a.byte());
+    }
+    const Dims ks = k.shape().vec(), vs = v.shape().vec();
+    std::optional<Dims> out;
+    Dims scores;
+    if (r >= 2 && ks.size() == r && vs.size() == r &&
+        std::equal(qs.begin(), qs.end() - 2, ks.begin()) &&
+        std::equal(qs.begin(), qs.end() - 2, vs.begin()) && ks[r - 1] == qs[r - 1] &&
+        vs[r - 2] == ks[r - 2] && qs[r - 2] > 0 && ks[r - 2] > 0 && qs[r - 1] > 0) {
+      out = Dims(qs.begin(), qs.end() - 2);
+      scores = *out;
+      out->push_back(qs[r - 2]);
+      out->push_back(vs[r - 1]);
+      scores.push_back(qs[r - 2]);
+      scores.push_back(ks[r - 2]);
+    }
+    if (!masked) {
+      const bool causal = a.flag();
+      expect("scaled_dot_product_attention(" + str(qs) + ", " + str(ks) + ", " + str(vs) +
+                 (causal ? ", is_causal" : "") + ")",
+             out, {&q, &k, &v},
+             [&] { return eigrad::scaled_dot_product_attention(q, k, v, {}, 0.0, causal); });
+      return;
+    }
+    // The mask: [L, S] when there is a valid call, else (or by choice) random sizes.
+    Dims ms;
+    if (out && a.flag()) {
+      ms = {scores[scores.size() - 2], scores.back()};
+    } else {
+      ms.resize(static_cast<size_t>(a.range(0, 3)));
+      for (int64_t& d : ms) d = a.range(0, 3);
+    }
+    bool broadcasts = ms.size() <= scores.size();
+    for (size_t i = 1; broadcasts && i <= ms.size(); ++i) {
+      const int64_t m = ms[ms.size() - i], t = scores[scores.size() - i];
+      broadcasts = m == 1 || m == t;
+    }
+    if (!broadcasts) out = std::nullopt;
+    const auto n = product(ms);
+    if (!n || *n > kMaxNumel) return;
+    if (a.flag()) {
+      eigrad::BoolTensor mask = eigrad::BoolTensor::empty(eigrad::Shape(ms));
+      const uint8_t bits = a.byte();
+      for (int64_t i = 0; i < *n; ++i) mask.mutable_data()[i] = (bits >> (i % 8)) & 1;
+      expect("scaled_dot_product_attention(" + str(qs) + ", " + str(ks) + ", " + str(vs) +
+                 ", bool mask " + str(ms) + ")",
+             out, {&q, &k, &v},
+             [&] { return eigrad::scaled_dot_product_attention(q, k, v, mask); });
+    } else {
+      const Tensor mask = leaf_byte(ms, a.byte());
+      expect("scaled_dot_product_attention(" + str(qs) + ", " + str(ks) + ", " + str(vs) +
+                 ", float mask " + str(ms) + ")",
+             out, {&q, &k, &v, &mask},
+             [&] { return eigrad::scaled_dot_product_attention(q, k, v, mask); });
+    }
   }
 
   // ---- contract checks ----
@@ -1144,6 +1223,10 @@ class Program {
                out, {&x}, [&] { return eigrad::topk(x, k, axis, a.flag()).first; });
         return;
       }
+      case kAttention:
+      case kAttentionMasked:
+        attention(a, op == kAttentionMasked);
+        return;
       case kTriangle: {
         const Tensor x = pick(a);
         const bool lower = a.flag();

@@ -22,6 +22,7 @@
 #include "eigrad/nn/pooling.hpp"
 #include "eigrad/nn/recurrent.hpp"
 #include "eigrad/nn/sequential.hpp"
+#include "eigrad/nn/transformer.hpp"
 #include "eigrad/nn/utils.hpp"
 #include "eigrad/ops.hpp"
 #include "eigrad/optim/adam.hpp"

@@ -1,6 +1,7 @@
 #pragma once
 // The differentiable ops, one header per family (after ATen's native/ folder); each op's
 // backward is written beside its forward in the family's src/ops/*.cpp.
+#include "eigrad/ops/attention.hpp"
 #include "eigrad/ops/compare.hpp"
 #include "eigrad/ops/convolution.hpp"
 #include "eigrad/ops/elementwise.hpp"
