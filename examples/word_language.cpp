@@ -141,8 +141,8 @@ Splits load_words(const std::string& dir, size_t n_train, size_t n_val, size_t n
 
 // ---- encoding ----
 
-// Characters and bigrams of the training set. Character index 0 is "unknown"; bigrams that the
-// training set does not have are left out of the bag.
+// Characters and bigrams of the training set. Character index 0 is "unknown"; a bigram that the
+// training set does not have is the extra bigram "unknown", the last index.
 struct Vocabulary {
   std::u32string characters;  // index i + 1
   std::u32string bigrams;     // two code points per bigram, index i
@@ -176,12 +176,16 @@ struct Vocabulary {
       bigram_index[bigrams.substr(i, 2)] = static_cast<int64_t>(i / 2);
   }
   int64_t num_characters() const { return static_cast<int64_t>(characters.size()) + 1; }
-  int64_t num_bigrams() const { return static_cast<int64_t>(bigrams.size() / 2); }
+  int64_t num_bigrams() const { return static_cast<int64_t>(bigrams.size() / 2) + 1; }
 };
 
+// A word as the models see it. The baseline's input is the bag of its bigrams, a vector of counts
+// divided by its L2 norm: `bigram_ids` lists the bigrams (length + 1 of them, repeats included),
+// each weighing `bigram_weight`, 1 / sqrt(sum of squared counts).
 struct Encoded {
-  std::vector<int64_t> chars;                      // character indices
-  std::vector<std::pair<int64_t, float>> bigrams;  // bag of bigrams, L2-normalised counts
+  std::vector<int64_t> chars;       // character indices
+  std::vector<int64_t> bigram_ids;  // one per bigram of ^word$
+  float bigram_weight = 0;
   int64_t label = 0;
 };
 
@@ -192,15 +196,15 @@ Encoded encode(const std::u32string& word, int64_t label, const Vocabulary& v) {
     const auto it = v.char_index.find(c);
     e.chars.push_back(it == v.char_index.end() ? 0 : it->second);
   }
-  std::map<int64_t, float> counts;
+  std::map<int64_t, double> counts;
   for (const std::u32string& g : bigrams(word)) {
     const auto it = v.bigram_index.find(g);
-    if (it != v.bigram_index.end()) counts[it->second] += 1;
+    e.bigram_ids.push_back(it == v.bigram_index.end() ? v.num_bigrams() - 1 : it->second);
+    counts[e.bigram_ids.back()] += 1;
   }
-  double norm = 0;
-  for (const auto& [i, c] : counts) norm += static_cast<double>(c) * c;
-  norm = std::sqrt(norm);
-  for (const auto& [i, c] : counts) e.bigrams.emplace_back(i, static_cast<float>(c / norm));
+  double squares = 0;
+  for (const auto& [i, c] : counts) squares += c * c;
+  e.bigram_weight = static_cast<float>(1 / std::sqrt(squares));
   return e;
 }
 
@@ -234,9 +238,15 @@ class WordModel : public nn::Module {
  public:
   WordModel(Kind kind, const Sizes& sizes, Generator& gen) : kind_(kind), sizes_(sizes) {
     if (kind == Kind::Baseline) {
-      fc1_ = register_module("fc1",
-                             std::make_shared<nn::Linear>(sizes.bigrams, sizes.mlp_hidden, gen));
-      fc2_ = register_module("fc2", std::make_shared<nn::Linear>(sizes.mlp_hidden, kClasses, gen));
+      // Linear(bigrams, mlp_hidden) with PyTorch's default initialisation, stored transposed
+      // (one row per bigram) so that a bag of a few bigrams picks its rows instead of
+      // multiplying a mostly zero input.
+      const float bound = 1 / std::sqrt(static_cast<float>(sizes.bigrams));
+      bag_weight_ = register_parameter(
+          "bag_weight", Tensor::uniform({sizes.bigrams, sizes.mlp_hidden}, -bound, bound, gen));
+      bag_bias_ =
+          register_parameter("bag_bias", Tensor::uniform({sizes.mlp_hidden}, -bound, bound, gen));
+      fc_ = register_module("fc", std::make_shared<nn::Linear>(sizes.mlp_hidden, kClasses, gen));
       return;
     }
     // An embedding: rows of a parameter picked by index_select (whose backward scatter-adds).
@@ -261,25 +271,30 @@ class WordModel : public nn::Module {
     return kind_;
   }
 
-  // Logits [n, 8] of n words; for the recurrent models all of one length.
+  // Logits [n, 8] of n words, all of one length.
   Tensor logits(const std::vector<const Encoded*>& words) const {
     const auto n = static_cast<int64_t>(words.size());
-    if (kind_ == Kind::Baseline) {
-      Tensor x = Tensor::zeros({n, sizes_.bigrams});
-      float* p = x.mutable_data();
-      for (int64_t i = 0; i < n; ++i)
-        for (const auto& [j, value] : words[static_cast<size_t>(i)]->bigrams)
-          p[i * sizes_.bigrams + j] = value;
-      return fc2_->forward(relu(fc1_->forward(x)));
-    }
     const auto length = static_cast<int64_t>(words[0]->chars.size());
+    for (const Encoded* w : words)
+      if (static_cast<int64_t>(w->chars.size()) != length)
+        throw Error("WordModel::logits: a batch needs words of one length; got " +
+                    std::to_string(length) + " and " + std::to_string(w->chars.size()));
+    if (kind_ == Kind::Baseline) {
+      // x W^T + b for x the normalised counts: the sum of the bigrams' rows times the weight.
+      std::vector<int64_t> index;
+      std::vector<float> weight;
+      for (const Encoded* w : words) {
+        index.insert(index.end(), w->bigram_ids.begin(), w->bigram_ids.end());
+        weight.push_back(w->bigram_weight);
+      }
+      const Tensor rows =
+          reshape(index_select(bag_weight_, 0, index), {n, length + 1, sizes_.mlp_hidden});
+      const Tensor h = sum(rows, 1) * Tensor::from(weight, {n, 1}) + bag_bias_;
+      return fc_->forward(relu(h));
+    }
     std::vector<int64_t> index;
     index.reserve(static_cast<size_t>(n * length));
-    for (const Encoded* w : words) {
-      if (static_cast<int64_t>(w->chars.size()) != length)
-        throw Error("WordModel::logits: a batch of the recurrent models needs words of one length");
-      index.insert(index.end(), w->chars.begin(), w->chars.end());
-    }
+    for (const Encoded* w : words) index.insert(index.end(), w->chars.begin(), w->chars.end());
     const Tensor x = reshape(index_select(embedding_, 0, index), {n, length, sizes_.embedding});
     Tensor h;
 #if WORD_LANGUAGE_HAVE_RNN
@@ -297,8 +312,8 @@ class WordModel : public nn::Module {
  private:
   Kind kind_;
   Sizes sizes_;
-  std::shared_ptr<nn::Linear> fc1_, fc2_, fc_;
-  Tensor embedding_;
+  std::shared_ptr<nn::Linear> fc_;
+  Tensor embedding_, bag_weight_, bag_bias_;
 #if WORD_LANGUAGE_HAVE_RNN
   std::shared_ptr<nn::GRU> gru_;
   std::shared_ptr<nn::LSTM> lstm_;
@@ -309,13 +324,13 @@ class WordModel : public nn::Module {
 
 using Batches = std::vector<std::vector<const Encoded*>>;
 
-// The baseline: shuffled batches of `size`. The recurrent models: words bucketed by length, each
-// bucket shuffled and cut into batches of at most `size`, the batches shuffled. Without a
-// generator nothing is shuffled (evaluation).
-Batches make_batches(Kind kind, const std::vector<Encoded>& set, size_t size, Generator* gen) {
+// Words bucketed by length, each bucket shuffled and cut into batches of at most `size`, the
+// batches shuffled; without a generator nothing is shuffled (evaluation). The same for every
+// model: the recurrent ones need equal lengths, and the baseline then sums a [n, length + 1, h]
+// block of rows.
+Batches make_batches(const std::vector<Encoded>& set, size_t size, Generator* gen) {
   std::map<size_t, std::vector<size_t>> buckets;
-  for (size_t i = 0; i < set.size(); ++i)
-    buckets[kind == Kind::Baseline ? 0 : set[i].chars.size()].push_back(i);
+  for (size_t i = 0; i < set.size(); ++i) buckets[set[i].chars.size()].push_back(i);
   Batches batches;
   for (auto& [length, members] : buckets) {
     if (gen) shuffle(members, *gen);
@@ -341,7 +356,7 @@ Batches make_batches(Kind kind, const std::vector<Encoded>& set, size_t size, Ge
 std::vector<int64_t> predict(const WordModel& model, const std::vector<Encoded>& set) {
   NoGradGuard no_grad;
   std::vector<int64_t> predicted(set.size());
-  for (const auto& batch : make_batches(model.kind(), set, 1024, nullptr)) {
+  for (const auto& batch : make_batches(set, 1024, nullptr)) {
     const std::vector<int64_t> p = argmax(model.logits(batch), 1).to_vector();
     for (size_t i = 0; i < batch.size(); ++i)
       predicted[static_cast<size_t>(batch[i] - set.data())] = p[i];
@@ -376,8 +391,7 @@ RunResult train(WordModel& model, const std::vector<Encoded>& train_set,
   r.val_accuracy = -1;
   std::vector<Tensor> best;
   for (int64_t epoch = 1; epoch <= o.max_epochs; ++epoch) {
-    const Batches batches =
-        make_batches(model.kind(), train_set, static_cast<size_t>(o.batch), &gen);
+    const Batches batches = make_batches(train_set, static_cast<size_t>(o.batch), &gen);
     io::ProgressOptions po;
     po.label = label + " epoch " + std::to_string(epoch) + " batch";
     po.every = static_cast<int64_t>(batches.size());  // plain output: one line per epoch
@@ -631,13 +645,15 @@ int main(int argc, char** argv) {
                                test_set = encode_all(data.test, vocabulary);
     sizes.characters = vocabulary.num_characters();
     sizes.bigrams = vocabulary.num_bigrams();
-    std::printf("vocabulary: %lld characters (+1 unknown), %lld bigrams with ^ and $ markers\n",
-                static_cast<long long>(vocabulary.characters.size()),
-                static_cast<long long>(sizes.bigrams));
+    std::printf(
+        "vocabulary: %lld characters (+1 unknown), %lld bigrams with ^ and $ markers "
+        "(+1 unknown)\n",
+        static_cast<long long>(vocabulary.characters.size()),
+        static_cast<long long>(sizes.bigrams - 1));
     std::printf(
         "models: baseline Linear(%lld, %lld) -> relu -> Linear(%lld, 8) on L2-normalised "
         "bigram counts; GRU and LSTM: embedding %lld -> hidden %lld -> Linear(%lld, 8) "
-        "on the last state; words batched by length (no padding); Adam lr %g, batch "
+        "on the last state; every batch holds words of one length (no padding); Adam lr %g, batch "
         "%lld, up to %lld epochs (patience %lld), epoch chosen by validation accuracy\n",
         static_cast<long long>(sizes.bigrams), static_cast<long long>(sizes.mlp_hidden),
         static_cast<long long>(sizes.mlp_hidden), static_cast<long long>(sizes.embedding),
