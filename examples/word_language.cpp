@@ -80,7 +80,7 @@ struct ListStats {
 std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
-    throw Error("word_language: cannot read the word list '" + path +
+    throw Error("cannot read the word list '" + path +
                 "' (install wamerican wngerman wfrench wspanish witalian wportuguese wdutch "
                 "wswedish, e.g. with scripts/install-deps.sh)");
   std::ostringstream s;
@@ -122,8 +122,7 @@ Splits load_words(const std::string& dir, size_t n_train, size_t n_val, size_t n
     stats[l].kept = own.size();
     stats[l].shared = stats[l].valid - own.size();
     if (own.size() < need)
-      throw Error("word_language: " + std::string(kLanguages[l].file) + " has only " +
-                  std::to_string(own.size()) +
+      throw Error(std::string(kLanguages[l].file) + " has only " + std::to_string(own.size()) +
                   " words of its own after filtering; the split needs " + std::to_string(n_train) +
                   " + " + std::to_string(n_val) + " + " + std::to_string(n_test) + " = " +
                   std::to_string(need));
@@ -225,7 +224,7 @@ Kind kind_from_name(const std::string& s) {
   if (s == "baseline") return Kind::Baseline;
   if (s == "GRU") return Kind::Gru;
   if (s == "LSTM") return Kind::Lstm;
-  throw Error("word_language: unknown model kind '" + s + "' in the checkpoint");
+  throw Error("unknown model kind '" + s + "' in the checkpoint");
 }
 
 struct Sizes {
@@ -518,11 +517,11 @@ std::vector<std::pair<std::string, double>> most_likely(const Loaded& l, const s
 }
 
 void print_prediction(const Loaded& l, const std::string& word) {
+  const auto top = most_likely(l, word);
   Encoding unused;
   const size_t shown = decode_text(word, &unused).size();  // pad by characters, not bytes
   std::printf("%s%s", word.c_str(), std::string(shown < 14 ? 14 - shown : 0, ' ').c_str());
-  for (const auto& [name, prob] : most_likely(l, word))
-    std::printf("  %-10s %5.1f %%", name.c_str(), 100 * prob);
+  for (const auto& [name, prob] : top) std::printf("  %-10s %5.1f %%", name.c_str(), 100 * prob);
   std::printf("\n");
 }
 
@@ -699,11 +698,14 @@ int main(int argc, char** argv) {
       }
     }
 
-    std::printf(
-        "\ntest accuracy over %lld seeds (mean and 95 %% t-interval, t quantile for %lld "
-        "degrees of freedom = %.3f):\n",
-        static_cast<long long>(seeds), static_cast<long long>(seeds - 1),
-        seeds > 1 ? t_quantile(0.975, static_cast<int>(seeds - 1)) : 0.0);
+    if (seeds > 1)
+      std::printf(
+          "\ntest accuracy over %lld seeds (mean and 95 %% t-interval; t quantile "
+          "t(0.975, %lld df) = %.3f):\n",
+          static_cast<long long>(seeds), static_cast<long long>(seeds - 1),
+          t_quantile(0.975, static_cast<int>(seeds - 1)));
+    else
+      std::printf("\ntest accuracy of one seed (no interval: --seeds 2 or more for one):\n");
     for (Kind kind : kinds) {
       const Interval i = mean_interval(test_accuracy[kind]);
       std::printf("  %-9s %6.2f %%  [%6.2f, %6.2f]   per seed:", kind_name(kind), 100 * i.mean,
