@@ -370,7 +370,7 @@ double accuracy(const std::vector<int64_t>& predicted, const std::vector<Encoded
 }
 
 struct TrainOptions {
-  int64_t max_epochs = 8, patience = 2, batch = 64;
+  int64_t max_epochs = 6, patience = 2, batch = 128;
   double lr = 3e-3, clip = 5.0;
 };
 
