@@ -195,15 +195,11 @@ Encoded encode(const std::u32string& word, int64_t label, const Vocabulary& v) {
     const auto it = v.char_index.find(c);
     e.chars.push_back(it == v.char_index.end() ? 0 : it->second);
   }
-  std::map<int64_t, double> counts;
   for (const std::u32string& g : bigrams(word)) {
     const auto it = v.bigram_index.find(g);
     e.bigram_ids.push_back(it == v.bigram_index.end() ? v.num_bigrams() - 1 : it->second);
-    counts[e.bigram_ids.back()] += 1;
   }
-  double squares = 0;
-  for (const auto& [i, c] : counts) squares += c * c;
-  e.bigram_weight = static_cast<float>(1 / std::sqrt(squares));
+  e.bigram_weight = static_cast<float>(l2_bag_weight(e.bigram_ids));
   return e;
 }
 

@@ -4,6 +4,7 @@
 // is not valid UTF-8), normalising its words, character bigrams with begin/end markers, and the
 // statistics over seeds (Student t quantiles computed from the distribution, mean intervals,
 // paired differences and the verdict rule).
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -165,6 +166,20 @@ inline std::vector<std::u32string> bigrams(const std::u32string& word) {
   std::vector<std::u32string> out;
   for (size_t i = 0; i + 1 < w.size(); ++i) out.push_back(w.substr(i, 2));
   return out;
+}
+
+// The weight of each entry of a bag whose entries are `ids` (repeats included) when the bag is
+// the vector of counts divided by its L2 norm: 1 / sqrt(sum of squared counts).
+inline double l2_bag_weight(std::vector<int64_t> ids) {
+  std::sort(ids.begin(), ids.end());
+  double squares = 0;
+  for (size_t i = 0; i < ids.size();) {
+    size_t j = i;
+    while (j < ids.size() && ids[j] == ids[i]) ++j;
+    squares += static_cast<double>((j - i) * (j - i));
+    i = j;
+  }
+  return squares > 0 ? 1 / std::sqrt(squares) : 0;
 }
 
 // ---- statistics over seeds ----

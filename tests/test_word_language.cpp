@@ -85,6 +85,14 @@ TEST_CASE("bigrams carry begin and end markers", "[word_language]") {
   CHECK(bigrams(U"\u00E5l") == std::vector<std::u32string>{U"^\u00E5", U"\u00E5l", U"l$"});
 }
 
+TEST_CASE("a bag of bigrams is its counts over their L2 norm", "[word_language]") {
+  // "aaa": ^a, aa, aa, a$ -> counts 1, 2, 1, norm sqrt(6); each entry weighs 1/sqrt(6).
+  CHECK(l2_bag_weight({0, 1, 1, 2}) == Approx(1 / std::sqrt(6.0)));
+  CHECK(l2_bag_weight({1, 0, 1}) == Approx(1 / std::sqrt(5.0)));  // counts 2, 1
+  CHECK(l2_bag_weight({4, 4, 4}) == Approx(1.0 / 3));             // one bigram three times
+  CHECK(l2_bag_weight({}) == 0);
+}
+
 TEST_CASE("the t distribution's cdf matches its closed forms for one and two degrees of freedom",
           "[word_language]") {
   const double pi = 3.14159265358979323846;
