@@ -25,6 +25,7 @@
 #include "eigrad/error.hpp"
 #include "eigrad/nn/functional.hpp"
 #include "eigrad/nn/loss.hpp"
+#include "eigrad/nn/recurrent.hpp"
 #include "eigrad/ops.hpp"
 #include "eigrad/random.hpp"
 #include "eigrad/tensor.hpp"
@@ -315,6 +316,12 @@ enum Op {
   kIndex,
   kGather,
   kTopk,
+  kLayerNorm,
+  kEmbedding,
+  kLstmCell,
+  kGruCell,
+  kTimeStep,
+  kRecurrentLayer,
   kOpCount
 };
 
@@ -1057,6 +1064,69 @@ class Program {
                [&] { return eigrad::gather(x, axis, index); });
         return;
       }
+      case kLayerNorm: {
+        // normalized_shape: the input's last k sizes (k = 0: an error), sometimes one size off
+        // or longer than the input; weight and bias of normalized_shape, sometimes one size off.
+        const Tensor x = pick(a);
+        const Dims xs = x.shape().vec();
+        const size_t k = static_cast<size_t>(a.range(0, 3));
+        const uint8_t mode = a.byte(), w_byte = a.byte(), b_byte = a.byte();
+        Dims ns(k, 1);
+        for (size_t i = 0; i < k && i < xs.size(); ++i) ns[k - 1 - i] = xs[xs.size() - 1 - i];
+        if (mode % 8 == 1 && !ns.empty()) ns.back() += 1;
+        Dims wrong = ns;
+        if (wrong.empty())
+          wrong = {1};
+        else
+          wrong.back() += 1;
+        const Tensor w = mode & 16 ? leaf_byte(mode & 64 ? wrong : ns, w_byte) : Tensor();
+        const Tensor b = mode & 32 ? leaf_byte(mode & 128 ? wrong : ns, b_byte) : Tensor();
+        const double eps = mode % 8 == 2 ? a.scalar() : 1e-5;
+        bool ok = !ns.empty() && ns.size() <= xs.size() && eps > 0;
+        for (size_t i = 0; ok && i < ns.size(); ++i) ok = ns[i] == xs[xs.size() - ns.size() + i];
+        if (w.defined()) ok = ok && w.shape().vec() == ns;
+        if (b.defined()) ok = ok && b.shape().vec() == ns;
+        std::vector<const Tensor*> inputs{&x};
+        if (w.defined()) inputs.push_back(&w);
+        if (b.defined()) inputs.push_back(&b);
+        const auto str_of = [](const Tensor& t) {
+          return t.defined() ? t.shape().str() : std::string("none");
+        };
+        expect("layer_norm(" + x.shape().str() + ", " + str(ns) + ", weight " + str_of(w) +
+                   ", bias " + str_of(b) + ", eps " + std::to_string(eps) + ")",
+               ok ? std::optional<Dims>(xs) : std::nullopt, inputs,
+               [&] { return eigrad::layer_norm(x, ns, w, b, eps); });
+        return;
+      }
+      case kEmbedding: {
+        // weight: mostly a fresh [V, D] table (V, D in 0..4), else any value; indices of rank
+        // 0 to 3 with values maybe out of range; padding_idx maybe given, maybe out of range.
+        const Tensor w = a.flag() ? pick(a) : leaf({a.range(0, 4), a.range(0, 4)}, a);
+        const Dims ws = w.shape().vec();
+        Dims is(static_cast<size_t>(a.range(0, 3)));
+        for (int64_t& v : is) v = a.range(0, 3);
+        const auto n = product(is);
+        if (!n || *n > kMaxNumel) return;
+        const int64_t rows = ws.size() == 2 ? ws[0] : 0;
+        bool ok = ws.size() == 2;
+        std::vector<int64_t> values(static_cast<size_t>(*n));
+        for (int64_t& v : values) {
+          v = a.range(-1, 4);
+          ok = ok && v >= 0 && v < rows;
+        }
+        const uint8_t p = a.byte();
+        const std::optional<int64_t> padding =
+            p < 128 ? std::nullopt : std::optional<int64_t>(p % 11 - 5);
+        if (padding) ok = ok && *padding >= -rows && *padding < rows;
+        Dims out = is;
+        out.push_back(ws.size() == 2 ? ws[1] : 0);
+        const eigrad::LongTensor index = eigrad::LongTensor::from(values, eigrad::Shape(is));
+        expect("embedding(" + str(is) + ", " + w.shape().str() + ", padding_idx " +
+                   (padding ? std::to_string(*padding) : std::string("none")) + ")",
+               ok ? std::optional<Dims>(out) : std::nullopt, {&w},
+               [&] { return eigrad::embedding(index, w, padding); });
+        return;
+      }
       case kTopk: {
         const Tensor x = pick(a);
         const Dims xs = x.shape().vec();
@@ -1152,9 +1222,69 @@ class Program {
       case kDropout2d:
         dropout2d(a);
         return;
+      case kLstmCell:
+      case kGruCell:
+        recurrent_cell(op == kLstmCell, a);
+        return;
+      case kTimeStep: {
+        const Tensor x = pick(a);
+        const Dims xs = x.shape().vec();
+        const int64_t t = a.range(-1, 4);
+        std::optional<Dims> out;
+        if (!xs.empty() && t >= 0 && t < xs[0]) out = Dims(xs.begin() + 1, xs.end());
+        expect("time_step(" + x.shape().str() + ", " + std::to_string(t) + ")", out, {&x},
+               [&] { return eigrad::time_step(x, t); });
+        return;
+      }
+      case kRecurrentLayer:
+        recurrent_layer(a);
+        return;
       default:
         return;
     }
+  }
+
+  // lstm_cell_state / gru_cell_gates: gates_x and gates_h [N, G*H] (H > 0), the state [N, H];
+  // mostly valid shapes, sometimes an existing value in one place.
+  void recurrent_cell(bool lstm, Args& a) {
+    const int64_t g = lstm ? 4 : 3, n = a.range(0, 3), h = a.range(0, 3);
+    const int wrong = a.range(0, 7);  // 0..2: that input is any existing value
+    const Tensor gx = wrong == 0 ? pick(a) : leaf_byte({n, g * h}, a.byte());
+    const Tensor gh = wrong == 1 ? pick(a) : leaf_byte({n, g * h}, a.byte());
+    const Tensor s = wrong == 2 ? pick(a) : leaf_byte({n, h}, a.byte());
+    const Dims xs = gx.shape().vec();
+    std::optional<Dims> out;
+    if (xs.size() == 2 && xs[1] > 0 && xs[1] % g == 0 && gh.shape().vec() == xs &&
+        s.shape().vec() == Dims{xs[0], xs[1] / g})
+      out = lstm ? Dims{2, xs[0], xs[1] / g} : Dims{xs[0], xs[1] / g};
+    expect(std::string(lstm ? "lstm_cell_state(" : "gru_cell_gates(") + gx.shape().str() + ", " +
+               gh.shape().str() + ", " + s.shape().str() + ")",
+           out, {&gx, &gh, &s}, [&] {
+             return lstm ? eigrad::lstm_cell_state(gx, gh, s) : eigrad::gru_cell_gates(gx, gh, s);
+           });
+  }
+
+  // A small LSTM or GRU layer on [L, N, 2] (or unbatched [L, 2]); an empty sequence is an error.
+  void recurrent_layer(Args& a) {
+    const bool lstm = a.flag(), bidirectional = a.flag(), batched = a.flag();
+    const int64_t len = a.range(0, 3), n = a.range(1, 3), h = a.range(1, 3), layers = a.range(1, 2);
+    eigrad::Generator gen(a.byte());
+    const auto options =
+        eigrad::nn::RNNOptions(2, h).num_layers(layers).bidirectional(bidirectional);
+    std::shared_ptr<eigrad::nn::BasicModule<T>> m;
+    if (lstm)
+      m = std::make_shared<eigrad::nn::BasicLSTM<T>>(options, gen);
+    else
+      m = std::make_shared<eigrad::nn::BasicGRU<T>>(options, gen);
+    const Tensor x = batched ? leaf_byte({len, n, 2}, a.byte()) : leaf_byte({len, 2}, a.byte());
+    const Tensor w = m->parameters()[0];  // requires grad: the output records a node
+    const int64_t d = bidirectional ? 2 : 1;
+    std::optional<Dims> out;
+    if (len > 0) out = batched ? Dims{len, n, d * h} : Dims{len, d * h};
+    expect(std::string(lstm ? "LSTM" : "GRU") + "(2, " + std::to_string(h) + ", layers " +
+               std::to_string(layers) + (bidirectional ? ", bidirectional" : "") + ")(" +
+               x.shape().str() + ")",
+           out, {&x, &w}, [&] { return m->forward(x); });
   }
 
   void elementwise_math(Args& a) {

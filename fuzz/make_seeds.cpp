@@ -100,7 +100,7 @@ void idx_seeds(const fs::path& dir) {
 
 // fuzz_ops's layout: dtype byte, flags byte, then 12-byte records (op, 11 argument bytes).
 void ops_seeds(const fs::path& dir) {
-  constexpr int kOps = 77;  // fuzz_ops.cpp's kOpCount
+  constexpr int kOps = 83;  // fuzz_ops.cpp's kOpCount
   eigrad::Generator gen(2);
   const auto record = [&](std::vector<uint8_t>& program, int op) {
     program.push_back(static_cast<uint8_t>(op));

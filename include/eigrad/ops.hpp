@@ -8,6 +8,8 @@
 #include "eigrad/ops/linalg.hpp"
 #include "eigrad/ops/normalization.hpp"
 #include "eigrad/ops/pooling.hpp"
+#include "eigrad/ops/recurrent.hpp"
 #include "eigrad/ops/reduce.hpp"
+#include "eigrad/ops/sequence.hpp"
 #include "eigrad/ops/tensor_shape.hpp"
 #include "eigrad/ops/upsample.hpp"

@@ -9,9 +9,14 @@
 // In training, each forward normalises with the batch's statistics, updates the running ones and
 // adds 1 to num_batches_tracked; in evaluation it normalises with the running statistics. Without
 // track_running_stats it always uses the batch's statistics.
+// Layer normalisation after PyTorch's nn.LayerNorm (module code in src/nn/layer_norm.cpp):
+//   nn::LayerNorm ln(64);                       // over the last axis of size 64, eps 1e-5
+//   nn::LayerNorm ln({8, 8}, 1e-6, false);      // over the last two axes, no weight or bias
+// Parameters (with elementwise_affine): "weight" = 1 and "bias" = 0, of shape normalized_shape.
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "eigrad/nn/module.hpp"
 
@@ -92,6 +97,42 @@ using BasicBatchNorm2d = BasicBatchNorm<T, 2>;
 using BatchNorm1d = BasicBatchNorm1d<float>;
 using BatchNorm2d = BasicBatchNorm2d<float>;
 
+/// y = layer_norm(x, normalized_shape, weight, bias, eps) (eigrad/ops/normalization.hpp).
+template <class T>
+class BasicLayerNorm : public BasicModule<T> {
+ public:
+  using Tensor = BasicTensor<T>;
+  explicit BasicLayerNorm(std::vector<int64_t> normalized_shape, double eps = 1e-5,
+                          bool elementwise_affine = true);
+  /// Over the last axis, of size normalized_size.
+  explicit BasicLayerNorm(int64_t normalized_size, double eps = 1e-5,
+                          bool elementwise_affine = true)
+      : BasicLayerNorm(std::vector<int64_t>{normalized_size}, eps, elementwise_affine) {}
+
+  Tensor forward(const Tensor& input) override;
+  std::string type_name() const override { return "LayerNorm"; }
+  std::shared_ptr<BasicModule<double>> make_double() const override;
+  /// "(64,), eps=1e-05, elementwise_affine=True", as PyTorch prints it.
+  std::string extra_repr() const override;
+
+  const std::vector<int64_t>& normalized_shape() const { return normalized_shape_; }
+  double eps() const { return eps_; }
+  bool elementwise_affine() const { return elementwise_affine_; }
+  /// Undefined without elementwise_affine.
+  const Tensor& weight() const { return weight_; }
+  const Tensor& bias() const { return bias_; }
+
+ private:
+  std::vector<int64_t> normalized_shape_;
+  double eps_;
+  bool elementwise_affine_;
+  Tensor weight_, bias_;
+};
+
+using LayerNorm = BasicLayerNorm<float>;
+
+extern template class BasicLayerNorm<float>;
+extern template class BasicLayerNorm<double>;
 extern template class BasicBatchNorm<float, 1>;
 extern template class BasicBatchNorm<double, 1>;
 extern template class BasicBatchNorm<float, 2>;
