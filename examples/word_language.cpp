@@ -33,12 +33,6 @@
 #include "eigrad/plot.hpp"
 #include "options.hpp"
 #include "word_language_data.hpp"
-#if __has_include("eigrad/nn/recurrent.hpp")
-#include "eigrad/nn/recurrent.hpp"
-#define WORD_LANGUAGE_HAVE_RNN 1
-#else
-#define WORD_LANGUAGE_HAVE_RNN 0
-#endif
 
 using namespace eigrad;
 using namespace word_language;
@@ -244,27 +238,17 @@ class WordModel : public nn::Module {
       fc_ = register_module("fc", std::make_shared<nn::Linear>(sizes.mlp_hidden, kClasses, gen));
       return;
     }
-    // An embedding: rows of a parameter picked by index_select (whose backward scatter-adds).
-    embedding_ = register_parameter(
-        "embedding", Tensor::normal({sizes.characters, sizes.embedding}, 0.0f, 1.0f, gen));
-#if WORD_LANGUAGE_HAVE_RNN
+    embedding_ = register_module(
+        "embedding", std::make_shared<nn::Embedding>(sizes.characters, sizes.embedding, gen));
     const auto options = nn::RNNOptions(sizes.embedding, sizes.hidden).batch_first(true);
     if (kind == Kind::Gru)
       gru_ = register_module("gru", std::make_shared<nn::GRU>(options, gen));
     else
       lstm_ = register_module("lstm", std::make_shared<nn::LSTM>(options, gen));
-#else
-    throw Error(
-        "word_language: this build has no recurrent layers (include/eigrad/nn/recurrent.hpp)");
-#endif
     fc_ = register_module("fc", std::make_shared<nn::Linear>(sizes.hidden, kClasses, gen));
   }
-  std::string type_name() const override {
-    return std::string("WordModel/") + kind_name(kind_);
-  }
-  Kind kind() const {
-    return kind_;
-  }
+  std::string type_name() const override { return std::string("WordModel/") + kind_name(kind_); }
+  Kind kind() const { return kind_; }
 
   // Logits [n, 8] of n words, all of one length.
   Tensor logits(const std::vector<const Encoded*>& words) const {
@@ -290,17 +274,15 @@ class WordModel : public nn::Module {
     std::vector<int64_t> index;
     index.reserve(static_cast<size_t>(n * length));
     for (const Encoded* w : words) index.insert(index.end(), w->chars.begin(), w->chars.end());
-    const Tensor x = reshape(index_select(embedding_, 0, index), {n, length, sizes_.embedding});
-    Tensor h;
-#if WORD_LANGUAGE_HAVE_RNN
+    const Tensor x = embedding_->forward(LongTensor::from(index, {n, length}));  // [n, L, E]
+    Tensor h;  // the last hidden state [1, n, H]
     if (kind_ == Kind::Gru) {
-      auto [out, h_n] = gru_->forward(x, Tensor());
-      h = h_n;
+      std::tie(std::ignore, h) = gru_->forward(x, Tensor());
     } else {
-      auto [out, hc] = lstm_->forward(x, {Tensor(), Tensor()});
-      h = std::get<0>(hc);
+      std::tuple<Tensor, Tensor> h_c;
+      std::tie(std::ignore, h_c) = lstm_->forward(x, {Tensor(), Tensor()});
+      h = std::get<0>(h_c);
     }
-#endif
     return fc_->forward(reshape(h, {n, sizes_.hidden}));
   }
 
@@ -308,11 +290,10 @@ class WordModel : public nn::Module {
   Kind kind_;
   Sizes sizes_;
   std::shared_ptr<nn::Linear> fc_;
-  Tensor embedding_, bag_weight_, bag_bias_;
-#if WORD_LANGUAGE_HAVE_RNN
+  Tensor bag_weight_, bag_bias_;
+  std::shared_ptr<nn::Embedding> embedding_;
   std::shared_ptr<nn::GRU> gru_;
   std::shared_ptr<nn::LSTM> lstm_;
-#endif
 };
 
 // ---- training ----
@@ -657,15 +638,7 @@ int main(int argc, char** argv) {
         static_cast<long long>(train_options.max_epochs),
         static_cast<long long>(train_options.patience));
 
-    std::vector<Kind> kinds{Kind::Baseline};
-#if WORD_LANGUAGE_HAVE_RNN
-    kinds.push_back(Kind::Gru);
-    kinds.push_back(Kind::Lstm);
-#else
-    std::printf(
-        "this build has no recurrent layers yet (include/eigrad/nn/recurrent.hpp): "
-        "training the baseline only, and saving it as the model\n");
-#endif
+    const std::vector<Kind> kinds{Kind::Baseline, Kind::Gru, Kind::Lstm};
     std::map<Kind, std::vector<double>> test_accuracy;
     std::map<Kind, double> seconds;
     double best_val = -1;
@@ -682,10 +655,8 @@ int main(int argc, char** argv) {
                     100 * r.test_accuracy, r.seconds);
         test_accuracy[kind].push_back(r.test_accuracy);
         seconds[kind] += r.seconds;
-        // The model kept: the recurrent run with the best validation accuracy (the baseline's
-        // when there are no recurrent layers).
-        const bool candidate = kind != Kind::Baseline || kinds.size() == 1;
-        if (candidate && r.val_accuracy > best_val) {
+        // The model kept: the recurrent run with the best validation accuracy.
+        if (kind != Kind::Baseline && r.val_accuracy > best_val) {
           best_val = r.val_accuracy;
           best_run = r;
           best_name = label;
