@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs, through apt-get, the Debian 12 packages eigrad needs that are not installed yet.
 # Usage: scripts/install-deps.sh [--demo] [--peers] [--fuzz] [--docs]
+#   (default: everything the tests and examples use, Fashion-MNIST and the word lists of
+#   examples/word_language.cpp included)
 #   --demo  only what the README's first command needs (configure, the library, the demo)
 #   --peers adds libtorch, dlib and OpenBLAS for the comparison (Debian then points libblas.so.3,
 #   the BLAS behind libtorch's and dlib's products, at OpenBLAS), --fuzz clang and libFuzzer for
@@ -9,7 +11,8 @@
 set -euo pipefail
 demo=(build-essential cmake ninja-build pkg-config libeigen3-dev catch2 zlib1g-dev
   nlohmann-json3-dev libstb-dev libcli11-dev)
-packages=("${demo[@]}" libbenchmark-dev dataset-fashion-mnist)
+packages=("${demo[@]}" libbenchmark-dev dataset-fashion-mnist
+  wamerican wngerman wfrench wspanish witalian wportuguese wdutch wswedish)
 for option in "$@"; do
   case "$option" in
     --demo) packages=("${demo[@]}") ;;
