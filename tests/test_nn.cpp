@@ -333,6 +333,40 @@ TEST_CASE("Dropout is the identity in eval mode and repeats itself for a seed", 
   CHECK_THROWS_WITH(nn::dropout(x, -0.1, true, gen), Contains("dropout: the probability p"));
 }
 
+TEST_CASE("dropout's mask is the documented counter-based stream, and its pairs are independent",
+          "[nn]") {
+  // The stream as nn/functional.hpp documents it: seed = two 32-bit draws, word k =
+  // SplitMix64(seed + (k + 1) * golden), high 32 bits for element 2k, low for 2k + 1.
+  const auto mix = [](uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  };
+  const double p = 0.3;
+  const int64_t n = 100001;  // odd: the last element takes a word of its own
+  Generator gen(5), replay(5);
+  const DoubleTensor y = nn::dropout(DoubleTensor::ones({n}), p, true, gen);
+  const uint64_t seed =
+      (replay.randint(uint64_t{1} << 32) << 32) | replay.randint(uint64_t{1} << 32);
+  const std::vector<double> v = y.to_vector();
+  int64_t mismatches = 0, kept = 0, both = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const uint64_t z = mix(seed + static_cast<uint64_t>(i / 2 + 1) * 0x9E3779B97F4A7C15ull);
+    const uint64_t u = i % 2 == 0 ? z >> 32 : z & 0xFFFFFFFFull;
+    const bool keep = static_cast<double>(u) / 4294967296.0 >= p;
+    mismatches += (v[static_cast<size_t>(i)] != 0) != keep;
+    kept += keep;
+    if (i % 2 == 1) both += keep && v[static_cast<size_t>(i - 1)] != 0;
+  }
+  CHECK(mismatches == 0);
+  // The generator moved by exactly the two seed draws, whatever the size.
+  CHECK(gen.uniform() == replay.uniform());
+  // Kept: 70000 expected, sd sqrt(n p (1 - p)) ~ 145; the two halves of a word together:
+  // 50000 pairs x 0.49 = 24500, sd ~ 112. Both within 5 sd.
+  CHECK(std::abs(static_cast<double>(kept) - 0.7 * n) < 5 * 145);
+  CHECK(std::abs(static_cast<double>(both) - 0.49 * 50000) < 5 * 112);
+}
+
 // ---------------------------------------------------------------- initialisers
 
 TEST_CASE("calculate_gain follows PyTorch's table", "[nn]") {

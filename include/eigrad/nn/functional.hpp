@@ -14,7 +14,9 @@ BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
                       const BasicTensor<T>& bias = BasicTensor<T>());
 
 /// Inverted dropout: in training, each element is zeroed with probability p and the others are
-/// scaled by 1 / (1 - p); otherwise (or with p = 0) x itself is returned. 0 <= p <= 1.
+/// scaled by 1 / (1 - p); otherwise (or with p = 0) x itself is returned. 0 <= p <= 1. The mask
+/// comes from a counter-based stream seeded by two draws from `gen` (whatever x's size), so
+/// the same generator state gives the same mask.
 template <class T>
 BasicTensor<T> dropout(const BasicTensor<T>& x, double p, bool training, Generator& gen);
 
