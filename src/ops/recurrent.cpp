@@ -49,7 +49,9 @@ std::pair<int64_t, int64_t> check_cell(const char* op, int64_t gates, const Basi
 template <class T>
 BasicTensor<T> lstm_cell_state(const BasicTensor<T>& gates_x, const BasicTensor<T>& gates_h,
                                const BasicTensor<T>& c) {
-  const auto [n, h] = check_cell("lstm_cell_gates", 4, gates_x, gates_h, c, "c");
+  // Plain copies, not structured bindings: a lambda may not capture a binding before C++20.
+  const auto dims = check_cell("lstm_cell_gates", 4, gates_x, gates_h, c, "c");
+  const int64_t n = dims.first, h = dims.second;
   const int64_t g4 = 4 * h;
   // act: the activated gates i, f, g, o per row; tc: tanh(c'). Backward reads both.
   Array<T> act = Segment<T>(gates_x.data(), n * g4) + Segment<T>(gates_h.data(), n * g4);
@@ -132,7 +134,8 @@ std::pair<BasicTensor<T>, BasicTensor<T>> lstm_cell_gates(const BasicTensor<T>& 
 template <class T>
 BasicTensor<T> gru_cell_gates(const BasicTensor<T>& gates_x, const BasicTensor<T>& gates_h,
                               const BasicTensor<T>& h) {
-  const auto [n, hs] = check_cell("gru_cell_gates", 3, gates_x, gates_h, h, "h");
+  const auto dims = check_cell("gru_cell_gates", 3, gates_x, gates_h, h, "h");
+  const int64_t n = dims.first, hs = dims.second;
   const int64_t g3 = 3 * hs;
   // act: r, z, n per row, which backward reads with gates_h's n part and h.
   Array<T> act(n * g3);
