@@ -4,13 +4,16 @@
 //
 // Three models, each trained with several seeds on one fixed split: (a) a baseline MLP on bags of
 // character bigrams (with begin/end markers), (b) a GRU and (c) an LSTM over character
-// embeddings, classifying from the last hidden state. Words of equal length are batched together,
+// embeddings, bidirectional, classifying from the last hidden states of both directions (both
+// ends of the word). Adam with a cosine learning-rate decay, for all three. (A unidirectional GRU
+// of hidden size 64 trained 6 epochs without the decay reached 85.9 %, 1 point below the
+// baseline; this one 88.9 % on a trial seed.) Words of equal length are batched together,
 // so there is no padding. The epoch is chosen by validation accuracy; the test accuracies are
 // reported as mean and 95 % t-interval over the seeds, and GRU and LSTM against the baseline as
 // paired differences per seed. Writes the best recurrent model's confusion matrix as a PNG and
 // saves that model (safetensors, vocabulary in the metadata) for --predict WORD.
 //
-//   word_language                      the full run (about 20 minutes at 2 threads)
+//   word_language                      the full run (about 12 minutes at 2 threads)
 //   word_language --quick              a small subset: checks that the pipeline runs and learns
 //   word_language --predict maison     the three most likely languages of a word
 #include <CLI/CLI.hpp>
@@ -219,7 +222,9 @@ Kind kind_from_name(const std::string& s) {
 
 struct Sizes {
   int64_t characters = 0, bigrams = 0;
-  int64_t embedding = 32, hidden = 64, mlp_hidden = 256;
+  int64_t embedding = 32, hidden = 128, mlp_hidden = 256;
+  bool bidirectional = true;  // the GRU and LSTM read the word both ways
+  int64_t directions() const { return bidirectional ? 2 : 1; }
 };
 
 // One module for the three models, so that training, evaluation, saving and loading are shared.
@@ -240,12 +245,15 @@ class WordModel : public nn::Module {
     }
     embedding_ = register_module(
         "embedding", std::make_shared<nn::Embedding>(sizes.characters, sizes.embedding, gen));
-    const auto options = nn::RNNOptions(sizes.embedding, sizes.hidden).batch_first(true);
+    const auto options = nn::RNNOptions(sizes.embedding, sizes.hidden)
+                             .batch_first(true)
+                             .bidirectional(sizes.bidirectional);
     if (kind == Kind::Gru)
       gru_ = register_module("gru", std::make_shared<nn::GRU>(options, gen));
     else
       lstm_ = register_module("lstm", std::make_shared<nn::LSTM>(options, gen));
-    fc_ = register_module("fc", std::make_shared<nn::Linear>(sizes.hidden, kClasses, gen));
+    fc_ = register_module(
+        "fc", std::make_shared<nn::Linear>(sizes.directions() * sizes.hidden, kClasses, gen));
   }
   std::string type_name() const override { return std::string("WordModel/") + kind_name(kind_); }
   Kind kind() const { return kind_; }
@@ -275,7 +283,7 @@ class WordModel : public nn::Module {
     index.reserve(static_cast<size_t>(n * length));
     for (const Encoded* w : words) index.insert(index.end(), w->chars.begin(), w->chars.end());
     const Tensor x = embedding_->forward(LongTensor::from(index, {n, length}));  // [n, L, E]
-    Tensor h;  // the last hidden state [1, n, H]
+    Tensor h;  // the last hidden state of each direction [D, n, H]
     if (kind_ == Kind::Gru) {
       std::tie(std::ignore, h) = gru_->forward(x, Tensor());
     } else {
@@ -283,7 +291,8 @@ class WordModel : public nn::Module {
       std::tie(std::ignore, h_c) = lstm_->forward(x, {Tensor(), Tensor()});
       h = std::get<0>(h_c);
     }
-    return fc_->forward(reshape(h, {n, sizes_.hidden}));
+    // [n, D * H]: both directions' last states side by side.
+    return fc_->forward(reshape(transpose(h, 0, 1), {n, sizes_.directions() * sizes_.hidden}));
   }
 
  private:
@@ -347,7 +356,7 @@ double accuracy(const std::vector<int64_t>& predicted, const std::vector<Encoded
 }
 
 struct TrainOptions {
-  int64_t max_epochs = 6, patience = 2, batch = 128;
+  int64_t max_epochs = 8, patience = 3, batch = 128;
   double lr = 3e-3, clip = 5.0;
 };
 
@@ -363,6 +372,10 @@ RunResult train(WordModel& model, const std::vector<Encoded>& train_set,
   const auto t0 = std::chrono::steady_clock::now();
   const std::vector<Tensor> params = model.parameters();
   optim::Adam optimizer(params, optim::AdamOptions(o.lr));
+  // Cosine decay to 0 over the largest number of epochs (an early stop ends it sooner).
+  const int64_t steps_per_epoch =
+      static_cast<int64_t>(make_batches(train_set, static_cast<size_t>(o.batch), nullptr).size());
+  optim::CosineAnnealingLR schedule(optimizer, o.max_epochs * steps_per_epoch);
   RunResult r;
   r.val_accuracy = -1;
   std::vector<Tensor> best;
@@ -382,6 +395,7 @@ RunResult train(WordModel& model, const std::vector<Encoded>& train_set,
       loss.backward();
       if (o.clip > 0) nn::utils::clip_grad_norm_(params, o.clip);
       optimizer.step();
+      schedule.step();
       loss_sum += loss.item();
       ++step;
       bar.update(step, {{"loss", loss_sum / static_cast<double>(step)}});
@@ -425,6 +439,7 @@ void save_model(const std::string& path, const WordModel& model, const Sizes& si
                        {{"model", kind_name(model.kind())},
                         {"embedding", std::to_string(sizes.embedding)},
                         {"hidden", std::to_string(sizes.hidden)},
+                        {"bidirectional", sizes.bidirectional ? "1" : "0"},
                         {"mlp_hidden", std::to_string(sizes.mlp_hidden)},
                         {"characters", encode_utf8(v.characters)},
                         {"bigrams", encode_utf8(v.bigrams)},
@@ -462,6 +477,7 @@ Loaded load_model(const std::string& path) {
   sizes.bigrams = l.vocabulary.num_bigrams();
   sizes.embedding = std::stoll(meta("embedding"));
   sizes.hidden = std::stoll(meta("hidden"));
+  sizes.bidirectional = meta("bidirectional") == "1";
   sizes.mlp_hidden = std::stoll(meta("mlp_hidden"));
   Generator gen(0);
   l.model = std::make_unique<WordModel>(kind_from_name(meta("model")), sizes, gen);
@@ -572,6 +588,12 @@ int main(int argc, char** argv) {
       ->check(examples::positive());
   app.add_option("--embedding", sizes.embedding, "character embedding size")
       ->check(examples::positive());
+  app.add_flag("--bidirectional,!--unidirectional", sizes.bidirectional,
+               "the GRU and LSTM read each word both ways, the classifier sees both last states");
+  std::string models = "baseline,gru,lstm";
+  app.add_option("--models", models,
+                 "which models to train, comma-separated (baseline, gru, lstm); the paired "
+                 "differences need the baseline");
   app.add_option("--dict", dir, "directory of the word lists");
   app.add_option("--out", out, "confusion matrix PNG of the best recurrent model");
   app.add_option("--checkpoint", checkpoint, "where the best recurrent model is saved and loaded");
@@ -628,17 +650,35 @@ int main(int argc, char** argv) {
         static_cast<long long>(sizes.bigrams - 1));
     std::printf(
         "models: baseline Linear(%lld, %lld) -> relu -> Linear(%lld, 8) on L2-normalised "
-        "bigram counts; GRU and LSTM: embedding %lld -> hidden %lld -> Linear(%lld, 8) "
-        "on the last state; every batch holds words of one length (no padding); Adam lr %g, batch "
-        "%lld, up to %lld epochs (patience %lld), epoch chosen by validation accuracy\n",
+        "bigram counts; GRU and LSTM: embedding %lld -> %s hidden %lld -> Linear(%lld, 8) "
+        "on the last state%s; every batch holds words of one length (no padding); Adam lr %g "
+        "(cosine decay), batch %lld, up to %lld epochs (patience %lld), epoch chosen by "
+        "validation accuracy\n",
         static_cast<long long>(sizes.bigrams), static_cast<long long>(sizes.mlp_hidden),
         static_cast<long long>(sizes.mlp_hidden), static_cast<long long>(sizes.embedding),
-        static_cast<long long>(sizes.hidden), static_cast<long long>(sizes.hidden),
-        train_options.lr, static_cast<long long>(train_options.batch),
+        sizes.bidirectional ? "bidirectional," : "", static_cast<long long>(sizes.hidden),
+        static_cast<long long>(sizes.directions() * sizes.hidden),
+        sizes.bidirectional ? "s of both directions" : "", train_options.lr,
+        static_cast<long long>(train_options.batch),
         static_cast<long long>(train_options.max_epochs),
         static_cast<long long>(train_options.patience));
 
-    const std::vector<Kind> kinds{Kind::Baseline, Kind::Gru, Kind::Lstm};
+    std::vector<Kind> kinds;
+    {
+      std::stringstream list(models);
+      std::string name;
+      while (std::getline(list, name, ',')) {
+        const std::map<std::string, Kind> known{
+            {"baseline", Kind::Baseline}, {"gru", Kind::Gru}, {"lstm", Kind::Lstm}};
+        const auto it = known.find(name);
+        if (it == known.end())
+          throw Error("--models: unknown model '" + name + "' (baseline, gru, lstm)");
+        if (std::find(kinds.begin(), kinds.end(), it->second) == kinds.end())
+          kinds.push_back(it->second);
+      }
+      if (kinds.empty()) throw Error("--models: no model given (baseline, gru, lstm)");
+    }
+    const bool has_baseline = std::find(kinds.begin(), kinds.end(), Kind::Baseline) != kinds.end();
     std::map<Kind, std::vector<double>> test_accuracy;
     std::map<Kind, double> seconds;
     double best_val = -1;
@@ -682,7 +722,7 @@ int main(int argc, char** argv) {
     }
     std::vector<std::string> verdicts;
     for (Kind kind : kinds) {
-      if (kind == Kind::Baseline) continue;
+      if (kind == Kind::Baseline || !has_baseline) continue;
       const std::vector<double> d =
           paired_differences(test_accuracy[kind], test_accuracy[Kind::Baseline]);
       const Interval i = mean_interval(d);
@@ -694,16 +734,18 @@ int main(int argc, char** argv) {
     }
     for (const std::string& v : verdicts) std::printf("verdict: %s\n", v.c_str());
 
-    if (!out.empty()) {
-      write_confusion_png(out, best_run.test_predicted, test_set,
-                          best_name + ", test: rows true, columns predicted");
-      std::printf("confusion matrix of %s (validation %.2f %%) on the test words: %s\n",
-                  best_name.c_str(), 100 * best_val, out.c_str());
+    if (!best_name.empty()) {  // a recurrent model was trained
+      if (!out.empty()) {
+        write_confusion_png(out, best_run.test_predicted, test_set,
+                            best_name + ", test: rows true, columns predicted");
+        std::printf("confusion matrix of %s (validation %.2f %%) on the test words: %s\n",
+                    best_name.c_str(), 100 * best_val, out.c_str());
+      }
+      std::printf("saved %s to %s\n", best_name.c_str(), checkpoint.c_str());
+      const Loaded loaded = load_model(checkpoint);
+      for (const char* w : {"house", "haus", "maison", "casa", "huis", "hus", "fiore", "ação"})
+        print_prediction(loaded, w);
     }
-    std::printf("saved %s to %s\n", best_name.c_str(), checkpoint.c_str());
-    const Loaded loaded = load_model(checkpoint);
-    for (const char* w : {"house", "haus", "maison", "casa", "huis", "hus", "fiore", "ação"})
-      print_prediction(loaded, w);
     std::printf("total time %.1f s at %lld threads\n", seconds_since(t0),
                 static_cast<long long>(threads));
 
