@@ -55,7 +55,7 @@ if awk -v load="${load_before%% *}" -v cores="$(nproc)" 'BEGIN { exit !(load > c
   echo "bench-compare: warning: the machine is busy (load average $load_before on $(nproc) cores);" \
     "expect noisy figures, multi-threaded ones above all" >&2
 fi
-"$dir/bench/bench_compare" --isolate --markdown="$tables" "$@" >/dev/null
+"$dir/bench/bench_compare" --isolate --memory --markdown="$tables" "$@" >/dev/null
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "not installed"; }
@@ -74,7 +74,7 @@ report="$dir/bench/compare.md"
   echo "- packages: libtorch-dev $(version libtorch-dev), libdlib-dev $(version libdlib-dev), libeigen3-dev $(version libeigen3-dev), libbenchmark-dev $(version libbenchmark-dev)"
   echo "- load average (1, 5, 15 min) before the run: $load_before; after: $load_after"
   echo
-  echo "Command: \`scripts/bench-compare.sh${*:+ $*}\` (runs \`$dir/bench/bench_compare --isolate${*:+ $*}\`${OPENBLAS_CORETYPE:+ with OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE})"
+  echo "Command: \`scripts/bench-compare.sh${*:+ $*}\` (runs \`$dir/bench/bench_compare --isolate --memory${*:+ $*}\`${OPENBLAS_CORETYPE:+ with OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE})"
   echo
   cat "$tables"
 } >"$report"

@@ -10,7 +10,8 @@
 //    (output gradient times the columns transposed) and, for the second, the columns' gradient
 //    (weight transposed times the output gradient); the two linear layers as in the MLP step.
 //    Not the im2col gathers, pooling, batch norm or activations: the same figure serves as the
-//    ceiling of "cnn step" and "cnn+bn step".
+//    ceiling of "cnn step" and "cnn+bn step";
+//  - the LSTM and transformer steps' products alone (LstmProducts, TransformerProducts below).
 // Threads: the streaming kernel splits its range over OpenMP threads; products use
 // Eigen::setNbThreads (effective when this file is compiled with OpenMP).
 #include <Eigen/Core>
@@ -177,6 +178,138 @@ Case cnn_gemm_step() {
           }};
 }
 
+// The LSTM step's products (compare.hpp): the input projection of all steps as one product,
+// one recurrent product per step forward and one per step backward (the state gradient, which
+// is sequential), the weight gradients of all steps as one product each, the head forward and
+// its two backward products. No input gradient (the input does not require grad).
+struct LstmProducts {
+  static constexpr int64_t kGates = 4 * kLstmHidden, kRows = kLstmSequence * kLstmBatch;
+  Mat x, w_ih, w_hh, xg, h, hg, dg, dh, dw_ih, dw_hh, w_head, out, g_out, dw_head, dh_last;
+  LstmProducts()
+      : x(Mat::Random(kRows, kLstmInput)),
+        w_ih(Mat::Random(kGates, kLstmInput)),
+        w_hh(Mat::Random(kGates, kLstmHidden)),
+        xg(kRows, kGates),
+        h(Mat::Random(kRows, kLstmHidden)),
+        hg(kLstmBatch, kGates),
+        dg(Mat::Random(kRows, kGates)),
+        dh(kLstmBatch, kLstmHidden),
+        dw_ih(kGates, kLstmInput),
+        dw_hh(kGates, kLstmHidden),
+        w_head(Mat::Random(kLstmClasses, kLstmHidden)),
+        out(kLstmBatch, kLstmClasses),
+        g_out(Mat::Random(kLstmBatch, kLstmClasses)),
+        dw_head(kLstmClasses, kLstmHidden),
+        dh_last(kLstmBatch, kLstmHidden) {}
+  void run() {
+    xg.noalias() = x * w_ih.transpose();
+    for (int64_t t = 0; t < kLstmSequence; ++t)
+      hg.noalias() = h.middleRows(t * kLstmBatch, kLstmBatch) * w_hh.transpose();
+    out.noalias() = h.bottomRows(kLstmBatch) * w_head.transpose();
+    dw_head.noalias() = g_out.transpose() * h.bottomRows(kLstmBatch);
+    dh_last.noalias() = g_out * w_head;
+    for (int64_t t = 0; t < kLstmSequence; ++t)
+      dh.noalias() = dg.middleRows(t * kLstmBatch, kLstmBatch) * w_hh;
+    dw_hh.noalias() = dg.transpose() * h;
+    dw_ih.noalias() = dg.transpose() * x;
+    benchmark::DoNotOptimize(dw_ih.data());
+    benchmark::ClobberMemory();
+  }
+};
+
+Case lstm_gemm_step() {
+  return {kLstmStep, [](benchmark::State& state, int threads) {
+            set_threads(threads);
+            LstmProducts p;
+            for (auto _ : state) p.run();
+          }};
+}
+
+// The transformer step's products (compare.hpp): the four projections (in_proj [3E, E],
+// out_proj, linear1, linear2) and the head batch-wide forward, their weight gradients and their
+// input gradients (not in_proj's: the input does not require grad); per sequence and head the
+// scores Q K^T, the weighted values A V and their four backward products.
+struct TransformerProducts {
+  static constexpr int64_t kRows = kTfBatch * kTfSequence, kHeadDim = kTfModel / kTfHeads;
+  Mat x, w_in, qkv, attn, w_out, y, w1, f1, w2, f2, w_head, out;
+  Mat g_out, dw_head, dx_head, g2, dw2, dx2, g1, dw1, dx1, g_o, dw_out, dx_out, g_qkv, dw_in;
+  Mat scores, d_scores, q, k, v, o, dq, dk, dv, d_a;
+  TransformerProducts()
+      : x(Mat::Random(kRows, kTfModel)),
+        w_in(Mat::Random(3 * kTfModel, kTfModel)),
+        qkv(kRows, 3 * kTfModel),
+        attn(Mat::Random(kRows, kTfModel)),
+        w_out(Mat::Random(kTfModel, kTfModel)),
+        y(kRows, kTfModel),
+        w1(Mat::Random(kTfFeedForward, kTfModel)),
+        f1(kRows, kTfFeedForward),
+        w2(Mat::Random(kTfModel, kTfFeedForward)),
+        f2(kRows, kTfModel),
+        w_head(Mat::Random(kTfClasses, kTfModel)),
+        out(kRows, kTfClasses),
+        g_out(Mat::Random(kRows, kTfClasses)),
+        dw_head(kTfClasses, kTfModel),
+        dx_head(kRows, kTfModel),
+        g2(Mat::Random(kRows, kTfModel)),
+        dw2(kTfModel, kTfFeedForward),
+        dx2(kRows, kTfFeedForward),
+        g1(Mat::Random(kRows, kTfFeedForward)),
+        dw1(kTfFeedForward, kTfModel),
+        dx1(kRows, kTfModel),
+        g_o(Mat::Random(kRows, kTfModel)),
+        dw_out(kTfModel, kTfModel),
+        dx_out(kRows, kTfModel),
+        g_qkv(Mat::Random(kRows, 3 * kTfModel)),
+        dw_in(3 * kTfModel, kTfModel),
+        scores(kTfSequence, kTfSequence),
+        d_scores(Mat::Random(kTfSequence, kTfSequence)),
+        q(Mat::Random(kTfSequence, kHeadDim)),
+        k(Mat::Random(kTfSequence, kHeadDim)),
+        v(Mat::Random(kTfSequence, kHeadDim)),
+        o(kTfSequence, kHeadDim),
+        dq(kTfSequence, kHeadDim),
+        dk(kTfSequence, kHeadDim),
+        dv(kTfSequence, kHeadDim),
+        d_a(kTfSequence, kTfSequence) {}
+  void run() {
+    qkv.noalias() = x * w_in.transpose();
+    for (int64_t i = 0; i < kTfBatch * kTfHeads; ++i) {
+      scores.noalias() = q * k.transpose();
+      o.noalias() = scores * v;
+    }
+    y.noalias() = attn * w_out.transpose();
+    f1.noalias() = y * w1.transpose();
+    f2.noalias() = f1 * w2.transpose();
+    out.noalias() = f2 * w_head.transpose();
+    dw_head.noalias() = g_out.transpose() * f2;
+    dx_head.noalias() = g_out * w_head;
+    dw2.noalias() = g2.transpose() * f1;
+    dx2.noalias() = g2 * w2;
+    dw1.noalias() = g1.transpose() * y;
+    dx1.noalias() = g1 * w1;
+    dw_out.noalias() = g_o.transpose() * attn;
+    dx_out.noalias() = g_o * w_out;
+    for (int64_t i = 0; i < kTfBatch * kTfHeads; ++i) {
+      dv.noalias() = scores.transpose() * o;
+      d_a.noalias() = o * v.transpose();
+      dq.noalias() = d_scores * k;
+      dk.noalias() = d_scores.transpose() * q;
+    }
+    dw_in.noalias() = g_qkv.transpose() * x;
+    benchmark::DoNotOptimize(dw_in.data());
+    benchmark::DoNotOptimize(dk.data());
+    benchmark::ClobberMemory();
+  }
+};
+
+Case transformer_gemm_step() {
+  return {kTransformerStep, [](benchmark::State& state, int threads) {
+            set_threads(threads);
+            TransformerProducts p;
+            for (auto _ : state) p.run();
+          }};
+}
+
 Case gemm_epoch(const Inputs& in) {
   Case c{kFashionEpoch, [&in](benchmark::State& state, int threads) {
            set_threads(threads);
@@ -213,6 +346,8 @@ Engine ceiling_engine(const Inputs& in) {
   e.cases.push_back(gemm_step(kFashionStep, kFashionNet, kFashionBatch));
   e.cases.push_back(gemm_epoch(in));
   e.cases.push_back(cnn_gemm_step());
+  e.cases.push_back(lstm_gemm_step());
+  e.cases.push_back(transformer_gemm_step());
   return e;
 }
 

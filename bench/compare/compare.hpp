@@ -43,6 +43,24 @@ constexpr int64_t kCnnSide = 28, kCnnChannels1 = 32, kCnnChannels2 = 64, kCnnHid
 constexpr int64_t kCnnFlat = kCnnChannels2 * (kCnnSide / 4) * (kCnnSide / 4);  // 3136
 constexpr double kCnnLr = 0.01;
 
+// The sequence workloads (issue 24), trained by cross-entropy and SGD with momentum:
+//  - LSTM step: a one-layer LSTM (input kLstmInput, hidden kLstmHidden) over kLstmSequence steps
+//    of a batch of kLstmBatch ([L, N, I], PyTorch's default layout), then a linear head on the
+//    last hidden state to kLstmClasses classes;
+//  - transformer step: one TransformerEncoderLayer (d_model kTfModel, kTfHeads heads,
+//    feed-forward kTfFeedForward, GELU, dropout 0.1 as PyTorch's default) on kTfBatch sequences
+//    of kTfSequence tokens, then a linear head per token to kTfClasses classes. eigrad runs it
+//    batch_first ([N, L, E]) as the issue says; libtorch 1.13's C++ module has no batch_first
+//    and takes [L, N, E], which does the same arithmetic.
+// Inputs are the first elements of Inputs::x (uniform in [-4, 4], scaled by 1/4), labels the
+// first ones of Inputs::fashion_y.
+constexpr int64_t kLstmBatch = 64, kLstmSequence = 32, kLstmInput = 64, kLstmHidden = 128,
+                  kLstmClasses = 10;
+constexpr int64_t kTfBatch = 32, kTfSequence = 64, kTfModel = 128, kTfHeads = 4,
+                  kTfFeedForward = 512, kTfClasses = 10;
+constexpr double kTfDropout = 0.1;
+constexpr double kSequenceLr = 0.01;
+
 // Read-only data the driver builds once; engines copy or wrap it.
 struct Inputs {
   std::vector<float> x;  // 2^20 activation inputs, uniform in [-4, 4]
@@ -141,6 +159,8 @@ constexpr const char* kFashionPenaltyStep = "fashion-mnist step + input-gradient
 constexpr double kPenalty = 0.1;
 constexpr const char* kCnnStep = "cnn step";
 constexpr const char* kCnnBnStep = "cnn+bn step";
+constexpr const char* kLstmStep = "lstm step";
+constexpr const char* kTransformerStep = "transformer step";
 inline const char* cnn_id(bool batch_norm) {
   return batch_norm ? kCnnBnStep : kCnnStep;
 }

@@ -16,6 +16,9 @@
 //  - the cnn steps: the same step through nn::Sequential(Conv2d, [BatchNorm2d], PReLU,
 //    MaxPool2d, Conv2d, [BatchNorm2d], PReLU, MaxPool2d, Flatten, Linear, PReLU, Linear) on
 //    [128, 1, 28, 28] (compare.hpp's kCnn*).
+//  - the lstm step: nn::LSTM over [L, N, I], nn::Linear on h_n, cross_entropy, SGD (momentum).
+//  - the transformer step: nn::TransformerEncoderLayer (batch_first, GELU, dropout 0.1, training
+//    mode), nn::Linear per token, cross_entropy, SGD (momentum).
 // Threads: eigrad::set_num_threads (OpenMP-split kernels; products stay on one thread).
 #include <algorithm>
 #include <memory>
@@ -236,6 +239,67 @@ Case cnn_step(const Inputs& in, bool batch_norm) {
           }};
 }
 
+// The first `numel` inputs of Inputs::x, scaled to [-1, 1], as a tensor of `shape`.
+Tensor sequence_input(const Inputs& in, const std::vector<int64_t>& shape) {
+  int64_t numel = 1;
+  for (int64_t d : shape) numel *= d;
+  std::vector<float> v(in.x.begin(), in.x.begin() + numel);
+  for (float& f : v) f *= 0.25f;
+  return Tensor::from(std::move(v), eigrad::Shape(shape));
+}
+
+Case lstm_step(const Inputs& in) {
+  return {kLstmStep, [&in](benchmark::State& state, int threads) {
+            set_threads(threads);
+            eigrad::Generator gen(1);
+            nn::LSTM lstm(nn::RNNOptions(kLstmInput, kLstmHidden), gen);
+            nn::Linear head(kLstmHidden, kLstmClasses, gen);
+            std::vector<Tensor> params = lstm.parameters();
+            for (const Tensor& p : head.parameters()) params.push_back(p);
+            optim::SGD sgd(params, optim::SGDOptions(kSequenceLr).momentum(kMomentum));
+            const Tensor x = sequence_input(in, {kLstmSequence, kLstmBatch, kLstmInput});
+            const std::vector<int64_t> y(in.fashion_y.begin(), in.fashion_y.begin() + kLstmBatch);
+            const auto step = [&] {
+              sgd.zero_grad();
+              const auto [out, state_n] = lstm.forward(x, {Tensor(), Tensor()});
+              const Tensor h_n = eigrad::reshape(std::get<0>(state_n), {kLstmBatch, kLstmHidden});
+              nn::cross_entropy(head.forward(h_n), y).backward();
+              sgd.step();
+            };
+            for (int i = 0; i < kWarmupSteps; ++i) step();
+            for (auto _ : state) step();
+          }};
+}
+
+Case transformer_step(const Inputs& in) {
+  return {
+      kTransformerStep, [&in](benchmark::State& state, int threads) {
+        set_threads(threads);
+        eigrad::Generator gen(1);
+        nn::TransformerEncoderLayer layer(nn::TransformerEncoderLayerOptions(kTfModel, kTfHeads)
+                                              .dim_feedforward(kTfFeedForward)
+                                              .dropout(kTfDropout)
+                                              .activation("gelu")
+                                              .batch_first(true),
+                                          gen);
+        nn::Linear head(kTfModel, kTfClasses, gen);
+        std::vector<Tensor> params = layer.parameters();
+        for (const Tensor& p : head.parameters()) params.push_back(p);
+        optim::SGD sgd(params, optim::SGDOptions(kSequenceLr).momentum(kMomentum));
+        const Tensor x = sequence_input(in, {kTfBatch, kTfSequence, kTfModel});
+        const std::vector<int64_t> y(in.fashion_y.begin(),
+                                     in.fashion_y.begin() + kTfBatch * kTfSequence);
+        const auto step = [&] {
+          sgd.zero_grad();
+          const Tensor out = eigrad::reshape(layer.forward(x), {kTfBatch * kTfSequence, kTfModel});
+          nn::cross_entropy(head.forward(out), y).backward();
+          sgd.step();
+        };
+        for (int i = 0; i < kWarmupSteps; ++i) step();
+        for (auto _ : state) step();
+      }};
+}
+
 }  // namespace
 
 std::vector<std::string> eigrad_activation_names() {
@@ -262,6 +326,8 @@ Engine eigrad_engine(const Inputs& in) {
   e.cases.push_back(penalised_step(in));
   e.cases.push_back(training_epoch(in));
   for (const bool batch_norm : {false, true}) e.cases.push_back(cnn_step(in, batch_norm));
+  e.cases.push_back(lstm_step(in));
+  e.cases.push_back(transformer_step(in));
   return e;
 }
 

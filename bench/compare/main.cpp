@@ -4,7 +4,12 @@
 // count. Prints Markdown tables: per workload, each engine's median and the ratio peer / eigrad.
 //
 //   bench_compare [--threads=1,2] [--time=real|cpu] [--markdown=FILE] [--epoch-repetitions=N]
-//                 [--isolate] [Google Benchmark flags, e.g. --benchmark_filter=-epoch]
+//                 [--isolate] [--memory] [Google Benchmark flags, e.g. --benchmark_filter=-epoch]
+//
+// --memory adds a table of peak resident memory: each engine runs each training step of
+// kMemoryWorkloads at 1 thread in a process of its own, which reports its resident set before the
+// step's case starts (data, libraries and threads already there) and its peak during the case
+// (VmHWM, reset just before it through /proc/self/clear_refs).
 //
 // --isolate (scripts/bench-compare.sh passes it) runs each engine in a process of its own: the
 // peers' OpenBLAS threads spin for a while after each product, and in a shared process they take
@@ -371,6 +376,77 @@ bool run_isolated(const char* self, const std::vector<std::string>& passed,
   return ok;
 }
 
+// The steps whose peak resident memory --memory reports.
+const char* const kMemoryWorkloads[] = {kCnnStep, kLstmStep, kTransformerStep};
+
+// A field of /proc/self/status in KiB ("VmRSS:" the resident set now, "VmHWM:" its peak), or -1.
+long status_kib(const char* field) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  const size_t n = std::strlen(field);
+  while (std::getline(status, line))
+    if (line.compare(0, n, field) == 0) return std::stol(line.substr(n));
+  return -1;
+}
+
+// Resets the process's peak resident set (VmHWM) to its current one, so that the peak after a
+// case is the case's, not that of preparing the inputs (whose temporaries exceed any step's
+// needs). False where the kernel does not allow it.
+bool reset_peak_resident() {
+  std::ofstream clear("/proc/self/clear_refs");
+  clear << "5";
+  clear.flush();
+  return static_cast<bool>(clear);
+}
+
+std::string regex_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (std::strchr(".^$|()[]{}*+?\\", c)) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+struct Memory {
+  double before_mb = -1, peak_mb = -1;
+};
+
+// Runs `workload` of `engine` alone (1 thread, one repetition) in a child process of this
+// program and reads back the resident set before the case and the process's peak.
+Memory measure_memory(const char* self, const std::string& engine, const std::string& workload) {
+  Memory m;
+  char path[] = "/tmp/bench_compare_rss_XXXXXX";
+  const int fd = mkstemp(path);
+  if (fd < 0) return m;
+  close(fd);
+  std::vector<std::string> args = {
+      "--engine-only=" + engine,
+      std::string("--memory-out=") + path,
+      "--threads=1",
+      "--benchmark_filter=^" + regex_escape(engine + "/" + workload + "/threads:1") + "(/|$)",
+      "--benchmark_repetitions=1",
+      "--benchmark_min_time=0"};
+  std::vector<char*> argv{const_cast<char*>(self)};
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::fprintf(stderr, "bench_compare: peak memory of %s / %s in a process of its own\n",
+               engine.c_str(), workload.c_str());
+  pid_t pid = 0;
+  if (posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv.data(), environ) == 0) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    std::ifstream in(path);
+    long before = -1, peak = -1;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && (in >> before >> peak)) {
+      m.before_mb = static_cast<double>(before) * 1024 / 1e6;
+      m.peak_mb = static_cast<double>(peak) * 1024 / 1e6;
+    }
+  }
+  unlink(path);
+  return m;
+}
+
 int run(int argc, char** argv) {
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::vector<int> thread_counts = {1, cores};
@@ -378,14 +454,15 @@ int run(int argc, char** argv) {
   std::string markdown_path;
   int epoch_repetitions = 0;
   bool cpu_time = false;
-  bool isolate = false;
+  bool isolate = false, memory = false;
   std::string engine_only, times_out;  // set by --isolate for its child processes
+  std::string memory_out;              // set by --memory for its child processes
   std::vector<std::string> passed;     // the arguments a child process gets too
   std::vector<std::string> args_storage;
   std::vector<char*> args = {argv[0]};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a != "--isolate" && a.rfind("--markdown=", 0) != 0) passed.push_back(a);
+    if (a != "--isolate" && a != "--memory" && a.rfind("--markdown=", 0) != 0) passed.push_back(a);
     if (a.rfind("--threads=", 0) == 0) {
       thread_counts = parse_threads(a.substr(10));
       threads_given = true;
@@ -393,6 +470,10 @@ int run(int argc, char** argv) {
       markdown_path = a.substr(11);
     else if (a == "--isolate")
       isolate = true;
+    else if (a == "--memory")
+      memory = true;
+    else if (a.rfind("--memory-out=", 0) == 0)
+      memory_out = a.substr(13);
     else if (a.rfind("--engine-only=", 0) == 0)
       engine_only = a.substr(14);
     else if (a.rfind("--times-out=", 0) == 0)
@@ -404,11 +485,13 @@ int run(int argc, char** argv) {
     else if (a == "--help" || a == "-h") {
       std::printf(
           "usage: %s [--threads=1,%d] [--time=real|cpu] [--markdown=FILE] [--epoch-repetitions=N]\n"
-          "       [--isolate] [Google Benchmark flags, e.g. --benchmark_filter=-epoch]\n"
+          "       [--isolate] [--memory] [Google Benchmark flags, e.g. --benchmark_filter=-epoch]\n"
           "Times eigrad, libtorch and dlib on the same workloads; prints Markdown tables.\n"
           "--isolate times each engine in a process of its own, one after the other: in one\n"
           "process, the peers' BLAS threads keep spinning after their cases and take a core\n"
           "from whatever runs next, which makes multi-threaded figures meaningless.\n"
+          "--memory adds the peak resident memory of the cnn, lstm and transformer steps,\n"
+          "each engine and step in a process of its own.\n"
           "Epochs run 3 times in eigrad and the ceiling, once in the peers (about a minute\n"
           "each), unless --epoch-repetitions is given. --time=cpu shows the process's CPU time\n"
           "instead of wall time: steadier on a busy machine, but at several threads it is\n"
@@ -492,6 +575,16 @@ int run(int argc, char** argv) {
                "come when all have run (a few minutes)\n",
                names.size());
   Collector collector(names, cpu_time);
+  if (!memory_out.empty()) {               // a child of --memory: one case, then the resident sets
+    if (!reset_peak_resident()) return 1;  // the peak would be the inputs' preparation
+    const long before = status_kib("VmRSS:");
+    // No case by that name in this engine (dlib has no LSTM): nothing to report.
+    if (benchmark::RunSpecifiedBenchmarks(&collector) == 0) return 1;
+    const long peak = status_kib("VmHWM:");
+    std::ofstream out(memory_out);
+    out << before << ' ' << peak << '\n';
+    return out && collector.errors().empty() ? 0 : 1;
+  }
   const auto start = std::chrono::steady_clock::now();
   if (isolate) {
     for (const Engine& e : engines)
@@ -523,7 +616,15 @@ int run(int argc, char** argv) {
         "flatten - linear(3136->128) - PReLU(128) - linear(128->10) on the first "
      << kCnnBatch
      << " images of 28x28, SGD with momentum (dlib's PReLU: one slope per layer, "
-        "not per channel). — : not available in "
+        "not per channel). LSTM step: one LSTM layer (input "
+     << kLstmInput << ", hidden " << kLstmHidden << ") over " << kLstmSequence
+     << " steps of a batch of " << kLstmBatch
+     << ", a linear head on the last hidden state. "
+        "Transformer step: one TransformerEncoderLayer (d_model "
+     << kTfModel << ", " << kTfHeads << " heads, feed-forward " << kTfFeedForward
+     << ", GELU, dropout 0.1) on " << kTfBatch << " sequences of " << kTfSequence
+     << " tokens (eigrad batch_first; libtorch's C++ module has no batch_first and takes "
+        "[L, N, E]), a linear head per token; both SGD with momentum. — : not available in "
      << "that engine.\n\nSame functions: ";
   for (size_t i = 0; i < consistency.size(); ++i) os << (i ? "; " : "") << consistency[i];
   os << ".\n";
@@ -546,7 +647,9 @@ int run(int argc, char** argv) {
                    {kFashionPenaltyStep, ""},
                    {kFashionEpoch, kFashionEpoch},
                    {kCnnStep, kCnnStep},
-                   {kCnnBnStep, kCnnStep}};  // batch norm adds no product
+                   {kCnnBnStep, kCnnStep},  // batch norm adds no product
+                   {kLstmStep, kLstmStep},
+                   {kTransformerStep, kTransformerStep}};
   for (int threads : thread_counts) {
     os << "\n### " << threads << (threads == 1 ? " thread" : " threads") << "\n\n";
     os << "Activations, forward and forward+backward, run back to back, so that their operands "
@@ -607,6 +710,34 @@ int run(int argc, char** argv) {
         os << ' ' << format_ratio(report.time(p, w, lo), report.time(p, w, hi)) << " |";
       os << ' ' << format_ratio(report.time("ceiling", c, lo), report.time("ceiling", c, hi))
          << " |\n";
+    }
+  }
+  if (memory) {
+    os << "\n### Peak resident memory (1 thread)\n\nEach engine runs each step (with its warm-up "
+          "steps) alone in a process of its own: the resident set before the case starts (the "
+          "program, its libraries and the shared input data), the process's peak, and the "
+          "difference, which is what the step's model, activations, gradients and allocator caches "
+          "add.\n\n| workload |";
+    std::vector<std::string> measured;
+    for (const Engine& e : engines)
+      if (e.name != "ceiling") measured.push_back(e.name);
+    for (const std::string& e : measured) os << ' ' << e << " before / peak / added |";
+    os << "\n|---|";
+    for (size_t i = 0; i < measured.size(); ++i) os << "---:|";
+    os << '\n';
+    for (const char* w : kMemoryWorkloads) {
+      os << "| " << w << " |";
+      for (const std::string& e : measured) {
+        const Memory m = measure_memory(argv[0], e, w);
+        char buf[96];
+        if (m.peak_mb < 0)
+          std::snprintf(buf, sizeof buf, " — |");
+        else
+          std::snprintf(buf, sizeof buf, " %.0f / %.0f / **%.0f MB** |", m.before_mb, m.peak_mb,
+                        m.peak_mb - m.before_mb);
+        os << buf;
+      }
+      os << '\n';
     }
   }
   for (const auto& [key, message] : collector.errors())

@@ -284,6 +284,67 @@ Case cnn_step(const Inputs& in, bool batch_norm) {
           }};
 }
 
+// The first `numel` inputs of Inputs::x, scaled to [-1, 1], as a tensor of `shape`.
+Tensor sequence_input(const Inputs& in, std::vector<int64_t> shape) {
+  int64_t numel = 1;
+  for (int64_t d : shape) numel *= d;
+  return wrap(in.x, {numel}).clone().mul_(0.25f).reshape(shape);
+}
+
+// compare.hpp's LSTM step: LSTM over [L, N, I], linear head on the last hidden state.
+Case lstm_step(const Inputs& in) {
+  return {kLstmStep, [&in](benchmark::State& state, int threads) {
+            set_threads(threads);
+            torch::manual_seed(1);
+            torch::nn::LSTM lstm(torch::nn::LSTMOptions(kLstmInput, kLstmHidden));
+            torch::nn::Linear head(kLstmHidden, kLstmClasses);
+            std::vector<Tensor> params = lstm->parameters();
+            for (const Tensor& p : head->parameters()) params.push_back(p);
+            torch::optim::SGD sgd(params,
+                                  torch::optim::SGDOptions(kSequenceLr).momentum(kMomentum));
+            const Tensor x = sequence_input(in, {kLstmSequence, kLstmBatch, kLstmInput});
+            const Tensor y = wrap(in.fashion_y, {kLstmBatch}).clone();
+            const auto step = [&] {
+              sgd.zero_grad();
+              const Tensor h_n = std::get<0>(std::get<1>(lstm->forward(x)));
+              F::cross_entropy(head->forward(h_n[0]), y).backward();
+              sgd.step();
+            };
+            for (int i = 0; i < kWarmupSteps; ++i) step();
+            for (auto _ : state) step();
+          }};
+}
+
+// compare.hpp's transformer step: one encoder layer (training mode: dropout on), a linear head
+// on every token.
+Case transformer_step(const Inputs& in) {
+  return {kTransformerStep, [&in](benchmark::State& state, int threads) {
+            set_threads(threads);
+            torch::manual_seed(1);
+            torch::nn::TransformerEncoderLayer layer(
+                torch::nn::TransformerEncoderLayerOptions(kTfModel, kTfHeads)
+                    .dim_feedforward(kTfFeedForward)
+                    .dropout(kTfDropout)
+                    .activation(torch::kGELU));
+            torch::nn::Linear head(kTfModel, kTfClasses);
+            std::vector<Tensor> params = layer->parameters();
+            for (const Tensor& p : head->parameters()) params.push_back(p);
+            torch::optim::SGD sgd(params,
+                                  torch::optim::SGDOptions(kSequenceLr).momentum(kMomentum));
+            layer->train();
+            const Tensor x = sequence_input(in, {kTfSequence, kTfBatch, kTfModel});
+            const Tensor y = wrap(in.fashion_y, {kTfSequence * kTfBatch}).clone();
+            const auto step = [&] {
+              sgd.zero_grad();
+              const Tensor out = layer->forward(x).reshape({kTfSequence * kTfBatch, kTfModel});
+              F::cross_entropy(head->forward(out), y).backward();
+              sgd.step();
+            };
+            for (int i = 0; i < kWarmupSteps; ++i) step();
+            for (auto _ : state) step();
+          }};
+}
+
 // "OpenBLAS threads in effect: 1 at 1, 2 at 2", checked once here.
 std::string blas_threads_in_effect() {
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -319,6 +380,8 @@ Engine torch_engine(const Inputs& in) {
   e.cases.push_back(penalised_step(in));
   e.cases.push_back(training_epoch(in));
   for (const bool batch_norm : {false, true}) e.cases.push_back(cnn_step(in, batch_norm));
+  e.cases.push_back(lstm_step(in));
+  e.cases.push_back(transformer_step(in));
   return e;
 }
 
