@@ -7,9 +7,10 @@
 # number of compile jobs (default: nproc).
 # The peers run on OpenBLAS, as a user who cares about speed runs them: the script stops when
 # libblas.so.3 resolves to another BLAS (EIGRAD_ALLOW_OTHER_BLAS=1 times them anyway, for a
-# secondary table), and when OpenBLAS's own CPU detection falls back to its generic Prescott
-# kernels on a CPU with AVX-512 or AVX2 (OpenBLAS 0.3.21 does not know recent CPUs), it sets
-# OPENBLAS_CORETYPE to SkylakeX or Haswell, as such a user would; the report says which.
+# secondary table), and it times each OpenBLAS core type this CPU can run (its own detection,
+# which in 0.3.21 falls back to Prescott on CPUs it does not know, and Haswell, Zen, SkylakeX,
+# Cooperlake as the CPU's flags allow) and keeps the fastest, whatever OPENBLAS_CORETYPE the
+# environment holds; the report says which and the probe's figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 update=0
@@ -34,17 +35,51 @@ if [[ "$blas" != *openblas* && "${EIGRAD_ALLOW_OTHER_BLAS:-0}" != 1 ]]; then
 fi
 openblas_core="not OpenBLAS"
 if [[ "$blas" == *openblas* ]]; then
-  detected=$(OPENBLAS_VERBOSE=2 "$dir/bench/bench_compare" --help 2>&1 | sed -n 's/^Core: //p' | head -1)
-  if [[ -n "${OPENBLAS_CORETYPE:-}" ]]; then
-    openblas_core="$OPENBLAS_CORETYPE (OPENBLAS_CORETYPE set by the caller)"
-  elif [[ "$detected" == Prescott ]] && grep -q -w avx512f /proc/cpuinfo; then
-    export OPENBLAS_CORETYPE=SkylakeX
-    openblas_core="SkylakeX, forced with OPENBLAS_CORETYPE=SkylakeX: OpenBLAS's detection fell back to its Prescott (SSE3) kernels on this AVX-512 CPU"
-  elif [[ "$detected" == Prescott ]] && grep -q -w avx2 /proc/cpuinfo; then
-    export OPENBLAS_CORETYPE=Haswell
-    openblas_core="Haswell, forced with OPENBLAS_CORETYPE=Haswell: OpenBLAS's detection fell back to its Prescott (SSE3) kernels on this AVX2 CPU"
+  # The peers get OpenBLAS's fastest kernels for this CPU, whatever OPENBLAS_CORETYPE the
+  # environment holds: each core type the CPU can run is timed once on a 1024^3 float product at
+  # 1 thread through libtorch (bench_compare --blas-probe), and the fastest is kept.
+  # EIGRAD_PEERS_CORETYPE=NAME skips the probe and uses NAME.
+  preset=${OPENBLAS_CORETYPE:-}
+  has() { grep -q -w "$1" /proc/cpuinfo; }
+  candidates=(detected)
+  if has avx2 && has fma; then candidates+=(Haswell Zen); fi
+  if has avx512f && has avx512bw && has avx512vl && has avx512dq; then candidates+=(SkylakeX); fi
+  if has avx512_bf16; then candidates+=(Cooperlake); fi
+  detected=$(env -u OPENBLAS_CORETYPE OPENBLAS_VERBOSE=2 "$dir/bench/bench_compare" --help 2>&1 |
+    sed -n 's/^Core: //p' | head -1)
+  if [[ -n "${EIGRAD_PEERS_CORETYPE:-}" ]]; then
+    export OPENBLAS_CORETYPE=$EIGRAD_PEERS_CORETYPE
+    openblas_core="$OPENBLAS_CORETYPE, set with EIGRAD_PEERS_CORETYPE (not probed)"
   else
-    openblas_core="${detected:-unknown} (OpenBLAS's own detection)"
+    best="" best_rate=0 probes=""
+    for c in "${candidates[@]}"; do
+      if [[ $c == detected ]]; then
+        rate=$(env -u OPENBLAS_CORETYPE "$dir/bench/bench_compare" --blas-probe 2>/dev/null || true)
+        name="${detected:-?} (its own detection)"
+      else
+        rate=$(OPENBLAS_CORETYPE=$c "$dir/bench/bench_compare" --blas-probe 2>/dev/null || true)
+        name=$c
+      fi
+      [[ "$rate" =~ ^[0-9.]+$ ]] || continue  # a kernel this CPU cannot run, or no libtorch
+      probes+="${probes:+, }$name $rate"
+      if awk -v a="$rate" -v b="$best_rate" 'BEGIN { exit !(a > b) }'; then
+        best=$c best_rate=$rate
+      fi
+    done
+    if [[ -z "$best" ]]; then
+      openblas_core="${detected:-unknown} (OpenBLAS's own detection; the probe did not run)"
+      unset OPENBLAS_CORETYPE
+    elif [[ $best == detected ]]; then
+      unset OPENBLAS_CORETYPE
+      openblas_core="${detected:-unknown}, OpenBLAS's own detection, the fastest probed"
+    else
+      export OPENBLAS_CORETYPE=$best
+      openblas_core="$best, forced with OPENBLAS_CORETYPE=$best, the fastest probed"
+    fi
+    openblas_core+=" (GF/s of a 1024^3 float product at 1 thread: $probes)"
+  fi
+  if [[ -n "$preset" && "$preset" != "${OPENBLAS_CORETYPE:-}" ]]; then
+    openblas_core+="; the environment's OPENBLAS_CORETYPE=$preset was not used"
   fi
 fi
 

@@ -200,6 +200,9 @@ Engine eigrad_engine(const Inputs& in);
 Engine ceiling_engine(const Inputs& in);
 #ifdef EIGRAD_COMPARE_TORCH
 Engine torch_engine(const Inputs& in);
+// GF/s of libtorch's float 1024^3 torch::mm at 1 thread (the system BLAS's kernels), best of 12:
+// the probe scripts/bench-compare.sh runs once per OpenBLAS core type to pick the fastest.
+double torch_sgemm_gflops();
 #endif
 #ifdef EIGRAD_COMPARE_DLIB
 Engine dlib_engine(const Inputs& in);

@@ -482,10 +482,19 @@ int run(int argc, char** argv) {
       cpu_time = a == "--time=cpu";
     else if (a.rfind("--epoch-repetitions=", 0) == 0)
       epoch_repetitions = std::max(1, std::stoi(a.substr(20)));
-    else if (a == "--help" || a == "-h") {
+    else if (a == "--blas-probe") {
+#ifdef EIGRAD_COMPARE_TORCH
+      std::printf("%.1f\n", torch_sgemm_gflops());
+      return 0;
+#else
+      std::fprintf(stderr, "bench_compare --blas-probe: built without libtorch\n");
+      return 1;
+#endif
+    } else if (a == "--help" || a == "-h") {
       std::printf(
           "usage: %s [--threads=1,%d] [--time=real|cpu] [--markdown=FILE] [--epoch-repetitions=N]\n"
           "       [--isolate] [--memory] [Google Benchmark flags, e.g. --benchmark_filter=-epoch]\n"
+          "       %s --blas-probe   (GF/s of libtorch's 1024^3 float product at 1 thread)\n"
           "Times eigrad, libtorch and dlib on the same workloads; prints Markdown tables.\n"
           "--isolate times each engine in a process of its own, one after the other: in one\n"
           "process, the peers' BLAS threads keep spinning after their cases and take a core\n"
@@ -496,7 +505,7 @@ int run(int argc, char** argv) {
           "each), unless --epoch-repetitions is given. --time=cpu shows the process's CPU time\n"
           "instead of wall time: steadier on a busy machine, but at several threads it is\n"
           "the sum over threads, so it runs 1 thread unless --threads is given.\n",
-          argv[0], cores);
+          argv[0], cores, argv[0]);
       return 0;
     } else
       args.push_back(argv[i]);

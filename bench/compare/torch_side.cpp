@@ -17,6 +17,8 @@
 // the same count (compare.hpp's set_blas_threads).
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -359,6 +361,22 @@ std::string blas_threads_in_effect() {
 }
 
 }  // namespace
+
+double torch_sgemm_gflops() {
+  set_threads(1);
+  constexpr int64_t n = 1024;
+  const Tensor a = torch::rand({n, n}), b = torch::rand({n, n});
+  Tensor c = torch::mm(a, b);  // warm-up: OpenBLAS's buffers, libtorch's dispatch
+  double best = 0;
+  for (int r = 0; r < 12; ++r) {
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 4; ++i) c = torch::mm(a, b);
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    best = std::max(best, 4 * 2.0 * n * n * n / s * 1e-9);
+  }
+  return c.numel() == n * n ? best : 0;
+}
 
 Engine torch_engine(const Inputs& in) {
   Engine e;
