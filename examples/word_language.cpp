@@ -14,7 +14,8 @@
 // saves that model (safetensors, vocabulary in the metadata) for --predict WORD.
 //
 //   word_language                      the full run (about 12 minutes at 2 threads)
-//   word_language --quick              a small subset: checks that the pipeline runs and learns
+//   word_language --quick              a small subset and model (one direction, hidden 64): checks
+//                                      that the pipeline runs and learns
 //   word_language --predict maison     the three most likely languages of a word
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -615,6 +616,11 @@ int main(int argc, char** argv) {
       train_options.max_epochs = 2;
       train_options.batch = 32;
       seeds = 2;
+      // A smaller model too (one direction, hidden 64) unless asked for: this run checks the
+      // pipeline, and it runs under the sanitizers in CI.
+      if (app.count("--hidden") == 0) sizes.hidden = 64;
+      if (app.count("--bidirectional") == 0 && app.count("--unidirectional") == 0)
+        sizes.bidirectional = false;
     }
     const auto t0 = std::chrono::steady_clock::now();
 
