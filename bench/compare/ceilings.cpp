@@ -122,6 +122,16 @@ Case gemm_step(const char* workload, Mlp net, int64_t batch) {
           }};
 }
 
+// A step's products alone: `Products` built once (its operands), run() timed.
+template <class Products>
+Case products_step(const char* workload) {
+  return {workload, [](benchmark::State& state, int threads) {
+            set_threads(threads);
+            Products p;
+            for (auto _ : state) p.run();
+          }};
+}
+
 // The cnn step's products (compare.hpp's network), im2col-shaped, batch-wide.
 struct CnnProducts {
   static constexpr int64_t kArea1 = kCnnSide * kCnnSide, kArea2 = kArea1 / 4;
@@ -170,14 +180,6 @@ struct CnnProducts {
   }
 };
 
-Case cnn_gemm_step() {
-  return {kCnnStep, [](benchmark::State& state, int threads) {
-            set_threads(threads);
-            CnnProducts p;
-            for (auto _ : state) p.run();
-          }};
-}
-
 // The LSTM step's products (compare.hpp): the input projection of all steps as one product,
 // one recurrent product per step forward and one per step backward (the state gradient, which
 // is sequential), the weight gradients of all steps as one product each, the head forward and
@@ -216,14 +218,6 @@ struct LstmProducts {
     benchmark::ClobberMemory();
   }
 };
-
-Case lstm_gemm_step() {
-  return {kLstmStep, [](benchmark::State& state, int threads) {
-            set_threads(threads);
-            LstmProducts p;
-            for (auto _ : state) p.run();
-          }};
-}
 
 // The transformer step's products (compare.hpp): the four projections (in_proj [3E, E],
 // out_proj, linear1, linear2) and the head batch-wide forward, their weight gradients and their
@@ -302,14 +296,6 @@ struct TransformerProducts {
   }
 };
 
-Case transformer_gemm_step() {
-  return {kTransformerStep, [](benchmark::State& state, int threads) {
-            set_threads(threads);
-            TransformerProducts p;
-            for (auto _ : state) p.run();
-          }};
-}
-
 Case gemm_epoch(const Inputs& in) {
   Case c{kFashionEpoch, [&in](benchmark::State& state, int threads) {
            set_threads(threads);
@@ -345,9 +331,9 @@ Engine ceiling_engine(const Inputs& in) {
   e.cases.push_back(gemm_step(kSpiralStep, kSpiralNet, kSpiralPoints));
   e.cases.push_back(gemm_step(kFashionStep, kFashionNet, kFashionBatch));
   e.cases.push_back(gemm_epoch(in));
-  e.cases.push_back(cnn_gemm_step());
-  e.cases.push_back(lstm_gemm_step());
-  e.cases.push_back(transformer_gemm_step());
+  e.cases.push_back(products_step<CnnProducts>(kCnnStep));
+  e.cases.push_back(products_step<LstmProducts>(kLstmStep));
+  e.cases.push_back(products_step<TransformerProducts>(kTransformerStep));
   return e;
 }
 

@@ -339,10 +339,11 @@ std::vector<int> parse_threads(const std::string& list) {
   return threads;
 }
 
-// Runs this program again for one engine's cases (--engine-only, --times-out) and adds the times
-// it wrote to `collector`.
-bool run_isolated(const char* self, const std::vector<std::string>& passed,
-                  const std::string& engine, Collector& collector) {
+// Runs this program again with `args` and `out_flag`=<a temporary file>, waits for it, and calls
+// read(path) when it exited with 0. False when it could not start, failed, or read() did.
+template <class Read>
+bool run_child(const char* self, std::vector<std::string> args, const std::string& out_flag,
+               Read&& read) {
   char path[] = "/tmp/bench_compare_XXXXXX";
   const int fd = mkstemp(path);
   if (fd < 0) {
@@ -351,27 +352,33 @@ bool run_isolated(const char* self, const std::vector<std::string>& passed,
     return false;
   }
   close(fd);
-  std::vector<std::string> args = passed;
-  args.push_back("--engine-only=" + engine);
-  args.push_back(std::string("--times-out=") + path);
-  std::vector<char*> argv;
-  std::string program = "/proc/self/exe";
-  argv.push_back(const_cast<char*>(self));
+  args.push_back(out_flag + "=" + path);
+  std::vector<char*> argv{const_cast<char*>(self)};
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  std::fprintf(stderr, "bench_compare: timing %s in a process of its own\n", engine.c_str());
   std::fflush(stderr);
   pid_t pid = 0;
-  if (posix_spawn(&pid, program.c_str(), nullptr, nullptr, argv.data(), environ) != 0) {
-    std::fprintf(stderr, "bench_compare: cannot start %s: %s\n", program.c_str(),
-                 std::strerror(errno));
+  if (posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv.data(), environ) != 0) {
+    std::fprintf(stderr, "bench_compare: cannot start /proc/self/exe: %s\n", std::strerror(errno));
     unlink(path);
     return false;
   }
   int status = 0;
   waitpid(pid, &status, 0);
-  const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && collector.load(path);
+  const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && read(path);
   unlink(path);
+  return ok;
+}
+
+// Runs this program again for one engine's cases (--engine-only, --times-out) and adds the times
+// it wrote to `collector`.
+bool run_isolated(const char* self, const std::vector<std::string>& passed,
+                  const std::string& engine, Collector& collector) {
+  std::vector<std::string> args = passed;
+  args.push_back("--engine-only=" + engine);
+  std::fprintf(stderr, "bench_compare: timing %s in a process of its own\n", engine.c_str());
+  const bool ok =
+      run_child(self, args, "--times-out", [&](const char* path) { return collector.load(path); });
   if (!ok) std::fprintf(stderr, "bench_compare: the %s process failed\n", engine.c_str());
   return ok;
 }
@@ -416,34 +423,21 @@ struct Memory {
 // program and reads back the resident set before the case and the process's peak.
 Memory measure_memory(const char* self, const std::string& engine, const std::string& workload) {
   Memory m;
-  char path[] = "/tmp/bench_compare_rss_XXXXXX";
-  const int fd = mkstemp(path);
-  if (fd < 0) return m;
-  close(fd);
-  std::vector<std::string> args = {
-      "--engine-only=" + engine,
-      std::string("--memory-out=") + path,
-      "--threads=1",
-      "--benchmark_filter=^" + regex_escape(engine + "/" + workload + "/threads:1") + "(/|$)",
-      "--benchmark_repetitions=1",
-      "--benchmark_min_time=0"};
-  std::vector<char*> argv{const_cast<char*>(self)};
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
   std::fprintf(stderr, "bench_compare: peak memory of %s / %s in a process of its own\n",
                engine.c_str(), workload.c_str());
-  pid_t pid = 0;
-  if (posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv.data(), environ) == 0) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    std::ifstream in(path);
-    long before = -1, peak = -1;
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && (in >> before >> peak)) {
-      m.before_mb = static_cast<double>(before) * 1024 / 1e6;
-      m.peak_mb = static_cast<double>(peak) * 1024 / 1e6;
-    }
-  }
-  unlink(path);
+  run_child(
+      self,
+      {"--engine-only=" + engine, "--threads=1",
+       "--benchmark_filter=^" + regex_escape(engine + "/" + workload + "/threads:1") + "(/|$)",
+       "--benchmark_repetitions=1", "--benchmark_min_time=0"},
+      "--memory-out", [&](const char* path) {
+        std::ifstream in(path);
+        long before = -1, peak = -1;
+        if (!(in >> before >> peak)) return false;
+        m.before_mb = static_cast<double>(before) * 1024 / 1e6;
+        m.peak_mb = static_cast<double>(peak) * 1024 / 1e6;
+        return true;
+      });
   return m;
 }
 
