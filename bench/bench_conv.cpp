@@ -2,7 +2,7 @@
 // (the argument), next to the same matrix products alone in plain Eigen (the ceiling):
 //   conv1  1 -> 32, 3 x 3, padding 1 on [128, 1, 28, 28]
 //   conv2 32 -> 64, 3 x 3, padding 1 on [128, 32, 14, 14]
-//   max_pool2d 2 x 2 on [128, 32, 28, 28] and [128, 64, 14, 14]
+//   max_pool2d 2 x 2 on [128, 32, 28, 28] and [128, 64, 14, 14], on its fast path and the general
 //   the whole training step: conv1 - PReLU - pool - conv2 - PReLU - pool - linear(3136 -> 128) -
 //   PReLU - linear(128 -> 10), cross-entropy, SGD with momentum.  target <= 40 ms on 1 thread,
 //   <= 25 ms on 2, within 1.3x of its products alone
@@ -15,6 +15,7 @@
 
 #include "eigrad/activations.hpp"
 #include "eigrad/autograd.hpp"
+#include "eigrad/backends.hpp"
 #include "eigrad/nn/functional.hpp"
 #include "eigrad/nn/loss.hpp"
 #include "eigrad/ops.hpp"
@@ -75,8 +76,14 @@ void conv_forward_backward(benchmark::State& state, const Conv& c) {
   gflops(state, c.flops() * (c.input_grad ? 3 : 2));
 }
 
-void max_pool_forward_backward(benchmark::State& state, int64_t channels, int64_t hw) {
+// Max pooling 2 x 2, stride 2, on its fast path (`fast`) or the general one
+// (eigrad::set_fast_paths). Bytes: the least the op must move, per input element: forward reads
+// x (4 B) and writes y and the argmax (8 B per output, an output per 4 inputs): 6 B; backward
+// reads the gradient and the argmax (2 B) and writes the input's gradient (4 B): 12 B in all.
+// Compare with bench_peak's streaming bandwidth.
+void max_pool_forward_backward(benchmark::State& state, int64_t channels, int64_t hw, bool fast) {
   set_threads(state);
+  eigrad::set_fast_paths(fast);
   Generator gen(0);
   Tensor x = Tensor::uniform({kBatch, channels, hw, hw}, -1, 1, gen).set_requires_grad();
   const Tensor g = Tensor::uniform({kBatch, channels, hw / 2, hw / 2}, -1, 1, gen);
@@ -85,15 +92,18 @@ void max_pool_forward_backward(benchmark::State& state, int64_t channels, int64_
     eigrad::max_pool2d(x, 2).backward(g);
     benchmark::DoNotOptimize(x.grad().data());
   }
-  state.SetBytesProcessed(state.iterations() * x.numel() * 4);
+  eigrad::set_fast_paths(true);
+  state.SetBytesProcessed(state.iterations() * x.numel() * 12);
 }
 
-void max_pool_forward(benchmark::State& state, int64_t channels, int64_t hw) {
+void max_pool_forward(benchmark::State& state, int64_t channels, int64_t hw, bool fast) {
   set_threads(state);
+  eigrad::set_fast_paths(fast);
   Generator gen(0);
   const Tensor x = Tensor::uniform({kBatch, channels, hw, hw}, -1, 1, gen);
   for (auto _ : state) benchmark::DoNotOptimize(eigrad::max_pool2d(x, 2).data());
-  state.SetBytesProcessed(state.iterations() * x.numel() * 4);
+  eigrad::set_fast_paths(true);
+  state.SetBytesProcessed(state.iterations() * x.numel() * 6);
 }
 
 // ---- the ceiling: the same products in plain Eigen, split across the threads by columns of
@@ -251,10 +261,14 @@ BENCHMARK_CAPTURE(conv_forward, conv2_32_64_14x14, kConv2) EIGRAD_THREADS;
 BENCHMARK_CAPTURE(conv_products_alone, conv2_forward, kConv2, false) EIGRAD_THREADS;
 BENCHMARK_CAPTURE(conv_forward_backward, conv2_32_64_14x14, kConv2) EIGRAD_THREADS;
 BENCHMARK_CAPTURE(conv_products_alone, conv2_forward_backward, kConv2, true) EIGRAD_THREADS;
-BENCHMARK_CAPTURE(max_pool_forward, 32x28x28, 32, 28) EIGRAD_THREADS;
-BENCHMARK_CAPTURE(max_pool_forward_backward, 32x28x28, 32, 28) EIGRAD_THREADS;
-BENCHMARK_CAPTURE(max_pool_forward, 64x14x14, 64, 14) EIGRAD_THREADS;
-BENCHMARK_CAPTURE(max_pool_forward_backward, 64x14x14, 64, 14) EIGRAD_THREADS;
+BENCHMARK_CAPTURE(max_pool_forward, 32x28x28, 32, 28, true) EIGRAD_THREADS;
+BENCHMARK_CAPTURE(max_pool_forward, 32x28x28_general, 32, 28, false) EIGRAD_THREADS;
+BENCHMARK_CAPTURE(max_pool_forward_backward, 32x28x28, 32, 28, true) EIGRAD_THREADS;
+BENCHMARK_CAPTURE(max_pool_forward_backward, 32x28x28_general, 32, 28, false) EIGRAD_THREADS;
+BENCHMARK_CAPTURE(max_pool_forward, 64x14x14, 64, 14, true) EIGRAD_THREADS;
+BENCHMARK_CAPTURE(max_pool_forward, 64x14x14_general, 64, 14, false) EIGRAD_THREADS;
+BENCHMARK_CAPTURE(max_pool_forward_backward, 64x14x14, 64, 14, true) EIGRAD_THREADS;
+BENCHMARK_CAPTURE(max_pool_forward_backward, 64x14x14_general, 64, 14, false) EIGRAD_THREADS;
 BENCHMARK(cnn_step) EIGRAD_THREADS;
 BENCHMARK(cnn_products_alone) EIGRAD_THREADS;
 

@@ -4,6 +4,7 @@
 #include <string>
 #include <thread>
 
+#include "eigrad/backends.hpp"
 #include "eigrad/error.hpp"
 
 namespace eigrad {
@@ -14,7 +15,16 @@ int default_threads() {
   return hw ? static_cast<int>(hw) : 1;
 }
 std::atomic<int> thread_count{default_threads()};
+std::atomic<bool> fast_paths_enabled{true};
 }  // namespace
+
+bool fast_paths() {
+  return fast_paths_enabled.load(std::memory_order_relaxed);
+}
+
+void set_fast_paths(bool enabled) {
+  fast_paths_enabled.store(enabled);
+}
 
 int num_threads() {
   return thread_count.load(std::memory_order_relaxed);

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <vector>
 
 #include "eigrad/eigrad.hpp"
@@ -334,4 +335,70 @@ TEST_CASE("max_pool2d gives -inf and no gradient for a window that lies in the p
   CHECK(y.to_vector() == V{-inf, -inf});
   y.backward(DoubleTensor::ones({1, 1, 1, 2}));
   CHECK(x.grad().to_vector() == V{0, 0, 0, 0, 0});
+}
+
+TEST_CASE("max_pool2d's 2 x 2 stride-2 fast path agrees with the general path and a direct loop",
+          "[pool][fast_path]") {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  // Odd and even sizes (an odd height or width leaves a row or column no window covers), one
+  // window, [C, H, W], and a size whose work is split across threads.
+  const std::vector<Shape> shapes{{1, 1, 2, 2}, {2, 3, 7, 9},  {1, 2, 28, 28},
+                                  {4, 3, 5},    {3, 1, 2, 11}, {16, 32, 29, 34}};
+  const int threads_before = eigrad::num_threads();
+  uint64_t seed = 90;
+  for (const Shape& shape : shapes)
+    for (int threads : {1, 2, 3}) {
+      INFO("x " << shape.str() << " at " << threads << " threads");
+      eigrad::set_num_threads(threads);
+      Generator gen(seed++);
+      // Ties (values rounded to 0.5), NaNs and -infinity, which decide the argmax.
+      DoubleTensor x = DoubleTensor::uniform(shape, -3, 3, gen);
+      for (double& v : x.mutable_array()) {
+        v = std::round(2 * v) / 2;
+        const uint64_t r = gen.randint(50);
+        if (r == 0) v = nan;
+        if (r == 1) v = -inf;
+      }
+      const PoolCase c{shape, {2, 2}, {2, 2}, {0, 0}, {1, 1}};
+      const Pooled want = reference_max(c, x.to_vector());
+      const DoubleTensor g = DoubleTensor::uniform(want.shape, -1, 1, gen);
+      V want_gx(static_cast<size_t>(x.numel()), 0.0);
+      for (size_t k = 0; k < want.argmax.size(); ++k)
+        want_gx[static_cast<size_t>(want.argmax[k])] += g.array()[static_cast<Eigen::Index>(k)];
+      // The values, the gradient, and the gradient's own derivative in g (the gather by the
+      // argmax) on either path.
+      auto run = [&](bool fast) {
+        eigrad::set_fast_paths(fast);
+        const DoubleTensor xi = x.detach().set_requires_grad();
+        const DoubleTensor gi = g.detach().set_requires_grad();
+        const DoubleTensor y = eigrad::max_pool2d(xi, 2);
+        const DoubleTensor gx = eigrad::grad({y}, {xi}, {gi}, std::nullopt, true)[0];
+        Generator ug(7);
+        const DoubleTensor u = DoubleTensor::uniform(shape, -1, 1, ug);
+        const DoubleTensor gg = eigrad::grad({eigrad::sum(gx * u)}, {gi})[0];
+        const Tensor y32 = eigrad::max_pool2d(x.detach().to<float>(), 2);
+        eigrad::set_fast_paths(true);
+        return std::array<V, 4>{y.to_vector(), gx.to_vector(), gg.to_vector(),
+                                y32.to<double>().to_vector()};
+      };
+      const std::array<V, 4> fast = run(true), general = run(false);
+      auto same = [](const V& a, const V& b) {  // equal, NaN where NaN
+        if (a.size() != b.size()) return false;
+        for (size_t i = 0; i < a.size(); ++i)
+          if (!(a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i])))) return false;
+        return true;
+      };
+      CHECK(same(fast[0], want.y));
+      CHECK(same(fast[3], want.y));
+      CHECK(fast[1] == want_gx);
+      for (size_t i = 0; i < 4; ++i) CHECK(same(fast[i], general[i]));
+      // The gather: gg[k] = u at output k's argmax.
+      Generator ug(7);
+      const DoubleTensor u = DoubleTensor::uniform(shape, -1, 1, ug);
+      V want_gg;
+      for (int64_t at : want.argmax) want_gg.push_back(u.array()[static_cast<Eigen::Index>(at)]);
+      CHECK(fast[2] == want_gg);
+    }
+  eigrad::set_num_threads(threads_before);
 }

@@ -4,6 +4,7 @@
 // are in eigrad/io.hpp (library eigrad::io), pictures in eigrad/plot.hpp (eigrad::plot).
 #include "eigrad/activations.hpp"
 #include "eigrad/autograd.hpp"
+#include "eigrad/backends.hpp"
 #include "eigrad/data/batches.hpp"
 #include "eigrad/data/dataset.hpp"
 #include "eigrad/data/toy.hpp"
