@@ -2,7 +2,7 @@
 // The logistic family, vectorised: sigmoid, tanh (float), softplus, and sigmoid plus a multiple
 // of its derivative (swish's and gelu_tanh's backward). Accuracy (tests/test_kernels.cpp and
 // tests/test_activation_accuracy.cpp): softplus within 1.5 ulp, sigmoid within 4 ulp until exp(-x)
-// overflows, tanh (float) within 0.8 ulp.
+// overflows, tanh (float) within one float step of the correctly rounded result.
 #include "eigrad/kernels/exp.hpp"
 
 namespace eigrad {
@@ -49,29 +49,49 @@ EIGEN_STRONG_INLINE Packet psoftplus(const Packet& z) {
   return psoftplus_from_exp(z, pexp(pnegate(pabs(z))));
 }
 
-/// tanh in float: Eigen 3.4's rational approximation x P(x^2) / Q(x^2) on [-7.99881, 7.99881]
-/// (generic_fast_tanh_float, its coefficients), and x itself below 2^-12 (as Eigen below
-/// 0.0004). Within 5 ulp overall (tests/test_kernels.cpp); NaN passes (it is the first operand of
-/// min and max).
+/// tanh in float, on a = |x| with x's sign put back at the end (tanh(-0) = -0). Within one float
+/// step of the correctly rounded tanh for every float (at most 1.08 ulp from tanh itself, at
+/// x = 0.7011; all 2^32 inputs checked by tests/test_kernels.cpp's "[exhaustive]" case); NaN
+/// passes, +-inf gives +-1. Both branches are computed for every packet:
+/// - a < 0.7: a + a^3 P(a^2), P a degree-5 fit (Chebyshev interpolation, float coefficients, by
+///   scripts/tanh_coefficients.py) of (tanh(a) - a) / a^3: within 0.2 ulp with exact arithmetic,
+///   0.63 ulp as evaluated. a^3 underflows first, so tiny and denormal x come back exactly.
+/// - a >= 0.7: 1 - 2 / (e + 1), e = exp(2a) in [4, 6.6e7] (a clamped at 9.02, above which tanh
+///   rounds to 1 and 2 / (e + 1) < 2^-25). e + 1 is exact for e in [4, 7), the error of e (about
+///   1 ulp) reaches the result damped by t = 2 / (e + 1) <= 0.4, and 1 - t rounds once. Switching
+///   at 0.55 instead (t = 0.5, e + 1 rounded in [4, 5)) gave 2 steps.
+///   exp(2a) = 2^n e^(2r), r = a - n ln2 / 2 in [-ln2 / 4, ln2 / 4]: one constant for ln2 / 2 is
+///   enough, as n <= 26 and its error (n 9.5e-10) is damped by t ~ 2^-n; e^(2r) by a degree-6
+///   fit (relative error 0.34 2^-24 with float coefficients). Leaner than pexp (no lower clamp,
+///   one ln2 constant, one degree less): the two branches together cost 1.4x Eigen's rational
+///   in cache, and the same time from memory (bench_activations, BENCHMARKS.md).
 template <class Packet>
-EIGEN_STRONG_INLINE Packet ptanh_float(const Packet& a) {
+EIGEN_STRONG_INLINE Packet ptanh_float(const Packet& x) {
   using namespace Eigen::internal;
-  const Packet c = pset1<Packet>(7.99881172180175781f);
-  const Packet x = pmax(pmin(a, c), pnegate(c));
-  const Packet x2 = pmul(x, x);
-  Packet p = pmadd(x2, pset1<Packet>(-2.76076847742355e-16f), pset1<Packet>(2.00018790482477e-13f));
-  p = pmadd(x2, p, pset1<Packet>(-8.60467152213735e-11f));
-  p = pmadd(x2, p, pset1<Packet>(5.12229709037114e-08f));
-  p = pmadd(x2, p, pset1<Packet>(1.48572235717979e-05f));
-  p = pmadd(x2, p, pset1<Packet>(6.37261928875436e-04f));
-  p = pmadd(x2, p, pset1<Packet>(4.89352455891786e-03f));
-  p = pmul(x, p);
-  Packet q = pmadd(x2, pset1<Packet>(1.19825839466702e-06f), pset1<Packet>(1.18534705686654e-04f));
-  q = pmadd(x2, q, pset1<Packet>(2.26843463243900e-03f));
-  q = pmadd(x2, q, pset1<Packet>(4.89352518554385e-03f));
-  // tanh(x) = x below 2^-12 (x^2 / 3 is below 2^-25 there): x p for a denormal x loses its digits
-  // (p(0) = 4.9e-3), and p(0) / q(0) is 1 - 1.3e-7.
-  return pselect_lt(pabs(a), pset1<Packet>(0x1p-12f), a, pdiv(p, q));
+  const Packet one = pset1<Packet>(1.0f);
+  const Packet a = pabs(x);
+  const Packet w = pmul(a, a);
+  Packet p = pmadd(w, pset1<Packet>(0x1.0e16fcp-9f), pset1<Packet>(-0x1.09dd08p-7f));
+  p = pmadd(p, w, pset1<Packet>(0x1.635bf6p-6f));
+  p = pmadd(p, w, pset1<Packet>(-0x1.b9f184p-5f));
+  p = pmadd(p, w, pset1<Packet>(0x1.1110a2p-3f));
+  p = pmadd(p, w, pset1<Packet>(-0x1.555554p-2f));
+  const Packet small = pmadd(pmul(a, w), p, a);
+  // NaN passes: it is the first operand of min.
+  const Packet clamped = pmin(a, pset1<Packet>(9.02f));
+  const Packet magic = pset1<Packet>(12582912.0f);  // 1.5 2^23: adding it rounds to an integer
+  const Packet n = psub(pmadd(clamped, pset1<Packet>(0x1.715476p+1f), magic), magic);  // 2 / ln2
+  const Packet r = pmadd(n, pset1<Packet>(-0x1.62e430p-2f), clamped);                  // ln2 / 2
+  Packet q = pmadd(r, pset1<Packet>(0x1.6d7532p-4f), pset1<Packet>(0x1.126fa6p-2f));
+  q = pmadd(q, r, pset1<Packet>(0x1.5554acp-1f));
+  q = pmadd(q, r, pset1<Packet>(0x1.555404p+0f));
+  q = pmadd(q, r, pset1<Packet>(2.0f));
+  q = pmadd(q, r, pset1<Packet>(2.0f));
+  q = pmadd(q, r, one);
+  const Packet e = pscale2(q, n);
+  const Packet large = psub(one, pdiv(pset1<Packet>(2.0f), padd(e, one)));
+  const Packet tanh_a = pselect_lt(a, pset1<Packet>(0.7f), small, large);
+  return pxor(tanh_a, pand(x, pset1<Packet>(-0.0f)));
 }
 
 }  // namespace detail
@@ -93,7 +113,7 @@ struct SigmoidOp {
   }
 };
 
-/// tanh: the rational above for float packets; double goes through std::tanh.
+/// tanh: ptanh_float above for float packets; double goes through std::tanh.
 template <class T>
 struct TanhOp {
   static constexpr int cost = 24;
