@@ -170,6 +170,10 @@ void linear_products(std::vector<Product>& p, int64_t in, int64_t out, bool inpu
 void products(benchmark::State& state, std::vector<Product> p) {
   const int threads = static_cast<int>(state.range(0));
   eigrad::set_num_threads(threads);
+  // Eigen's own threading off: in a program built with OpenMP, Eigen's products use every core
+  // unless told otherwise, which made the "1 thread" figure here a 2-thread one (33 ms against
+  // 44-48 ms on one core for the cnn's products). Product::run splits by hand.
+  Eigen::setNbThreads(1);
   double flops = 0;
   for (const Product& q : p) flops += q.flops();
   for (auto _ : state) {

@@ -1,4 +1,5 @@
-// The machine's ceilings, in plain Eigen, over the same bytes and shapes as the workloads:
+// The machine's ceilings, in plain Eigen (and the BLAS, for products), over the same bytes and
+// shapes as the workloads:
 //  - memory bandwidth: a streaming y = a x + b over the 2^20 floats an activation reads and
 //    writes (forward: read x, write y = 8 B/elem; forward+backward adds read g, read y, write
 //    the input gradient = 20 B/elem), forward+backward also from memory (caches evicted before
@@ -12,12 +13,19 @@
 //    Not the im2col gathers, pooling, batch norm or activations: the same figure serves as the
 //    ceiling of "cnn step" and "cnn+bn step";
 //  - the LSTM and transformer steps' products alone (LstmProducts, TransformerProducts below).
-// Threads: the streaming kernel splits its range over OpenMP threads; products use
-// Eigen::setNbThreads (effective when this file is compiled with OpenMP).
+// Threads: the streaming kernel splits its range over OpenMP threads; products as Products
+// below says.
+#include <dlfcn.h>
+
 #include <Eigen/Core>
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "compare.hpp"
@@ -51,8 +59,9 @@ void split(int64_t n, int threads, F&& f) {
   f(int64_t{0}, n);
 }
 
-void set_threads(int threads) {
-  Eigen::setNbThreads(threads);
+// Eigen's own threading stays off: products are split by hand (Gemm below).
+void set_threads(int) {
+  Eigen::setNbThreads(1);
 }
 
 Case bandwidth(const Inputs& in, bool backward, bool from_memory = false) {
@@ -80,9 +89,226 @@ Case bandwidth(const Inputs& in, bool backward, bool from_memory = false) {
                      });
 }
 
+// ---- Products: each C = op(A) op(B) of row-major float matrices, computed the fastest way this
+// process has at the case's thread count, chosen by timing each way on the product's own operands
+// when the case starts (best of 3 after a warm-up):
+//  - Eigen on one thread (its own OpenMP threading is off: Eigen::setNbThreads(1); on these
+//    shapes, where one dimension is small, it split the work badly and spun its threads, which
+//    made the ceiling slower at 2 threads than at 1);
+//  - Eigen split by hand over the threads (OpenMP), along the largest of C's rows, C's columns and
+//    the inner dimension (partial sums, then added), each part on one thread;
+//  - the process's BLAS (cblas_sgemm, looked up at run time: with the peers built in, the
+//    OpenBLAS libtorch and dlib use, with the core type scripts/bench-compare.sh chose), its
+//    threads pinned to the case's count.
+// So the ceiling is the fastest product available here, whichever library gives it.
+
+// An operand: `rows` x `cols` row-major at `data` (leading dimension `cols`), used as is or
+// transposed; `step` elements further on for each repetition of a repeated product.
+struct Operand {
+  const float* data;
+  int64_t rows, cols;
+  bool transposed;
+  int64_t step;
+  int64_t op_rows() const { return transposed ? cols : rows; }
+  int64_t op_cols() const { return transposed ? rows : cols; }
+};
+Operand op(const Mat& m, bool transposed = false) {
+  return {m.data(), m.rows(), m.cols(), transposed, 0};
+}
+Operand t(const Mat& m) {
+  return op(m, true);
+}
+// Rows [r * rows, (r + 1) * rows) of m in repetition r (a per-step product over a sequence).
+Operand rows_per_step(const Mat& m, int64_t rows, bool transposed = false) {
+  return {m.data(), rows, m.cols(), transposed, rows * m.cols()};
+}
+
+using CblasSgemm = void (*)(int, int, int, int, int, int, float, const float*, int, const float*,
+                            int, float, float*, int);
+CblasSgemm cblas_sgemm_in_process() {
+  return reinterpret_cast<CblasSgemm>(dlsym(RTLD_DEFAULT, "cblas_sgemm"));
+}
+
+enum class Way { kEigen, kEigenSplit, kBlas };
+const char* way_name(Way w) {
+  return w == Way::kEigen ? "Eigen" : w == Way::kEigenSplit ? "Eigen split" : "BLAS";
+}
+
+struct Gemm {
+  Operand a, b;
+  float* c;
+  int64_t c_step = 0;
+  int repeat = 1;
+  Way way = Way::kEigen;
+  std::vector<Mat> partial;  // Eigen split along the inner dimension: one sum per thread
+
+  int64_t m() const { return a.op_rows(); }
+  int64_t k() const { return a.op_cols(); }
+  int64_t n() const { return b.op_cols(); }
+  double flops() const { return 2.0 * double(m()) * double(k()) * double(n()) * repeat; }
+
+  template <bool TA, bool TB>
+  void eigen(int64_t r, int threads) {
+    const Eigen::Map<const Mat> am(a.data + r * a.step, a.rows, a.cols);
+    const Eigen::Map<const Mat> bm(b.data + r * b.step, b.rows, b.cols);
+    Eigen::Map<Mat> cm(c + r * c_step, m(), n());
+    const auto& A = transpose_if<TA>(am);
+    const auto& B = transpose_if<TB>(bm);
+    if (threads <= 1) {
+      cm.noalias() = A * B;
+      return;
+    }
+    const int64_t M = m(), N = n(), K = k();
+    if (K > M && K > N) {
+      partial.resize(static_cast<size_t>(threads), Mat(M, N));
+      parts(threads, K, [&](int part, int64_t lo, int64_t hi) {
+        partial[static_cast<size_t>(part)].noalias() =
+            A.middleCols(lo, hi - lo) * B.middleRows(lo, hi - lo);
+      });
+      cm = partial[0];
+      for (size_t p = 1; p < partial.size(); ++p) cm += partial[p];
+    } else if (N >= M) {
+      parts(threads, N, [&](int, int64_t lo, int64_t hi) {
+        cm.middleCols(lo, hi - lo).noalias() = A * B.middleCols(lo, hi - lo);
+      });
+    } else {
+      parts(threads, M, [&](int, int64_t lo, int64_t hi) {
+        cm.middleRows(lo, hi - lo).noalias() = A.middleRows(lo, hi - lo) * B;
+      });
+    }
+  }
+  template <bool T, class M>
+  static auto transpose_if(const M& m) {
+    if constexpr (T)
+      return m.transpose();
+    else
+      return m;
+  }
+  // f(part, begin, end) on `threads` contiguous parts of [0, n), one per OpenMP thread.
+  template <class F>
+  static void parts(int threads, int64_t n, F&& f) {
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+#endif
+    for (int part = 0; part < threads; ++part) {
+      const int64_t lo = n * part / threads, hi = n * (part + 1) / threads;
+      if (lo < hi) f(part, lo, hi);
+    }
+  }
+
+  void run(int threads) {
+    run(way, threads);
+  }
+  void run(Way w, int threads) {
+    for (int64_t r = 0; r < repeat; ++r) {
+      if (w == Way::kBlas) {
+        static const CblasSgemm sgemm = cblas_sgemm_in_process();
+        constexpr int kRowMajor = 101, kNoTrans = 111, kTrans = 112;
+        sgemm(kRowMajor, a.transposed ? kTrans : kNoTrans, b.transposed ? kTrans : kNoTrans,
+              int(m()), int(n()), int(k()), 1.0f, a.data + r * a.step, int(a.cols),
+              b.data + r * b.step, int(b.cols), 0.0f, c + r * c_step, int(n()));
+        continue;
+      }
+      const int split = w == Way::kEigenSplit ? threads : 1;
+      if (a.transposed)
+        b.transposed ? eigen<true, true>(r, split) : eigen<true, false>(r, split);
+      else
+        b.transposed ? eigen<false, true>(r, split) : eigen<false, false>(r, split);
+    }
+  }
+};
+
+// A step's products, each on its fastest way at `threads` (chosen() says which).
+struct Products {
+  std::vector<Gemm> gemms;
+  void add(Operand a, Operand b, Mat& c, int repeat = 1, int64_t c_step = 0) {
+    if (a.op_cols() != b.op_rows() || c.rows() * c.cols() < a.op_rows() * b.op_cols())
+      throw std::logic_error("ceiling: product shapes do not agree");
+    gemms.push_back(Gemm{a, b, c.data(), c_step, repeat, Way::kEigen, {}});
+  }
+  // Picks each product's way at `threads`. At one thread, per product among Eigen and the BLAS.
+  // At more, one pool per step: OpenBLAS's idle workers spin for up to 2^28 cycles (about 0.1 s)
+  // after each call, and an OpenMP thread that wants their core then waits for the scheduler
+  // (8 ms per split product, measured here), so the BLAS either takes every product or none: the
+  // faster of the two plans, each timed whole.
+  void choose(int threads) {
+    const bool blas = cblas_sgemm_in_process() && set_blas_threads(threads) == threads;
+    std::vector<Way> ways{Way::kEigen};
+#ifdef _OPENMP
+    if (threads > 1) ways.push_back(Way::kEigenSplit);
+#endif
+    if (blas && threads == 1) ways.push_back(Way::kBlas);
+    for (Gemm& g : gemms) {
+      double best = 1e300;
+      for (Way w : ways) {
+        const double s = best_of(3, [&] { g.run(w, threads); });
+        if (s < best) {
+          best = s;
+          g.way = w;
+        }
+        if (verbose())
+          std::fprintf(stderr,
+                       "ceiling: [%lld x %lld] x [%lld x %lld] x%d, %d threads: %s %.3f ms\n",
+                       static_cast<long long>(g.m()), static_cast<long long>(g.k()),
+                       static_cast<long long>(g.k()), static_cast<long long>(g.n()), g.repeat,
+                       threads, way_name(w), s * 1e3);
+      }
+    }
+    if (!blas || threads == 1) return;
+    std::vector<Way> eigen_ways;
+    for (Gemm& g : gemms) eigen_ways.push_back(g.way);
+    const double eigen_plan = best_of(3, [&] { run(threads); });
+    for (Gemm& g : gemms) g.way = Way::kBlas;
+    const double blas_plan = best_of(3, [&] { run(threads); });
+    if (verbose())
+      std::fprintf(stderr, "ceiling: %d threads: Eigen plan %.3f ms, BLAS plan %.3f ms\n", threads,
+                   eigen_plan * 1e3, blas_plan * 1e3);
+    if (blas_plan < eigen_plan) return;
+    for (size_t i = 0; i < gemms.size(); ++i) gemms[i].way = eigen_ways[i];
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the BLAS's workers sleep
+  }
+  static bool verbose() {
+    return std::getenv("EIGRAD_CEILING_VERBOSE") != nullptr;
+  }
+  // The shortest of `n` timed calls of f, after one untimed call, in seconds.
+  template <class F>
+  static double best_of(int n, F&& f) {
+    f();
+    double best = 1e300;
+    for (int rep = 0; rep < n; ++rep) {
+      const auto start = std::chrono::steady_clock::now();
+      f();
+      best = std::min(
+          best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    return best;
+  }
+  void run(int threads) {
+    for (Gemm& g : gemms) g.run(threads);
+    benchmark::DoNotOptimize(gemms.back().c);
+    benchmark::ClobberMemory();
+  }
+  double flops() const {
+    double f = 0;
+    for (const Gemm& g : gemms) f += g.flops();
+    return f;
+  }
+  // e.g. "Eigen 4, BLAS 4": how many products took each way.
+  std::string chosen() const {
+    std::string s;
+    for (Way w : {Way::kEigen, Way::kEigenSplit, Way::kBlas}) {
+      const auto n =
+          std::count_if(gemms.begin(), gemms.end(), [w](const Gemm& g) { return g.way == w; });
+      if (n > 0) s += (s.empty() ? "" : ", ") + std::string(way_name(w)) + " " + std::to_string(n);
+    }
+    return s;
+  }
+};
+
 // The products of one training step of an Mlp on a batch of `batch` rows, in eigrad's layout
-// (row-major activations [batch, features], weights [out, in]).
-struct MlpProducts {
+// (row-major activations [batch, features], weights [out, in]): 3 forward, 5 backward (no input
+// gradient for the first layer).
+struct MlpProducts : Products {
   Mat x, w1, w2, w3, h1, h2, out, g3, g2, g1, dw1, dw2, dw3, da1, da2;
   MlpProducts(const Mlp& net, int64_t batch)
       : x(Mat::Random(batch, net.in)),
@@ -99,41 +325,46 @@ struct MlpProducts {
         dw2(net.hidden, net.hidden),
         dw3(net.out, net.hidden),
         da1(batch, net.hidden),
-        da2(batch, net.hidden) {}
-  void run() {
-    h1.noalias() = x * w1.transpose();
-    h2.noalias() = h1 * w2.transpose();
-    out.noalias() = h2 * w3.transpose();
-    dw3.noalias() = g3.transpose() * h2;
-    da2.noalias() = g3 * w3;
-    dw2.noalias() = g2.transpose() * h1;
-    da1.noalias() = g2 * w2;
-    dw1.noalias() = g1.transpose() * x;
-    benchmark::DoNotOptimize(dw1.data());
-    benchmark::ClobberMemory();
+        da2(batch, net.hidden) {
+    add(op(x), t(w1), h1);
+    add(op(h1), t(w2), h2);
+    add(op(h2), t(w3), out);
+    add(t(g3), op(h2), dw3);
+    add(op(g3), op(w3), da2);
+    add(t(g2), op(h1), dw2);
+    add(op(g2), op(w2), da1);
+    add(t(g1), op(x), dw1);
   }
 };
+
+// Times `products` (built once, its ways chosen at the case's thread count); reports which ways.
+template <class P>
+void time_products(benchmark::State& state, P& products, int threads) {
+  products.choose(threads);
+  state.SetLabel(products.chosen());
+  for (auto _ : state) products.run(threads);
+}
 
 Case gemm_step(const char* workload, Mlp net, int64_t batch) {
   return {workload, [net, batch](benchmark::State& state, int threads) {
             set_threads(threads);
             MlpProducts p(net, batch);
-            for (auto _ : state) p.run();
+            time_products(state, p, threads);
           }};
 }
 
-// A step's products alone: `Products` built once (its operands), run() timed.
-template <class Products>
+// A step's products alone: `P` built once (its operands), its run() timed.
+template <class P>
 Case products_step(const char* workload) {
   return {workload, [](benchmark::State& state, int threads) {
             set_threads(threads);
-            Products p;
-            for (auto _ : state) p.run();
+            P p;
+            time_products(state, p, threads);
           }};
 }
 
 // The cnn step's products (compare.hpp's network), im2col-shaped, batch-wide.
-struct CnnProducts {
+struct CnnProducts : Products {
   static constexpr int64_t kArea1 = kCnnSide * kCnnSide, kArea2 = kArea1 / 4;
   static constexpr int64_t kK1 = 1 * 9, kK2 = kCnnChannels1 * 9;
   Mat w1, cols1, y1, gy1, dw1;          // conv 1 -> 32 on 28x28
@@ -162,21 +393,18 @@ struct CnnProducts {
         out(kCnnBatch, kCnnClasses),
         g4(Mat::Random(kCnnBatch, kCnnClasses)),
         dw4(kCnnClasses, kCnnHidden),
-        dx4(kCnnBatch, kCnnHidden) {}
-  void run() {
-    y1.noalias() = w1 * cols1;
-    y2.noalias() = w2 * cols2;
-    h3.noalias() = x3 * w3.transpose();
-    out.noalias() = h3 * w4.transpose();
-    dw4.noalias() = g4.transpose() * h3;
-    dx4.noalias() = g4 * w4;
-    dw3.noalias() = g3.transpose() * x3;
-    dx3.noalias() = g3 * w3;
-    dw2.noalias() = gy2 * cols2.transpose();
-    dcols2.noalias() = w2.transpose() * gy2;
-    dw1.noalias() = gy1 * cols1.transpose();
-    benchmark::DoNotOptimize(dw1.data());
-    benchmark::ClobberMemory();
+        dx4(kCnnBatch, kCnnHidden) {
+    add(op(w1), op(cols1), y1);
+    add(op(w2), op(cols2), y2);
+    add(op(x3), t(w3), h3);
+    add(op(h3), t(w4), out);
+    add(t(g4), op(h3), dw4);
+    add(op(g4), op(w4), dx4);
+    add(t(g3), op(x3), dw3);
+    add(op(g3), op(w3), dx3);
+    add(op(gy2), t(cols2), dw2);
+    add(t(w2), op(gy2), dcols2);
+    add(op(gy1), t(cols1), dw1);
   }
 };
 
@@ -184,9 +412,9 @@ struct CnnProducts {
 // one recurrent product per step forward and one per step backward (the state gradient, which
 // is sequential), the weight gradients of all steps as one product each, the head forward and
 // its two backward products. No input gradient (the input does not require grad).
-struct LstmProducts {
+struct LstmProducts : Products {
   static constexpr int64_t kGates = 4 * kLstmHidden, kRows = kLstmSequence * kLstmBatch;
-  Mat x, w_ih, w_hh, xg, h, hg, dg, dh, dw_ih, dw_hh, w_head, out, g_out, dw_head, dh_last;
+  Mat x, w_ih, w_hh, xg, h, hg, dg, dh, dw_ih, dw_hh, w_head, out, g_out, dw_head, dh_last, h_last;
   LstmProducts()
       : x(Mat::Random(kRows, kLstmInput)),
         w_ih(Mat::Random(kGates, kLstmInput)),
@@ -202,20 +430,17 @@ struct LstmProducts {
         out(kLstmBatch, kLstmClasses),
         g_out(Mat::Random(kLstmBatch, kLstmClasses)),
         dw_head(kLstmClasses, kLstmHidden),
-        dh_last(kLstmBatch, kLstmHidden) {}
-  void run() {
-    xg.noalias() = x * w_ih.transpose();
-    for (int64_t t = 0; t < kLstmSequence; ++t)
-      hg.noalias() = h.middleRows(t * kLstmBatch, kLstmBatch) * w_hh.transpose();
-    out.noalias() = h.bottomRows(kLstmBatch) * w_head.transpose();
-    dw_head.noalias() = g_out.transpose() * h.bottomRows(kLstmBatch);
-    dh_last.noalias() = g_out * w_head;
-    for (int64_t t = 0; t < kLstmSequence; ++t)
-      dh.noalias() = dg.middleRows(t * kLstmBatch, kLstmBatch) * w_hh;
-    dw_hh.noalias() = dg.transpose() * h;
-    dw_ih.noalias() = dg.transpose() * x;
-    benchmark::DoNotOptimize(dw_ih.data());
-    benchmark::ClobberMemory();
+        dh_last(kLstmBatch, kLstmHidden),
+        h_last(h.bottomRows(kLstmBatch)) {
+    constexpr int kSteps = static_cast<int>(kLstmSequence);
+    add(op(x), t(w_ih), xg);
+    add(rows_per_step(h, kLstmBatch), t(w_hh), hg, kSteps);
+    add(op(h_last), t(w_head), out);
+    add(t(g_out), op(h_last), dw_head);
+    add(op(g_out), op(w_head), dh_last);
+    add(rows_per_step(dg, kLstmBatch), op(w_hh), dh, kSteps);
+    add(t(dg), op(h), dw_hh);
+    add(t(dg), op(x), dw_ih);
   }
 };
 
@@ -223,7 +448,7 @@ struct LstmProducts {
 // out_proj, linear1, linear2) and the head batch-wide forward, their weight gradients and their
 // input gradients (not in_proj's: the input does not require grad); per sequence and head the
 // scores Q K^T, the weighted values A V and their four backward products.
-struct TransformerProducts {
+struct TransformerProducts : Products {
   static constexpr int64_t kRows = kTfBatch * kTfSequence, kHeadDim = kTfModel / kTfHeads;
   Mat x, w_in, qkv, attn, w_out, y, w1, f1, w2, f2, w_head, out;
   Mat g_out, dw_head, dx_head, g2, dw2, dx2, g1, dw1, dx1, g_o, dw_out, dx_out, g_qkv, dw_in;
@@ -264,35 +489,28 @@ struct TransformerProducts {
         dq(kTfSequence, kHeadDim),
         dk(kTfSequence, kHeadDim),
         dv(kTfSequence, kHeadDim),
-        d_a(kTfSequence, kTfSequence) {}
-  void run() {
-    qkv.noalias() = x * w_in.transpose();
-    for (int64_t i = 0; i < kTfBatch * kTfHeads; ++i) {
-      scores.noalias() = q * k.transpose();
-      o.noalias() = scores * v;
-    }
-    y.noalias() = attn * w_out.transpose();
-    f1.noalias() = y * w1.transpose();
-    f2.noalias() = f1 * w2.transpose();
-    out.noalias() = f2 * w_head.transpose();
-    dw_head.noalias() = g_out.transpose() * f2;
-    dx_head.noalias() = g_out * w_head;
-    dw2.noalias() = g2.transpose() * f1;
-    dx2.noalias() = g2 * w2;
-    dw1.noalias() = g1.transpose() * y;
-    dx1.noalias() = g1 * w1;
-    dw_out.noalias() = g_o.transpose() * attn;
-    dx_out.noalias() = g_o * w_out;
-    for (int64_t i = 0; i < kTfBatch * kTfHeads; ++i) {
-      dv.noalias() = scores.transpose() * o;
-      d_a.noalias() = o * v.transpose();
-      dq.noalias() = d_scores * k;
-      dk.noalias() = d_scores.transpose() * q;
-    }
-    dw_in.noalias() = g_qkv.transpose() * x;
-    benchmark::DoNotOptimize(dw_in.data());
-    benchmark::DoNotOptimize(dk.data());
-    benchmark::ClobberMemory();
+        d_a(kTfSequence, kTfSequence) {
+    constexpr int kPerHead = static_cast<int>(kTfBatch * kTfHeads);
+    add(op(x), t(w_in), qkv);
+    add(op(q), t(k), scores, kPerHead);
+    add(op(scores), op(v), o, kPerHead);
+    add(op(attn), t(w_out), y);
+    add(op(y), t(w1), f1);
+    add(op(f1), t(w2), f2);
+    add(op(f2), t(w_head), out);
+    add(t(g_out), op(f2), dw_head);
+    add(op(g_out), op(w_head), dx_head);
+    add(t(g2), op(f1), dw2);
+    add(op(g2), op(w2), dx2);
+    add(t(g1), op(y), dw1);
+    add(op(g1), op(w1), dx1);
+    add(t(g_o), op(attn), dw_out);
+    add(op(g_o), op(w_out), dx_out);
+    add(t(scores), op(o), dv, kPerHead);
+    add(op(o), t(v), d_a, kPerHead);
+    add(op(d_scores), op(k), dq, kPerHead);
+    add(t(d_scores), op(q), dk, kPerHead);
+    add(t(g_qkv), op(x), dw_in);
   }
 };
 
@@ -302,9 +520,12 @@ Case gemm_epoch(const Inputs& in) {
            const int64_t full = in.fashion_samples / kFashionBatch;
            const int64_t rest = in.fashion_samples % kFashionBatch;
            MlpProducts step(kFashionNet, kFashionBatch), last(kFashionNet, rest > 0 ? rest : 1);
+           step.choose(threads);
+           last.choose(threads);
+           state.SetLabel(step.chosen());
            for (auto _ : state) {
-             for (int64_t i = 0; i < full; ++i) step.run();
-             if (rest > 0) last.run();
+             for (int64_t i = 0; i < full; ++i) step.run(threads);
+             if (rest > 0) last.run(threads);
            }
          }};
   c.repetitions = 3;
@@ -321,10 +542,17 @@ Engine ceiling_engine(const Inputs& in) {
   e.version = "(Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." +
               std::to_string(EIGEN_MAJOR_VERSION) + "." + std::to_string(EIGEN_MINOR_VERSION) + ")";
 #ifdef _OPENMP
-  e.threads = "OpenMP num_threads for the streaming kernel, Eigen::setNbThreads for products";
+  e.threads =
+      "OpenMP num_threads for the streaming kernel and for products split by hand; the BLAS's "
+      "own pool pinned to the count";
 #else
-  e.threads = "none (built without OpenMP: single-threaded)";
+  e.threads =
+      "streaming kernel single-threaded (built without OpenMP); the BLAS's own pool "
+      "pinned to the count";
 #endif
+  e.version += cblas_sgemm_in_process()
+                   ? "; products: the fastest of Eigen and this process's BLAS, " + blas_library()
+                   : "; products: Eigen (no BLAS in this process)";
   e.cases.push_back(bandwidth(in, false));
   e.cases.push_back(bandwidth(in, true));
   e.cases.push_back(bandwidth(in, true, /*from_memory=*/true));

@@ -1,7 +1,8 @@
 // bench_compare: the same workloads in eigrad, libtorch and dlib (when found) and the machine's
-// ceilings in plain Eigen, in one Google Benchmark run whose repetitions are randomly interleaved
-// across engines (so drift on a noisy machine hits all of them), at 1 thread and at the core
-// count. Prints Markdown tables: per workload, each engine's median and the ratio peer / eigrad.
+// ceilings (plain Eigen, and the BLAS for products), in one Google Benchmark run whose repetitions
+// are randomly interleaved across engines (so drift on a noisy machine hits all of them), at 1
+// thread and at the core count. Prints Markdown tables: per workload, each engine's median and the
+// ratio peer / eigrad.
 //
 //   bench_compare [--threads=1,2] [--time=real|cpu] [--markdown=FILE] [--epoch-repetitions=N]
 //                 [--isolate] [--memory] [Google Benchmark flags, e.g. --benchmark_filter=-epoch]
@@ -498,7 +499,9 @@ int run(int argc, char** argv) {
           "Epochs run 3 times in eigrad and the ceiling, once in the peers (about a minute\n"
           "each), unless --epoch-repetitions is given. --time=cpu shows the process's CPU time\n"
           "instead of wall time: steadier on a busy machine, but at several threads it is\n"
-          "the sum over threads, so it runs 1 thread unless --threads is given.\n",
+          "the sum over threads, so it runs 1 thread unless --threads is given.\n"
+          "The ceiling times each product with Eigen and with the process's BLAS and keeps\n"
+          "the faster; EIGRAD_CEILING_VERBOSE=1 prints each product's times to stderr.\n",
           argv[0], cores, argv[0]);
       return 0;
     } else
@@ -675,7 +678,8 @@ int run(int argc, char** argv) {
       os << '\n';
       report.summary(os, threads, backward_from_memory);
     }
-    os << "\nGraph overhead and training (ceiling: the step's matrix products alone in Eigen):\n\n";
+    os << "\nGraph overhead and training (ceiling: the step's matrix products alone, each on the "
+          "fastest of Eigen and the BLAS):\n\n";
     report.table(os, threads, training_rows, "GEMM ceiling");
     os << "\nCeilings:";
     for (const auto& [name, bytes] :
