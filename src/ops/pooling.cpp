@@ -22,11 +22,11 @@ struct PoolGeometry {
   int64_t planes, h, w, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo;
 };
 
-// The common pooling of CNNs: 2 x 2 windows, stride 2, no padding, no dilation, which has fast
-// paths of its own (each tested against the general one in tests/test_pooling.cpp).
+// The common pooling of CNNs: 2 x 2 windows, stride 2, no padding, no dilation, which has a
+// fast path of its own (tested against the general one in tests/test_pooling.cpp).
 bool is_2x2_stride_2(const PoolGeometry& g) {
   return g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 && g.dh == 1 &&
-         g.dw == 1 && fast_paths();
+         g.dw == 1;
 }
 
 Shape pooled_shape(const Shape& in, int64_t ho, int64_t wo) {
@@ -340,9 +340,9 @@ void record_plan(const char* name, BasicTensor<T>& out, const BasicTensor<T>& x,
 
 }  // namespace
 
-// max_pool2d's 2 x 2, stride-2 case: each output row reads two input rows once, in the window
-// order of the general path below (so the same maximum, position and NaN rule: `v > m` keeps
-// the first maximum, `v != v` lets a NaN win), in a loop the compiler vectorises.
+// max_pool2d's 2 x 2, stride-2 case: the window's four inputs in the order of the general path
+// below, so the same maximum, position and NaN rule (`v > m` keeps the first maximum, `v != v`
+// lets a NaN win).
 template <class T>
 void max_pool_2x2_stride_2(const PoolGeometry& g, const T* xd, T* yd, int32_t* ad) {
   const int64_t in_plane = g.h * g.w, out_plane = g.ho * g.wo;
@@ -388,10 +388,54 @@ void max_pool_2x2_stride_2(const PoolGeometry& g, const T* xd, T* yd, int32_t* a
       g.planes * out_plane * 4);
 }
 
-// The maximum and its first position, one kernel offset at a time over runs of whole output rows
-// (a vectorised gather):
-// `v > m` keeps the first maximum, `v != v` lets NaN win (as PyTorch does), and `at < 0` takes
-// the first element the window covers.
+// The general case: the maximum and its first position, one kernel offset at a time over runs of
+// whole output rows (a vectorised gather): `v > m` keeps the first maximum, `v != v` lets NaN win
+// (as PyTorch does), and `at < 0` takes the first element the window covers.
+template <class T>
+void max_pool_general(const PoolGeometry& g, const T* xd, T* yd, int32_t* ad) {
+  const int64_t in_plane = g.h * g.w, out_plane = g.ho * g.wo;
+  const Taps taps = plane_taps(g);
+  parallel_for(
+      g.planes,
+      [&](int64_t begin, int64_t end) {
+        const int32_t* origin = taps.origin.data();
+        std::vector<T> gathered(static_cast<size_t>(out_plane));
+        std::vector<int32_t> position(static_cast<size_t>(out_plane));
+        for (int64_t p = begin; p < end; ++p) {
+          T* __restrict m = yd + p * out_plane;
+          int32_t* __restrict at = ad + p * out_plane;
+          std::fill(m, m + out_plane, -std::numeric_limits<T>::infinity());
+          std::fill(at, at + out_plane, int32_t{-1});
+          const T* x = xd + p * in_plane;
+          for (const Tap& tap : taps.runs) {
+            // Gathered first, so that the comparison below runs on contiguous arrays (the
+            // compiler vectorises it with masks; a gather inside it kept it scalar and branchy).
+            // Within an output row the inputs are `stride` apart: one strided copy per row.
+            T* __restrict v = gathered.data() - tap.begin;
+            int32_t* __restrict i = position.data() - tap.begin;
+            for (int64_t k = tap.begin; k < tap.end;) {
+              const int64_t row_end = std::min(tap.end, (k / g.wo + 1) * g.wo);
+              const int32_t first = origin[k] + tap.offset;
+              if (g.sw == 2)
+                strided_copy<T, 2>(x + first, row_end - k, 2, v + k);
+              else
+                strided_copy<T, 0>(x + first, row_end - k, g.sw, v + k);
+              for (int64_t t = k; t < row_end; ++t)
+                i[t] = first + static_cast<int32_t>((t - k) * g.sw);
+              k = row_end;
+            }
+            for (int64_t k = tap.begin; k < tap.end; ++k) {
+              const bool take = (v[k] > m[k]) | (v[k] != v[k]) | (at[k] < 0);
+              m[k] = take ? v[k] : m[k];
+              at[k] = take ? i[k] : at[k];
+            }
+          }
+        }
+      },
+      g.planes * out_plane * g.kh * g.kw);
+}
+
+// The maximum of each window and its position (the argmax the backward scatters to).
 template <class T>
 BasicTensor<T> max_pool2d(const BasicTensor<T>& input, ExpandingArray<2> kernel_size,
                           ExpandingArray<2> stride, ExpandingArray<2> padding,
@@ -399,8 +443,7 @@ BasicTensor<T> max_pool2d(const BasicTensor<T>& input, ExpandingArray<2> kernel_
   const PoolGeometry g =
       pool_geometry("max_pool2d", input.shape(), kernel_size, stride, padding, dilation);
   auto out = BasicTensor<T>::empty(pooled_shape(input.shape(), g.ho, g.wo));
-  const int64_t in_plane = g.h * g.w, out_plane = g.ho * g.wo;
-  const Taps taps = is_2x2_stride_2(g) ? Taps{} : plane_taps(g);
+  const int64_t out_plane = g.ho * g.wo;
   auto plan = std::make_shared<ArgmaxPlan<T>>();
   plan->g = g;
   plan->in = input.shape();
@@ -409,48 +452,10 @@ BasicTensor<T> max_pool2d(const BasicTensor<T>& input, ExpandingArray<2> kernel_
   const T* xd = input.data();
   T* yd = out.mutable_data();
   int32_t* ad = plan->argmax.data();
-  if (is_2x2_stride_2(g)) {
+  if (fast_paths() && is_2x2_stride_2(g))
     max_pool_2x2_stride_2(g, xd, yd, ad);
-  } else {
-    parallel_for(
-        g.planes,
-        [&](int64_t begin, int64_t end) {
-          const int32_t* origin = taps.origin.data();
-          std::vector<T> gathered(static_cast<size_t>(out_plane));
-          std::vector<int32_t> position(static_cast<size_t>(out_plane));
-          for (int64_t p = begin; p < end; ++p) {
-            T* __restrict m = yd + p * out_plane;
-            int32_t* __restrict at = ad + p * out_plane;
-            std::fill(m, m + out_plane, -std::numeric_limits<T>::infinity());
-            std::fill(at, at + out_plane, int32_t{-1});
-            const T* x = xd + p * in_plane;
-            for (const Tap& tap : taps.runs) {
-              // Gathered first, so that the comparison below runs on contiguous arrays (the
-              // compiler vectorises it with masks; a gather inside it kept it scalar and branchy).
-              // Within an output row the inputs are `stride` apart: one strided copy per row.
-              T* __restrict v = gathered.data() - tap.begin;
-              int32_t* __restrict i = position.data() - tap.begin;
-              for (int64_t k = tap.begin; k < tap.end;) {
-                const int64_t row_end = std::min(tap.end, (k / g.wo + 1) * g.wo);
-                const int32_t first = origin[k] + tap.offset;
-                if (g.sw == 2)
-                  strided_copy<T, 2>(x + first, row_end - k, 2, v + k);
-                else
-                  strided_copy<T, 0>(x + first, row_end - k, g.sw, v + k);
-                for (int64_t t = k; t < row_end; ++t)
-                  i[t] = first + static_cast<int32_t>((t - k) * g.sw);
-                k = row_end;
-              }
-              for (int64_t k = tap.begin; k < tap.end; ++k) {
-                const bool take = (v[k] > m[k]) | (v[k] != v[k]) | (at[k] < 0);
-                m[k] = take ? v[k] : m[k];
-                at[k] = take ? i[k] : at[k];
-              }
-            }
-          }
-        },
-        g.planes * out_plane * g.kh * g.kw);
-  }
+  else
+    max_pool_general(g, xd, yd, ad);
   // The gradient goes to each window's argmax: a scatter, linear in the gradient.
   if (needs_grad(input))
     record_plan("max_pool2d", out, input, std::shared_ptr<const ArgmaxPlan<T>>(std::move(plan)),

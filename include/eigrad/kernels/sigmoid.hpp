@@ -51,7 +51,7 @@ EIGEN_STRONG_INLINE Packet psoftplus(const Packet& z) {
 
 /// tanh in float, on a = |x| with x's sign put back at the end (tanh(-0) = -0). Within one float
 /// step of the correctly rounded tanh for every float (at most 1.08 ulp from tanh itself, at
-/// x = 0.7011; all 2^32 inputs checked by tests/test_kernels.cpp's "[exhaustive]" case); NaN
+/// x = 0.7011; every float checked by a [long] case of tests/test_kernels.cpp); NaN
 /// passes, +-inf gives +-1. Both branches are computed for every packet:
 /// - a < 0.7: a + a^3 P(a^2), P a degree-5 fit (Chebyshev interpolation, float coefficients, by
 ///   scripts/tanh_coefficients.py) of (tanh(a) - a) / a^3: within 0.2 ulp with exact arithmetic,
