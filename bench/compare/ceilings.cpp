@@ -40,7 +40,8 @@ namespace {
 using Vec = Eigen::Array<float, Eigen::Dynamic, 1>;
 using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-// Calls f(begin, end) on `threads` contiguous chunks of [0, n), 16-element aligned.
+// Calls f(part, begin, end) on `threads` contiguous chunks of [0, n), 16-element aligned, one
+// per OpenMP thread (parts past the end are skipped).
 template <class F>
 void split(int64_t n, int threads, F&& f) {
 #ifdef _OPENMP
@@ -50,13 +51,13 @@ void split(int64_t n, int threads, F&& f) {
     for (int part = 0; part < threads; ++part) {
       const int64_t begin = std::min<int64_t>(n, part * chunk);
       const int64_t end = std::min<int64_t>(n, begin + chunk);
-      if (begin < end) f(begin, end);
+      if (begin < end) f(part, begin, end);
     }
     return;
   }
 #endif
   (void)threads;
-  f(int64_t{0}, n);
+  f(0, int64_t{0}, n);
 }
 
 // Eigen's own threading stays off: products are split by hand (Gemm below).
@@ -73,11 +74,11 @@ Case bandwidth(const Inputs& in, bool backward, bool from_memory = false) {
                        Vec y(n), gx(n);
                        for (auto _ : state) {
                          eigrad::bench::start_iteration(state, from_memory);
-                         split(n, threads, [&](int64_t b, int64_t e) {
+                         split(n, threads, [&](int, int64_t b, int64_t e) {
                            y.segment(b, e - b) = 1.5f * x.segment(b, e - b) + 0.5f;
                          });
                          if (backward)
-                           split(n, threads, [&](int64_t b, int64_t e) {
+                           split(n, threads, [&](int, int64_t b, int64_t e) {
                              gx.segment(b, e - b) =
                                  1.5f * g.segment(b, e - b) + 0.25f * y.segment(b, e - b);
                            });
@@ -160,19 +161,21 @@ struct Gemm {
     }
     const int64_t M = m(), N = n(), K = k();
     if (K > M && K > N) {
-      partial.resize(static_cast<size_t>(threads), Mat(M, N));
-      parts(threads, K, [&](int part, int64_t lo, int64_t hi) {
+      // Zero once: a part that the split leaves empty keeps adding nothing.
+      if (partial.size() != static_cast<size_t>(threads))
+        partial.assign(static_cast<size_t>(threads), Mat::Zero(M, N));
+      split(K, threads, [&](int part, int64_t lo, int64_t hi) {
         partial[static_cast<size_t>(part)].noalias() =
             A.middleCols(lo, hi - lo) * B.middleRows(lo, hi - lo);
       });
       cm = partial[0];
       for (size_t p = 1; p < partial.size(); ++p) cm += partial[p];
     } else if (N >= M) {
-      parts(threads, N, [&](int, int64_t lo, int64_t hi) {
+      split(N, threads, [&](int, int64_t lo, int64_t hi) {
         cm.middleCols(lo, hi - lo).noalias() = A * B.middleCols(lo, hi - lo);
       });
     } else {
-      parts(threads, M, [&](int, int64_t lo, int64_t hi) {
+      split(M, threads, [&](int, int64_t lo, int64_t hi) {
         cm.middleRows(lo, hi - lo).noalias() = A.middleRows(lo, hi - lo) * B;
       });
     }
@@ -184,21 +187,7 @@ struct Gemm {
     else
       return m;
   }
-  // f(part, begin, end) on `threads` contiguous parts of [0, n), one per OpenMP thread.
-  template <class F>
-  static void parts(int threads, int64_t n, F&& f) {
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(threads) schedule(static, 1)
-#endif
-    for (int part = 0; part < threads; ++part) {
-      const int64_t lo = n * part / threads, hi = n * (part + 1) / threads;
-      if (lo < hi) f(part, lo, hi);
-    }
-  }
-
-  void run(int threads) {
-    run(way, threads);
-  }
+  void run(int threads) { run(way, threads); }
   void run(Way w, int threads) {
     for (int64_t r = 0; r < repeat; ++r) {
       if (w == Way::kBlas) {
