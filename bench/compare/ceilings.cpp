@@ -7,9 +7,10 @@
 //  - GEMM: the training step's matrix products alone (3 forward, 5 backward: no input gradient
 //    for the first layer), at the step's shapes, with nothing else around them;
 //  - the cnn step's products alone: each convolution as one product over the whole batch
-//    (im2col: weight [O, C kH kW] times columns [C kH kW, N H W]) forward, its weight gradient
-//    (output gradient times the columns transposed) and, for the second, the columns' gradient
-//    (weight transposed times the output gradient); the two linear layers as in the MLP step.
+//    (im2col: weight [O, C kH kW] times columns [C kH kW, N H W]) or one per sample, whichever
+//    is faster, forward, its weight gradient (output gradient times the columns transposed)
+//    and, for the second, the columns' gradient (weight transposed times the output gradient);
+//    the two linear layers as in the MLP step.
 //    Not the im2col gathers, pooling, batch norm or activations: the same figure serves as the
 //    ceiling of "cnn step" and "cnn+bn step";
 //  - the LSTM and transformer steps' products alone (LstmProducts, TransformerProducts below).
@@ -98,6 +99,8 @@ Case bandwidth(const Inputs& in, bool backward, bool from_memory = false) {
 //    made the ceiling slower at 2 threads than at 1);
 //  - Eigen split by hand over the threads (OpenMP), along the largest of C's rows, C's columns and
 //    the inner dimension (partial sums, then added), each part on one thread;
+//  - for a per-sample layout (CnnProducts), the samples split over the threads, each product on
+//    one thread, as eigrad splits a convolution's batch;
 //  - the process's BLAS (cblas_sgemm, looked up at run time: with the peers built in, the
 //    OpenBLAS libtorch and dlib use, with the core type scripts/bench-compare.sh chose), its
 //    threads pinned to the case's count.
@@ -130,9 +133,19 @@ CblasSgemm cblas_sgemm_in_process() {
   return reinterpret_cast<CblasSgemm>(dlsym(RTLD_DEFAULT, "cblas_sgemm"));
 }
 
-enum class Way { kEigen, kEigenSplit, kBlas };
+enum class Way { kEigen, kEigenSplit, kEigenBatch, kBlas };
 const char* way_name(Way w) {
-  return w == Way::kEigen ? "Eigen" : w == Way::kEigenSplit ? "Eigen split" : "BLAS";
+  switch (w) {
+    case Way::kEigen:
+      return "Eigen";
+    case Way::kEigenSplit:
+      return "Eigen split";
+    case Way::kEigenBatch:
+      return "Eigen per thread";
+    case Way::kBlas:
+      return "BLAS";
+  }
+  return "?";
 }
 
 struct Gemm {
@@ -142,6 +155,7 @@ struct Gemm {
   int repeat = 1;
   Way way = Way::kEigen;
   std::vector<Mat> partial;  // Eigen split along the inner dimension: one sum per thread
+  bool alternative = false;  // another layout of the step's product (Products::add_alternative)
 
   int64_t m() const { return a.op_rows(); }
   int64_t k() const { return a.op_cols(); }
@@ -149,14 +163,17 @@ struct Gemm {
   double flops() const { return 2.0 * double(m()) * double(k()) * double(n()) * repeat; }
 
   template <bool TA, bool TB>
-  void eigen(int64_t r, int threads) {
+  void eigen(int64_t r, int threads, float* dst, bool accumulate = false) {
     const Eigen::Map<const Mat> am(a.data + r * a.step, a.rows, a.cols);
     const Eigen::Map<const Mat> bm(b.data + r * b.step, b.rows, b.cols);
-    Eigen::Map<Mat> cm(c + r * c_step, m(), n());
+    Eigen::Map<Mat> cm(dst, m(), n());
     const auto& A = transpose_if<TA>(am);
     const auto& B = transpose_if<TB>(bm);
     if (threads <= 1) {
-      cm.noalias() = A * B;
+      if (accumulate)
+        cm.noalias() += A * B;
+      else
+        cm.noalias() = A * B;
       return;
     }
     const int64_t M = m(), N = n(), K = k();
@@ -188,7 +205,38 @@ struct Gemm {
       return m;
   }
   void run(int threads) { run(way, threads); }
+  // One repetition on one thread, into (or added to) dst.
+  void eigen_one(int64_t r, float* dst, bool accumulate) {
+    if (a.transposed)
+      b.transposed ? eigen<true, true>(r, 1, dst, accumulate)
+                   : eigen<true, false>(r, 1, dst, accumulate);
+    else
+      b.transposed ? eigen<false, true>(r, 1, dst, accumulate)
+                   : eigen<false, false>(r, 1, dst, accumulate);
+  }
   void run(Way w, int threads) {
+    if (w == Way::kEigenBatch) {
+      // The repetitions split over the threads, each on one thread (as eigrad splits a
+      // convolution's batch). A product whose every repetition writes the same C (a weight
+      // gradient over the samples) is summed into one C per thread, then those are added.
+      if (c_step != 0) {
+        split(repeat, threads, [&](int, int64_t lo, int64_t hi) {
+          for (int64_t r = lo; r < hi; ++r) eigen_one(r, c + r * c_step, false);
+        });
+        return;
+      }
+      if (partial.size() != static_cast<size_t>(threads))
+        partial.assign(static_cast<size_t>(threads), Mat::Zero(m(), n()));
+      split(repeat, threads, [&](int part, int64_t lo, int64_t hi) {
+        Mat& sum = partial[static_cast<size_t>(part)];
+        sum.setZero();
+        for (int64_t r = lo; r < hi; ++r) eigen_one(r, sum.data(), true);
+      });
+      Eigen::Map<Mat> cm(c, m(), n());
+      cm = partial[0];
+      for (size_t p = 1; p < partial.size(); ++p) cm += partial[p];
+      return;
+    }
     for (int64_t r = 0; r < repeat; ++r) {
       if (w == Way::kBlas) {
         static const CblasSgemm sgemm = cblas_sgemm_in_process();
@@ -199,10 +247,11 @@ struct Gemm {
         continue;
       }
       const int split = w == Way::kEigenSplit ? threads : 1;
+      float* dst = c + r * c_step;
       if (a.transposed)
-        b.transposed ? eigen<true, true>(r, split) : eigen<true, false>(r, split);
+        b.transposed ? eigen<true, true>(r, split, dst) : eigen<true, false>(r, split, dst);
       else
-        b.transposed ? eigen<false, true>(r, split) : eigen<false, false>(r, split);
+        b.transposed ? eigen<false, true>(r, split, dst) : eigen<false, false>(r, split, dst);
     }
   }
 };
@@ -210,37 +259,42 @@ struct Gemm {
 // A step's products, each on its fastest way at `threads` (chosen() says which).
 struct Products {
   std::vector<Gemm> gemms;
+  // Other layouts of the same products (the index of the product in gemms, the layout), timed
+  // beside it: the faster takes its place.
+  std::vector<std::pair<size_t, Gemm>> alternatives;
   void add(Operand a, Operand b, Mat& c, int repeat = 1, int64_t c_step = 0) {
-    if (a.op_cols() != b.op_rows() || c.rows() * c.cols() < a.op_rows() * b.op_cols())
-      throw std::logic_error("ceiling: product shapes do not agree");
-    gemms.push_back(Gemm{a, b, c.data(), c_step, repeat, Way::kEigen, {}});
+    gemms.push_back(make(a, b, c, repeat, c_step));
   }
-  // Picks each product's way at `threads`. At one thread, per product among Eigen and the BLAS.
-  // At more, one pool per step: OpenBLAS's idle workers spin for up to 2^28 cycles (about 0.1 s)
-  // after each call, and an OpenMP thread that wants their core then waits for the scheduler
-  // (8 ms per split product, measured here), so the BLAS either takes every product or none: the
-  // faster of the two plans, each timed whole.
+  // The product added last, in another layout with the same flops.
+  void add_alternative(Operand a, Operand b, Mat& c, int repeat = 1, int64_t c_step = 0) {
+    Gemm g = make(a, b, c, repeat, c_step);
+    if (gemms.empty() || g.flops() != gemms.back().flops())
+      throw std::logic_error("ceiling: an alternative layout must do the same product");
+    g.alternative = true;
+    alternatives.emplace_back(gemms.size() - 1, std::move(g));
+  }
+  static Gemm make(Operand a, Operand b, Mat& c, int repeat, int64_t c_step) {
+    if (a.op_cols() != b.op_rows() ||
+        c.rows() * c.cols() < a.op_rows() * b.op_cols() + (c_step ? (repeat - 1) * c_step : 0))
+      throw std::logic_error("ceiling: product shapes do not agree");
+    return Gemm{a, b, c.data(), c_step, repeat, Way::kEigen, {}};
+  }
+  // Picks each product's layout and way at `threads`. At one thread, per product among Eigen and
+  // the BLAS. At more, one pool per step: OpenBLAS's idle workers spin for up to 2^28 cycles
+  // (about 0.1 s) after each call, and an OpenMP thread that wants their core then waits for the
+  // scheduler (8 ms per split product, measured here), so the BLAS either takes every product or
+  // none: the faster of the two plans, each timed whole.
   void choose(int threads) {
     const bool blas = cblas_sgemm_in_process() && set_blas_threads(threads) == threads;
-    std::vector<Way> ways{Way::kEigen};
-#ifdef _OPENMP
-    if (threads > 1) ways.push_back(Way::kEigenSplit);
-#endif
-    if (blas && threads == 1) ways.push_back(Way::kBlas);
-    for (Gemm& g : gemms) {
-      double best = 1e300;
-      for (Way w : ways) {
-        const double s = best_of(3, [&] { g.run(w, threads); });
+    for (size_t i = 0; i < gemms.size(); ++i) {
+      double best = fastest_way(gemms[i], threads, blas);
+      for (auto& alternative : alternatives) {
+        if (alternative.first != i) continue;
+        const double s = fastest_way(alternative.second, threads, blas);
         if (s < best) {
           best = s;
-          g.way = w;
+          gemms[i] = alternative.second;
         }
-        if (verbose())
-          std::fprintf(stderr,
-                       "ceiling: [%lld x %lld] x [%lld x %lld] x%d, %d threads: %s %.3f ms\n",
-                       static_cast<long long>(g.m()), static_cast<long long>(g.k()),
-                       static_cast<long long>(g.k()), static_cast<long long>(g.n()), g.repeat,
-                       threads, way_name(w), s * 1e3);
       }
     }
     if (!blas || threads == 1) return;
@@ -255,6 +309,31 @@ struct Products {
     if (blas_plan < eigen_plan) return;
     for (size_t i = 0; i < gemms.size(); ++i) gemms[i].way = eigen_ways[i];
     std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the BLAS's workers sleep
+  }
+  // Sets g.way to its fastest way at `threads` (the BLAS only at one thread: see choose) and
+  // returns its time.
+  static double fastest_way(Gemm& g, int threads, bool blas) {
+    std::vector<Way> ways{Way::kEigen};
+#ifdef _OPENMP
+    if (threads > 1) ways.push_back(Way::kEigenSplit);
+    // Only a per-sample layout's repetitions are independent (an LSTM's steps are not).
+    if (threads > 1 && g.alternative && g.repeat >= threads) ways.push_back(Way::kEigenBatch);
+#endif
+    if (blas && threads == 1) ways.push_back(Way::kBlas);
+    double best = 1e300;
+    for (Way w : ways) {
+      const double s = best_of(3, [&] { g.run(w, threads); });
+      if (s < best) {
+        best = s;
+        g.way = w;
+      }
+      if (verbose())
+        std::fprintf(stderr, "ceiling: [%lld x %lld] x [%lld x %lld] x%d, %d threads: %s %.3f ms\n",
+                     static_cast<long long>(g.m()), static_cast<long long>(g.k()),
+                     static_cast<long long>(g.k()), static_cast<long long>(g.n()), g.repeat,
+                     threads, way_name(w), s * 1e3);
+    }
+    return best;
   }
   static bool verbose() {
     return std::getenv("EIGRAD_CEILING_VERBOSE") != nullptr;
@@ -285,11 +364,14 @@ struct Products {
   // e.g. "Eigen 4, BLAS 4": how many products took each way.
   std::string chosen() const {
     std::string s;
-    for (Way w : {Way::kEigen, Way::kEigenSplit, Way::kBlas}) {
+    for (Way w : {Way::kEigen, Way::kEigenSplit, Way::kEigenBatch, Way::kBlas}) {
       const auto n =
           std::count_if(gemms.begin(), gemms.end(), [w](const Gemm& g) { return g.way == w; });
       if (n > 0) s += (s.empty() ? "" : ", ") + std::string(way_name(w)) + " " + std::to_string(n);
     }
+    const auto other =
+        std::count_if(gemms.begin(), gemms.end(), [](const Gemm& g) { return g.alternative; });
+    if (other > 0) s += "; " + std::to_string(other) + " in their other layout";
     return s;
   }
 };
@@ -352,14 +434,20 @@ Case products_step(const char* workload) {
           }};
 }
 
-// The cnn step's products (compare.hpp's network), im2col-shaped, batch-wide.
+// The cnn step's products (compare.hpp's network), im2col-shaped. Each convolution's product
+// in two layouts, the faster kept: batch-wide (one product over the columns of every sample)
+// and per sample (kCnnBatch products on one sample's columns, in a buffer the size of one
+// sample's, which stays in cache, as eigrad computes them; the outputs and output gradients
+// [N, C, H, W] in memory).
 struct CnnProducts : Products {
   static constexpr int64_t kArea1 = kCnnSide * kCnnSide, kArea2 = kArea1 / 4;
   static constexpr int64_t kK1 = 1 * 9, kK2 = kCnnChannels1 * 9;
-  Mat w1, cols1, y1, gy1, dw1;          // conv 1 -> 32 on 28x28
-  Mat w2, cols2, y2, gy2, dw2, dcols2;  // conv 32 -> 64 on 14x14
-  Mat x3, w3, h3, g3, dw3, dx3;         // linear 3136 -> 128
-  Mat w4, out, g4, dw4, dx4;            // linear 128 -> 10
+  static constexpr int kSamples = static_cast<int>(kCnnBatch);
+  Mat w1, cols1, y1, gy1, dw1;                               // conv 1 -> 32 on 28x28
+  Mat w2, cols2, y2, gy2, dw2, dcols2;                       // conv 32 -> 64 on 14x14
+  Mat x3, w3, h3, g3, dw3, dx3;                              // linear 3136 -> 128
+  Mat w4, out, g4, dw4, dx4;                                 // linear 128 -> 10
+  Mat cols1_s, y1_s, gy1_s, cols2_s, y2_s, gy2_s, dcols2_s;  // per sample
   CnnProducts()
       : w1(Mat::Random(kCnnChannels1, kK1)),
         cols1(Mat::Random(kK1, kCnnBatch * kArea1)),
@@ -382,9 +470,18 @@ struct CnnProducts : Products {
         out(kCnnBatch, kCnnClasses),
         g4(Mat::Random(kCnnBatch, kCnnClasses)),
         dw4(kCnnClasses, kCnnHidden),
-        dx4(kCnnBatch, kCnnHidden) {
+        dx4(kCnnBatch, kCnnHidden),
+        cols1_s(Mat::Random(kK1, kArea1)),
+        y1_s(kCnnBatch * kCnnChannels1, kArea1),
+        gy1_s(Mat::Random(kCnnBatch * kCnnChannels1, kArea1)),
+        cols2_s(Mat::Random(kK2, kArea2)),
+        y2_s(kCnnBatch * kCnnChannels2, kArea2),
+        gy2_s(Mat::Random(kCnnBatch * kCnnChannels2, kArea2)),
+        dcols2_s(kK2, kArea2) {
     add(op(w1), op(cols1), y1);
+    add_alternative(op(w1), op(cols1_s), y1_s, kSamples, kCnnChannels1 * kArea1);
     add(op(w2), op(cols2), y2);
+    add_alternative(op(w2), op(cols2_s), y2_s, kSamples, kCnnChannels2 * kArea2);
     add(op(x3), t(w3), h3);
     add(op(h3), t(w4), out);
     add(t(g4), op(h3), dw4);
@@ -392,8 +489,11 @@ struct CnnProducts : Products {
     add(t(g3), op(x3), dw3);
     add(op(g3), op(w3), dx3);
     add(op(gy2), t(cols2), dw2);
+    add_alternative(rows_per_step(gy2_s, kCnnChannels2), t(cols2_s), dw2, kSamples);
     add(t(w2), op(gy2), dcols2);
+    add_alternative(t(w2), rows_per_step(gy2_s, kCnnChannels2), dcols2_s, kSamples);
     add(op(gy1), t(cols1), dw1);
+    add_alternative(rows_per_step(gy1_s, kCnnChannels1), t(cols1_s), dw1, kSamples);
   }
 };
 
