@@ -8,87 +8,28 @@
 // trained; figures and report are written only at the end, each file atomically (temporary name
 // in the same folder, then rename). The same command and seeds give the same report, except the
 // lines that depend on the clock: the header's date, the Cost section and the run time.
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
-#include <ctime>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <limits>
-#include <map>
 #include <memory>
-#include <numeric>
-#include <optional>
 #include <sstream>
 #include <string>
-#include <utility>
 #include <vector>
 
+#include "activation_lab/lab.hpp"
+#include "activation_lab/model.hpp"
+#include "activation_lab/report.hpp"
 #include "activation_lab/stats.hpp"
 #include "eigrad/io.hpp"
 #include "eigrad/plot.hpp"
 
-#ifndef EIGRAD_LAB_COMMIT
-#define EIGRAD_LAB_COMMIT "unknown"
-#endif
-#ifndef EIGRAD_LAB_SOURCE_DIR
-#define EIGRAD_LAB_SOURCE_DIR ""
-#endif
-
 using namespace eigrad;
-using activation_lab::Interval;
-using activation_lab::mean_interval;
-using activation_lab::paired_difference;
-using activation_lab::Verdict;
+using namespace activation_lab;
 
 namespace {
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-// |f'(x)| below this counts as saturated; a unit saturated on every training input is dead.
-constexpr double kFlat = 1e-3;
-// Pixel statistics of the Fashion-MNIST training set, for standardising the inputs.
-constexpr float kPixelMean = 0.2860f, kPixelStd = 0.3530f;
-
-struct Settings {
-  bool quick = false;
-  int64_t seeds = 8;
-  std::string out = "activation_lab";
-  std::vector<int64_t> depths{10, 20};
-  int64_t width = 64;
-  int64_t deep_steps = 150;  // full-batch SGD steps of the deep networks (sections 1 and 2)
-  int64_t dying_steps = 200;
-  double dying_lr = 0.2;
-  int64_t spiral_points = 100;  // per class, in the training set and in the test set
-  int64_t spiral_epochs = 300;
-  int64_t fashion_train = 6000, fashion_test = 5000, fashion_epochs = 4, fashion_width = 128;
-  int64_t cnn_train = 4000, cnn_epochs = 2;
-  double cnn_lr = 0.02;
-  std::vector<std::string> cnn_activations;  // empty: all of --activations
-  int64_t cost_elements = int64_t(1) << 22, cost_repetitions = 10;
-  int64_t threads = 1;
-  std::string data = io::kFashionMnistDir;
-};
-
-template <class... A>
-std::string format(const char* f, A... args) {
-  std::string out(static_cast<size_t>(std::snprintf(nullptr, 0, f, args...)) + 1, '\0');
-  std::snprintf(out.data(), out.size(), f, args...);
-  out.pop_back();
-  return out;
-}
-
-// "m [lo, hi]" with `digits` decimals; "n/a" where unknown.
-std::string show(const Interval& i, int digits = 3, double scale = 1) {
-  if (!std::isfinite(i.mean)) return "n/a";
-  if (!i.known()) return format("%.*f", digits, scale * i.mean);
-  return format("%.*f [%.*f, %.*f]", digits, scale * i.mean, digits, scale * i.lo, digits,
-                scale * i.hi);
-}
 
 double mean_of(const Tensor& t) {
   return static_cast<double>(t.array().cast<double>().mean());
@@ -97,128 +38,11 @@ double norm_of(const Tensor& t) {
   return t.defined() ? std::sqrt(static_cast<double>(t.array().cast<double>().square().sum()))
                      : kNaN;
 }
-double average(const std::vector<double>& v) {
-  return v.empty() ? kNaN
-                   : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
-}
-// The element-wise mean of equally long curves (one per seed).
-std::vector<double> mean_curve(const std::vector<std::vector<double>>& curves) {
-  std::vector<double> m;
-  if (curves.empty()) return m;
-  m.assign(curves[0].size(), 0.0);
-  for (const auto& c : curves)
-    for (size_t i = 0; i < m.size() && i < c.size(); ++i) m[i] += c[i];
-  for (double& v : m) v /= static_cast<double>(curves.size());
-  return m;
-}
-std::vector<double> iota_curve(size_t n, double first = 1) {
-  std::vector<double> x(n);
-  for (size_t i = 0; i < n; ++i) x[i] = first + static_cast<double>(i);
-  return x;
-}
-
-// The finite values: runs that diverged are counted in their own column instead.
-std::vector<double> finite(const std::vector<double>& v) {
-  std::vector<double> f;
-  for (double x : v)
-    if (std::isfinite(x)) f.push_back(x);
-  return f;
-}
-
 double accuracy(const Tensor& logits, const std::vector<int64_t>& labels) {
   const std::vector<int64_t> predicted = argmax(logits, 1).to_vector();
   int64_t right = 0;
   for (size_t i = 0; i < labels.size(); ++i) right += predicted[i] == labels[i];
   return static_cast<double>(right) / static_cast<double>(labels.size());
-}
-
-// ------------------------------------------------------------------ networks
-
-enum class Init { Usual, LeCun };
-
-// The initialisation each activation is usually given: LeCun normal for selu, Glorot (Xavier)
-// normal for the sigmoid-like ones (gain 5/3 for tanh), He (Kaiming) normal for the rest, with
-// the negative slope for leaky_relu and prelu. Biases are zero.
-void init_weight(const ActivationInfo& info, Init init, Tensor w, Generator& gen) {
-  const double fan_in = nn::init::calculate_fans(w).fan_in;
-  const std::string& n = info.name;
-  if (init == Init::LeCun || n == "selu")
-    nn::init::normal_(w, 0.0, 1.0 / std::sqrt(fan_in), gen);
-  else if (n == "sigmoid" || n == "hard_sigmoid" || n == "softsign")
-    nn::init::xavier_normal_(w, gen, 1.0);
-  else if (n == "tanh")
-    nn::init::xavier_normal_(w, gen, nn::init::calculate_gain("tanh"));
-  else if (n == "leaky_relu")
-    nn::init::kaiming_normal_(w, gen, 0.01);
-  else if (n == "prelu")
-    nn::init::kaiming_normal_(w, gen, kPReLUInitialSlope);
-  else
-    nn::init::kaiming_normal_(w, gen, 0.0, nn::init::FanMode::FanIn, "relu");
-}
-
-std::shared_ptr<nn::Activation> make_activation(const ActivationInfo& info, int64_t channels) {
-  if (info.kind == ActivationKind::PerChannel) return std::make_shared<nn::PReLU>(channels);
-  return std::make_shared<nn::Activation>(info.name);
-}
-
-struct Mlp {
-  std::shared_ptr<nn::Sequential> model = std::make_shared<nn::Sequential>();
-  std::vector<std::shared_ptr<nn::Linear>> hidden;
-  std::vector<std::shared_ptr<nn::Activation>> activations;
-  std::shared_ptr<nn::Linear> output;
-};
-
-// in - width x depth - classes. The same seed draws the same initial weights for every
-// activation (the shapes agree and the draws come in the same order), so runs pair by seed.
-Mlp make_mlp(const ActivationInfo& info, int64_t in, int64_t width, int64_t depth, int64_t classes,
-             Init init, uint64_t seed) {
-  Generator gen(seed);
-  Mlp m;
-  for (int64_t l = 0; l < depth; ++l) {
-    auto linear = std::make_shared<nn::Linear>(in, width, gen);
-    init_weight(info, init, linear->weight(), gen);
-    nn::init::zeros_(Tensor(linear->bias()));
-    m.hidden.push_back(linear);
-    m.activations.push_back(make_activation(info, width));
-    m.model->push_back(linear);
-    m.model->push_back(m.activations.back());
-    in = width;
-  }
-  m.output = std::make_shared<nn::Linear>(in, classes, gen);
-  nn::init::xavier_normal_(Tensor(m.output->weight()), gen);
-  nn::init::zeros_(Tensor(m.output->bias()));
-  m.model->push_back(m.output);
-  return m;
-}
-
-// The logits, keeping each hidden layer's pre- and post-activation values when asked.
-Tensor forward_trace(const Mlp& m, const Tensor& x, std::vector<Tensor>* pre,
-                     std::vector<Tensor>* post) {
-  Tensor h = x;
-  for (size_t l = 0; l < m.hidden.size(); ++l) {
-    const Tensor z = m.hidden[l]->forward(h);
-    h = m.activations[l]->forward(z);
-    if (pre) pre->push_back(z);
-    if (post) post->push_back(h);
-  }
-  return m.output->forward(h);
-}
-
-// f'(z) element by element, through the activation's own backward.
-Tensor derivative(const nn::Activation& act, const Tensor& z) {
-  Tensor p = z.detach().clone();
-  p.set_requires_grad();
-  const ActivationInfo& info = act.info();
-  const Tensor y = info.kind == ActivationKind::PerChannel ? info.apply(p, act.weight().detach())
-                                                           : info.apply(p, act.values());
-  y.backward(Tensor::ones(p.shape()));
-  return p.grad();
-}
-
-bool finite_model(const nn::Module& model) {
-  for (const Tensor& p : model.parameters())
-    if (!p.array().allFinite()) return false;
-  return true;
 }
 
 // ------------------------------------------------------------------ 1 + 2: deep networks
@@ -477,12 +301,6 @@ QualityRun fashion_cnn_run(const ActivationInfo& info, const data::Dataset& trai
   return minibatch_run(model, train, test, s.cnn_epochs, s.cnn_lr, seed);
 }
 
-// ------------------------------------------------------------------ 6: cost
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 template <class F>
 double fastest(int64_t repetitions, F run) {
   run();  // warm-up: the allocator's heap grows once
@@ -542,214 +360,6 @@ Cost ceiling_cost(const Settings& s) {
                     dx.mutable_array() = g.array() * 1.5f + y.array() * 0.25f;
                   });
   return c;
-}
-
-// ------------------------------------------------------------------ report
-
-struct Figures {
-  std::vector<std::pair<std::string, plot::Image>> files;  // path relative to --out
-  std::string add(const std::string& name, plot::Image image) {
-    files.emplace_back("figures/" + name, std::move(image));
-    return "figures/" + name;
-  }
-};
-
-plot::Image small_plot(const std::vector<plot::Curve>& curves, const std::string& title,
-                       std::optional<double> y_min = {}, std::optional<double> y_max = {}) {
-  plot::LinePlotOptions o;
-  o.width = 360;
-  o.height = 240;
-  o.title = title;
-  o.y_min = y_min;
-  o.y_max = y_max;
-  for (const plot::Curve& c : curves)
-    for (double y : c.y)
-      if (std::isfinite(y)) return plot::render_line_plot(curves, o);
-  plot::Image empty(o.width, o.height);  // e.g. every run diverged
-  empty.draw_text(8, 8, title, plot::kBlack);
-  empty.draw_text(8, 24, "NO FINITE VALUES (DIVERGED)", plot::kBlack);
-  return empty;
-}
-
-// A markdown table cell: a '|' in the text would end the cell.
-std::string table_cell(const std::string& text) {
-  std::string out;
-  for (char c : text) out += c == '|' ? std::string("\\|") : std::string(1, c);
-  return out;
-}
-
-std::string link(const std::string& path) {
-  return "[png](" + path + ")";
-}
-
-struct SummaryRow {
-  std::string claim, verdict, reason;
-};
-
-class Report {
- public:
-  std::ostringstream text;
-  std::vector<SummaryRow> summary;
-
-  void section(const std::string& title, const std::string& claim, const std::string& method,
-               const std::vector<std::string>& covered) {
-    text << "\n## " << title << "\n\n**Claim.** " << claim << "\n\n**Method.** " << method
-         << "\n\nActivations: ";
-    for (size_t i = 0; i < covered.size(); ++i) text << (i ? ", " : "") << covered[i];
-    text << "\n\n";
-  }
-  void table_header(const std::vector<std::string>& columns) {
-    text << "|";
-    for (const auto& c : columns) text << " " << c << " |";
-    text << "\n|";
-    for (size_t i = 0; i < columns.size(); ++i) text << "---|";
-    text << "\n";
-  }
-  void row(const std::vector<std::string>& cells) {
-    text << "|";
-    for (const auto& c : cells) text << " " << table_cell(c) << " |";
-    text << "\n";
-  }
-  void verdict(const std::string& claim, Verdict v, const std::string& reason) {
-    text << "\n**Verdict (" << claim << "): " << activation_lab::verdict_name(v) << ".** " << reason
-         << "\n";
-    summary.push_back({claim, activation_lab::verdict_name(v), reason});
-  }
-  void not_tested(const std::string& claim, const std::string& missing) {
-    text << "\n**Verdict (" << claim << "): not tested.** " << missing
-         << " is not among --activations.\n";
-    summary.push_back({claim, "not tested", missing + " is not among --activations"});
-  }
-};
-
-// Where the claim's rule compares against the thresholds.
-Verdict verdict_within(const Interval& i, double lo, double hi) {
-  if (i.within(lo, hi)) return Verdict::Supported;
-  if (i.above(hi) || i.below(lo)) return Verdict::NotSupported;
-  return Verdict::Mixed;
-}
-
-std::string machine() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line, model = "unknown CPU";
-  int cores = 0;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0 && model == "unknown CPU") {
-      const auto colon = line.find(':');
-      if (colon != std::string::npos) model = line.substr(colon + 2);
-    }
-    if (line.rfind("processor", 0) == 0) ++cores;
-  }
-  return model + ", " + std::to_string(cores) + " logical cores";
-}
-
-// The first line `command` prints, or "" if it fails.
-std::string first_line_of(const std::string& command) {
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe) return "";
-  char buffer[256] = "";
-  const bool got = std::fgets(buffer, sizeof buffer, pipe) != nullptr;
-  const int status = ::pclose(pipe);
-  std::string line = got && status == 0 ? buffer : "";
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-  return line;
-}
-
-// The source tree's commit now (the binary may be older than the last configure), marked when
-// tracked files differ from it; else the commit CMake saw at configure time, else "unknown".
-std::string source_commit() {
-  const std::string dir = EIGRAD_LAB_SOURCE_DIR;
-  if (!dir.empty()) {
-    const std::string git = "git -C '" + dir + "' ";
-    const std::string head = first_line_of(git + "rev-parse --short HEAD 2>/dev/null");
-    if (!head.empty()) {
-      const bool changed =
-          !first_line_of(git + "status --porcelain --untracked-files=no 2>/dev/null").empty();
-      return head + (changed ? " (with uncommitted changes)" : "");
-    }
-  }
-  return EIGRAD_LAB_COMMIT;
-}
-
-std::string command_line(int argc, char** argv) {
-  std::string c;
-  for (int i = 0; i < argc; ++i) {
-    std::string a = i == 0 ? std::filesystem::path(argv[0]).filename().string() : argv[i];
-    if (a.find_first_of(" \t'\"$") != std::string::npos) a = "'" + a + "'";
-    c += (i ? " " : "") + a;
-  }
-  return c;
-}
-
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char b[64];
-  std::strftime(b, sizeof b, "%Y-%m-%d %H:%M UTC", &tm);
-  return b;
-}
-
-// Writes `text` to `path` through a temporary file in the same folder and a rename.
-void write_atomically(const std::string& path, const std::string& text) {
-  const std::string temporary = path + ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) {
-      out.close();
-      std::remove(temporary.c_str());
-      throw Error("cannot write '" + temporary + "'");
-    }
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    std::remove(temporary.c_str());
-    throw Error("cannot rename '" + temporary + "' to '" + path + "'");
-  }
-}
-
-// --out must be a folder we can write: created if missing, then probed with a temporary file.
-void check_output_folder(const std::string& out) {
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(out) / "figures", ec);
-  if (ec) throw Error("--out '" + out + "': cannot create the folder: " + ec.message());
-  const std::string probe =
-      (std::filesystem::path(out) / ".activation_lab-probe-").string() + std::to_string(::getpid());
-  {
-    std::ofstream f(probe);
-    f << "probe";
-    f.flush();
-    if (!f) throw Error("--out '" + out + "': the folder cannot be written");
-  }
-  std::remove(probe.c_str());
-}
-
-data::Dataset first_images(data::Dataset set, int64_t n, bool images) {
-  if (n < set.size()) {
-    std::vector<int64_t> first(static_cast<size_t>(n));
-    std::iota(first.begin(), first.end(), int64_t{0});
-    set.X = index_select(set.X, 0, first);
-    set.y.resize(first.size());
-  }
-  set.X = set.X.clone();
-  set.X.mutable_array() = (set.X.array() - kPixelMean) / kPixelStd;
-  if (images) set.X = reshape(set.X, {set.size(), 1, 28, 28});
-  return set;
-}
-
-const ActivationInfo* find_in(const std::vector<const ActivationInfo*>& list,
-                              const std::string& name) {
-  for (const ActivationInfo* a : list)
-    if (a->name == name) return a;
-  return nullptr;
-}
-
-// Progress on stderr, one line per experiment, so that stdout stays quiet in ctest logs.
-void note(const std::string& what) {
-  static const auto start = std::chrono::steady_clock::now();
-  std::cerr << "activation_lab: " << format("%6.1f s ", seconds_since(start)) << what << "\n";
-  std::cerr.flush();
 }
 
 }  // namespace
@@ -872,49 +482,19 @@ int main(int argc, char** argv) {
     check_output_folder(s.out);
     set_num_threads(static_cast<int>(s.threads));
 
-    data::Dataset fashion_train, fashion_test, cnn_train, cnn_test;
-    try {
-      const data::Dataset train = io::load_fashion_mnist(s.data, true);
-      const data::Dataset test = io::load_fashion_mnist(s.data, false);
-      fashion_train = first_images(train, s.fashion_train, false);
-      fashion_test = first_images(test, s.fashion_test, false);
-      cnn_train = first_images(train, s.cnn_train, true);
-      cnn_test = first_images(test, s.fashion_test, true);
-    } catch (const Error& e) {
-      throw Error(std::string("--data '") + s.data + "': " + e.what());
-    }
-
-    std::vector<uint64_t> seeds;
-    for (int64_t i = 1; i <= s.seeds; ++i) seeds.push_back(static_cast<uint64_t>(i));
+    const Lab lab = make_lab(s, acts, cnn_acts);
+    const data::Dataset &fashion_train = lab.fashion_train, &fashion_test = lab.fashion_test;
+    const data::Dataset &cnn_train = lab.cnn_train, &cnn_test = lab.cnn_test;
+    const std::vector<uint64_t>& seeds = lab.seeds;
     const size_t n_seeds = seeds.size();
-    std::vector<std::string> names;
-    for (const ActivationInfo* a : acts) names.push_back(a->name);
+    const std::vector<std::string>& names = lab.names;
+    const data::Dataset& spiral = lab.spiral;
 
     Report report;
-    Figures figures;
-    auto& md = report.text;
-    md << "# Activation lab\n\n";
-    md << "- Date: " << utc_now() << "\n";
-    md << "- Machine: " << machine() << "\n";
-    md << "- Commit: " << source_commit() << "\n";
-    md << "- Seeds: ";
-    for (size_t i = 0; i < n_seeds; ++i) md << (i ? ", " : "") << seeds[i];
-    md << "\n- Command: `" << command_line(argc, argv) << "`\n";
-    md << "- Threads: " << s.threads << "\n";
-    md << "- Reproducibility: the same command and seeds give the same file, except what "
-          "depends on the clock: the Date line, the Cost section, the cost rows of the summary "
-          "and the run time. Data sets are fixed; the seed draws the initial weights and the "
-          "batch order.\n";
-    md << "- Statistics: each figure is the mean over the seeds with its 95 % interval in "
-          "brackets, mean -+ t(0.975, n-1) s / sqrt(n) (Student t, s the sample standard "
-          "deviation). Comparisons between activations are paired by seed (same data, same "
-          "initial draws). A claim \"X > c\" is supported when the whole interval lies above c, "
-          "not supported when it lies at or below c, mixed when it straddles c.\n";
-    md << "\nSUMMARY_PLACEHOLDER\n";
+    const std::string head = header(seeds, command_line(argc, argv), s.threads);
 
     // ---------------------------------------------------------------- 1 + 2
     const int64_t deepest = s.depths.back(), shallow = s.depths.front();
-    const data::Dataset spiral = data::make_spiral(3, s.spiral_points, 1);
     // runs[act][depth index][seed]
     std::vector<std::vector<std::vector<DeepRun>>> deep(acts.size());
     for (size_t a = 0; a < acts.size(); ++a) {
@@ -989,11 +569,11 @@ int main(int argc, char** argv) {
             {{"init", x, mean_curve(at_init), {}}, {"trained", x, mean_curve(trained), {}}},
             acts[a]->name + ": log10 |dW| vs layer, depth " + std::to_string(deepest));
         tiles.push_back(image);
-        cells.push_back(link(figures.add("vanishing_" + acts[a]->name + ".png", image)));
+        cells.push_back(link(report.figures.add("vanishing_" + acts[a]->name + ".png", image)));
         report.row(cells);
       }
       report.text << "\n![log10 gradient norm against layer](" +
-                         figures.add("vanishing.png", plot::tile_images(tiles, 4)) + ")\n";
+                         report.figures.add("vanishing.png", plot::tile_images(tiles, 4)) + ")\n";
       const size_t relu = std::find(names.begin(), names.end(), "relu") - names.begin();
       for (const char* claim : {"sigmoid", "tanh"}) {
         const std::string title = std::string(claim) + " gradients vanish through depth";
@@ -1005,8 +585,7 @@ int main(int argc, char** argv) {
         const Interval own = mean_interval(decades_at_init(a, last));
         const Interval diff =
             mean_interval(paired_difference(decades_at_init(a, last), decades_at_init(relu, last)));
-        const Verdict v = activation_lab::verdict_all(
-            {activation_lab::verdict_less(own, -1.0), activation_lab::verdict_less(diff, 0.0)});
+        const Verdict v = verdict_all({verdict_less(own, -1.0), verdict_less(diff, 0.0)});
         report.verdict(
             title, v,
             format("rule: r at init at depth %lld below -1 (tenfold shrinkage) and "
@@ -1070,25 +649,24 @@ int main(int argc, char** argv) {
                                         {"saturated", x, mean_curve(sat), {}}},
                                        acts[a]->name + ": per layer, trained");
         tiles.push_back(image);
-        cells.push_back(link(figures.add("centred_" + acts[a]->name + ".png", image)));
+        cells.push_back(link(report.figures.add("centred_" + acts[a]->name + ".png", image)));
         report.row(cells);
       }
       report.text << "\n![mean and saturation per layer](" +
-                         figures.add("centred.png", plot::tile_images(tiles, 4)) + ")\n";
+                         report.figures.add("centred.png", plot::tile_images(tiles, 4)) + ")\n";
       const auto index = [&](const char* n) {
         return static_cast<size_t>(std::find(names.begin(), names.end(), n) - names.begin());
       };
       const size_t sig = index("sigmoid"), tanh_ = index("tanh");
       if (sig < names.size())
         report.verdict("sigmoid is not zero-centred",
-                       activation_lab::verdict_greater(over_layers(sig, abs_post), 0.1),
+                       verdict_greater(over_layers(sig, abs_post), 0.1),
                        "rule: mean |post-activation mean| after training above 0.1; it is " +
                            show(over_layers(sig, abs_post)) + ".");
       else
         report.not_tested("sigmoid is not zero-centred", "sigmoid");
       if (tanh_ < names.size())
-        report.verdict("tanh is zero-centred",
-                       activation_lab::verdict_less(over_layers(tanh_, abs_post), 0.1),
+        report.verdict("tanh is zero-centred", verdict_less(over_layers(tanh_, abs_post), 0.1),
                        "rule: mean |post-activation mean| after training below 0.1; it is " +
                            show(over_layers(tanh_, abs_post)) + ".");
       else
@@ -1097,7 +675,7 @@ int main(int argc, char** argv) {
         if (a >= names.size()) continue;
         const Interval i =
             over_layers(a, [](const DeepRun& r) { return average(r.trained.saturated); });
-        report.verdict(names[a] + " saturates", activation_lab::verdict_greater(i, 0.05),
+        report.verdict(names[a] + " saturates", verdict_greater(i, 0.05),
                        "rule: after training, more than 5 % of the values have |f'| < 1e-3; " +
                            show(i, 1, 100) + " %.");
       }
@@ -1140,14 +718,14 @@ int main(int argc, char** argv) {
                        acts[a]->name + ": LeCun init, per layer");
         tiles.push_back(image);
         report.row({acts[a]->name, show(last_mean[a]), show(last_var[a]), show(mean_interval(v1)),
-                    link(figures.add("selfnorm_" + acts[a]->name + ".png", image))});
+                    link(report.figures.add("selfnorm_" + acts[a]->name + ".png", image))});
       }
       report.text << "\n![mean and variance through depth](" +
-                         figures.add("selfnorm.png", plot::tile_images(tiles, 4)) + ")\n";
+                         report.figures.add("selfnorm.png", plot::tile_images(tiles, 4)) + ")\n";
       const size_t selu = std::find(names.begin(), names.end(), "selu") - names.begin();
       if (selu < names.size()) {
-        const Verdict v = activation_lab::verdict_all({verdict_within(last_mean[selu], -0.1, 0.1),
-                                                       verdict_within(last_var[selu], 0.8, 1.25)});
+        const Verdict v = verdict_all({verdict_within(last_mean[selu], -0.1, 0.1),
+                                       verdict_within(last_var[selu], 0.8, 1.25)});
         std::string others;
         for (size_t a = 0; a < acts.size(); ++a)
           if (a != selu && verdict_within(last_mean[a], -0.1, 0.1) == Verdict::Supported &&
@@ -1221,10 +799,10 @@ int main(int argc, char** argv) {
                     show(mean_interval(stuck), 1, 100),
                     recovered.empty() ? "none died" : show(mean_interval(recovered), 1, 100),
                     format("%d of %zu", diverged, n_seeds),
-                    link(figures.add("dying_" + acts[a]->name + ".png", image))});
+                    link(report.figures.add("dying_" + acts[a]->name + ".png", image))});
       }
       report.text << "\n![dead units over training](" +
-                         figures.add("dying.png", plot::tile_images(tiles, 4)) + ")\n";
+                         report.figures.add("dying.png", plot::tile_images(tiles, 4)) + ")\n";
       const auto index = [&](const char* n) {
         return static_cast<size_t>(std::find(names.begin(), names.end(), n) - names.begin());
       };
@@ -1232,7 +810,7 @@ int main(int argc, char** argv) {
       if (relu < names.size()) {
         const Interval i = mean_interval(final_dead[relu]);
         report.verdict(
-            "relu units die", activation_lab::verdict_greater(i, 0.01),
+            "relu units die", verdict_greater(i, 0.01),
             "rule: more than 1 % of the units dead at the end; " + show(i, 1, 100) + " %.");
       } else {
         report.not_tested("relu units die", "relu");
@@ -1242,8 +820,7 @@ int main(int argc, char** argv) {
         const Interval diff = mean_interval(paired_difference(final_dead[relu], final_dead[leaky]));
         report.verdict(
             "leaky_relu prevents dying units",
-            activation_lab::verdict_all({activation_lab::verdict_less(own, 0.01),
-                                         activation_lab::verdict_greater(diff, 0)}),
+            verdict_all({verdict_less(own, 0.01), verdict_greater(diff, 0)}),
             "rule: leaky_relu's dead share below 1 % and below relu's (paired); " +
                 show(own, 1, 100) + " %, relu minus leaky_relu " + show(diff, 1, 100) +
                 " points. (Its derivative is 0.01 on the negative side, so no unit can be dead "
@@ -1295,12 +872,12 @@ int main(int argc, char** argv) {
         if (curves.empty())  // every run diverged
           curves.push_back({"initial", {0.0, static_cast<double>(s.width - 1)}, {0.25, 0.25}, {}});
         report.text << "\n![PReLU slopes](" +
-                           figures.add("prelu_slopes.png",
-                                       small_plot(curves, "PReLU slopes per channel, seed 1")) +
+                           report.figures.add(
+                               "prelu_slopes.png",
+                               small_plot(curves, "PReLU slopes per channel, seed 1")) +
                            ")\n";
         const Interval i = mean_interval(spread);
-        report.verdict("prelu learns its slope per channel",
-                       activation_lab::verdict_greater(i, 0.01),
+        report.verdict("prelu learns its slope per channel", verdict_greater(i, 0.01),
                        "rule: the spread of the slopes across channels (mean over layers) above "
                        "0.01 after training, from 0 at initialisation; " +
                            show(i) + ".");
@@ -1398,10 +975,10 @@ int main(int argc, char** argv) {
                     tasks[2].runs[a].empty() ? "not run"
                                              : show(mean_interval(values(2, a, false)), 1, 100),
                     diverged(a),
-                    link(figures.add("convergence_" + acts[a]->name + ".png", image))});
+                    link(report.figures.add("convergence_" + acts[a]->name + ".png", image))});
       }
       report.text << "\n![test accuracy during training](" +
-                         figures.add("convergence.png", plot::tile_images(tiles, 4)) + ")\n";
+                         report.figures.add("convergence.png", plot::tile_images(tiles, 4)) + ")\n";
       const auto index = [&](const char* n) {
         return static_cast<size_t>(std::find(names.begin(), names.end(), n) - names.begin());
       };
@@ -1416,11 +993,10 @@ int main(int argc, char** argv) {
           for (const char* other : {"sigmoid", "tanh"}) {
             const Interval d = mean_interval(
                 paired_difference(values(task, index(other), true), values(task, relu, true)));
-            parts.push_back(activation_lab::verdict_greater(d, 0));
+            parts.push_back(verdict_greater(d, 0));
             reason += " " + tasks[task].name + " " + other + " " + show(d, 1) + ";";
           }
-        report.verdict("relu converges faster than sigmoid and tanh",
-                       activation_lab::verdict_all(parts), reason);
+        report.verdict("relu converges faster than sigmoid and tanh", verdict_all(parts), reason);
       } else {
         report.not_tested("relu converges faster than sigmoid and tanh", "relu, sigmoid or tanh");
       }
@@ -1488,7 +1064,7 @@ int main(int argc, char** argv) {
       }
       plot::LinePlotOptions o;
       o.title = "time / ceiling per activation (x: row of the table)";
-      const std::string figure = figures.add(
+      const std::string figure = report.figures.add(
           "cost.png", plot::render_line_plot({{"forward", x, fwd, {}}, {"fwd+bwd", x, fb, {}}}, o));
       for (size_t a = 0; a < acts.size(); ++a)
         report.row({acts[a]->name, format("%.3f", costs[a].forward_ns), format("%.2fx", fwd[a]),
@@ -1523,24 +1099,9 @@ int main(int argc, char** argv) {
         report.not_tested("swish is about as efficient as relu", "swish or relu");
     }
 
-    md << "\n## Closing note\n\nRun time: " << format("%.0f", seconds_since(t_start))
-       << " s (a timing).\n";
-
-    // The summary goes on top, where the placeholder is.
-    std::ostringstream summary;
-    summary << "## Summary\n\n| claim | verdict | reason |\n|---|---|---|\n";
-    for (const SummaryRow& r : report.summary)
-      summary << "| " << table_cell(r.claim) << " | " << r.verdict << " | " << table_cell(r.reason)
-              << " |\n";
-    std::string text = md.str();
-    const std::string placeholder = "SUMMARY_PLACEHOLDER\n";
-    text.replace(text.find(placeholder), placeholder.size(), summary.str());
-
-    for (const auto& [path, image] : figures.files)
-      plot::write_png((std::filesystem::path(s.out) / path).string(), image);
-    const std::string report_path = (std::filesystem::path(s.out) / "activation_lab.md").string();
-    write_atomically(report_path, text);
-    std::cout << "wrote " << report_path << " and " << figures.files.size() << " figures in "
+    report.closing_note(seconds_since(t_start));
+    const std::string report_path = write_report(s.out, head, report);
+    std::cout << "wrote " << report_path << " and " << report.figures.files.size() << " figures in "
               << format("%.1f", seconds_since(t_start)) << " s\n";
     return 0;
   } catch (const Error& e) {

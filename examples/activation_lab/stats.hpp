@@ -1,10 +1,12 @@
 #pragma once
 // Statistics of the activation lab: mean and 95 % interval over seeds (Student t, n - 1 degrees
-// of freedom), paired differences, and the rule that turns an interval into a verdict. Header
-// only, so that tests/test_activation_lab_stats.cpp checks it against hand-computed values.
+// of freedom), paired differences, the rule that turns an interval into a verdict, and the
+// means of values and curves over seeds. Header only, so that tests/test_activation_lab_stats.cpp
+// checks it against hand-computed values.
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -101,6 +103,38 @@ inline Verdict verdict_all(const std::vector<Verdict>& parts) {
     all = all && v == Verdict::Supported;
   }
   return all ? Verdict::Supported : Verdict::Mixed;
+}
+
+// Where the claim's rule compares against the thresholds.
+inline Verdict verdict_within(const Interval& i, double lo, double hi) {
+  if (i.within(lo, hi)) return Verdict::Supported;
+  if (i.above(hi) || i.below(lo)) return Verdict::NotSupported;
+  return Verdict::Mixed;
+}
+
+// The plain mean; NaN for no values.
+inline double average(const std::vector<double>& v) {
+  return v.empty() ? std::numeric_limits<double>::quiet_NaN()
+                   : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+}
+
+// The element-wise mean of equally long curves (one per seed).
+inline std::vector<double> mean_curve(const std::vector<std::vector<double>>& curves) {
+  std::vector<double> m;
+  if (curves.empty()) return m;
+  m.assign(curves[0].size(), 0.0);
+  for (const auto& c : curves)
+    for (std::size_t i = 0; i < m.size() && i < c.size(); ++i) m[i] += c[i];
+  for (double& v : m) v /= static_cast<double>(curves.size());
+  return m;
+}
+
+// The finite values: runs that diverged are counted in their own column instead.
+inline std::vector<double> finite(const std::vector<double>& v) {
+  std::vector<double> f;
+  for (double x : v)
+    if (std::isfinite(x)) f.push_back(x);
+  return f;
 }
 
 }  // namespace activation_lab

@@ -1,0 +1,69 @@
+#pragma once
+// What every experiment of the activation lab reads: the settings, the checked activations, the
+// seeds and the data; the progress lines; and the experiments main() runs in order, one per file.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "eigrad/io.hpp"
+#include "report.hpp"
+
+namespace activation_lab {
+
+inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+struct Settings {
+  bool quick = false;
+  int64_t seeds = 8;
+  std::string out = "activation_lab";
+  std::vector<int64_t> depths{10, 20};
+  int64_t width = 64;
+  int64_t deep_steps = 150;  // full-batch SGD steps of the deep networks (sections 1 and 2)
+  int64_t dying_steps = 200;
+  double dying_lr = 0.2;
+  int64_t spiral_points = 100;  // per class, in the training set and in the test set
+  int64_t spiral_epochs = 300;
+  int64_t fashion_train = 6000, fashion_test = 5000, fashion_epochs = 4, fashion_width = 128;
+  int64_t cnn_train = 4000, cnn_epochs = 2;
+  double cnn_lr = 0.02;
+  std::vector<std::string> cnn_activations;  // empty: all of --activations
+  int64_t cost_elements = int64_t(1) << 22, cost_repetitions = 10;
+  int64_t threads = 1;
+  std::string data = eigrad::io::kFashionMnistDir;
+};
+
+struct Lab {
+  Settings settings;                                    // checked; depths sorted and unique
+  std::vector<const eigrad::ActivationInfo*> acts;      // in the report's order
+  std::vector<const eigrad::ActivationInfo*> cnn_acts;  // those of the CNN runs, among acts
+  std::vector<std::string> names;                       // acts' names
+  std::vector<uint64_t> seeds;                          // 1..settings.seeds
+  eigrad::data::Dataset spiral;                         // sections 1, 2 and 4
+  eigrad::data::Dataset fashion_train, fashion_test, cnn_train, cnn_test;  // standardised
+};
+
+// The seeds, the names, the spiral and the Fashion-MNIST subsets for checked settings; a data
+// folder that cannot be read throws an Error naming --data.
+Lab make_lab(const Settings& s, std::vector<const eigrad::ActivationInfo*> acts,
+             std::vector<const eigrad::ActivationInfo*> cnn_acts);
+
+const eigrad::ActivationInfo* find_in(const std::vector<const eigrad::ActivationInfo*>& list,
+                                      const std::string& name);
+// The position of `name` in `names`, names.size() when it is not there.
+std::size_t index_of(const std::vector<std::string>& names, const std::string& name);
+
+double seconds_since(std::chrono::steady_clock::time_point t0);
+// Progress on stderr, one line per experiment, so that stdout stays quiet in ctest logs.
+void note(const std::string& what);
+
+// The experiments, in the order main() runs them; each returns its sections of the report.
+Report vanishing_and_saturation(const Lab& lab);  // sections 1 and 2
+Report self_normalisation(const Lab& lab);        // section 3
+Report dying_units(const Lab& lab);               // section 4
+Report convergence_and_quality(const Lab& lab);   // section 5
+Report cost_against_ceiling(const Lab& lab);      // section 6
+
+}  // namespace activation_lab
