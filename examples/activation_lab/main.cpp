@@ -8,28 +8,49 @@
 // trained; figures and report are written only at the end, each file atomically (temporary name
 // in the same folder, then rename). The same command and seeds give the same report, except the
 // lines that depend on the clock: the header's date, the Cost section and the run time.
+//
+// This file reads and checks the options and runs the experiments in order, one file each
+// (depth.cpp, self_norm.cpp, dying.cpp, quality.cpp, cost.cpp); the statistics, figures, report
+// writer and networks they share stand beside them.
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
-#include <cmath>
+#include <exception>
 #include <iostream>
-#include <limits>
-#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include "activation_lab/lab.hpp"
-#include "activation_lab/model.hpp"
-#include "activation_lab/report.hpp"
-#include "activation_lab/stats.hpp"
-#include "eigrad/io.hpp"
-#include "eigrad/plot.hpp"
+#include "lab.hpp"
 
 using namespace eigrad;
 using namespace activation_lab;
 
-namespace {}  // namespace
+namespace {
+
+// The activations a comma-separated list names: known, hidden-unit ones, each once.
+std::vector<const ActivationInfo*> parse_names(const std::string& option, const std::string& list) {
+  std::vector<const ActivationInfo*> found;
+  std::stringstream in(list);
+  std::string name;
+  while (std::getline(in, name, ',')) {
+    if (name.empty()) continue;
+    const ActivationInfo* info = nullptr;
+    try {
+      info = &find_activation(name);
+    } catch (const Error& e) {
+      throw Error(option + ": unknown activation '" + name + "' (" + e.what() + ")");
+    }
+    if (info->kind == ActivationKind::AlongAxis)
+      throw Error(option + ": '" + name +
+                  "' normalises along an axis; it is not a hidden-unit activation");
+    if (!find_in(found, info->name)) found.push_back(info);
+  }
+  if (found.empty()) throw Error(option + ": no activation named in '" + list + "'");
+  return found;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -105,26 +126,6 @@ int main(int argc, char** argv) {
   try {
     // Every input is checked here, before any training.
     std::vector<const ActivationInfo*> acts;
-    const auto parse_names = [](const std::string& option, const std::string& list) {
-      std::vector<const ActivationInfo*> found;
-      std::stringstream in(list);
-      std::string name;
-      while (std::getline(in, name, ',')) {
-        if (name.empty()) continue;
-        const ActivationInfo* info = nullptr;
-        try {
-          info = &find_activation(name);
-        } catch (const Error& e) {
-          throw Error(option + ": unknown activation '" + name + "' (" + e.what() + ")");
-        }
-        if (info->kind == ActivationKind::AlongAxis)
-          throw Error(option + ": '" + name +
-                      "' normalises along an axis; it is not a hidden-unit activation");
-        if (!find_in(found, info->name)) found.push_back(info);
-      }
-      if (found.empty()) throw Error(option + ": no activation named in '" + list + "'");
-      return found;
-    };
     if (app.count("--activations"))
       acts = parse_names("--activations", activations_option);
     else
@@ -150,19 +151,13 @@ int main(int argc, char** argv) {
     set_num_threads(static_cast<int>(s.threads));
 
     const Lab lab = make_lab(s, acts, cnn_acts);
-    const std::vector<uint64_t>& seeds = lab.seeds;
+    const std::string head = header(lab.seeds, command_line(argc, argv), s.threads);
 
     Report report;
-    const std::string head = header(seeds, command_line(argc, argv), s.threads);
-
     report.append(vanishing_and_saturation(lab));
-
     report.append(self_normalisation(lab));
-
     report.append(dying_units(lab));
-
     report.append(convergence_and_quality(lab));
-
     report.append(cost_against_ceiling(lab));
 
     report.closing_note(seconds_since(t_start));
