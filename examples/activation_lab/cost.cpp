@@ -80,14 +80,12 @@ Cost ceiling_cost(const Settings& s) {
 
 Report cost_against_ceiling(const Lab& lab) {
   const Settings& s = lab.settings;
-  const auto& acts = lab.acts;
-  const auto& names = lab.names;
   Report report;
   note("cost");
   set_num_threads(1);  // single-threaded, like the ceiling
   const Cost ceiling = ceiling_cost(s);
   std::vector<Cost> costs;
-  for (const ActivationInfo* a : acts) costs.push_back(cost_of(*a, s));
+  for (const ActivationInfo* a : lab.acts) costs.push_back(cost_of(*a, s));
   set_num_threads(static_cast<int>(s.threads));
   report.section(
       "6. Cost",
@@ -106,11 +104,11 @@ Report cost_against_ceiling(const Lab& lab) {
              ceiling.forward_ns, ceiling.backward_ns,
              static_cast<long long>(s.cost_elements * 20 / 1000000)),
 
-      names);
+      lab.names);
   report.table_header(
       {"activation", "forward ns/element", "ratio", "fwd+bwd ns/element", "ratio", "figure"});
   std::vector<double> x, fwd, fb;
-  for (size_t a = 0; a < acts.size(); ++a) {
+  for (size_t a = 0; a < lab.acts.size(); ++a) {
     x.push_back(static_cast<double>(a));
     fwd.push_back(costs[a].forward_ns / ceiling.forward_ns);
     fb.push_back(costs[a].backward_ns / ceiling.backward_ns);
@@ -119,13 +117,13 @@ Report cost_against_ceiling(const Lab& lab) {
   o.title = "time / ceiling per activation (x: row of the table)";
   const std::string figure = report.figures.add(
       "cost.png", plot::render_line_plot({{"forward", x, fwd, {}}, {"fwd+bwd", x, fb, {}}}, o));
-  for (size_t a = 0; a < acts.size(); ++a)
-    report.row({acts[a]->name, format("%.3f", costs[a].forward_ns), format("%.2fx", fwd[a]),
+  for (size_t a = 0; a < lab.acts.size(); ++a)
+    report.row({lab.acts[a]->name, format("%.3f", costs[a].forward_ns), format("%.2fx", fwd[a]),
                 format("%.3f", costs[a].backward_ns), format("%.2fx", fb[a]), link(figure)});
   report.text << "\n![time against the ceiling](" + figure + ")\n";
-  const size_t sig = index_of(names, "sigmoid"), relu = index_of(names, "relu"),
-               swish = index_of(names, "swish");
-  if (sig < names.size())
+  const size_t sig = index_of(lab.names, "sigmoid"), relu = index_of(lab.names, "relu"),
+               swish = index_of(lab.names, "swish");
+  if (sig < lab.names.size())
     report.verdict("sigmoid is computationally expensive",
                    fb[sig] > 1.5 ? Verdict::Supported : Verdict::NotSupported,
                    format("rule: forward+backward above 1.5x the ceiling (the benchmark's "
@@ -133,13 +131,13 @@ Report cost_against_ceiling(const Lab& lab) {
                           fb[sig]));
   else
     report.not_tested("sigmoid is computationally expensive", "sigmoid");
-  if (relu < names.size())
+  if (relu < lab.names.size())
     report.verdict("relu is computationally efficient",
                    fb[relu] <= 1.5 ? Verdict::Supported : Verdict::NotSupported,
                    format("rule: forward+backward within 1.5x the ceiling; %.2fx.", fb[relu]));
   else
     report.not_tested("relu is computationally efficient", "relu");
-  if (relu < names.size() && swish < names.size())
+  if (relu < lab.names.size() && swish < lab.names.size())
     report.verdict("swish is about as efficient as relu",
                    costs[swish].backward_ns <= 1.5 * costs[relu].backward_ns
                        ? Verdict::Supported

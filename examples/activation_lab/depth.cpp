@@ -101,9 +101,6 @@ using DeepRuns = std::vector<std::vector<std::vector<DeepRun>>>;  // [activation
 
 void vanishing(const Lab& lab, const DeepRuns& deep, Report& report) {
   const Settings& s = lab.settings;
-  const auto& acts = lab.acts;
-  const auto& names = lab.names;
-  const size_t n_seeds = lab.seeds.size();
   const int64_t deepest = s.depths.back();
   const auto per_seed = [&](size_t a, size_t d, const auto& f) {
     std::vector<double> v;
@@ -132,7 +129,7 @@ void vanishing(const Lab& lab, const DeepRuns& deep, Report& report) {
   report.section("1. Vanishing gradients through depth",
                  "sigmoid (and tanh) gradients vanish through depth, so deep networks learn "
                  "slowly or not at all; relu does not suffer from it.",
-                 method, names);
+                 method, lab.names);
   std::vector<std::string> cols{"activation"};
   for (int64_t d : s.depths) cols.push_back("r at init, depth " + std::to_string(d));
   cols.push_back("r trained, depth " + std::to_string(deepest));
@@ -141,8 +138,8 @@ void vanishing(const Lab& lab, const DeepRuns& deep, Report& report) {
   cols.push_back("figure");
   report.table_header(cols);
   std::vector<plot::Image> tiles;
-  for (size_t a = 0; a < acts.size(); ++a) {
-    std::vector<std::string> cells{acts[a]->name};
+  for (size_t a = 0; a < lab.acts.size(); ++a) {
+    std::vector<std::string> cells{lab.acts[a]->name};
     for (size_t d = 0; d < s.depths.size(); ++d)
       cells.push_back(show(mean_interval(decades_at_init(a, d)), 2));
     cells.push_back(show(mean_interval(finite(per_seed(
@@ -153,7 +150,7 @@ void vanishing(const Lab& lab, const DeepRuns& deep, Report& report) {
         1, 100));
     int diverged = 0;
     for (const DeepRun& r : deep[a][last]) diverged += !std::isfinite(r.train_accuracy);
-    cells.push_back(format("%d of %zu", diverged, n_seeds));
+    cells.push_back(format("%d of %zu", diverged, lab.seeds.size()));
     std::vector<std::vector<double>> at_init, trained;
     for (const DeepRun& r : deep[a][last]) {
       std::vector<double> li, lt;
@@ -165,19 +162,19 @@ void vanishing(const Lab& lab, const DeepRuns& deep, Report& report) {
     const auto x = iota_curve(static_cast<size_t>(deepest));
     plot::Image image =
         small_plot({{"init", x, mean_curve(at_init), {}}, {"trained", x, mean_curve(trained), {}}},
-                   acts[a]->name + ": log10 |dW| vs layer, depth " + std::to_string(deepest));
+                   lab.acts[a]->name + ": log10 |dW| vs layer, depth " + std::to_string(deepest));
     tiles.push_back(image);
-    cells.push_back(link(report.figures.add("vanishing_" + acts[a]->name + ".png", image)));
+    cells.push_back(link(report.figures.add("vanishing_" + lab.acts[a]->name + ".png", image)));
     report.row(cells);
   }
   report.text << "\n![log10 gradient norm against layer](" +
                      report.figures.add("vanishing.png", plot::tile_images(tiles, 4)) + ")\n";
-  const size_t relu = index_of(names, "relu");
+  const size_t relu = index_of(lab.names, "relu");
   for (const char* claim : {"sigmoid", "tanh"}) {
     const std::string title = std::string(claim) + " gradients vanish through depth";
-    const size_t a = index_of(names, claim);
-    if (a == names.size() || relu == names.size()) {
-      report.not_tested(title, a == names.size() ? claim : "relu");
+    const size_t a = index_of(lab.names, claim);
+    if (a == lab.names.size() || relu == lab.names.size()) {
+      report.not_tested(title, a == lab.names.size() ? claim : "relu");
       continue;
     }
     const Interval own = mean_interval(decades_at_init(a, last));
@@ -195,8 +192,6 @@ void vanishing(const Lab& lab, const DeepRuns& deep, Report& report) {
 // From the shallow depth's runs.
 void saturation(const Lab& lab, const DeepRuns& deep, Report& report) {
   const Settings& s = lab.settings;
-  const auto& acts = lab.acts;
-  const auto& names = lab.names;
   const int64_t shallow = s.depths.front();
   report.section(
       "2. Zero-centredness and saturation",
@@ -209,7 +204,7 @@ void saturation(const Lab& lab, const DeepRuns& deep, Report& report) {
              "sigmoid's output is within 0.12 of 0 or 1) after training. The table averages "
              "the layers (abs post mean averages the absolute per-layer means).",
              static_cast<long long>(shallow)),
-      names);
+      lab.names);
   report.table_header({"activation", "pre mean, trained", "post mean, trained",
                        "abs post mean, trained", "abs z > 2 %, trained", "saturated % at init",
                        "saturated % trained", "figure"});
@@ -225,8 +220,8 @@ void saturation(const Lab& lab, const DeepRuns& deep, Report& report) {
     return average(v);
   };
   std::vector<plot::Image> tiles;
-  for (size_t a = 0; a < acts.size(); ++a) {
-    std::vector<std::string> cells{acts[a]->name};
+  for (size_t a = 0; a < lab.acts.size(); ++a) {
+    std::vector<std::string> cells{lab.acts[a]->name};
     cells.push_back(
         show(over_layers(a, [](const DeepRun& r) { return average(r.trained.pre_mean); })));
     cells.push_back(
@@ -248,31 +243,31 @@ void saturation(const Lab& lab, const DeepRuns& deep, Report& report) {
     plot::Image image = small_plot({{"pre mean", x, mean_curve(pre), {}},
                                     {"post mean", x, mean_curve(post), {}},
                                     {"saturated", x, mean_curve(sat), {}}},
-                                   acts[a]->name + ": per layer, trained");
+                                   lab.acts[a]->name + ": per layer, trained");
     tiles.push_back(image);
-    cells.push_back(link(report.figures.add("centred_" + acts[a]->name + ".png", image)));
+    cells.push_back(link(report.figures.add("centred_" + lab.acts[a]->name + ".png", image)));
     report.row(cells);
   }
   report.text << "\n![mean and saturation per layer](" +
                      report.figures.add("centred.png", plot::tile_images(tiles, 4)) + ")\n";
-  const size_t sig = index_of(names, "sigmoid"), tanh_ = index_of(names, "tanh");
-  if (sig < names.size())
+  const size_t sig = index_of(lab.names, "sigmoid"), tanh_ = index_of(lab.names, "tanh");
+  if (sig < lab.names.size())
     report.verdict("sigmoid is not zero-centred", verdict_greater(over_layers(sig, abs_post), 0.1),
                    "rule: mean |post-activation mean| after training above 0.1; it is " +
                        show(over_layers(sig, abs_post)) + ".");
   else
     report.not_tested("sigmoid is not zero-centred", "sigmoid");
-  if (tanh_ < names.size())
+  if (tanh_ < lab.names.size())
     report.verdict("tanh is zero-centred", verdict_less(over_layers(tanh_, abs_post), 0.1),
                    "rule: mean |post-activation mean| after training below 0.1; it is " +
                        show(over_layers(tanh_, abs_post)) + ".");
   else
     report.not_tested("tanh is zero-centred", "tanh");
   for (size_t a : {sig, tanh_}) {
-    if (a >= names.size()) continue;
+    if (a >= lab.names.size()) continue;
     const Interval i =
         over_layers(a, [](const DeepRun& r) { return average(r.trained.saturated); });
-    report.verdict(names[a] + " saturates", verdict_greater(i, 0.05),
+    report.verdict(lab.names[a] + " saturates", verdict_greater(i, 0.05),
                    "rule: after training, more than 5 % of the values have |f'| < 1e-3; " +
                        show(i, 1, 100) + " %.");
   }

@@ -84,17 +84,13 @@ DyingRun dying_run(const ActivationInfo& info, const data::Dataset& set, const S
 
 Report dying_units(const Lab& lab) {
   const Settings& s = lab.settings;
-  const auto& acts = lab.acts;
-  const auto& names = lab.names;
-  const auto& seeds = lab.seeds;
-  const size_t n_seeds = seeds.size();
   Report report;
   const int64_t check_every = std::max<int64_t>(1, s.dying_steps / 20);
-  std::vector<std::vector<DyingRun>> runs(acts.size());
-  for (size_t a = 0; a < acts.size(); ++a) {
-    note("dying units: " + acts[a]->name);
-    for (uint64_t seed : seeds)
-      runs[a].push_back(dying_run(*acts[a], lab.spiral, s, check_every, seed));
+  std::vector<std::vector<DyingRun>> runs(lab.acts.size());
+  for (size_t a = 0; a < lab.acts.size(); ++a) {
+    note("dying units: " + lab.acts[a]->name);
+    for (uint64_t seed : lab.seeds)
+      runs[a].push_back(dying_run(*lab.acts[a], lab.spiral, s, check_every, seed));
   }
   report.section(
       "4. Dying units",
@@ -109,12 +105,12 @@ Report dying_units(const Lab& lab) {
              static_cast<long long>(s.width), static_cast<long long>(kDyingDepth),
              static_cast<long long>(s.dying_steps), s.dying_lr,
              static_cast<long long>(check_every)),
-      names);
+      lab.names);
   report.table_header({"activation", "dead % at end", "stuck negative % at end", "recovered %",
                        "diverged runs", "figure"});
   std::vector<plot::Image> tiles;
-  std::vector<std::vector<double>> final_dead(acts.size());
-  for (size_t a = 0; a < acts.size(); ++a) {
+  std::vector<std::vector<double>> final_dead(lab.acts.size());
+  for (size_t a = 0; a < lab.acts.size(); ++a) {
     std::vector<double> stuck, recovered;
     std::vector<std::vector<double>> curves;
     int diverged = 0;
@@ -137,26 +133,26 @@ Report dying_units(const Lab& lab) {
       x.push_back(static_cast<double>(
           std::min<int64_t>(static_cast<int64_t>(i) * check_every, s.dying_steps)));
     plot::Image image = small_plot({{"dead fraction", x, mean_curve(curves), {}}},
-                                   acts[a]->name + ": dead units vs step", 0.0, 1.0);
+                                   lab.acts[a]->name + ": dead units vs step", 0.0, 1.0);
     tiles.push_back(image);
-    report.row({acts[a]->name, show(mean_interval(finite_dead), 1, 100),
+    report.row({lab.acts[a]->name, show(mean_interval(finite_dead), 1, 100),
                 show(mean_interval(stuck), 1, 100),
                 recovered.empty() ? "none died" : show(mean_interval(recovered), 1, 100),
-                format("%d of %zu", diverged, n_seeds),
-                link(report.figures.add("dying_" + acts[a]->name + ".png", image))});
+                format("%d of %zu", diverged, lab.seeds.size()),
+                link(report.figures.add("dying_" + lab.acts[a]->name + ".png", image))});
   }
   report.text << "\n![dead units over training](" +
                      report.figures.add("dying.png", plot::tile_images(tiles, 4)) + ")\n";
-  const size_t relu = index_of(names, "relu"), leaky = index_of(names, "leaky_relu"),
-               prelu = index_of(names, "prelu");
-  if (relu < names.size()) {
+  const size_t relu = index_of(lab.names, "relu"), leaky = index_of(lab.names, "leaky_relu"),
+               prelu = index_of(lab.names, "prelu");
+  if (relu < lab.names.size()) {
     const Interval i = mean_interval(final_dead[relu]);
     report.verdict("relu units die", verdict_greater(i, 0.01),
                    "rule: more than 1 % of the units dead at the end; " + show(i, 1, 100) + " %.");
   } else {
     report.not_tested("relu units die", "relu");
   }
-  if (relu < names.size() && leaky < names.size()) {
+  if (relu < lab.names.size() && leaky < lab.names.size()) {
     const Interval own = mean_interval(final_dead[leaky]);
     const Interval diff = mean_interval(paired_difference(final_dead[relu], final_dead[leaky]));
     report.verdict(
@@ -168,9 +164,9 @@ Report dying_units(const Lab& lab) {
             "by this definition; 'stuck negative' in the table shows how many sit there.)");
   } else {
     report.not_tested("leaky_relu prevents dying units",
-                      relu < names.size() ? "leaky_relu" : "relu");
+                      relu < lab.names.size() ? "leaky_relu" : "relu");
   }
-  if (prelu < names.size()) {
+  if (prelu < lab.names.size()) {
     // Slopes per layer and channel: the table's spread, and a figure of the first seed's.
     std::vector<double> spread;
     std::vector<std::vector<std::vector<double>>> per_layer(kDyingDepth);

@@ -112,9 +112,6 @@ QualityRun fashion_cnn_run(const ActivationInfo& info, const data::Dataset& trai
 
 Report convergence_and_quality(const Lab& lab) {
   const Settings& s = lab.settings;
-  const auto& acts = lab.acts;
-  const auto& names = lab.names;
-  const auto& seeds = lab.seeds;
   Report report;
   const data::Dataset spiral_train = data::make_spiral(3, s.spiral_points, 11);
   const data::Dataset spiral_test = data::make_spiral(3, s.spiral_points, 12);
@@ -123,15 +120,16 @@ Report convergence_and_quality(const Lab& lab) {
     std::vector<std::vector<QualityRun>> runs;  // [act][seed]; empty: not run
   };
   std::vector<Task> tasks{{"spiral", {}}, {"Fashion-MNIST MLP", {}}, {"Fashion-MNIST CNN", {}}};
-  for (Task& t : tasks) t.runs.resize(acts.size());
-  for (size_t a = 0; a < acts.size(); ++a) {
-    note("convergence: " + acts[a]->name);
-    for (uint64_t seed : seeds) {
-      tasks[0].runs[a].push_back(spiral_run(*acts[a], spiral_train, spiral_test, s, seed));
+  for (Task& t : tasks) t.runs.resize(lab.acts.size());
+  for (size_t a = 0; a < lab.acts.size(); ++a) {
+    note("convergence: " + lab.acts[a]->name);
+    for (uint64_t seed : lab.seeds) {
+      tasks[0].runs[a].push_back(spiral_run(*lab.acts[a], spiral_train, spiral_test, s, seed));
       tasks[1].runs[a].push_back(
-          fashion_mlp_run(*acts[a], lab.fashion_train, lab.fashion_test, s, seed));
-      if (find_in(lab.cnn_acts, acts[a]->name))
-        tasks[2].runs[a].push_back(fashion_cnn_run(*acts[a], lab.cnn_train, lab.cnn_test, s, seed));
+          fashion_mlp_run(*lab.acts[a], lab.fashion_train, lab.fashion_test, s, seed));
+      if (find_in(lab.cnn_acts, lab.acts[a]->name))
+        tasks[2].runs[a].push_back(
+            fashion_cnn_run(*lab.acts[a], lab.cnn_train, lab.cnn_test, s, seed));
     }
   }
   std::string cnn_names;
@@ -159,7 +157,7 @@ Report convergence_and_quality(const Lab& lab) {
              static_cast<long long>(s.fashion_epochs), 100 * kFashionTarget,
              static_cast<long long>(s.cnn_train), static_cast<long long>(s.cnn_epochs), s.cnn_lr,
              cnn_names.empty() ? "no activation" : cnn_names.c_str()),
-      names);
+      lab.names);
   report.table_header({"activation", "spiral: epochs to 90 %", "spiral: test %",
                        "MLP: epochs to 80 %", "MLP: test %", "CNN: test %",
                        "diverged runs (spiral/MLP/CNN)", "figure"});
@@ -179,7 +177,7 @@ Report convergence_and_quality(const Lab& lab) {
     return cell;
   };
   std::vector<plot::Image> tiles;
-  for (size_t a = 0; a < acts.size(); ++a) {
+  for (size_t a = 0; a < lab.acts.size(); ++a) {
     std::vector<plot::Curve> curves;
     for (size_t t = 0; t < tasks.size(); ++t) {
       std::vector<std::vector<double>> c;
@@ -192,22 +190,23 @@ Report convergence_and_quality(const Lab& lab) {
       curves.push_back({tasks[t].name, x, m, {}});
     }
     plot::Image image =
-        small_plot(curves, acts[a]->name + ": test accuracy vs training done", 0.0, 1.0);
+        small_plot(curves, lab.acts[a]->name + ": test accuracy vs training done", 0.0, 1.0);
     tiles.push_back(image);
     report.row(
-        {acts[a]->name, show(mean_interval(values(0, a, true)), 1),
+        {lab.acts[a]->name, show(mean_interval(values(0, a, true)), 1),
          show(mean_interval(values(0, a, false)), 1, 100),
          show(mean_interval(values(1, a, true)), 2),
          show(mean_interval(values(1, a, false)), 1, 100),
          tasks[2].runs[a].empty() ? "not run" : show(mean_interval(values(2, a, false)), 1, 100),
-         diverged(a), link(report.figures.add("convergence_" + acts[a]->name + ".png", image))});
+         diverged(a),
+         link(report.figures.add("convergence_" + lab.acts[a]->name + ".png", image))});
   }
   report.text << "\n![test accuracy during training](" +
                      report.figures.add("convergence.png", plot::tile_images(tiles, 4)) + ")\n";
-  const size_t relu = index_of(names, "relu"), swish = index_of(names, "swish");
+  const size_t relu = index_of(lab.names, "relu"), swish = index_of(lab.names, "swish");
   // relu converges faster than sigmoid and tanh: epochs to target, paired differences.
-  if (relu < names.size() && index_of(names, "sigmoid") < names.size() &&
-      index_of(names, "tanh") < names.size()) {
+  if (relu < lab.names.size() && index_of(lab.names, "sigmoid") < lab.names.size() &&
+      index_of(lab.names, "tanh") < lab.names.size()) {
     std::vector<Verdict> parts;
     std::string reason =
         "rule: (epochs to target of sigmoid, tanh) minus relu's above 0 on "
@@ -215,7 +214,7 @@ Report convergence_and_quality(const Lab& lab) {
     for (size_t task : {size_t{0}, size_t{1}})
       for (const char* other : {"sigmoid", "tanh"}) {
         const Interval d = mean_interval(paired_difference(
-            values(task, index_of(names, other), true), values(task, relu, true)));
+            values(task, index_of(lab.names, other), true), values(task, relu, true)));
         parts.push_back(verdict_greater(d, 0));
         reason += " " + tasks[task].name + " " + other + " " + show(d, 1) + ";";
       }
@@ -223,7 +222,7 @@ Report convergence_and_quality(const Lab& lab) {
   } else {
     report.not_tested("relu converges faster than sigmoid and tanh", "relu, sigmoid or tanh");
   }
-  if (relu < names.size() && swish < names.size()) {
+  if (relu < lab.names.size() && swish < lab.names.size()) {
     int better = 0, tested = 0;
     std::string reason =
         "rule: supported when swish minus relu (test accuracy, paired) lies "
@@ -247,7 +246,7 @@ Report convergence_and_quality(const Lab& lab) {
                                     : Verdict::Mixed,
                    reason);
   } else {
-    report.not_tested("swish is better than relu", relu < names.size() ? "swish" : "relu");
+    report.not_tested("swish is better than relu", relu < lab.names.size() ? "swish" : "relu");
   }
   return report;
 }

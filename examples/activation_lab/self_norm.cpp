@@ -41,9 +41,6 @@ SelfNormRun self_norm_run(const ActivationInfo& info, int64_t depth, const Setti
 
 Report self_normalisation(const Lab& lab) {
   const Settings& s = lab.settings;
-  const auto& acts = lab.acts;
-  const auto& names = lab.names;
-  const auto& seeds = lab.seeds;
   const int64_t deepest = s.depths.back();
   Report report;
   note("self-normalisation");
@@ -56,14 +53,14 @@ Report self_normalisation(const Lab& lab) {
              "and variance of the post-activation values of each layer (forward only).",
              static_cast<long long>(s.width), static_cast<long long>(s.width),
              static_cast<long long>(deepest)),
-      names);
+      lab.names);
   report.table_header(
       {"activation", "mean, last layer", "variance, last layer", "variance, layer 1", "figure"});
   std::vector<plot::Image> tiles;
-  std::vector<Interval> last_mean(acts.size()), last_var(acts.size());
-  for (size_t a = 0; a < acts.size(); ++a) {
+  std::vector<Interval> last_mean(lab.acts.size()), last_var(lab.acts.size());
+  for (size_t a = 0; a < lab.acts.size(); ++a) {
     std::vector<SelfNormRun> runs;
-    for (uint64_t seed : seeds) runs.push_back(self_norm_run(*acts[a], deepest, s, seed));
+    for (uint64_t seed : lab.seeds) runs.push_back(self_norm_run(*lab.acts[a], deepest, s, seed));
     std::vector<double> m, v, v1;
     std::vector<std::vector<double>> mc, vc;
     for (const SelfNormRun& r : runs) {
@@ -78,22 +75,22 @@ Report self_normalisation(const Lab& lab) {
     const auto x = iota_curve(static_cast<size_t>(deepest));
     plot::Image image =
         small_plot({{"mean", x, mean_curve(mc), {}}, {"variance", x, mean_curve(vc), {}}},
-                   acts[a]->name + ": LeCun init, per layer");
+                   lab.acts[a]->name + ": LeCun init, per layer");
     tiles.push_back(image);
-    report.row({acts[a]->name, show(last_mean[a]), show(last_var[a]), show(mean_interval(v1)),
-                link(report.figures.add("selfnorm_" + acts[a]->name + ".png", image))});
+    report.row({lab.acts[a]->name, show(last_mean[a]), show(last_var[a]), show(mean_interval(v1)),
+                link(report.figures.add("selfnorm_" + lab.acts[a]->name + ".png", image))});
   }
   report.text << "\n![mean and variance through depth](" +
                      report.figures.add("selfnorm.png", plot::tile_images(tiles, 4)) + ")\n";
-  const size_t selu = index_of(names, "selu");
-  if (selu < names.size()) {
+  const size_t selu = index_of(lab.names, "selu");
+  if (selu < lab.names.size()) {
     const Verdict v = verdict_all(
         {verdict_within(last_mean[selu], -0.1, 0.1), verdict_within(last_var[selu], 0.8, 1.25)});
     std::string others;
-    for (size_t a = 0; a < acts.size(); ++a)
+    for (size_t a = 0; a < lab.acts.size(); ++a)
       if (a != selu && verdict_within(last_mean[a], -0.1, 0.1) == Verdict::Supported &&
           verdict_within(last_var[a], 0.8, 1.25) == Verdict::Supported)
-        others += (others.empty() ? "" : ", ") + names[a];
+        others += (others.empty() ? "" : ", ") + lab.names[a];
     report.verdict(
         "selu self-normalises", v,
         format("rule: at layer %lld the mean's interval inside [-0.1, 0.1] and the "
