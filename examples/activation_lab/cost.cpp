@@ -1,13 +1,13 @@
 // Section 6 of the activation lab: the time of each activation's forward and backward against a
 // streaming kernel over the same bytes.
 #include <algorithm>
-#include <cmath>
+#include <chrono>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
 #include "lab.hpp"
-#include "model.hpp"
 
 namespace activation_lab {
 

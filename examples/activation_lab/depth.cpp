@@ -1,6 +1,5 @@
 // Sections 1 and 2 of the activation lab: gradients through depth, and the mean and saturation
 // of each layer's values, from the same deep networks trained on the spiral.
-#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>

@@ -1,8 +1,7 @@
 // Section 5 of the activation lab: speed of convergence and held-out accuracy on the spiral, a
 // Fashion-MNIST MLP and a Fashion-MNIST CNN.
-#include <algorithm>
-#include <cmath>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 

@@ -1,7 +1,5 @@
 // Section 3 of the activation lab: whether an activation keeps the mean near 0 and the variance
 // near 1 through depth, with LeCun-normal weights.
-#include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
