@@ -98,6 +98,7 @@ double decades(const std::vector<double>& norms) {
 
 using DeepRuns = std::vector<std::vector<std::vector<DeepRun>>>;  // [activation][depth index][seed]
 
+// Section 1: the gradient's shrinkage through depth at initialisation and after training.
 void vanishing(const Lab& lab, const DeepRuns& deep, Report& report) {
   const Settings& s = lab.settings;
   const int64_t deepest = s.depths.back();
@@ -188,7 +189,7 @@ void vanishing(const Lab& lab, const DeepRuns& deep, Report& report) {
   }
 }
 
-// From the shallow depth's runs.
+// Section 2: each layer's mean and saturated share, from the shallow depth's runs.
 void saturation(const Lab& lab, const DeepRuns& deep, Report& report) {
   const Settings& s = lab.settings;
   const int64_t shallow = s.depths.front();
