@@ -338,7 +338,7 @@ TEST_CASE("max_pool2d gives -inf and no gradient for a window that lies in the p
 }
 
 TEST_CASE("max_pool2d's 2 x 2 stride-2 fast path agrees with the general path and a direct loop",
-          "[pool][fast_path]") {
+          "[pool][fast_path][threads]") {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const double inf = std::numeric_limits<double>::infinity();
   // Odd and even sizes (an odd height or width leaves a row or column no window covers), one

@@ -9,12 +9,14 @@
 #include <vector>
 
 #include "autograd/graph.hpp"
+#include "eigrad/backends.hpp"
 #include "eigrad/ops/reduce.hpp"
 #include "eigrad/ops/tensor_shape.hpp"
 #include "gemm.hpp"
 #include "im2col.hpp"
 #include "layout.hpp"
 #include "storage.hpp"
+#include "winograd.hpp"
 
 namespace eigrad {
 
@@ -155,6 +157,7 @@ bool cols_is_input(const ConvGeometry& g) {
 // im2col(x_n,g) [K, HW].
 template <class T>
 void conv_forward(const ConvGeometry& g, const T* xd, const T* wd, const T* bd, T* yd) {
+  if (fast_paths() && winograd_applies(g)) return winograd_conv(g, xd, wd, false, bd, yd);
   const int64_t K = g.k(), HW = g.hw(), og = g.og(), in_sample = g.c * g.h * g.w;
   const int64_t in_group = g.cg() * g.h * g.w, out_sample = g.o * HW;
   const int64_t flops = 2 * g.n * g.o * K * HW;
@@ -191,10 +194,18 @@ ConvGrads<T> conv_backward(const ConvGeometry& g, const T* gd, const T* xd, cons
   const int64_t K = g.k(), HW = g.hw(), og = g.og(), in_sample = g.c * g.h * g.w;
   const int64_t in_group = g.cg() * g.h * g.w, out_sample = g.o * HW;
   const bool direct = cols_is_input(g);
+  // The input's gradient by Winograd (a convolution of gy, written whole) or by the transposed
+  // products and col2im below (summed into zeros).
+  const bool winograd_x = want_x && fast_paths() && winograd_input_grad_applies(g);
   int64_t flops = 0;
-  if (want_x) flops += 2 * g.n * g.o * K * HW;
+  if (want_x && !winograd_x) flops += 2 * g.n * g.o * K * HW;
   if (want_w) flops += 2 * g.n * g.o * K * HW;
-  Array<T> gx = want_x ? Array<T>::Zero(g.n * in_sample) : Array<T>();
+  Array<T> gx = !want_x      ? Array<T>()
+                : winograd_x ? Array<T>(g.n * in_sample)
+                             : Array<T>::Zero(g.n * in_sample);
+  if (winograd_x)
+    winograd_conv(input_grad_geometry(g), gd, wd, /*flip=*/true, static_cast<const T*>(nullptr),
+                  gx.data());
   PartialSums<T> gw_parts, gb_parts;
   parallel_for(
       g.n,
@@ -211,7 +222,7 @@ ConvGrads<T> conv_backward(const ConvGeometry& g, const T* gd, const T* xd, cons
               gemm(operand(gy_data, og, HW), transposed(direct ? xg : cols->data(), K, HW),
                    gw.data() + gi * og * K, true);
             }
-            if (want_x) {
+            if (want_x && !winograd_x) {
               T* gxg = gx.data() + n * in_sample + gi * in_group;
               gemm(transposed(wd + gi * og * K, og, K), operand(gy_data, og, HW),
                    direct ? gxg : cols->data(), false);
