@@ -1706,7 +1706,11 @@ class Program {
                   steps = a.byte();
     const uint8_t x_byte = a.byte(), w_byte = a.byte(), b_byte = a.byte(), pick_at = a.byte();
     int64_t groups = 1 + (mode & 3) % 3;
-    const int64_t n = (sizes & 3) % 3, cg = 1 + (sizes >> 2 & 1), og = 1 + (sizes >> 3 & 1);
+    // The top bit of `sizes` widens the channels to 16 or 17 per group, which (3 x 3, stride 1,
+    // one group) takes conv2d's Winograd fast path.
+    const int64_t wide = (sizes >> 7 & 1) * 15;
+    const int64_t n = (sizes & 3) % 3, cg = 1 + (sizes >> 2 & 1) + wide,
+                  og = 1 + (sizes >> 3 & 1) + wide;
     const int bias_mode = sizes >> 4 & 3;  // none, [O], [O], [O + 1]
     int64_t c = cg * groups, o = og * groups;
     Dims stride, padding, dilation, ks, in_sizes;
@@ -2206,7 +2210,11 @@ class Program {
                   steps = a.byte(), extra = a.byte();
     const uint8_t x_byte = a.byte(), w_byte = a.byte(), b_byte = a.byte(), pick_at = a.byte();
     int64_t groups = 1 + (mode & 3) % 3;
-    const int64_t n = (sizes & 3) % 3, cg = 1 + (sizes >> 2 & 1), og = 1 + (sizes >> 3 & 1);
+    // The top bit of `sizes` widens the channels to 16 or 17 per group, which (3 x 3, stride 1,
+    // one group, padding at most 2) takes the convolution kernels' Winograd fast path.
+    const int64_t wide = (sizes >> 7 & 1) * 15;
+    const int64_t n = (sizes & 3) % 3, cg = 1 + (sizes >> 2 & 1) + wide,
+                  og = 1 + (sizes >> 3 & 1) + wide;
     const int bias_mode = sizes >> 4 & 3;  // none, [O], [O], [O + 1]
     Dims stride, padding, output_padding, dilation, ks, in_sizes;
     for (int i = 0; i < 2; ++i) {

@@ -136,6 +136,15 @@ void ops_seeds(const fs::path& dir) {
   program("regress_prelu_empty_batch", {{0, 2, 0, 3, 1, 7, 0}, {25, 0, 1, 1, 7, 0, 0}});
   program("regress_prelu_empty_batch_of_maps", {{0, 3, 0, 3, 2, 1, 7, 0}, {25, 0, 1, 1, 7, 0, 0}});
 
+  // conv2d (op 49) and conv_transpose2d (op 71) with 17 channels in and out, 3 x 3, stride 1,
+  // padding 1, one group, bias: the Winograd fast path, forward and backward (op 35 on the
+  // result, a gradient of ones). Arguments: mode (groups 1, nothing broken), sizes (batch 2,
+  // wide channels, bias), spatial (6 x 5), kernel (3 x 3, dilation 1), steps (stride 1, padding
+  // 1), then the leaves' bytes (odd: requiring grad).
+  program("conv2d_winograd", {{49, 0, 0x92, 37, 10, 80, 0x31, 0x21, 0x11, 0}, {35, 3, 1}});
+  program("conv_transpose2d_winograd",
+          {{71, 0, 0x92, 37, 10, 80, 0, 0x31, 0x21, 0x11, 0}, {35, 3, 1}});
+
   for (int n = 0; n < 8; ++n) {  // longer mixed programs, some in anomaly mode
     std::vector<uint8_t> program{static_cast<uint8_t>(n & 1), static_cast<uint8_t>(n >> 2 & 1)};
     for (int i = 0; i < 24; ++i) record(program, static_cast<int>(gen.randint(kOps)));
