@@ -197,6 +197,9 @@ ConvGrads<T> conv_backward(const ConvGeometry& g, const T* gd, const T* xd, cons
   // The input's gradient by Winograd (a convolution of gy, written whole) or by the transposed
   // products and col2im below (summed into zeros).
   const bool winograd_x = want_x && fast_paths() && winograd_input_grad_applies(g);
+  // The weight's gradient by Winograd: per thread, sums in the transform domain, turned into
+  // the gradient once at the end.
+  const bool winograd_w = want_w && fast_paths() && winograd_applies(g);
   int64_t flops = 0;
   if (want_x && !winograd_x) flops += 2 * g.n * g.o * K * HW;
   if (want_w) flops += 2 * g.n * g.o * K * HW;
@@ -211,12 +214,13 @@ ConvGrads<T> conv_backward(const ConvGeometry& g, const T* gd, const T* xd, cons
       g.n,
       [&](int64_t begin, int64_t end) {
         const auto cols = detail::allocate_storage<T>(direct ? 0 : K * HW).data;
-        Array<T> gw = want_w ? Array<T>::Zero(g.o * K) : Array<T>();
+        Array<T> gw = want_w ? Array<T>::Zero(winograd_w ? 16 * g.o * g.c : g.o * K) : Array<T>();
         Array<T> gb = want_b ? Array<T>::Zero(g.o) : Array<T>();
+        if (winograd_w) winograd_weight_grad_part(g, xd, gd, begin, end, gw.data());
         for (int64_t n = begin; n < end; ++n) {
           for (int64_t gi = 0; gi < g.groups; ++gi) {
             const T* gy_data = gd + n * out_sample + gi * og * HW;
-            if (want_w) {
+            if (want_w && !winograd_w) {
               const T* xg = xd + n * in_sample + gi * in_group;
               if (!direct) im2col(xg, g, cols->data());
               gemm(operand(gy_data, og, HW), transposed(direct ? xg : cols->data(), K, HW),
@@ -235,8 +239,13 @@ ConvGrads<T> conv_backward(const ConvGeometry& g, const T* gd, const T* xd, cons
         if (want_b) gb_parts.add(begin, std::move(gb));
       },
       flops);
-  return {std::move(gx), want_w ? gw_parts.total() : Array<T>(),
-          want_b ? gb_parts.total() : Array<T>()};
+  Array<T> gw = want_w ? gw_parts.total() : Array<T>();
+  if (winograd_w) {
+    Array<T> du = std::move(gw);
+    gw = Array<T>(g.o * K);
+    winograd_weight_grad_finish(g, du.data(), gw.data());
+  }
+  return {std::move(gx), std::move(gw), want_b ? gb_parts.total() : Array<T>()};
 }
 
 // The shapes of a convolution's input, weight and output.

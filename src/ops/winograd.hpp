@@ -58,10 +58,6 @@ inline ConvGeometry input_grad_geometry(const ConvGeometry& g) {
 namespace winograd {
 
 template <class T>
-using Vec = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
-template <class T>
-using ConstVec = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
-template <class T>
 using RowMajor = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 // U [16, C, O] = G g G^T for each filter g = w[o, c] (w [O, C, 3, 3]); with `flip`, the filter
@@ -90,26 +86,37 @@ void transform_weights(const T* w, int64_t out, int64_t in, bool flip, T* u) {
     }
 }
 
-// One sample: x [C, H, W] -> y [O, Ho, Wo] (+ bias), g's geometry, U from transform_weights.
-// Scratch: padded (Hp Wp C), v (16 tiles C), m (16 tiles O), e (16 max(C, O)), yt (Ho Wo O),
-// staging (H W C).
+// Scratch for a chunk of `samples` samples (see chunk_samples): padded (Hp Wp C) and staging
+// (H W C) for one sample at a time; v (16, samples tiles, C) and m (16, samples tiles, O), the
+// rows of sample s at s tiles; yt (Ho Wo O).
 template <class T>
 struct Buffers {
-  int64_t tiles_h, tiles_w, hp, wp;
-  StorageHandle<T> padded, v, m, e, yt, staging;
-  explicit Buffers(const ConvGeometry& g)
+  int64_t tiles_h, tiles_w, hp, wp, samples;
+  StorageHandle<T> padded, v, m, yt, staging;
+  Buffers(const ConvGeometry& g, int64_t chunk)
       : tiles_h((g.ho + 1) / 2),
         tiles_w((g.wo + 1) / 2),
         hp(2 * tiles_h + 2),
         wp(2 * tiles_w + 2),
+        samples(chunk),
         padded(allocate_storage<T>(hp * wp * g.c)),
-        v(allocate_storage<T>(16 * tiles_h * tiles_w * g.c)),
-        m(allocate_storage<T>(16 * tiles_h * tiles_w * g.o)),
-        e(allocate_storage<T>(16 * std::max(g.c, g.o))),
+        v(allocate_storage<T>(16 * chunk * tiles_h * tiles_w * g.c)),
+        m(allocate_storage<T>(16 * chunk * tiles_h * tiles_w * g.o)),
         yt(allocate_storage<T>(g.ho * g.wo * g.o)),
         staging(allocate_storage<T>(g.h * g.w * g.c)) {}
   int64_t tiles() const { return tiles_h * tiles_w; }
+  int64_t rows() const { return samples * tiles(); }  // of each of v's and m's 16 blocks
 };
+
+// How many samples share one set of 16 products: enough rows (tiles) that packing the weights
+// once serves many, few enough that v and m stay in the L2. One sample of a 14 x 14 image has 49
+// tiles, whose products [49, C] x [C, O] repacked the weights for every sample (6 % of the CNN
+// step); 4 samples make 196 rows.
+inline int64_t chunk_samples(const ConvGeometry& g) {
+  const int64_t tiles = ((g.ho + 1) / 2) * ((g.wo + 1) / 2);
+  const int64_t rows = std::min<int64_t>(256, (int64_t{1} << 17) / (g.c + g.o));
+  return std::max<int64_t>(1, std::min<int64_t>(16, rows / tiles));
+}
 
 // dst [cols, rows] (rows ld_dst apart) = src [rows, cols] (rows ld_src apart) transposed, in
 // square blocks of one packet's width transposed in registers (Eigen's ptranspose); the edges
@@ -157,73 +164,190 @@ void pad_channels_last(const ConvGeometry& g, const T* x, Buffers<T>& b) {
               p + ((r + g.ph) * b.wp + g.pw) * g.c);
 }
 
-// v[t, tile, :] = (B^T d B)[t] for each tile's 4x4 block d of channel vectors.
+// The transforms work on one packet of channels at a time (P = Eigen's packet of T, then T
+// itself for the channels left over), with every value of a tile in registers: written as
+// Eigen expressions on whole channel vectors, their per-expression cost was ten times the
+// arithmetic (a third of the convolution's time). Eigen's padd, psub, ploadu and pstoreu also
+// take plain scalars.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"
+
 template <class T>
-void transform_input(const ConvGeometry& g, Buffers<T>& b) {
-  const int64_t C = g.c, tiles = b.tiles();
+using Packet = typename Eigen::internal::packet_traits<T>::type;
+template <class T>
+constexpr int64_t kPacket = Eigen::internal::unpacket_traits<Packet<T>>::size;
+
+// Calls f(P(), c) for each packet of channels c in [0, n), then f(T(), c) for the rest.
+template <class T, class F>
+EIGEN_ALWAYS_INLINE void for_each_packet(int64_t n, F&& f) {
+  int64_t c = 0;
+  for (; c + kPacket<T> <= n; c += kPacket<T>) f(Packet<T>(), c);
+  for (; c < n; ++c) f(T(), c);
+}
+
+// v[t, sample tiles + tile, :] = (B^T d B)[t] for each tile's 4x4 block d of channel vectors.
+template <class T>
+void transform_input(const ConvGeometry& g, Buffers<T>& b, int64_t sample) {
+  namespace internal = Eigen::internal;
+  const int64_t C = g.c, block = b.rows() * C, row = b.wp * C;
   const T* p = b.padded.data->data();
-  T* v = b.v.data->data();
-  T* e = b.e.data->data();
-  const auto at = [&](const T* base, int r, int s) {
-    return ConstVec<T>(base + (r * b.wp + s) * C, C);
-  };
-  const auto ev = [&](int r, int s) { return Vec<T>(e + (r * 4 + s) * C, C); };
+  T* v = b.v.data->data() + sample * b.tiles() * C;
   for (int64_t ti = 0; ti < b.tiles_h; ++ti)
     for (int64_t tj = 0; tj < b.tiles_w; ++tj) {
-      const int64_t tile = ti * b.tiles_w + tj;
       const T* base = p + (2 * ti * b.wp + 2 * tj) * C;
-      for (int s = 0; s < 4; ++s) {  // B^T d, a column at a time
-        ev(0, s) = at(base, 0, s) - at(base, 2, s);
-        ev(1, s) = at(base, 1, s) + at(base, 2, s);
-        ev(2, s) = at(base, 2, s) - at(base, 1, s);
-        ev(3, s) = at(base, 1, s) - at(base, 3, s);
-      }
-      for (int r = 0; r < 4; ++r) {  // (B^T d) B
-        const auto out = [&](int s) { return Vec<T>(v + ((r * 4 + s) * tiles + tile) * C, C); };
-        out(0) = ev(r, 0) - ev(r, 2);
-        out(1) = ev(r, 1) + ev(r, 2);
-        out(2) = ev(r, 2) - ev(r, 1);
-        out(3) = ev(r, 1) - ev(r, 3);
-      }
+      T* out = v + (ti * b.tiles_w + tj) * C;
+      for_each_packet<T>(C, [&](auto kind, int64_t c) {
+        using P = decltype(kind);
+        P e[4][4];  // B^T d: rows d0 - d2, d1 + d2, d2 - d1, d1 - d3
+        for (int s = 0; s < 4; ++s) {
+          const P d0 = internal::ploadu<P>(base + s * C + c);
+          const P d1 = internal::ploadu<P>(base + row + s * C + c);
+          const P d2 = internal::ploadu<P>(base + 2 * row + s * C + c);
+          const P d3 = internal::ploadu<P>(base + 3 * row + s * C + c);
+          e[0][s] = internal::psub(d0, d2);
+          e[1][s] = internal::padd(d1, d2);
+          e[2][s] = internal::psub(d2, d1);
+          e[3][s] = internal::psub(d1, d3);
+        }
+        for (int r = 0; r < 4; ++r) {  // (B^T d) B: the same on the columns
+          T* o = out + r * 4 * block + c;
+          internal::pstoreu(o, internal::psub(e[r][0], e[r][2]));
+          internal::pstoreu(o + block, internal::padd(e[r][1], e[r][2]));
+          internal::pstoreu(o + 2 * block, internal::psub(e[r][2], e[r][1]));
+          internal::pstoreu(o + 3 * block, internal::psub(e[r][1], e[r][3]));
+        }
+      });
     }
 }
 
-// yt[(oh, ow), :] = (A^T m A) + bias for each tile, inside the output.
+// yt[(oh, ow), :] = (A^T m A) + bias for each tile of the sample, inside the output.
 template <class T>
-void transform_output(const ConvGeometry& g, const T* bias, Buffers<T>& b) {
-  const int64_t O = g.o, tiles = b.tiles();
-  const T* m = b.m.data->data();
-  T* e = b.e.data->data();
+void transform_output(const ConvGeometry& g, const T* bias, Buffers<T>& b, int64_t sample) {
+  namespace internal = Eigen::internal;
+  const int64_t O = g.o, block = b.rows() * O;
+  const T* m = b.m.data->data() + sample * b.tiles() * O;
   T* yt = b.yt.data->data();
-  const auto mv = [&](int r, int s, int64_t tile) {
-    return ConstVec<T>(m + ((r * 4 + s) * tiles + tile) * O, O);
-  };
-  const auto ev = [&](int r, int s) { return Vec<T>(e + (r * 4 + s) * O, O); };
   for (int64_t ti = 0; ti < b.tiles_h; ++ti)
     for (int64_t tj = 0; tj < b.tiles_w; ++tj) {
-      const int64_t tile = ti * b.tiles_w + tj;
-      for (int s = 0; s < 4; ++s) {  // A^T m
-        ev(0, s) = mv(0, s, tile) + mv(1, s, tile) + mv(2, s, tile);
-        ev(1, s) = mv(1, s, tile) - mv(2, s, tile) - mv(3, s, tile);
-      }
-      for (int r = 0; r < 2; ++r) {  // (A^T m) A
-        const int64_t oh = 2 * ti + r;
-        if (oh >= g.ho) break;
-        for (int s = 0; s < 2; ++s) {
-          const int64_t ow = 2 * tj + s;
-          if (ow >= g.wo) break;
-          Vec<T> y(yt + (oh * g.wo + ow) * O, O);
-          if (s == 0)
-            y = ev(r, 0) + ev(r, 1) + ev(r, 2);
-          else
-            y = ev(r, 1) - ev(r, 2) - ev(r, 3);
-          if (bias) y += ConstVec<T>(bias, O);
+      const T* in = m + (ti * b.tiles_w + tj) * O;
+      const bool has_row = 2 * ti + 1 < g.ho, has_col = 2 * tj + 1 < g.wo;
+      T* y = yt + (2 * ti * g.wo + 2 * tj) * O;
+      for_each_packet<T>(O, [&](auto kind, int64_t c) {
+        using P = decltype(kind);
+        P a[2][4];  // A^T m: rows m0 + m1 + m2, m1 - m2 - m3
+        for (int s = 0; s < 4; ++s) {
+          const P m0 = internal::ploadu<P>(in + s * block + c);
+          const P m1 = internal::ploadu<P>(in + (4 + s) * block + c);
+          const P m2 = internal::ploadu<P>(in + (8 + s) * block + c);
+          const P m3 = internal::ploadu<P>(in + (12 + s) * block + c);
+          a[0][s] = internal::padd(internal::padd(m0, m1), m2);
+          a[1][s] = internal::psub(internal::psub(m1, m2), m3);
         }
-      }
+        const P b0 = bias ? internal::ploadu<P>(bias + c) : internal::pset1<P>(T(0));
+        for (int r = 0; r < 2; ++r) {  // (A^T m) A, inside the output
+          if (r == 1 && !has_row) break;
+          T* yr = y + r * g.wo * O + c;
+          internal::pstoreu(
+              yr, internal::padd(internal::padd(internal::padd(a[r][0], a[r][1]), a[r][2]), b0));
+          if (has_col)
+            internal::pstoreu(
+                yr + O,
+                internal::padd(internal::psub(internal::psub(a[r][1], a[r][2]), a[r][3]), b0));
+        }
+      });
     }
 }
+
+// The output gradient's tiles: m[t, sample tiles + tile, :] = (A dY A^T)[t] for each 2x2 block
+// dY of the sample's output gradient (channels last in yt, [Ho Wo, O]; zero outside the output,
+// where the forward computed values it dropped).
+template <class T>
+void transform_output_grad(const ConvGeometry& g, Buffers<T>& b, int64_t sample) {
+  namespace internal = Eigen::internal;
+  const int64_t O = g.o, block = b.rows() * O;
+  const T* gy = b.yt.data->data();
+  T* m = b.m.data->data() + sample * b.tiles() * O;
+  for (int64_t ti = 0; ti < b.tiles_h; ++ti)
+    for (int64_t tj = 0; tj < b.tiles_w; ++tj) {
+      const bool has_row = 2 * ti + 1 < g.ho, has_col = 2 * tj + 1 < g.wo;
+      const T* in = gy + (2 * ti * g.wo + 2 * tj) * O;
+      T* out = m + (ti * b.tiles_w + tj) * O;
+      for_each_packet<T>(O, [&](auto kind, int64_t c) {
+        using P = decltype(kind);
+        const P zero = internal::pset1<P>(T(0));
+        const P y00 = internal::ploadu<P>(in + c);
+        const P y01 = has_col ? internal::ploadu<P>(in + O + c) : zero;
+        const P y10 = has_row ? internal::ploadu<P>(in + g.wo * O + c) : zero;
+        const P y11 = has_row && has_col ? internal::ploadu<P>(in + (g.wo + 1) * O + c) : zero;
+        // A dY: rows y0, y0 + y1, y0 - y1, -y1; then (A dY) A^T the same on the columns.
+        const P a[4][2] = {{y00, y01},
+                           {internal::padd(y00, y10), internal::padd(y01, y11)},
+                           {internal::psub(y00, y10), internal::psub(y01, y11)},
+                           {internal::pnegate(y10), internal::pnegate(y11)}};
+        for (int r = 0; r < 4; ++r) {
+          T* o = out + r * 4 * block + c;
+          internal::pstoreu(o, a[r][0]);
+          internal::pstoreu(o + block, internal::padd(a[r][0], a[r][1]));
+          internal::pstoreu(o + 2 * block, internal::psub(a[r][0], a[r][1]));
+          internal::pstoreu(o + 3 * block, internal::pnegate(a[r][1]));
+        }
+      });
+    }
+}
+
+#pragma GCC diagnostic pop
 
 }  // namespace winograd
+
+// The weight's gradient in the transform domain for samples [begin, end) of x [N, C, H, W] and
+// the output gradient gy [N, O, Ho, Wo], added to du [16, O, C]: dU_t += dM_t^T V_t, with
+// dM = A dY A^T per output tile and V the forward's input tiles. winograd_weight_grad_finish
+// turns the sum into the weight's gradient. Requires winograd_applies(g).
+template <class T>
+void winograd_weight_grad_part(const ConvGeometry& g, const T* x, const T* gy, int64_t begin,
+                               int64_t end, T* du) {
+  using namespace winograd;
+  const int64_t in_sample = g.c * g.h * g.w, out_sample = g.o * g.ho * g.wo;
+  const int64_t tiles = ((g.ho + 1) / 2) * ((g.wo + 1) / 2), chunk = chunk_samples(g);
+  Buffers<T> b(g, chunk);
+  T* v = b.v.data->data();
+  T* m = b.m.data->data();
+  for (int64_t first = begin; first < end; first += chunk) {
+    const int64_t count = std::min(chunk, end - first);
+    for (int64_t s = 0; s < count; ++s) {
+      pad_channels_last(g, x + (first + s) * in_sample, b);
+      transform_input(g, b, s);
+      transpose(gy + (first + s) * out_sample, g.o, g.ho * g.wo, g.ho * g.wo, b.yt.data->data(),
+                g.o);
+      transform_output_grad(g, b, s);
+    }
+    for (int t = 0; t < 16; ++t)
+      gemm(transposed(m + t * b.rows() * g.o, count * tiles, g.o),
+           operand(v + t * b.rows() * g.c, count * tiles, g.c), du + t * g.o * g.c, true);
+  }
+}
+
+// dw [O, C, 3, 3] = G^T dU G for each (o, c), from winograd_weight_grad_part's sums du.
+template <class T>
+void winograd_weight_grad_finish(const ConvGeometry& g, const T* du, T* dw) {
+  for (int64_t o = 0; o < g.o; ++o)
+    for (int64_t c = 0; c < g.c; ++c) {
+      T d[4][4];
+      for (int t = 0; t < 16; ++t) d[t / 4][t % 4] = du[(t * g.o + o) * g.c + c];
+      T a[3][4];  // G^T dU
+      for (int j = 0; j < 4; ++j) {
+        a[0][j] = d[0][j] + (d[1][j] + d[2][j]) / 2;
+        a[1][j] = (d[1][j] - d[2][j]) / 2;
+        a[2][j] = (d[1][j] + d[2][j]) / 2 + d[3][j];
+      }
+      T* out = dw + (o * g.c + c) * 9;
+      for (int i = 0; i < 3; ++i) {  // (G^T dU) G
+        out[i * 3 + 0] = a[i][0] + (a[i][1] + a[i][2]) / 2;
+        out[i * 3 + 1] = (a[i][1] - a[i][2]) / 2;
+        out[i * 3 + 2] = (a[i][1] + a[i][2]) / 2 + a[i][3];
+      }
+    }
+}
 
 // y [N, O, Ho, Wo] = the convolution of x [N, C, H, W] by the weights (w [O, C, 3, 3], or with
 // `flip` the input gradient's: w [C', O', 3, 3] of the convolution whose input gradient this
@@ -234,20 +358,27 @@ void winograd_conv(const ConvGeometry& g, const T* x, const T* w, bool flip, con
   const auto u = allocate_storage<T>(16 * g.c * g.o).data;
   transform_weights(w, g.o, g.c, flip, u->data());
   const int64_t in_sample = g.c * g.h * g.w, out_sample = g.o * g.ho * g.wo;
-  const int64_t tiles = ((g.ho + 1) / 2) * ((g.wo + 1) / 2);
+  const int64_t tiles = ((g.ho + 1) / 2) * ((g.wo + 1) / 2), chunk = chunk_samples(g);
   parallel_for(
       g.n,
       [&](int64_t begin, int64_t end) {
-        Buffers<T> b(g);
-        for (int64_t n = begin; n < end; ++n) {
-          pad_channels_last(g, x + n * in_sample, b);
-          transform_input(g, b);
+        Buffers<T> b(g, chunk);
+        T* v = b.v.data->data();
+        T* m = b.m.data->data();
+        for (int64_t first = begin; first < end; first += chunk) {
+          const int64_t count = std::min(chunk, end - first);
+          for (int64_t s = 0; s < count; ++s) {
+            pad_channels_last(g, x + (first + s) * in_sample, b);
+            transform_input(g, b, s);
+          }
           for (int t = 0; t < 16; ++t)
-            gemm(operand(b.v.data->data() + t * tiles * g.c, tiles, g.c),
-                 operand(u->data() + t * g.c * g.o, g.c, g.o), b.m.data->data() + t * tiles * g.o,
-                 false);
-          transform_output(g, bias, b);
-          transpose(b.yt.data->data(), g.ho * g.wo, g.o, g.o, y + n * out_sample, g.ho * g.wo);
+            gemm(operand(v + t * b.rows() * g.c, count * tiles, g.c),
+                 operand(u->data() + t * g.c * g.o, g.c, g.o), m + t * b.rows() * g.o, false);
+          for (int64_t s = 0; s < count; ++s) {
+            transform_output(g, bias, b, s);
+            transpose(b.yt.data->data(), g.ho * g.wo, g.o, g.o, y + (first + s) * out_sample,
+                      g.ho * g.wo);
+          }
         }
       },
       2 * g.n * 16 * tiles * g.c * g.o);
