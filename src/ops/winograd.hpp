@@ -297,6 +297,17 @@ void transform_output_grad(const ConvGeometry& g, Buffers<T>& b, int64_t sample)
 
 #pragma GCC diagnostic pop
 
+// Calls f(b, first, count) for the chunks of chunk_samples(g) samples in [begin, end), on one
+// thread's buffers b: the samples [first, first + count), their tiles at rows [0, count tiles)
+// of b's v and m.
+template <class T, class F>
+void for_each_chunk(const ConvGeometry& g, int64_t begin, int64_t end, F&& f) {
+  const int64_t chunk = chunk_samples(g);
+  Buffers<T> b(g, chunk);
+  for (int64_t first = begin; first < end; first += chunk)
+    f(b, first, std::min(chunk, end - first));
+}
+
 }  // namespace winograd
 
 // The weight's gradient in the transform domain for samples [begin, end) of x [N, C, H, W] and
@@ -308,12 +319,7 @@ void winograd_weight_grad_part(const ConvGeometry& g, const T* x, const T* gy, i
                                int64_t end, T* du) {
   using namespace winograd;
   const int64_t in_sample = g.c * g.h * g.w, out_sample = g.o * g.ho * g.wo;
-  const int64_t tiles = ((g.ho + 1) / 2) * ((g.wo + 1) / 2), chunk = chunk_samples(g);
-  Buffers<T> b(g, chunk);
-  T* v = b.v.data->data();
-  T* m = b.m.data->data();
-  for (int64_t first = begin; first < end; first += chunk) {
-    const int64_t count = std::min(chunk, end - first);
+  for_each_chunk<T>(g, begin, end, [&](Buffers<T>& b, int64_t first, int64_t count) {
     for (int64_t s = 0; s < count; ++s) {
       pad_channels_last(g, x + (first + s) * in_sample, b);
       transform_input(g, b, s);
@@ -321,10 +327,12 @@ void winograd_weight_grad_part(const ConvGeometry& g, const T* x, const T* gy, i
                 g.o);
       transform_output_grad(g, b, s);
     }
+    const T* v = b.v.data->data();
+    const T* m = b.m.data->data();
     for (int t = 0; t < 16; ++t)
-      gemm(transposed(m + t * b.rows() * g.o, count * tiles, g.o),
-           operand(v + t * b.rows() * g.c, count * tiles, g.c), du + t * g.o * g.c, true);
-  }
+      gemm(transposed(m + t * b.rows() * g.o, count * b.tiles(), g.o),
+           operand(v + t * b.rows() * g.c, count * b.tiles(), g.c), du + t * g.o * g.c, true);
+  });
 }
 
 // dw [O, C, 3, 3] = G^T dU G for each (o, c), from winograd_weight_grad_part's sums du.
@@ -358,19 +366,17 @@ void winograd_conv(const ConvGeometry& g, const T* x, const T* w, bool flip, con
   const auto u = allocate_storage<T>(16 * g.c * g.o).data;
   transform_weights(w, g.o, g.c, flip, u->data());
   const int64_t in_sample = g.c * g.h * g.w, out_sample = g.o * g.ho * g.wo;
-  const int64_t tiles = ((g.ho + 1) / 2) * ((g.wo + 1) / 2), chunk = chunk_samples(g);
+  const int64_t tiles = ((g.ho + 1) / 2) * ((g.wo + 1) / 2);
   parallel_for(
       g.n,
       [&](int64_t begin, int64_t end) {
-        Buffers<T> b(g, chunk);
-        T* v = b.v.data->data();
-        T* m = b.m.data->data();
-        for (int64_t first = begin; first < end; first += chunk) {
-          const int64_t count = std::min(chunk, end - first);
+        for_each_chunk<T>(g, begin, end, [&](Buffers<T>& b, int64_t first, int64_t count) {
           for (int64_t s = 0; s < count; ++s) {
             pad_channels_last(g, x + (first + s) * in_sample, b);
             transform_input(g, b, s);
           }
+          T* v = b.v.data->data();
+          T* m = b.m.data->data();
           for (int t = 0; t < 16; ++t)
             gemm(operand(v + t * b.rows() * g.c, count * tiles, g.c),
                  operand(u->data() + t * g.c * g.o, g.c, g.o), m + t * b.rows() * g.o, false);
@@ -379,7 +385,7 @@ void winograd_conv(const ConvGeometry& g, const T* x, const T* w, bool flip, con
             transpose(b.yt.data->data(), g.ho * g.wo, g.o, g.o, y + (first + s) * out_sample,
                       g.ho * g.wo);
           }
-        }
+        });
       },
       2 * g.n * 16 * tiles * g.c * g.o);
 }
