@@ -162,6 +162,11 @@ struct Gemm {
   int64_t n() const { return b.op_cols(); }
   double flops() const { return 2.0 * double(m()) * double(k()) * double(n()) * repeat; }
 
+  // C = the sum of the threads' partial results.
+  void add_partials(Eigen::Map<Mat>& cm) const {
+    cm = partial[0];
+    for (size_t p = 1; p < partial.size(); ++p) cm += partial[p];
+  }
   template <bool TA, bool TB>
   void eigen(int64_t r, int threads, float* dst, bool accumulate = false) {
     const Eigen::Map<const Mat> am(a.data + r * a.step, a.rows, a.cols);
@@ -185,8 +190,7 @@ struct Gemm {
         partial[static_cast<size_t>(part)].noalias() =
             A.middleCols(lo, hi - lo) * B.middleRows(lo, hi - lo);
       });
-      cm = partial[0];
-      for (size_t p = 1; p < partial.size(); ++p) cm += partial[p];
+      add_partials(cm);
     } else if (N >= M) {
       split(N, threads, [&](int, int64_t lo, int64_t hi) {
         cm.middleCols(lo, hi - lo).noalias() = A * B.middleCols(lo, hi - lo);
@@ -233,8 +237,7 @@ struct Gemm {
         for (int64_t r = lo; r < hi; ++r) eigen_one(r, sum.data(), true);
       });
       Eigen::Map<Mat> cm(c, m(), n());
-      cm = partial[0];
-      for (size_t p = 1; p < partial.size(); ++p) cm += partial[p];
+      add_partials(cm);
       return;
     }
     for (int64_t r = 0; r < repeat; ++r) {

@@ -119,7 +119,7 @@ inline Estimate bootstrap_mean(const std::vector<double>& values, std::uint64_t 
   Estimate e;
   e.n = values.size();
   if (values.empty()) return e;
-  e.mean = std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
+  e.mean = average(values);
   if (values.size() < 2 || !std::isfinite(e.mean)) return e;
   std::mt19937_64 rng(seed);
   const std::uint64_t n = values.size();
@@ -206,7 +206,7 @@ inline std::size_t pairs_needed(double sd, double difference, std::size_t limit 
 // The sample standard deviation (n - 1).
 inline double sample_sd(const std::vector<double>& v) {
   if (v.size() < 2) return std::numeric_limits<double>::quiet_NaN();
-  const double mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+  const double mean = average(v);
   double ss = 0;
   for (double x : v) ss += (x - mean) * (x - mean);
   return std::sqrt(ss / static_cast<double>(v.size() - 1));

@@ -9,13 +9,14 @@
 //   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],  G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1],
 //   A^T = [1 1 1 0; 0 1 -1 -1].
 // Summed over the input channels, the elementwise products become 16 matrix products, one per
-// position t of the 4x4 transform: M_t [tiles, O] = V_t [tiles, C] x U_t [C, O]. Each sample is
-// done on its own (its buffers stay in the L2), channels last, so that every transform is a
-// vector operation along the channels; the samples are split over the threads.
+// position t of the 4x4 transform: M_t [tiles, O] = V_t [tiles, C] x U_t [C, O]. Samples go in
+// small chunks (their buffers stay in the L2; chunk_samples), channels last, so that every
+// transform is a vector operation along the channels; the samples are split over the threads.
 //
 // The input gradient of such a convolution with padding p <= 2 is a convolution of the same kind:
 // the output gradient convolved with the weights flipped in space and transposed in channels,
-// with padding 2 - p (winograd_input_grad).
+// with padding 2 - p (input_grad_geometry). The weight's gradient is summed in the transform
+// domain and transformed back once (winograd_weight_grad_part, winograd_weight_grad_finish).
 #include <Eigen/Core>
 #include <algorithm>
 #include <cstdint>
@@ -55,10 +56,21 @@ inline ConvGeometry input_grad_geometry(const ConvGeometry& g) {
   return r;
 }
 
+// The 2x2 output tiles of one sample (the last row and column of tiles may stick out).
+inline int64_t winograd_tiles(const ConvGeometry& g) {
+  return ((g.ho + 1) / 2) * ((g.wo + 1) / 2);
+}
+
 namespace winograd {
 
+// Eigen's packet of T and its width. (A packet type carries vector attributes that a template
+// argument drops, which GCC reports; Eigen silences the same report in its own headers.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"
 template <class T>
-using RowMajor = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using Packet = typename Eigen::internal::packet_traits<T>::type;
+template <class T>
+constexpr int kPacket = Eigen::internal::unpacket_traits<Packet<T>>::size;
 
 // U [16, C, O] = G g G^T for each filter g = w[o, c] (w [O, C, 3, 3]); with `flip`, the filter
 // of the input gradient: g'[c', o'] = w[o', c'] rotated by 180 degrees, with C and O swapped
@@ -94,7 +106,7 @@ struct Buffers {
   int64_t tiles_h, tiles_w, hp, wp, samples;
   StorageHandle<T> padded, v, m, yt, staging;
   Buffers(const ConvGeometry& g, int64_t chunk)
-      : tiles_h((g.ho + 1) / 2),
+      : tiles_h((g.ho + 1) / 2),  // tiles() == winograd_tiles(g)
         tiles_w((g.wo + 1) / 2),
         hp(2 * tiles_h + 2),
         wp(2 * tiles_w + 2),
@@ -113,7 +125,7 @@ struct Buffers {
 // tiles, whose products [49, C] x [C, O] repacked the weights for every sample (6 % of the CNN
 // step); 4 samples make 196 rows.
 inline int64_t chunk_samples(const ConvGeometry& g) {
-  const int64_t tiles = ((g.ho + 1) / 2) * ((g.wo + 1) / 2);
+  const int64_t tiles = winograd_tiles(g);
   const int64_t rows = std::min<int64_t>(256, (int64_t{1} << 17) / (g.c + g.o));
   return std::max<int64_t>(1, std::min<int64_t>(16, rows / tiles));
 }
@@ -121,23 +133,18 @@ inline int64_t chunk_samples(const ConvGeometry& g) {
 // dst [cols, rows] (rows ld_dst apart) = src [rows, cols] (rows ld_src apart) transposed, in
 // square blocks of one packet's width transposed in registers (Eigen's ptranspose); the edges
 // element by element. An element-by-element transpose took a third of the convolution's time.
-// (A packet type carries vector attributes that a template argument drops, which GCC reports;
-// Eigen silences the same report in its own headers.)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wignored-attributes"
 template <class T>
 void transpose(const T* src, int64_t rows, int64_t cols, int64_t ld_src, T* dst, int64_t ld_dst) {
   namespace internal = Eigen::internal;
-  using Packet = typename internal::packet_traits<T>::type;
-  constexpr int kN = internal::unpacket_traits<Packet>::size;
+  constexpr int kN = kPacket<T>;
   int64_t i = 0;
   if constexpr (kN > 1) {
     for (; i + kN <= rows; i += kN) {
       int64_t j = 0;
       for (; j + kN <= cols; j += kN) {
-        internal::PacketBlock<Packet, kN> block;
+        internal::PacketBlock<Packet<T>, kN> block;
         for (int k = 0; k < kN; ++k)
-          block.packet[k] = internal::ploadu<Packet>(src + (i + k) * ld_src + j);
+          block.packet[k] = internal::ploadu<Packet<T>>(src + (i + k) * ld_src + j);
         internal::ptranspose(block);
         for (int k = 0; k < kN; ++k) internal::pstoreu(dst + (j + k) * ld_dst + i, block.packet[k]);
       }
@@ -148,7 +155,6 @@ void transpose(const T* src, int64_t rows, int64_t cols, int64_t ld_src, T* dst,
   for (; i < rows; ++i)
     for (int64_t j = 0; j < cols; ++j) dst[j * ld_dst + i] = src[i * ld_src + j];
 }
-#pragma GCC diagnostic pop
 
 // The input, channels last, in a zero border: padded[(r, s), c] = x[c, r - ph, s - pw]. The
 // sample is transposed whole into the staging buffer, then its rows are copied in.
@@ -169,14 +175,6 @@ void pad_channels_last(const ConvGeometry& g, const T* x, Buffers<T>& b) {
 // Eigen expressions on whole channel vectors, their per-expression cost was ten times the
 // arithmetic (a third of the convolution's time). Eigen's padd, psub, ploadu and pstoreu also
 // take plain scalars.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wignored-attributes"
-
-template <class T>
-using Packet = typename Eigen::internal::packet_traits<T>::type;
-template <class T>
-constexpr int64_t kPacket = Eigen::internal::unpacket_traits<Packet<T>>::size;
-
 // Calls f(P(), c) for each packet of channels c in [0, n), then f(T(), c) for the rest.
 template <class T, class F>
 EIGEN_ALWAYS_INLINE void for_each_packet(int64_t n, F&& f) {
@@ -366,7 +364,7 @@ void winograd_conv(const ConvGeometry& g, const T* x, const T* w, bool flip, con
   const auto u = allocate_storage<T>(16 * g.c * g.o).data;
   transform_weights(w, g.o, g.c, flip, u->data());
   const int64_t in_sample = g.c * g.h * g.w, out_sample = g.o * g.ho * g.wo;
-  const int64_t tiles = ((g.ho + 1) / 2) * ((g.wo + 1) / 2);
+  const int64_t tiles = winograd_tiles(g);
   parallel_for(
       g.n,
       [&](int64_t begin, int64_t end) {
