@@ -78,7 +78,7 @@ Cost ceiling_cost(const Settings& s) {
 
 }  // namespace
 
-Report cost_against_ceiling(const Lab& lab) {
+Report cost(const Lab& lab) {
   const Settings& s = lab.settings;
   Report report;
   note("cost");

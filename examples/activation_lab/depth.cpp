@@ -275,7 +275,7 @@ void saturation(const Lab& lab, const DeepRuns& deep, Report& report) {
 
 }  // namespace
 
-Report vanishing_and_saturation(const Lab& lab) {
+Report depth_grid(const Lab& lab) {
   const Settings& s = lab.settings;
   const int64_t shallow = s.depths.front();
   DeepRuns deep(lab.acts.size());

@@ -24,6 +24,20 @@ eigrad::plot::Image small_plot(const std::vector<eigrad::plot::Curve>& curves,
                                const std::string& title, std::optional<double> y_min = {},
                                std::optional<double> y_max = {});
 
+// A curve with its 95 % interval: the mean drawn in its colour, the interval's ends as lighter
+// lines of the same colour. lo and hi may be empty (no interval); non-finite values break lines.
+struct Band {
+  std::string label;
+  std::vector<double> x, mean, lo, hi;
+};
+
+// Line plots with intervals, axis labels (with units) and a legend of the bands' labels; a panel
+// that says so where no band has a finite value.
+eigrad::plot::Image band_plot(const std::vector<Band>& bands, const std::string& title,
+                              const std::string& x_label, const std::string& y_label,
+                              std::optional<double> y_min = {}, std::optional<double> y_max = {},
+                              int width = 480, int height = 320);
+
 // first, first + 1, ...: n values for a curve's x axis.
 std::vector<double> iota_curve(std::size_t n, double first = 1);
 

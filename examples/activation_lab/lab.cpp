@@ -39,6 +39,8 @@ Lab make_lab(const Settings& s, std::vector<const ActivationInfo*> acts,
     lab.fashion_test = first_images(test, s.fashion_test, false);
     lab.cnn_train = first_images(train, s.cnn_train, true);
     lab.cnn_test = first_images(test, s.fashion_test, true);
+    lab.fashion_all_train = first_images(train, train.size(), false);
+    lab.fashion_all_test = first_images(test, test.size(), false);
   } catch (const Error& e) {
     throw Error(std::string("--data '") + s.data + "': " + e.what());
   }

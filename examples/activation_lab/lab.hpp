@@ -33,6 +33,7 @@ struct Settings {
   int64_t cost_elements = int64_t(1) << 22, cost_repetitions = 10;
   int64_t threads = 1;
   std::string data = eigrad::io::kFashionMnistDir;
+  std::vector<std::string> only;  // --only: the experiments to run (empty: all), checked names
 };
 
 struct Lab {
@@ -43,6 +44,9 @@ struct Lab {
   std::vector<uint64_t> seeds;                          // 1..settings.seeds
   eigrad::data::Dataset spiral;                         // sections 1, 2 and 4
   eigrad::data::Dataset fashion_train, fashion_test, cnn_train, cnn_test;  // standardised
+  // All 60000 training and 10000 test images, standardised, flat ([n, 784]); experiments take
+  // their own subsets.
+  eigrad::data::Dataset fashion_all_train, fashion_all_test;
 };
 
 // The seeds, the names, the spiral and the Fashion-MNIST subsets for checked settings; a data
@@ -59,11 +63,16 @@ double seconds_since(std::chrono::steady_clock::time_point t0);
 // Progress on stderr, one line per experiment, so that stdout stays quiet in ctest logs.
 void note(const std::string& what);
 
-// The experiments, in the order main() runs them; each returns its sections of the report.
-Report vanishing_and_saturation(const Lab& lab);  // sections 1 and 2
-Report self_normalisation(const Lab& lab);        // section 3
-Report dying_units(const Lab& lab);               // section 4
-Report convergence_and_quality(const Lab& lab);   // section 5
-Report cost_against_ceiling(const Lab& lab);      // section 6
+// The experiments, in the order main() runs them, one file each; each returns its sections of
+// the report. --only names them by the key of kExperiments (main.cpp).
+Report cost(const Lab& lab);                // cost.cpp: per element in cache and from memory
+Report depth_grid(const Lab& lab);          // depth.cpp: saturation and vanishing through depth
+Report through_time(const Lab& lab);        // through_time.cpp: vanishing through time
+Report self_normalisation(const Lab& lab);  // self_norm.cpp: selu
+Report smoothness(const Lab& lab);          // smoothness.cpp: a PINN's second derivative
+Report zero_centring(const Lab& lab);       // zero_centring.cpp: sigmoid against sigmoid - 0.5
+Report dying_units(const Lab& lab);         // dying.cpp: dead and stuck units, prelu vs leaky
+Report quality(const Lab& lab);             // quality.cpp: convergence, swish and gelu vs relu
+Report output_layer(const Lab& lab);        // output.cpp: softmax against per-class sigmoids
 
 }  // namespace activation_lab

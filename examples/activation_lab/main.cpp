@@ -50,6 +50,46 @@ std::vector<const ActivationInfo*> parse_names(const std::string& option, const 
   return found;
 }
 
+struct Experiment {
+  const char* key;  // --only's name
+  Report (*run)(const Lab&);
+};
+constexpr Experiment kExperiments[] = {
+    {"cost", cost},
+    {"depth", depth_grid},
+    {"time", through_time},
+    {"self_norm", self_normalisation},
+    {"smoothness", smoothness},
+    {"zero_centring", zero_centring},
+    {"dying", dying_units},
+    {"quality", quality},
+    {"output", output_layer},
+};
+
+std::string experiment_keys() {
+  std::string keys;
+  for (const Experiment& e : kExperiments) keys += (keys.empty() ? "" : ", ") + std::string(e.key);
+  return keys;
+}
+
+// --only's comma-separated list: known experiment keys.
+std::vector<std::string> parse_only(const std::string& list) {
+  std::vector<std::string> keys;
+  std::stringstream in(list);
+  std::string key;
+  while (std::getline(in, key, ',')) {
+    if (key.empty()) continue;
+    bool known = false;
+    for (const Experiment& e : kExperiments) known = known || key == e.key;
+    if (!known)
+      throw Error("--only: unknown experiment '" + key + "' (the experiments: " +
+                  experiment_keys() + ")");
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+  }
+  if (keys.empty()) throw Error("--only: no experiment named in '" + list + "'");
+  return keys;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -99,6 +139,9 @@ int main(int argc, char** argv) {
   app.add_option("--threads", s.threads, "threads for the kernels (1 keeps reports identical)")
       ->check(CLI::Range(1, 256));
   app.add_option("--data", s.data, "Fashion-MNIST folder");
+  std::string only_option;
+  app.add_option("--only", only_option,
+                 "run only these experiments, comma-separated: " + experiment_keys());
   CLI11_PARSE(app, argc, argv);
 
   const auto quick_default = [&](const char* option, auto& value, auto quick_value) {
@@ -147,6 +190,7 @@ int main(int argc, char** argv) {
     std::sort(s.depths.begin(), s.depths.end());
     s.depths.erase(std::unique(s.depths.begin(), s.depths.end()), s.depths.end());
     if (s.depths.empty()) throw Error("--depths: give at least one depth");
+    if (app.count("--only")) s.only = parse_only(only_option);
     check_output_folder(s.out);
     set_num_threads(static_cast<int>(s.threads));
 
@@ -154,11 +198,9 @@ int main(int argc, char** argv) {
     const std::string head = header(lab.seeds, command_line(argc, argv), s.threads);
 
     Report report;
-    report.append(vanishing_and_saturation(lab));
-    report.append(self_normalisation(lab));
-    report.append(dying_units(lab));
-    report.append(convergence_and_quality(lab));
-    report.append(cost_against_ceiling(lab));
+    for (const Experiment& e : kExperiments)
+      if (s.only.empty() || std::find(s.only.begin(), s.only.end(), e.key) != s.only.end())
+        report.append(e.run(lab));
 
     report.closing_note(seconds_since(t_start));
     const std::string report_path = write_report(s.out, head, report);

@@ -109,7 +109,7 @@ QualityRun fashion_cnn_run(const ActivationInfo& info, const data::Dataset& trai
 
 }  // namespace
 
-Report convergence_and_quality(const Lab& lab) {
+Report quality(const Lab& lab) {
   const Settings& s = lab.settings;
   Report report;
   const data::Dataset spiral_train = data::make_spiral(3, s.spiral_points, 11);
