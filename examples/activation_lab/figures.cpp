@@ -36,15 +36,14 @@ plot::Image band_plot(const std::vector<Band>& bands, const std::string& title,
     if (!b.hi.empty()) curves.push_back({b.label + " hi", b.x, b.hi, plot::lighten(c, 0.6)});
   }
   for (size_t k = 0; k < bands.size(); ++k)
-    curves.push_back({bands[k].label, bands[k].x, bands[k].mean,
-                      plot::palette_color(static_cast<int64_t>(k))});
+    curves.push_back(
+        {bands[k].label, bands[k].x, bands[k].mean, plot::palette_color(static_cast<int64_t>(k))});
   bool any = false;
   for (const plot::Curve& c : curves)
     for (double y : c.y) any = any || std::isfinite(y);
   plot::LinePlotOptions o;
   o.width = width;
   o.height = height;
-  o.title = title;
   o.x_label = x_label;
   o.y_label = y_label;
   o.y_min = y_min;
@@ -56,13 +55,18 @@ plot::Image band_plot(const std::vector<Band>& bands, const std::string& title,
     empty.draw_text(8, 24, "NO FINITE VALUES (DIVERGED)", plot::kBlack);
     return empty;
   }
-  plot::Image img = plot::render_line_plot(curves, o);
+  // The title on a line of its own above the plot, whose header line holds the y label.
+  const int th = plot::Image::text_height(), title_h = th + 10;
+  o.height = height - title_h;
+  plot::Image img(width, height);
+  img.paste(plot::render_line_plot(curves, o), 0, title_h);
+  img.draw_text((width - plot::Image::text_width(title)) / 2, 6, title, plot::kBlack);
   // The legend, top right: the bands' colours and labels, and what the light lines are.
   int w = plot::Image::text_width("light: 95% interval");
   for (const Band& b : bands) w = std::max(w, plot::Image::text_width(b.label));
-  const int th = plot::Image::text_height(), row = th + 5;
+  const int row = th + 5;
   const int bw = 14 + 6 + w + 12, bh = row * static_cast<int>(bands.size() + 1) + 7;
-  const int lx = width - bw - 16, ly = th + 22;
+  const int lx = width - bw - 16, ly = title_h + th + 22;
   img.fill_rect(lx, ly, bw, bh, plot::kWhite);
   img.draw_rect(lx, ly, bw, bh, plot::kBlack);
   for (size_t k = 0; k <= bands.size(); ++k) {

@@ -82,8 +82,8 @@ std::vector<std::string> parse_only(const std::string& list) {
     bool known = false;
     for (const Experiment& e : kExperiments) known = known || key == e.key;
     if (!known)
-      throw Error("--only: unknown experiment '" + key + "' (the experiments: " +
-                  experiment_keys() + ")");
+      throw Error("--only: unknown experiment '" + key +
+                  "' (the experiments: " + experiment_keys() + ")");
     if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
   }
   if (keys.empty()) throw Error("--only: no experiment named in '" + list + "'");

@@ -248,7 +248,8 @@ std::string write_report(const std::string& out, const std::string& head, const 
     text << "| " << table_cell(r.claim) << " | " << r.verdict << " | " << p << " | " << held
          << " | " << table_cell(r.reason) << " |\n";
   }
-  text << "\n" << ps.size()
+  text << "\n"
+       << ps.size()
        << " verdicts carry a sign-flip p-value; they form one family, and \"holds under Holm\" "
           "says whether the verdict's effect survives Holm's step-down procedure at a 5 % "
           "family-wise error (a \"no\" there means the effect, though its own interval excludes "
