@@ -196,11 +196,18 @@ std::string header(const std::vector<uint64_t>& seeds, const std::string& comman
         "depends on the clock: the Date line, the Cost section, the cost rows of the summary "
         "and the run time. Data sets are fixed; the seed draws the initial weights and the "
         "batch order.\n";
-  md << "- Statistics: each figure is the mean over the seeds with its 95 % interval in "
-        "brackets, mean -+ t(0.975, n-1) s / sqrt(n) (Student t, s the sample standard "
-        "deviation). Comparisons between activations are paired by seed (same data, same "
-        "initial draws). A claim \"X > c\" is supported when the whole interval lies above c, "
-        "not supported when it lies at or below c, mixed when it straddles c.\n";
+  md << "- Statistics (second edition; the rules are fixed in inference.hpp before any number "
+        "is seen, and tests/test_activation_lab_inference.cpp checks them on synthetic data "
+        "where the truth is known): an effect is a paired difference (per seed: same data, same "
+        "initial draws), given as its mean and a 95 % expanded percentile bootstrap interval "
+        "over the pairs, with a sign-flip p-value. A claim \"A > B\" with an equivalence "
+        "margin m is *supported* when the interval lies above 0, *not supported* when it lies "
+        "below 0, *equivalent* when it straddles 0 inside (-m, m), and *inconclusive* "
+        "otherwise; each section states m and the smallest difference its design detects at "
+        "80 % power. Proportions carry Wilson intervals; times to a target are Kaplan-Meier "
+        "curves in which runs that never reach it are censored, not averaged; runs that "
+        "diverge are counted as failures and reported. The verdicts with a p-value form one "
+        "family, adjusted by Holm's procedure in the summary.\n";
   return md.str();
 }
 
