@@ -42,7 +42,7 @@ constexpr double kNearCheapest = 1.25;  // relu "efficient": within 1.25x of eve
 constexpr double kSameCost = 1.5;       // swish "as cheap as relu": within 1.5x either way
 // The Fashion-MNIST MLP whose step the activation's share is taken of.
 constexpr int64_t kBatch = 128, kWidth = 128, kBatches = 4;
-constexpr int64_t kStepsPerTiming = 8, kQuickStepsPerTiming = 2, kMlpActivationCalls = 32;
+constexpr int64_t kStepsPerTiming = 8, kQuickStepsPerTiming = 1, kMlpActivationCalls = 32;
 constexpr double kMlpLearningRate = 0.01;
 
 struct CacheLevel {
@@ -392,7 +392,10 @@ Report cost(const Lab& lab) {
              "activation here (every interval of relu / other wholly below %.2fx: supported; "
              "one wholly above: not supported); swish is as cheap as relu if the ratio is within "
              "%.1fx either way (interval inside [1/%.1f, %.1f]: equivalent; wholly outside: not "
-             "supported). Anything else is inconclusive. Power: from the spread of the "
+             "supported). Anything else is inconclusive. The intervals describe this run's "
+             "repetitions; another load or clock state of the machine moves a ratio by more "
+             "than they show (a few %%), so a verdict whose ratio sits near its threshold can "
+             "change from run to run. Power: from the spread of the "
              "per-repetition log ratios, %lld repetitions detect (80 %% power, 5 %% two-sided) a "
              "change of the fwd+bwd ratio to relu by a factor of %.2f at L1 and %.2f at L2 "
              "(medians over the activations).",
