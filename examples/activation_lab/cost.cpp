@@ -243,9 +243,10 @@ Report cost(const Lab& lab) {
 
   // Activations timed: those of the report, and relu as every ratio's reference.
   std::vector<const ActivationInfo*> timed = lab.acts;
-  std::size_t relu = index_of(lab.names, "relu");
-  if (relu == lab.names.size()) timed.push_back(&find_activation("relu"));
+  const bool relu_here = index_of(lab.names, "relu") < lab.names.size();
+  if (!relu_here) timed.push_back(&find_activation("relu"));
   const std::size_t n_acts = timed.size();
+  const std::size_t relu = relu_here ? index_of(lab.names, "relu") : n_acts - 1;
 
   set_num_threads(1);
   std::vector<Operands> ops;
@@ -286,10 +287,11 @@ Report cost(const Lab& lab) {
     hidden.n = kBatch * kWidth;
     hidden.x = Tensor::uniform({kBatch, kWidth}, -4, 4, gen);
     hidden.g = Tensor::uniform({kBatch, kWidth}, -1, 1, gen);
-    hidden.x_channels = hidden.x.clone();  // prelu: one slope per unit, as in the MLP
+    hidden.x.set_requires_grad();
+    hidden.x_channels = hidden.x;  // prelu as in the MLP: one slope per unit
     hidden.g_channels = hidden.g;
     hidden.slopes = Tensor::full({kWidth}, static_cast<float>(kPReLUInitialSlope));
-    for (Tensor* t : {&hidden.x, &hidden.x_channels, &hidden.slopes}) t->set_requires_grad();
+    hidden.slopes.set_requires_grad();
   }
   const int64_t steps = s.quick ? kQuickStepsPerTiming : kStepsPerTiming;
   std::vector<std::vector<double>> step_ms(n_acts), share(n_acts);
@@ -312,7 +314,6 @@ Report cost(const Lab& lab) {
   note(format("cost: MLP steps timed in %.1f s", seconds_since(t_mlp)));
 
   // Summaries.
-  if (relu == lab.names.size()) relu = n_acts - 1;
   std::vector<std::vector<std::vector<Estimate>>> ns(
       n_sizes, std::vector<std::vector<Estimate>>(2, std::vector<Estimate>(n_acts))),
       ratio = ns;
@@ -484,7 +485,6 @@ Report cost(const Lab& lab) {
   };
   const auto share_of = [&](std::size_t a) { return format("%.1f %%", 100 * average(share[a])); };
   const std::size_t sig = index_of(lab.names, "sigmoid"), swish = index_of(lab.names, "swish");
-  const bool relu_here = index_of(lab.names, "relu") < lab.names.size();
   if (sig < lab.names.size()) {
     const int l1_side = side_of(ratio[kL1][1][sig], kExpensive),
               l2_side = side_of(ratio[kL2][1][sig], kExpensive);
