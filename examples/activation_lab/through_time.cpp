@@ -28,6 +28,9 @@ constexpr double kLr = 1e-2, kClip = 1.0;  // Adam; gradients clipped to norm 1 
 // (a factor 2) for the test MSE.
 constexpr double kSuccessMse = 0.05, kBaselineMse = 1.0 / 6.0;
 constexpr double kGradMargin = 1.0, kMseMargin = 0.3;
+// The y axis of the gradient figures: a gradient of the loss (dimensionless, as the targets).
+const char* const kGradLabel = "log10 |dL/dh_t| (dimensionless)";
+constexpr int kWide = 640, kTall = 320;  // room for the long y label beside the title
 // Training lengths, and the length of the sequences on which the gradients are measured (longer
 // than the training lengths: the budget allows no training at 200 steps).
 const std::vector<int64_t> kLengths{10, 25, 50, 100}, kQuickLengths{10, 25};
@@ -412,10 +415,10 @@ Report through_time(const Lab& lab) {
       if (!r.log_grad_trained.empty()) trained.push_back(r.log_grad_trained);
     const Band init_band = curve_band(name + ", init", grad_init[c]);
     const Band trained_band = curve_band(name + ", trained", trained);
-    plot::Image image = band_plot(
-        {init_band, trained_band},
-        format("%s: log10 |dL/dh_t|, T = %lld", name.c_str(), static_cast<long long>(probe_length)),
-        "time step t", "log10 |dL/dh_t| (loss units)");
+    plot::Image image =
+        band_plot({init_band, trained_band},
+                  format("%s, T = %lld", name.c_str(), static_cast<long long>(probe_length)),
+                  "time step t (steps)", kGradLabel, {}, {}, kWide, kTall);
     cells_row.push_back(link(report.figures.add("time_" + name + ".png", image)));
     report.row(cells_row);
     init_bands.push_back(curve_band(name, grad_init[c]));
@@ -424,25 +427,24 @@ Report through_time(const Lab& lab) {
     mse_bands.push_back(mse);
   }
   const std::string T = format("T = %lld", static_cast<long long>(probe_length));
-  report.text << "\n![gradient norm through time at initialisation]("
-              << report.figures.add("time_grad_init.png",
-                                    band_plot(init_bands, "log10 |dL/dh_t| at initialisation, " + T,
-                                              "time step t", "log10 |dL/dh_t| (loss units)"))
-              << ")\n![gradient norm through time after training]("
-              << report.figures.add("time_grad_trained.png",
-                                    band_plot(trained_bands, "log10 |dL/dh_t| after training, " + T,
-                                              "time step t", "log10 |dL/dh_t| (loss units)"))
-              << ")\n![share of seeds solving the adding task]("
-              << report.figures.add(
-                     "time_solved.png",
-                     band_plot(solved_bands, format("test MSE < %g (Wilson 95 %%)", kSuccessMse),
-                               "sequence length T (steps)", "seeds solved (%)", 0.0, 105.0))
-              << ")\n![test MSE against length]("
-              << report.figures.add(
-                     "time_mse.png",
-                     band_plot(mse_bands, "log10 test MSE (baseline -0.78)",
-                               "sequence length T (steps)", "log10 test MSE (target units^2)"))
-              << ")\n";
+  report.text
+      << "\n![gradient norm through time at initialisation]("
+      << report.figures.add("time_grad_init.png",
+                            band_plot(init_bands, "at initialisation, " + T, "time step t (steps)",
+                                      kGradLabel, {}, {}, kWide, kTall))
+      << ")\n![gradient norm through time after training]("
+      << report.figures.add("time_grad_trained.png",
+                            band_plot(trained_bands, "after training, " + T, "time step t (steps)",
+                                      kGradLabel, {}, {}, kWide, kTall))
+      << ")\n![share of seeds solving the adding task]("
+      << report.figures.add("time_solved.png",
+                            band_plot(solved_bands, format("test MSE < %g", kSuccessMse),
+                                      "sequence length T (steps)", "seeds solved (%)", 0.0, 105.0))
+      << ")\n![test MSE against length]("
+      << report.figures.add("time_mse.png",
+                            band_plot(mse_bands, "baseline 1/6: -0.78", "sequence length T (steps)",
+                                      "log10 test MSE (dimensionless)"))
+      << ")\n";
 
   const auto index = [&](const char* name) {
     for (size_t c = 0; c < cells.size(); ++c)
@@ -460,7 +462,7 @@ Report through_time(const Lab& lab) {
     for (double r : r_init(c)) excess.push_back(-r - 1);
     const Estimate e = bootstrap_mean(excess);
     report.finding(
-        claim, finding_greater(e, 0),
+        claim, finding_greater(e, 0), e,
         format("rule: -r - 1 > 0 at initialisation, T = %lld (the gradient shrinks more than "
                "tenfold from h_T back to h_1); r = %s decades over %zu seeds; gated cells at "
                "initialisation: gru r = %s, lstm r = %s (the LSTM's forget bias raised by 1).",
@@ -486,7 +488,7 @@ Report through_time(const Lab& lab) {
       if (std::isfinite(rg[i]) && std::isfinite(rt[i])) gain.push_back(rg[i] - rt[i]);
     const Estimate e = bootstrap_mean(gain);
     report.finding(
-        keeps, finding_greater(e, kGradMargin),
+        keeps, finding_greater(e, kGradMargin), e,
         format("rule: r_%s - r_tanh > 0 at T = %lld after %lld steps of training at T = %lld, "
                "paired by seed (equivalence within %g decade); difference %s decades over %zu "
                "seeds (smallest "
@@ -506,7 +508,7 @@ Report through_time(const Lab& lab) {
         holds += (holds.empty() ? "" : ", ") + std::to_string(lengths[l]);
     }
     report.finding(
-        learns, finding_greater(m, kMseMargin),
+        learns, finding_greater(m, kMseMargin), m,
         format("rule: log10 MSE_tanh - log10 MSE_%s > 0 at T = %lld after %lld steps, paired "
                "by seed (equivalence within %g decades); difference %s decades over %zu seeds "
                "(smallest detectable at 80 %% power: %.2f decades); solved at T = %lld: %s %s, "
