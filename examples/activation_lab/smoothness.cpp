@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "lab.hpp"
+#include "model.hpp"
 
 namespace activation_lab {
 
@@ -64,11 +65,14 @@ Tensor pinn_loss(nn::Module& net, const Tensor& x, const Tensor& forcing, const 
 }
 
 PinnRun train_pinn(const ActivationInfo& info, uint64_t seed, int64_t steps) {
-  Generator gen(seed);  // the same seed: the same initial weights for every activation
-  auto net = std::make_shared<nn::Sequential>(
-      std::make_shared<nn::Linear>(1, kHidden, gen), std::make_shared<nn::Activation>(info.name),
-      std::make_shared<nn::Linear>(kHidden, kHidden, gen),
-      std::make_shared<nn::Activation>(info.name), std::make_shared<nn::Linear>(kHidden, 1, gen));
+  // The same seed draws the same initial weights for every activation, layer by layer in order
+  // (named first: the order in which function arguments are evaluated is unspecified).
+  Generator gen(seed);
+  auto first = std::make_shared<nn::Linear>(1, kHidden, gen);
+  auto second = std::make_shared<nn::Linear>(kHidden, kHidden, gen);
+  auto last = std::make_shared<nn::Linear>(kHidden, 1, gen);
+  auto net = std::make_shared<nn::Sequential>(first, make_activation(info, kHidden), second,
+                                              make_activation(info, kHidden), last);
   const Tensor x = unit_grid(kPoints, /*requires_grad=*/true);
   Tensor forcing = Tensor::empty(x.shape());
   forcing.mutable_array() =
