@@ -139,10 +139,14 @@ Report smoothness(const Lab& lab) {
              "95 %% bootstrap interval of log10(error_relu) - log10(error_smooth), paired by "
              "seed, lies above 0 (equivalence margin %g decades). A diverged run (non-finite "
              "loss) counts as a failure and takes the worst log10 error seen (at least 0). "
-             "Figures: u(x), the mean over the seeds with its 95 %% interval, against sin(pi x).",
+             "Figures: u(x), the mean over the seeds with its 95 %% interval, against sin(pi x). "
+             "Power: %zu paired seeds detect (80 %%, two-sided 5 %%) a mean difference of %.2f "
+             "standard deviations of the per-seed differences; each verdict states it in "
+             "decades.",
              static_cast<long long>(kHidden), static_cast<long long>(kHidden), kBoundaryWeight,
              static_cast<long long>(kPoints), kLr, kLrMin, static_cast<long long>(steps),
-             lab.seeds.size(), static_cast<long long>(kEvalPoints), kTarget, kMargin),
+             lab.seeds.size(), static_cast<long long>(kEvalPoints), kTarget, kMargin,
+             lab.seeds.size(), detectable_difference(1.0, lab.seeds.size())),
       covered);
 
   std::vector<std::vector<PinnRun>> runs(lab.acts.size());
