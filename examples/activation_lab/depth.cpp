@@ -43,6 +43,9 @@ constexpr int64_t kVerdictDepth = 20;
 constexpr double kVanishDecades = 1.0;
 // "Saturates": more than this share of the units (layers 2..L, all inputs) have |f'| < kFlat.
 constexpr double kSaturatedShare = 0.05;
+// The heatmaps of D colour -10..10 decades (0 in the middle of the ramp); beyond, the cell's
+// text gives the value.
+constexpr double kDecadesShown = 10;
 // The activations this section covers, when --activations has them.
 const std::vector<std::string> kCovered{"sigmoid", "tanh", "relu"};
 
@@ -286,22 +289,9 @@ Report depth_grid(const Lab& lab) {
     return t;
   };
 
-  // Colour ranges shared by the activations, so their heatmaps compare.
-  double decades_lo = 0, decades_hi = 1;
-  for (size_t a = 0; a < acts.size(); ++a)
-    for (size_t s = 0; s < g.scales.size(); ++s)
-      for (size_t d = 0; d < g.depths.size(); ++d)
-        for (Quantity q : {Quantity::DecadesInit, Quantity::DecadesTrained}) {
-          const double m = average(finite(seed_values(g.runs[a][s][d], q, high_lr)));
-          if (!std::isfinite(m)) continue;
-          decades_lo = std::min(decades_lo, m);
-          decades_hi = std::max(decades_hi, m);
-        }
-
   const std::string lr_text = format("lr %g", kLearningRates[high_lr]);
-  const auto base_map = [&](const std::string& title) {
+  const auto base_map = [&] {
     Heatmap h;
-    h.title = title;
     for (double s : g.scales) h.row_labels.push_back(scale_label(s));
     for (int64_t d : g.depths) h.column_labels.push_back(std::to_string(d));
     h.x_label = "depth (hidden layers)";
@@ -451,15 +441,16 @@ Report depth_grid(const Lab& lab) {
       for (char& ch : u) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
       return u;
     }();
-    Heatmap decades = base_map("");
-    decades.lo = decades_lo;
-    decades.hi = decades_hi;
-    decades.colour_label = "colour: D = log10(g_L / g_2), decades lost layer L -> 2";
-    Heatmap share = base_map("");
+    Heatmap decades = base_map();
+    decades.lo = -kDecadesShown;
+    decades.hi = kDecadesShown;
+    decades.colour_label = format(
+        "colour: D = log10(g_L / g_2), decades lost layer L -> 2 (clamped at -+%g)", kDecadesShown);
+    Heatmap share = base_map();
     share.lo = 0;
     share.hi = 100;
     share.colour_label = format("colour: %% of units in layers 2..L with abs(f') < %g", kFlat);
-    Heatmap trained = base_map("");
+    Heatmap trained = base_map();
     trained.lo = 0;
     trained.hi = 100;
     trained.colour_label = format("colour: %% of seeds reaching %.0f %% accuracy (xK: K diverged)",
@@ -472,8 +463,8 @@ Report depth_grid(const Lab& lab) {
         mean_map(a, Quantity::DecadesInit, 1, 1, titled(decades, "D at init")),
         mean_map(a, Quantity::DecadesTrained, 1, 1,
                  titled(decades, "D after training, " + lr_text)),
-        mean_map(a, Quantity::SaturatedInit, 100, 0, titled(share, "saturated at init")),
-        mean_map(a, Quantity::SaturatedTrained, 100, 0,
+        mean_map(a, Quantity::SaturatedInit, 100, 1, titled(share, "saturated at init")),
+        mean_map(a, Quantity::SaturatedTrained, 100, 1,
                  titled(share, "saturated after training, " + lr_text))};
     for (size_t lr = 0; lr < kLearningRates.size(); ++lr)
       panels.push_back(trained_map(
