@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -68,11 +69,13 @@ struct Snapshot {
   std::vector<double> grad;
   double saturated = kNaN;
   // The decades the gradient loses from layer L back to layer 2: log10(g_L / g_2); NaN when
-  // either is zero or not finite.
+  // either is not finite or g_L is 0. A g_2 that underflowed to 0 in float counts as the
+  // smallest float, so D is then a lower bound.
   double decades() const {
     if (grad.size() < 2) return kNaN;
-    const double d = std::log10(grad.back() / grad[1]);
-    return std::isfinite(d) ? d : kNaN;
+    const double last = grad.back(), second = grad[1];
+    if (!std::isfinite(last) || !std::isfinite(second) || !(last > 0)) return kNaN;
+    return std::log10(last / std::max(second, double{std::numeric_limits<float>::denorm_min()}));
   }
 };
 
@@ -301,10 +304,10 @@ Report depth_grid(const Lab& lab) {
     return h;
   };
   // A cell's mean over its finite values; "*" marks a cell where some runs had none.
-  const auto mean_map = [&](size_t a, Quantity q, double scale, int digits, Heatmap h) {
+  const auto mean_map = [&](size_t a, Quantity q, size_t lr, double scale, int digits, Heatmap h) {
     for (size_t s = 0; s < g.scales.size(); ++s)
       for (size_t d = 0; d < g.depths.size(); ++d) {
-        const std::vector<double> all = seed_values(g.runs[a][s][d], q, high_lr);
+        const std::vector<double> all = seed_values(g.runs[a][s][d], q, lr);
         const std::vector<double> ok = finite(all);
         if (ok.empty()) {
           h.cell_text[s][d] = "none";
@@ -374,7 +377,9 @@ Report depth_grid(const Lab& lab) {
       "set: g_l = ||dL/dz_l|| / sqrt(%lld), the cross-entropy's gradient with respect to hidden "
       "layer l's pre-activations per unit; D = log10(g_L / g_2), the decades the gradient loses "
       "from the last hidden layer back to the second (0: none; positive: vanishing; negative: "
-      "growing; layer 1 is left out because it sees the 2-D inputs, so its size reflects the "
+      "growing; a layer-2 gradient that underflowed to 0 in float counts as the smallest float, "
+      "1.4e-45, so D is then a lower bound; layer 1 is left out because it sees the 2-D inputs, so "
+      "its size reflects the "
       "data rather than the depth); the saturated share, the fraction of (point, unit) pairs of "
       "layers 2..L with |f'(z)| < %g (f' through the activation's own backward: sigmoid needs "
       "|z| > 6.9, tanh |z| > 4.1; for relu it counts the inactive side, f' = 0 for z < 0, which "
@@ -408,6 +413,7 @@ Report depth_grid(const Lab& lab) {
       {"activation", "usual scale",
        format("D at init, depth %lld (decades)", (long long)kVerdictDepth),
        "D after training, " + lr_text, "saturated % at init",
+       format("saturated %% after training, lr %g", kLearningRates[0]),
        "saturated % after training, " + lr_text,
        format("trained (accuracy >= %.0f %%), lr %g", 100 * kTargetAccuracy, kLearningRates[0]),
        "trained, " + lr_text, "diverged runs (whole grid)",
@@ -417,8 +423,8 @@ Report depth_grid(const Lab& lab) {
     const std::string& name = acts[a]->name;
     const size_t vs = index_near(g.scales, usual_scale(name));
     const std::vector<Run>& cell = g.runs[a][vs][vd];
-    const auto shown = [&](Quantity q, double scale) {
-      const std::vector<double> all = seed_values(cell, q, high_lr), ok = finite(all);
+    const auto shown = [&](Quantity q, size_t lr, double scale) {
+      const std::vector<double> all = seed_values(cell, q, lr), ok = finite(all);
       std::string text = show(bootstrap_mean(ok), 2, scale);
       if (ok.size() < all.size()) text += format(" (%zu unknown)", all.size() - ok.size());
       return text;
@@ -459,27 +465,38 @@ Report depth_grid(const Lab& lab) {
       h.title = upper + ": " + title;
       return h;
     };
-    std::vector<plot::Image> panels{
-        mean_map(a, Quantity::DecadesInit, 1, 1, titled(decades, "D at init")),
-        mean_map(a, Quantity::DecadesTrained, 1, 1,
+    // Two columns: at initialisation and the trainability at the lower rate on the left, after
+    // training and the trainability at the higher rate on the right; then the lower rate's
+    // trained state.
+    const std::string low_lr_text = format("lr %g", kLearningRates[0]);
+    const auto trained_title = [&](size_t lr) {
+      return format("trained after %lld steps, lr %g", static_cast<long long>(g.steps),
+                    kLearningRates[lr]);
+    };
+    const std::vector<plot::Image> panels{
+        mean_map(a, Quantity::DecadesInit, 0, 1, 1, titled(decades, "D at init")),
+        mean_map(a, Quantity::DecadesTrained, high_lr, 1, 1,
                  titled(decades, "D after training, " + lr_text)),
-        mean_map(a, Quantity::SaturatedInit, 100, 1, titled(share, "saturated at init")),
-        mean_map(a, Quantity::SaturatedTrained, 100, 1,
-                 titled(share, "saturated after training, " + lr_text))};
-    for (size_t lr = 0; lr < kLearningRates.size(); ++lr)
-      panels.push_back(trained_map(
-          a, lr,
-          titled(trained, format("trained after %lld steps, lr %g", static_cast<long long>(g.steps),
-                                 kLearningRates[lr]))));
+        mean_map(a, Quantity::SaturatedInit, 0, 100, 1, titled(share, "saturated at init")),
+        mean_map(a, Quantity::SaturatedTrained, high_lr, 100, 1,
+                 titled(share, "saturated after training, " + lr_text)),
+        trained_map(a, 0, titled(trained, trained_title(0))),
+        trained_map(a, high_lr, titled(trained, trained_title(high_lr))),
+        mean_map(a, Quantity::DecadesTrained, 0, 1, 1,
+                 titled(decades, "D after training, " + low_lr_text)),
+        mean_map(a, Quantity::SaturatedTrained, 0, 100, 1,
+                 titled(share, "saturated after training, " + low_lr_text))};
     const std::string path =
         report.figures.add("depth_grid_" + name + ".png", plot::tile_images(panels, 2));
     const std::string profile_path = report.figures.add(
         "depth_profile_" + name + ".png",
         plot::tile_images({profile(a, upper, false), profile(a, upper, true)}, 2));
-    report.row({name, scale_label(g.scales[vs]), shown(Quantity::DecadesInit, 1),
-                shown(Quantity::DecadesTrained, 1), shown(Quantity::SaturatedInit, 100),
-                shown(Quantity::SaturatedTrained, 100), trained_share(0), trained_share(high_lr),
-                format("%zu of %zu", diverged, total), link(profile_path), link(path)});
+    report.row({name, scale_label(g.scales[vs]), shown(Quantity::DecadesInit, 0, 1),
+                shown(Quantity::DecadesTrained, high_lr, 1), shown(Quantity::SaturatedInit, 0, 100),
+                shown(Quantity::SaturatedTrained, 0, 100),
+                shown(Quantity::SaturatedTrained, high_lr, 100), trained_share(0),
+                trained_share(high_lr), format("%zu of %zu", diverged, total), link(profile_path),
+                link(path)});
   }
   report.text << "\nThe heatmaps (scale x depth) give each cell's mean over the seeds; * marks "
                  "a cell where some runs had no finite value, 'none' one where no run had.\n";
@@ -513,14 +530,25 @@ Report depth_grid(const Lab& lab) {
                         "rule: the whole interval of the saturated share after training at %s "
                         "minus %.0f %% above 0",
                         lr_text.c_str(), 100 * kSaturatedShare);
+    // The rule's learning rate is the higher one; the lower rate's value is given beside it.
+    const std::string also =
+        vanishing
+            ? std::string()
+            : format(" (after training at lr %g instead: %s)", kLearningRates[0],
+                     show(bootstrap_mean(finite(seed_values(g.runs[a][vs][vd], q, 0))), 2, unit)
+                         .c_str());
+    const std::string power =
+        t.detectable > 0 ? format("the design detects a mean excess of %.2f %s at 80 %% power",
+                                  unit * t.detectable, units)
+                         : std::string("the seeds agree exactly, so any excess would have shown");
     const std::string reason = format(
         "%s. At %s's usual init (scale %s), depth %lld: %s = %s over %zu seeds (%zu without a "
-        "finite value, counted as %s); the design detects a mean excess of %.2f %s at 80 %% "
-        "power. Across the grid (scale x depth, the same rule per cell): holds at %s; does not "
+        "finite value, counted as %s)%s; %s. Across the grid (scale x depth, the same rule per "
+        "cell): holds at %s; does not "
         "hold at %s; inconclusive at %s.",
         rule.c_str(), name.c_str(), scale_label(g.scales[vs]).c_str(),
         static_cast<long long>(kVerdictDepth), what.c_str(), show(value, 2, unit).c_str(),
-        values.size(), t.replaced, vanishing ? "D = 0" : "0 %", unit * t.detectable, units,
+        values.size(), t.replaced, vanishing ? "D = 0" : "0 %", also.c_str(), power.c_str(),
         cells_where(g, tests, Finding::Supported).c_str(),
         cells_where(g, tests, Finding::NotSupported).c_str(),
         cells_where(g, tests, Finding::Inconclusive).c_str());
