@@ -409,15 +409,21 @@ Report depth_grid(const Lab& lab) {
                  "vanish through depth, so deep networks learn slowly or not at all; relu's "
                  "gradients do not vanish.",
                  method, names);
+  report.text << format(
+      "The table gives each activation's values at its usual scale and depth %lld, the cell its "
+      "verdicts are judged at: means over the seeds with their 95 %% bootstrap intervals (values "
+      "that are not finite left out and counted as unknown), trainability as a proportion with "
+      "its Wilson interval; the heatmaps give the whole grid.\n\n",
+      static_cast<long long>(kVerdictDepth));
   report.table_header(
       {"activation", "usual scale",
-       format("D at init, depth %lld (decades)", (long long)kVerdictDepth),
+       format("D at init, depth %lld (decades)", static_cast<long long>(kVerdictDepth)),
        "D after training, " + lr_text, "saturated % at init",
        format("saturated %% after training, lr %g", kLearningRates[0]),
        "saturated % after training, " + lr_text,
        format("trained (accuracy >= %.0f %%), lr %g", 100 * kTargetAccuracy, kLearningRates[0]),
        "trained, " + lr_text, "diverged runs (whole grid)",
-       format("gradient by layer, depth %lld", (long long)kVerdictDepth), "heatmaps"});
+       format("gradient by layer, depth %lld", static_cast<long long>(kVerdictDepth)), "heatmaps"});
   const size_t vd = verdict_depth;
   for (size_t a = 0; a < acts.size(); ++a) {
     const std::string& name = acts[a]->name;
