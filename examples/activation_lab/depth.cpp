@@ -540,13 +540,15 @@ Report depth_grid(const Lab& lab) {
     const std::string also =
         vanishing
             ? std::string()
-            : format(" (after training at lr %g instead: %s)", kLearningRates[0],
+            : format("; after training at lr %g instead: %s", kLearningRates[0],
                      show(bootstrap_mean(finite(seed_values(g.runs[a][vs][vd], q, 0))), 2, unit)
                          .c_str());
+    // Rounding aside, the seeds may agree exactly (every one 0 % saturated): no spread to power.
     const std::string power =
-        t.detectable > 0 ? format("the design detects a mean excess of %.2f %s at 80 %% power",
-                                  unit * t.detectable, units)
-                         : std::string("the seeds agree exactly, so any excess would have shown");
+        t.detectable > 1e-9
+            ? format("the design detects a mean excess of %.2f %s at 80 %% power",
+                     unit * t.detectable, units)
+            : std::string("the seeds agree exactly, so any excess would have shown");
     const std::string reason = format(
         "%s. At %s's usual init (scale %s), depth %lld: %s = %s over %zu seeds (%zu without a "
         "finite value, counted as %s)%s; %s. Across the grid (scale x depth, the same rule per "
