@@ -50,12 +50,12 @@ constexpr double kDecadesShown = 10;
 // The activations this section covers, when --activations has them.
 const std::vector<std::string> kCovered{"sigmoid", "tanh", "relu"};
 
-// The scale each activation's usual initialisation (model.hpp's init_weight) gives on square
-// layers.
+// The scale each covered activation's usual initialisation (model.hpp's init_weight) gives on
+// square layers; every grid has it.
 double usual_scale(const std::string& name) {
   if (name == "tanh") return 5.0 / 3;
-  if (name == "sigmoid" || name == "selu") return 1.0;
-  return kSqrt2;
+  if (name == "sigmoid") return 1.0;
+  return kSqrt2;  // relu: He
 }
 
 double norm_of(const Tensor& t) {
