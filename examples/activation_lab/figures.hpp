@@ -38,6 +38,19 @@ eigrad::plot::Image band_plot(const std::vector<Band>& bands, const std::string&
                               std::optional<double> y_min = {}, std::optional<double> y_max = {},
                               int width = 480, int height = 320);
 
+// A grid of cells coloured by value (a perceptual ramp, dark blue to yellow, from `lo` to `hi`,
+// values outside clamped) with each cell's text on it, row and column labels, axis labels and a
+// colour bar with its label and units. values[r][c] sets the colour of row r, column c; a
+// non-finite value is drawn grey. cell_text has the same shape (an empty string: no text).
+struct Heatmap {
+  std::vector<std::vector<double>> values;
+  std::vector<std::vector<std::string>> cell_text;
+  std::vector<std::string> row_labels, column_labels;
+  std::string title, x_label, y_label, colour_label;
+  double lo = 0, hi = 1;
+};
+eigrad::plot::Image heatmap(const Heatmap& h);
+
 // first, first + 1, ...: n values for a curve's x axis.
 std::vector<double> iota_curve(std::size_t n, double first = 1);
 
