@@ -29,6 +29,7 @@ constexpr Design kQuick{1000, 1000, 32, 1, 3};
 constexpr double kPointMargin = 0.5;  // percentage points of test accuracy that matter
 constexpr double kChance = 0.1;       // the accuracy a diverged run is scored at
 constexpr int64_t kBatch = 128;
+constexpr int kPlotWidth = 640;  // wide enough for the title beside the y axis' label
 constexpr double kAdamLr = 1e-3;
 constexpr double kPi = 3.14159265358979323846;
 
@@ -172,7 +173,7 @@ Report output_layer(const Lab& lab) {
       "output_curves.png",
       band_plot(
           {band("softmax + cross-entropy", softmax), band("sigmoid per class + BCE", sigmoids)},
-          "Fashion-MNIST MLP: test accuracy by output head", "epoch", "test accuracy (%)"));
+          "MLP: test accuracy by output head", "epoch", "test accuracy (%)", {}, {}, kPlotWidth));
   const std::vector<double> x = iota_curve(seeds.size());
   const std::string difference_png = report.figures.add(
       "output_differences.png",
@@ -184,7 +185,7 @@ Report output_layer(const Lab& lab) {
             std::vector<double>(seeds.size(), -kPointMargin),
             std::vector<double>(seeds.size(), kPointMargin)}},
           "softmax minus per-class sigmoids", "seed (runs paired by seed)",
-          "test accuracy difference (points)"));
+          "test accuracy difference (points)", {}, {}, kPlotWidth));
   const auto accuracies = [](const std::vector<Run>& runs) {
     std::vector<double> a;
     for (const Run& r : runs) a.push_back(r.accuracy);
