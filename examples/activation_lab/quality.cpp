@@ -3,7 +3,9 @@
 // relu on a Fashion-MNIST MLP trained to convergence and on a small CNN, with enough seeds to see
 // half a point of test accuracy.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <numeric>
