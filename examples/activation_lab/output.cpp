@@ -211,14 +211,22 @@ Report output_layer(const Lab& lab) {
               std::to_string(diverged(sigmoids)), link(difference_png)});
   report.text << "\n![test accuracy by epoch](" << curves_png << ") ![paired differences]("
               << difference_png << ")\n";
+  // A supported difference whose whole interval is smaller than the margin: the reason says so.
+  const std::string below_margin =
+      e.known() && e.lo > 0 && e.hi < kPointMargin
+          ? format(
+                "The whole interval lies below the %.1f-point margin: better, by less than "
+                "what matters. ",
+                kPointMargin)
+          : std::string();
   report.finding(
       "softmax beats per-class sigmoids at the output", finding_greater(e, kPointMargin), e,
       format("rule: softmax - sigmoids' paired bootstrap interval above 0, below 0, inside "
              "+-%.1f points (equivalent) or else inconclusive; softmax - sigmoids = %s points "
-             "over %zu seeds (paired SD %.2f, so detectable at 80 %% power: %.2f points). "
+             "over %zu seeds (paired SD %.2f, so detectable at 80 %% power: %.2f points). %s"
              "Tested on a relu MLP on Fashion-MNIST (10 balanced classes, one label each); not "
              "on multi-label tasks, where per-class sigmoids are the right model.",
-             kPointMargin, show(e, 2).c_str(), seeds.size(), sd, detectable));
+             kPointMargin, show(e, 2).c_str(), seeds.size(), sd, detectable, below_margin.c_str()));
   return report;
 }
 
