@@ -29,7 +29,7 @@ struct Sizes {
 };
 Sizes sizes(bool quick) {
   if (quick) return {600, 300, 200, 40, 4, 3};
-  return {6000, 2000, 1000, 600, 10, 8};
+  return {6000, 2000, 1000, 2000, 20, 8};
 }
 
 // Where dying is tested: each optimizer at three learning rates, the last one where relu
@@ -40,7 +40,7 @@ struct Setting {
   double lr;
 };
 const std::vector<Setting>& settings() {
-  static const std::vector<Setting> all{{"SGD", 0.01}, {"SGD", 0.1},  {"SGD", 0.4},
+  static const std::vector<Setting> all{{"SGD", 0.01},  {"SGD", 0.03},  {"SGD", 0.1},
                                         {"Adam", 1e-3}, {"Adam", 1e-2}, {"Adam", 5e-2}};
   return all;
 }
@@ -124,8 +124,7 @@ double accuracy(const Mlp& m, const data::Dataset& test) {
   return static_cast<double>(right) / static_cast<double>(test.size());
 }
 
-Run train(const Unit& unit, const Setting& where, const Data& data, const Sizes& z,
-          uint64_t seed) {
+Run train(const Unit& unit, const Setting& where, const Data& data, const Sizes& z, uint64_t seed) {
   Mlp m = build_mlp(unit, seed * 1000 + 71);
   std::unique_ptr<optim::Optimizer> optimizer;
   if (where.optimizer == "SGD")
@@ -179,7 +178,14 @@ Run train(const Unit& unit, const Setting& where, const Data& data, const Sizes&
   return r;
 }
 
-std::string percent(double v) { return format("%.1f", 100 * v); }
+std::size_t diverged(const std::vector<Run>& runs) {
+  return static_cast<std::size_t>(
+      std::count_if(runs.begin(), runs.end(), [](const Run& r) { return r.diverged; }));
+}
+
+std::string percent(double v) {
+  return format("%.1f", 100 * v);
+}
 
 std::string per_seed(const std::vector<double>& v, double scale = 100) {
   std::string out;
@@ -213,8 +219,8 @@ Report dying_units(const Lab& lab) {
   const auto t0 = std::chrono::steady_clock::now();
   const Sizes z = sizes(lab.settings.quick);
   const std::vector<uint64_t> seeds(
-      lab.seeds.begin(), lab.seeds.begin() + static_cast<std::ptrdiff_t>(
-                                                 std::min(z.seeds, lab.seeds.size())));
+      lab.seeds.begin(),
+      lab.seeds.begin() + static_cast<std::ptrdiff_t>(std::min(z.seeds, lab.seeds.size())));
   Report report;
   const bool has_relu = index_of(lab.names, "relu") < lab.names.size(),
              has_leaky = index_of(lab.names, "leaky_relu") < lab.names.size(),
@@ -243,8 +249,7 @@ Report dying_units(const Lab& lab) {
                        return std::make_shared<nn::Activation>(
                            "leaky_relu", std::vector<double>{kPReLUInitialSlope});
                      }};
-  const Unit prelu{"prelu", kPReLUInitialSlope,
-                   [] { return std::make_shared<nn::PReLU>(kWidth); }};
+  const Unit prelu{"prelu", kPReLUInitialSlope, [] { return std::make_shared<nn::PReLU>(kWidth); }};
 
   // runs[unit][setting][seed]
   const auto run_all = [&](const Unit& unit, const std::vector<std::size_t>& where) {
@@ -304,14 +309,13 @@ Report dying_units(const Lab& lab) {
       if (settings()[s].optimizer == optimizer && !runs[s].empty())
         bands.push_back(band(format("lr %g", settings()[s].lr), runs[s], x));
     const std::string what = name == "relu" ? "dead" : "stuck";
-    return report.figures.add(
-        "dying_" + name + "_" + optimizer + ".png",
-        band_plot(bands, name + ", " + optimizer + ": " + what + " units", "training step",
-                  what + " units (% of hidden units)", 0.0, 100.0));
+    return report.figures.add("dying_" + name + "_" + optimizer + ".png",
+                              band_plot(bands, name + ", " + optimizer, "training step",
+                                        what + " units (%)", 0.0, 100.0));
   };
 
   report.table_header({"activation", "optimizer", "lr", "dead or stuck % at init",
-                       "at end, per seed", "increase (points)", "revived % of dead (pooled)",
+                       "% at end, per seed", "increase (points)", "revived % of dead (pooled)",
                        "test accuracy %", "diverged", "figure"});
   const auto rows = [&](const Unit& unit, const std::vector<std::vector<Run>>& runs,
                         const std::vector<std::size_t>& where) {
@@ -330,13 +334,15 @@ Report dying_units(const Lab& lab) {
         back += r.revived;
         diverged += r.diverged;
       }
-      report.row({unit.name, settings()[s].optimizer, format("%g", settings()[s].lr),
-                  show(bootstrap_mean(init), 1, 100), per_seed(end),
-                  show(bootstrap_mean(increase(runs[s])), 1, 100),
-                  show(wilson(static_cast<std::size_t>(back), static_cast<std::size_t>(once))),
-                  show(bootstrap_mean(acc), 1, 100),
-                  format("%lld of %zu", static_cast<long long>(diverged), runs[s].size()),
-                  link(paths[settings()[s].optimizer == "SGD" ? 0 : 1])});
+      report.row(
+          {unit.name, settings()[s].optimizer, format("%g", settings()[s].lr),
+           show(bootstrap_mean(init), 1, 100), per_seed(end),
+           show(bootstrap_mean(increase(runs[s])), 1, 100),
+           once == 0 ? std::string("none dead")
+                     : show(wilson(static_cast<std::size_t>(back), static_cast<std::size_t>(once))),
+           show(bootstrap_mean(acc), 1, 100),
+           format("%lld of %zu", static_cast<long long>(diverged), runs[s].size()),
+           link(paths[settings()[s].optimizer == "SGD" ? 0 : 1])});
     }
   };
   if (has_relu) rows(relu, relu_runs, all);
@@ -353,7 +359,8 @@ Report dying_units(const Lab& lab) {
     return format("%s lr %g", settings()[s].optimizer.c_str(), settings()[s].lr);
   };
   const auto power = [](const std::vector<double>& v, double scale) {
-    return format("smallest detectable %.2g", scale * detectable_difference(sample_sd(v), v.size()));
+    return format("smallest detectable %.2g",
+                  scale * detectable_difference(sample_sd(v), v.size()));
   };
   // The rule applied at every learning rate, for the reasons' "where it holds".
   const auto holds_at = [&](const std::function<Finding(std::size_t)>& rule) {
@@ -373,13 +380,13 @@ Report dying_units(const Lab& lab) {
       const std::vector<double> v = increase(relu_runs[s]);
       const Estimate e = bootstrap_mean(v);
       report.finding(
-          "relu units die during training, beyond those dead at initialisation (" + where(s) +
-              ")",
+          "relu units die during training, beyond those dead at initialisation (" + where(s) + ")",
           finding_greater(e, 0), e,
           format("rule: the per-seed increase of the dead share from initialisation to the end "
-                 "has its interval above 0; %s points (%s points, %zu seeds); end shares per "
-                 "seed %s %%. The same rule at every rate: %s.",
-                 show(e, 1, 100).c_str(), power(v, 100).c_str(), v.size(),
+                 "has its interval above 0; %s points (%s points, %zu seeds, %zu diverged and "
+                 "counted as all dead); end shares per seed %s %%. The same rule at every rate: "
+                 "%s.",
+                 show(e, 1, 100).c_str(), power(v, 100).c_str(), v.size(), diverged(relu_runs[s]),
                  per_seed([&] {
                    std::vector<double> end;
                    for (const Run& r : relu_runs[s]) end.push_back(r.dead.back());
@@ -455,8 +462,10 @@ Report dying_units(const Lab& lab) {
           "dying costs accuracy: leaky relu is more accurate than relu (" + where(s) + ")",
           finding_greater(e, 0.01), e,
           format("rule: leaky relu's minus relu's test accuracy, paired by seed, margin 1 "
-                 "point; %s points (%s points); relu's dying there %s points.",
-                 show(e, 2, 100).c_str(), power(v, 100).c_str(),
+                 "point; %s points (%s points; diverged runs, counted at chance: relu %zu, "
+                 "leaky relu %zu); relu's dying there %s points.",
+                 show(e, 2, 100).c_str(), power(v, 100).c_str(), diverged(relu_runs[s]),
+                 diverged(leaky_runs[s]),
                  show(bootstrap_mean(increase(relu_runs[s])), 1, 100).c_str()));
     }
   } else {
@@ -477,9 +486,11 @@ Report dying_units(const Lab& lab) {
           finding_greater(e, 0.01), e,
           format("rule: PReLU's minus leaky relu (slope 0.25)'s test accuracy, paired by seed "
                  "(the same initial weights), interval above 0: supported; within +-1 point: "
-                 "equivalent; %s points (%s points). Tested at one rate per optimizer only; "
-                 "where it does not hold the learned slope's benefit is problem-dependent.",
-                 show(e, 2, 100).c_str(), power(v, 100).c_str()));
+                 "equivalent; %s points (%s points; diverged runs, counted at chance: PReLU "
+                 "%zu, leaky relu %zu). Tested at one rate per optimizer only; where it does "
+                 "not hold the learned slope's benefit is problem-dependent.",
+                 show(e, 2, 100).c_str(), power(v, 100).c_str(), diverged(prelu_runs[s]),
+                 diverged(leaky25_runs[s])));
     }
   } else {
     report.not_tested("prelu beats leaky relu with the same initial slope", "prelu");
