@@ -452,9 +452,12 @@ Report dying_units(const Lab& lab) {
     for (std::size_t o = 0; o < 2; ++o) {
       const std::size_t s = last_of(o);
       std::vector<double> a, b;
+      std::string pairs;  // relu's dead share against its accuracy, seed by seed
       for (std::size_t i = 0; i < seeds.size(); ++i) {
         a.push_back(leaky_runs[s][i].accuracy);
         b.push_back(relu_runs[s][i].accuracy);
+        pairs += format("%s%.0f/%.0f", pairs.empty() ? "" : ", ", 100 * relu_runs[s][i].dead.back(),
+                        100 * b.back());
       }
       const std::vector<double> v = paired_difference(a, b);
       const Estimate e = bootstrap_mean(v);
@@ -463,10 +466,11 @@ Report dying_units(const Lab& lab) {
           finding_greater(e, 0.01), e,
           format("rule: leaky relu's minus relu's test accuracy, paired by seed, margin 1 "
                  "point; %s points (%s points; diverged runs, counted at chance: relu %zu, "
-                 "leaky relu %zu); relu's dying there %s points.",
+                 "leaky relu %zu); relu's dying there %s points; relu's dead %% / accuracy %% "
+                 "per seed: %s.",
                  show(e, 2, 100).c_str(), power(v, 100).c_str(), diverged(relu_runs[s]),
                  diverged(leaky_runs[s]),
-                 show(bootstrap_mean(increase(relu_runs[s])), 1, 100).c_str()));
+                 show(bootstrap_mean(increase(relu_runs[s])), 1, 100).c_str(), pairs.c_str()));
     }
   } else {
     report.not_tested("leaky relu avoids stuck units", has_relu ? "leaky_relu" : "relu");

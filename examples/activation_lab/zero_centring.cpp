@@ -46,21 +46,34 @@ Sizes sizes(bool quick) {
   return {6000, 2000, 1000, 8, {1500, 30, 1.5}, {500, 20, 0.6}};
 }
 
-// The two hidden nonlinearities: the same derivative, outputs in (0, 1) or (-0.5, 0.5).
-Tensor activate(const Tensor& z, bool centred) {
-  return centred ? eigrad::sigmoid(z) - 0.5f : eigrad::sigmoid(z);
+// The hidden nonlinearities: sigmoid and sigmoid - 0.5 have the same derivative, outputs in
+// (0, 1) or (-0.5, 0.5); tanh(x) = 2 (sigmoid(2x) - 0.5), centred too but four times steeper at
+// 0, is the usual zero-centred alternative and only a reference here.
+enum Kind { kSigmoid, kCentred, kTanh };
+const char* const kKindNames[] = {"sigmoid", "sigmoid - 0.5", "tanh"};
+
+Tensor activate(const Tensor& z, Kind kind) {
+  switch (kind) {
+    case kSigmoid:
+      return eigrad::sigmoid(z);
+    case kCentred:
+      return eigrad::sigmoid(z) - 0.5f;
+    case kTanh:
+      break;
+  }
+  return eigrad::tanh(z);
 }
 
 // Linear (- BatchNorm1d) - activation, kDepth times, then the output layer. Glorot-normal
 // weights (sigmoid's usual initialisation) and zero biases; the same seed draws the same weights
-// for the centred and the plain network.
+// for every activation.
 struct Net {
   std::vector<std::shared_ptr<nn::Linear>> hidden;
   std::vector<std::shared_ptr<nn::BatchNorm1d>> norms;  // empty: no batch normalisation
   std::shared_ptr<nn::Linear> output;
-  bool centred = false;
+  Kind kind;
 
-  Net(bool batch_norm, bool centred_, uint64_t seed) : centred(centred_) {
+  Net(bool batch_norm, Kind kind_, uint64_t seed) : kind(kind_) {
     Generator gen(seed);
     int64_t in = 784;
     for (int64_t l = 0; l < kDepth; ++l) {
@@ -78,7 +91,7 @@ struct Net {
     for (std::size_t l = 0; l < hidden.size(); ++l) {
       h = hidden[l]->forward(h);
       if (!norms.empty()) h = norms[l]->forward(h);
-      h = activate(h, centred);
+      h = activate(h, kind);
     }
     return output->forward(h);
   }
@@ -115,9 +128,9 @@ data::Dataset first(const data::Dataset& set, int64_t n) {
   return out;
 }
 
-Run train(bool batch_norm, bool centred, const data::Dataset& train_set, const data::Dataset& probe,
+Run train(bool batch_norm, Kind kind, const data::Dataset& train_set, const data::Dataset& probe,
           const data::Dataset& test, const Schedule& z, uint64_t seed) {
-  Net net(batch_norm, centred, seed * 1000 + 83);
+  Net net(batch_norm, kind, seed * 1000 + 83);
   optim::SGD optimizer(net.parameters(), optim::SGDOptions(kLr));
   data::BatchLoader loader(train_set, kBatch, {/*shuffle=*/true, /*drop_last=*/true, seed});
   Run r;
@@ -226,16 +239,18 @@ Report zero_centring(const Lab& lab) {
   const data::Dataset probe = first(train_set, z.probe);
   const data::Dataset test = first(lab.fashion_all_test, z.test);
 
-  // runs[batch_norm][centred][seed]
-  std::vector<Run> runs[2][2];
+  // runs[batch_norm][kind][seed]; tanh only when it is among the activations.
+  const bool has_tanh = index_of(lab.names, "tanh") < lab.names.size();
+  const int kinds = has_tanh ? 3 : 2;
+  std::vector<Run> runs[2][3];
   for (int bn = 0; bn < 2; ++bn)
-    for (int centred = 0; centred < 2; ++centred) {
+    for (int kind = 0; kind < kinds; ++kind) {
       const auto t = std::chrono::steady_clock::now();
       for (uint64_t seed : seeds)
-        runs[bn][centred].push_back(
-            train(bn, centred, train_set, probe, test, bn ? z.normalised : z.plain, seed));
-      note(format("zero-centring: %s%s, %.1f s", centred ? "sigmoid - 0.5" : "sigmoid",
-                  bn ? " with batch norm" : "", seconds_since(t)));
+        runs[bn][kind].push_back(train(bn, static_cast<Kind>(kind), train_set, probe, test,
+                                       bn ? z.normalised : z.plain, seed));
+      note(format("zero-centring: %s%s, %.1f s", kKindNames[kind], bn ? " with batch norm" : "",
+                  seconds_since(t)));
     }
 
   report.section(
@@ -258,7 +273,9 @@ Report zero_centring(const Lab& lab) {
              "equivalent, else inconclusive. A run whose loss becomes non-finite counts as "
              "diverged with the loss of guessing (log 10), chance accuracy, and never reaching "
              "the target. The smallest difference the design detects (80 %% power) is printed "
-             "with each verdict.",
+             "with each verdict. tanh, when among the activations, runs the same way as a "
+             "reference without a verdict: it is centred too, but also four times steeper at 0, "
+             "so it cannot separate centring from gain.",
              static_cast<long long>(kWidth), static_cast<long long>(kDepth),
              static_cast<long long>(z.train), kLr, static_cast<long long>(kBatch),
              static_cast<long long>(z.plain.steps), static_cast<long long>(z.normalised.steps),
@@ -266,7 +283,7 @@ Report zero_centring(const Lab& lab) {
              static_cast<long long>(z.plain.steps / z.plain.checkpoints),
              static_cast<long long>(z.normalised.steps / z.normalised.checkpoints),
              static_cast<long long>(z.test), z.plain.target, z.normalised.target, kLossMargin),
-      {"sigmoid"});
+      has_tanh ? std::vector<std::string>{"sigmoid", "tanh"} : std::vector<std::string>{"sigmoid"});
 
   std::string figures[2];
   for (int bn = 0; bn < 2; ++bn) {
@@ -274,14 +291,16 @@ Report zero_centring(const Lab& lab) {
     std::vector<double> x;
     for (int64_t c = 0; c <= schedule.checkpoints; ++c)
       x.push_back(static_cast<double>(schedule.steps * c / schedule.checkpoints));
-    const plot::Image loss = band_plot(
-        {loss_band("sigmoid", runs[bn][0], x), loss_band("sigmoid - 0.5", runs[bn][1], x)},
-        "loss, " + std::string(bn ? "BN" : "no BN"), "training step", "train loss (nats)");
+    std::vector<Band> losses, survivals;
+    for (int kind = 0; kind < kinds; ++kind) {
+      losses.push_back(loss_band(kKindNames[kind], runs[bn][kind], x));
+      survivals.push_back(survival_band(kKindNames[kind], runs[bn][kind], x.back()));
+    }
+    const plot::Image loss = band_plot(losses, "loss, " + std::string(bn ? "BN" : "no BN"),
+                                       "training step", "train loss (nats)");
     const plot::Image survival =
-        band_plot({survival_band("sigmoid", runs[bn][0], x.back()),
-                   survival_band("sigmoid - 0.5", runs[bn][1], x.back())},
-                  format("to loss %g, %s", schedule.target, bn ? "BN" : "no BN"), "training step",
-                  "runs above (fraction)", 0.0, 1.0);
+        band_plot(survivals, format("to loss %g, %s", schedule.target, bn ? "BN" : "no BN"),
+                  "training step", "runs above (fraction)", 0.0, 1.0);
     figures[bn] = report.figures.add(format("zero_centring_%s.png", bn ? "bn" : "plain"),
                                      plot::tile_images({loss, survival}, 2));
   }
@@ -290,8 +309,8 @@ Report zero_centring(const Lab& lab) {
                        "reached the target", "median steps to target", "test accuracy %",
                        "diverged", "figure"});
   for (int bn = 0; bn < 2; ++bn)
-    for (int centred = 0; centred < 2; ++centred) {
-      const std::vector<Run>& v = runs[bn][centred];
+    for (int kind = 0; kind < kinds; ++kind) {
+      const std::vector<Run>& v = runs[bn][kind];
       std::vector<double> loss, acc;
       std::size_t reached = 0, diverged = 0;
       for (const Run& r : v) {
@@ -300,17 +319,20 @@ Report zero_centring(const Lab& lab) {
         reached += r.to_target.reached;
         diverged += r.diverged;
       }
-      report.row({centred ? "sigmoid - 0.5" : "sigmoid", bn ? "yes" : "no",
-                  show(bootstrap_mean(loss)), show(wilson(reached, v.size())), median_text(v),
+      report.row({kKindNames[kind], bn ? "yes" : "no", show(bootstrap_mean(loss)),
+                  show(wilson(reached, v.size())), median_text(v),
                   show(bootstrap_mean(acc), 1, 100), format("%zu of %zu", diverged, v.size()),
                   link(figures[bn])});
     }
 
   Estimate effect[2];
   for (int bn = 0; bn < 2; ++bn) {
-    std::vector<double> slower, acc;
+    std::vector<double> slower, acc, later;
+    bool censored = false;
     for (std::size_t i = 0; i < seeds.size(); ++i) {
       slower.push_back(runs[bn][0][i].loss.back() - runs[bn][1][i].loss.back());
+      later.push_back(runs[bn][0][i].to_target.time - runs[bn][1][i].to_target.time);
+      censored = censored || !runs[bn][0][i].to_target.reached || !runs[bn][1][i].to_target.reached;
       acc.push_back(runs[bn][1][i].accuracy - runs[bn][0][i].accuracy);
     }
     effect[bn] = bootstrap_mean(slower);
@@ -330,14 +352,21 @@ Report zero_centring(const Lab& lab) {
         format("rule: sigmoid's minus sigmoid - 0.5's training loss after %lld SGD steps, paired "
                "by seed, margin %g nats; %s nats (smallest detectable %.3f); median steps to "
                "loss %g: %s against %s (reached by %zu and %zu of %zu runs; diverged %zu and "
-               "%zu); test accuracy, centred minus plain: %s points. Tested on a %lld-layer MLP "
-               "with plain SGD at lr %g only.",
+               "%zu); steps to target, sigmoid's minus the centred one's, paired: %s; test "
+               "accuracy, centred minus plain: %s points.%s Tested on a %lld-layer "
+               "MLP with plain SGD at lr %g only.",
                static_cast<long long>(schedule.steps), kLossMargin, show(effect[bn]).c_str(),
                detectable_difference(sample_sd(slower), slower.size()), schedule.target,
                median_text(runs[bn][0]).c_str(), median_text(runs[bn][1]).c_str(),
                reached(runs[bn][0]), reached(runs[bn][1]), seeds.size(),
                count(runs[bn][0], &Run::diverged), count(runs[bn][1], &Run::diverged),
-               show(bootstrap_mean(acc), 2, 100).c_str(), static_cast<long long>(kDepth), kLr));
+               censored ? "not estimated (censored runs)" : show(bootstrap_mean(later), 0).c_str(),
+               show(bootstrap_mean(acc), 2, 100).c_str(),
+               effect[bn].known() && effect[bn].hi < kLossMargin
+                   ? " The whole interval lies below the margin: whatever the sign, the "
+                     "difference is too small to matter."
+                   : "",
+               static_cast<long long>(kDepth), kLr));
   }
   report.text << format(
       "\nWith batch normalisation after each hidden linear layer, a constant shift of the "
@@ -346,6 +375,17 @@ Report zero_centring(const Lab& lab) {
       "the output layer still sees the difference. The effect without batch norm is %s nats, "
       "with it %s nats.\n",
       show(effect[0]).c_str(), show(effect[1]).c_str());
+  if (has_tanh)
+    for (int bn = 0; bn < 2; ++bn) {
+      std::vector<double> gain;
+      for (std::size_t i = 0; i < seeds.size(); ++i)
+        gain.push_back(runs[bn][kCentred][i].loss.back() - runs[bn][kTanh][i].loss.back());
+      report.text << format(
+          "\nReference, %s batch norm: sigmoid - 0.5's final training loss minus tanh's, "
+          "paired by seed, %s nats (tanh's larger gain, not its centring, since both are "
+          "centred).\n",
+          bn ? "with" : "without", show(bootstrap_mean(gain)).c_str());
+    }
   note(format("zero-centring: done, %.1f s", seconds_since(t0)));
   return report;
 }
