@@ -139,6 +139,8 @@ Run train(const Unit& unit, const Setting& where, const Data& data, const Sizes&
   int64_t step = 0;
   for (int64_t c = 1; c <= z.checkpoints && !r.diverged; ++c) {
     const int64_t until = z.steps * c / z.checkpoints;
+    // Each stretch between checkpoints starts a fresh (reshuffled) epoch and leaves the last
+    // one unfinished: the batches stay random draws fixed by the seed.
     while (step < until && !r.diverged)
       for (const data::Batch& b : loader.epoch()) {
         if (step == until) break;
@@ -181,6 +183,16 @@ Run train(const Unit& unit, const Setting& where, const Data& data, const Sizes&
 std::size_t diverged(const std::vector<Run>& runs) {
   return static_cast<std::size_t>(
       std::count_if(runs.begin(), runs.end(), [](const Run& r) { return r.diverged; }));
+}
+
+// The pooled share of once-dead units that came back, with Wilson's interval.
+std::string revived(const std::vector<Run>& runs) {
+  std::size_t once = 0, back = 0;
+  for (const Run& r : runs) {
+    once += static_cast<std::size_t>(r.once_dead);
+    back += static_cast<std::size_t>(r.revived);
+  }
+  return once == 0 ? std::string("none dead") : show(wilson(back, once));
 }
 
 std::string percent(double v) {
@@ -327,24 +339,17 @@ Report dying_units(const Lab& lab) {
                         o == 0 ? "SGD" : "Adam", where);
     for (std::size_t s : where) {
       std::vector<double> init, end, acc;
-      int64_t once = 0, back = 0, diverged = 0;
       for (const Run& r : runs[s]) {
         init.push_back(r.dead.front());
         end.push_back(r.dead.back());
         acc.push_back(r.accuracy);
-        once += r.once_dead;
-        back += r.revived;
-        diverged += r.diverged;
       }
-      report.row(
-          {unit.name, settings()[s].optimizer, format("%g", settings()[s].lr),
-           show(bootstrap_mean(init), 1, 100), per_seed(end),
-           show(bootstrap_mean(increase(runs[s])), 1, 100),
-           once == 0 ? std::string("none dead")
-                     : show(wilson(static_cast<std::size_t>(back), static_cast<std::size_t>(once))),
-           show(bootstrap_mean(acc), 1, 100),
-           format("%lld of %zu", static_cast<long long>(diverged), runs[s].size()),
-           link(paths[settings()[s].optimizer == "SGD" ? 0 : 1])});
+      report.row({unit.name, settings()[s].optimizer, format("%g", settings()[s].lr),
+                  show(bootstrap_mean(init), 1, 100), per_seed(end),
+                  show(bootstrap_mean(increase(runs[s])), 1, 100), revived(runs[s]),
+                  show(bootstrap_mean(acc), 1, 100),
+                  format("%zu of %zu", diverged(runs[s]), runs[s].size()),
+                  link(paths[settings()[s].optimizer == "SGD" ? 0 : 1])});
     }
   };
   if (has_relu) rows(relu, relu_runs, all);
@@ -447,9 +452,12 @@ Report dying_units(const Lab& lab) {
           format("rule: relu's increase in dead units minus leaky relu's increase in stuck "
                  "units (pre-activation <= 0 on every probe input), paired by seed, interval "
                  "above 0; %s points (%s points). Leaky relu's own increase: %s points. The "
-                 "same rule at every rate: %s.",
+                 "same rule at every rate: %s. Stuck leaky units still pass the slope's "
+                 "gradient: of the units ever on the negative side, %s come back for leaky "
+                 "relu against %s for relu (pooled over seeds).",
                  show(e, 1, 100).c_str(), power(v, 100).c_str(), show(own, 1, 100).c_str(),
-                 holds_at(avoids).c_str()));
+                 holds_at(avoids).c_str(), revived(leaky_runs[s]).c_str(),
+                 revived(relu_runs[s]).c_str()));
     }
     for (std::size_t o = 0; o < 2; ++o) {
       const std::size_t s = last_of(o);
@@ -479,6 +487,7 @@ Report dying_units(const Lab& lab) {
   }
 
   if (has_prelu) {
+    std::string outcomes;
     for (std::size_t s : middle) {
       std::vector<double> a, b;
       for (std::size_t i = 0; i < seeds.size(); ++i) {
@@ -493,11 +502,16 @@ Report dying_units(const Lab& lab) {
           format("rule: PReLU's minus leaky relu (slope 0.25)'s test accuracy, paired by seed "
                  "(the same initial weights), interval above 0: supported; within +-1 point: "
                  "equivalent; %s points (%s points; diverged runs, counted at chance: PReLU "
-                 "%zu, leaky relu %zu). Tested at one rate per optimizer only; where it does "
-                 "not hold the learned slope's benefit is problem-dependent.",
+                 "%zu, leaky relu %zu). Tested at one rate per optimizer only.",
                  show(e, 2, 100).c_str(), power(v, 100).c_str(), diverged(prelu_runs[s]),
                  diverged(leaky25_runs[s])));
+      outcomes +=
+          (outcomes.empty() ? "" : ", ") + where(s) + ": " + finding_name(finding_greater(e, 0.01));
     }
+    report.text << "\nPReLU against leaky relu with the same initial slope, " + outcomes +
+                       ". A benefit of the learned slope that shows in one setting and not in "
+                       "another depends on the problem (here the optimizer), not on the "
+                       "activation alone.\n";
   } else {
     report.not_tested("prelu beats leaky relu with the same initial slope", "prelu");
   }

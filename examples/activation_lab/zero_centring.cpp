@@ -144,6 +144,8 @@ Run train(bool batch_norm, Kind kind, const data::Dataset& train_set, const data
   int64_t step = 0;
   for (int64_t c = 1; c <= z.checkpoints && !r.diverged; ++c) {
     const int64_t until = z.steps * c / z.checkpoints;
+    // Each stretch between checkpoints starts a fresh (reshuffled) epoch and leaves the last
+    // one unfinished: the batches stay random draws fixed by the seed.
     while (step < until && !r.diverged)
       for (const data::Batch& b : loader.epoch()) {
         if (step == until) break;
