@@ -274,7 +274,7 @@ Report cost(const Lab& lab) {
 
   // The MLP step and the activation alone on its shapes, interleaved the same way.
   const auto t_mlp = std::chrono::steady_clock::now();
-  const std::vector<Minibatch> batches = minibatches(lab.fashion_all_train);
+  const std::vector<Minibatch> batches = minibatches(lab.fashion_train);
   std::vector<MlpRun> runs(n_acts);
   for (std::size_t a = 0; a < n_acts; ++a) {
     runs[a].mlp = make_mlp(*timed[a], 784, kWidth, 2, 10, Init::Usual, 1);

@@ -92,16 +92,6 @@ struct Data {
   Tensor probe;  // the first images of `train`
 };
 
-data::Dataset first(const data::Dataset& set, int64_t n) {
-  std::vector<int64_t> rows(static_cast<std::size_t>(std::min(n, set.size())));
-  std::iota(rows.begin(), rows.end(), int64_t{0});
-  data::Dataset out;
-  out.X = index_select(set.X, 0, rows);
-  out.y.assign(set.y.begin(), set.y.begin() + static_cast<std::ptrdiff_t>(rows.size()));
-  out.num_classes = set.num_classes;
-  return out;
-}
-
 std::vector<bool> dead_units(const Mlp& m, const Tensor& probe) {
   std::vector<Tensor> pre;
   {
@@ -250,9 +240,9 @@ Report dying_units(const Lab& lab) {
   }
   note("dying units: data");
   Data data;
-  data.train = first(lab.fashion_all_train, z.train);
-  data.test = first(lab.fashion_all_test, z.test);
-  data.probe = first(data.train, z.probe).X;
+  data.train = first_rows(lab.fashion_train, z.train);
+  data.test = first_rows(lab.fashion_test, z.test);
+  data.probe = first_rows(data.train, z.probe).X;
 
   const Unit relu{"relu", 0.0, [] { return std::make_shared<nn::Activation>("relu"); }};
   const Unit leaky{"leaky_relu", 0.01,

@@ -37,17 +37,6 @@ constexpr double kPi = 3.14159265358979323846;
 
 enum class Head { Softmax, Sigmoids };
 
-// The first n rows of a flat set (the same helper as quality.cpp's, without the image shape).
-data::Dataset first_rows(const data::Dataset& set, int64_t n) {
-  data::Dataset out = set;
-  n = std::min(n, set.size());
-  std::vector<int64_t> rows(static_cast<std::size_t>(n));
-  std::iota(rows.begin(), rows.end(), int64_t{0});
-  out.X = index_select(set.X, 0, rows);
-  out.y.resize(rows.size());
-  return out;
-}
-
 // Test accuracy, the prediction being the largest logit for either head (softmax and the
 // sigmoids are both monotone in the logit).
 double accuracy(nn::Module& model, const data::Dataset& set) {
@@ -118,8 +107,8 @@ Report output_layer(const Lab& lab) {
   Report report;
   const auto t_start = std::chrono::steady_clock::now();
   note("output layer: softmax against per-class sigmoids");
-  const data::Dataset train_set = first_rows(lab.fashion_all_train, d.train);
-  const data::Dataset test = first_rows(lab.fashion_all_test, d.test);
+  const data::Dataset train_set = first_rows(lab.fashion_train, d.train);
+  const data::Dataset test = first_rows(lab.fashion_test, d.test);
   std::vector<uint64_t> seeds;
   for (std::size_t i = 1; i <= std::max(d.seeds, lab.seeds.size()); ++i) seeds.push_back(i);
   std::vector<Run> softmax, sigmoids;

@@ -47,17 +47,6 @@ constexpr int kPlotWidth = 640;  // wide enough for the title beside the y axis'
 constexpr double kPi = 3.14159265358979323846;
 constexpr double kAdamLr = 1e-3;
 
-data::Dataset first_rows(const data::Dataset& set, int64_t n, bool images) {
-  data::Dataset out = set;
-  n = std::min(n, set.size());
-  std::vector<int64_t> rows(static_cast<std::size_t>(n));
-  std::iota(rows.begin(), rows.end(), int64_t{0});
-  out.X = index_select(set.X, 0, rows);
-  out.y.resize(rows.size());
-  if (images) out.X = reshape(out.X, {n, 1, 28, 28});
-  return out;
-}
-
 // Whether the model classifies each example of `set` right.
 std::vector<bool> correct_per_example(nn::Module& model, const data::Dataset& set) {
   NoGradGuard no_grad;
@@ -281,10 +270,10 @@ Report quality(const Lab& lab) {
 
   // (b) and (c) Final quality: swish and gelu against relu, MLP and CNN.
   const std::vector<uint64_t> mlp_seeds = seeds_of(d.mlp_seeds), cnn_seeds = seeds_of(d.cnn_seeds);
-  const data::Dataset mlp_train = first_rows(lab.fashion_all_train, d.train, false);
-  const data::Dataset mlp_test = first_rows(lab.fashion_all_test, d.test, false);
-  const data::Dataset cnn_train = first_rows(lab.fashion_all_train, d.cnn_train, true);
-  const data::Dataset cnn_test = first_rows(lab.fashion_all_test, d.test, true);
+  const data::Dataset mlp_train = first_rows(lab.fashion_train, d.train, false);
+  const data::Dataset mlp_test = first_rows(lab.fashion_test, d.test, false);
+  const data::Dataset cnn_train = first_rows(lab.fashion_train, d.cnn_train, true);
+  const data::Dataset cnn_test = first_rows(lab.fashion_test, d.test, true);
   std::vector<std::string> finishers;
   std::vector<std::vector<Fit>> mlp, cnn;
   for (const char* name : {"relu", "swish", "gelu"}) {

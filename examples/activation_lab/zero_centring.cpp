@@ -118,16 +118,6 @@ struct Run {
   bool diverged = false;
 };
 
-data::Dataset first(const data::Dataset& set, int64_t n) {
-  std::vector<int64_t> rows(static_cast<std::size_t>(std::min(n, set.size())));
-  std::iota(rows.begin(), rows.end(), int64_t{0});
-  data::Dataset out;
-  out.X = index_select(set.X, 0, rows);
-  out.y.assign(set.y.begin(), set.y.begin() + static_cast<std::ptrdiff_t>(rows.size()));
-  out.num_classes = set.num_classes;
-  return out;
-}
-
 Run train(bool batch_norm, Kind kind, const data::Dataset& train_set, const data::Dataset& probe,
           const data::Dataset& test, const Schedule& z, uint64_t seed) {
   Net net(batch_norm, kind, seed * 1000 + 83);
@@ -237,9 +227,9 @@ Report zero_centring(const Lab& lab) {
   // Seeds 1..n: the lab's, extended to at least z.seeds.
   std::vector<uint64_t> seeds = lab.seeds;
   while (seeds.size() < z.seeds) seeds.push_back(seeds.size() + 1);
-  const data::Dataset train_set = first(lab.fashion_all_train, z.train);
-  const data::Dataset probe = first(train_set, z.probe);
-  const data::Dataset test = first(lab.fashion_all_test, z.test);
+  const data::Dataset train_set = first_rows(lab.fashion_train, z.train);
+  const data::Dataset probe = first_rows(train_set, z.probe);
+  const data::Dataset test = first_rows(lab.fashion_test, z.test);
 
   // runs[batch_norm][kind][seed]; tanh only when it is among the activations.
   const bool has_tanh = index_of(lab.names, "tanh") < lab.names.size();
