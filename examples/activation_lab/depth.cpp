@@ -338,22 +338,17 @@ Report depth_grid(const Lab& lab) {
   const auto profile = [&](size_t a, const std::string& upper, bool after) {
     std::vector<Band> bands;
     for (size_t s = 0; s < g.scales.size(); ++s) {
-      Band b;
-      b.label = "scale " + scale_label(g.scales[s]);
-      for (size_t l = 1; l < static_cast<size_t>(kVerdictDepth); ++l) {
-        std::vector<double> logs;
-        for (const Run& r : g.runs[a][s][verdict_depth]) {
-          const Snapshot& snap = after ? r.trained[high_lr].after : r.init;
-          if (l < snap.grad.size() && std::isfinite(std::log10(snap.grad[l])))
-            logs.push_back(std::log10(snap.grad[l]));
-        }
-        const Estimate e = bootstrap_mean(logs, 1, 2000);
-        b.x.push_back(static_cast<double>(l + 1));
-        b.mean.push_back(e.mean);
-        b.lo.push_back(e.lo);
-        b.hi.push_back(e.hi);
+      std::vector<std::vector<double>> logs;
+      for (const Run& r : g.runs[a][s][verdict_depth]) {
+        const Snapshot& snap = after ? r.trained[high_lr].after : r.init;
+        logs.emplace_back();
+        for (size_t l = 1; l < static_cast<size_t>(kVerdictDepth); ++l)
+          logs.back().push_back(l < snap.grad.size() ? std::log10(snap.grad[l]) : kNaN);
       }
-      bands.push_back(b);
+      std::vector<double> layers;
+      for (size_t l = 1; l < static_cast<size_t>(kVerdictDepth); ++l)
+        layers.push_back(static_cast<double>(l + 1));
+      bands.push_back(seed_band("scale " + scale_label(g.scales[s]), layers, logs));
     }
     return band_plot(
         bands,

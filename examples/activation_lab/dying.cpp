@@ -195,18 +195,14 @@ std::string per_seed(const std::vector<double>& v, double scale = 100) {
   return out;
 }
 
-// Mean and 95 % bootstrap interval at each checkpoint over seeds, as a band.
+// The dead share (%) at each checkpoint over seeds, as a band.
 Band band(const std::string& label, const std::vector<Run>& runs, const std::vector<double>& x) {
-  Band b{label, x, {}, {}, {}};
-  for (std::size_t c = 0; c < x.size(); ++c) {
-    std::vector<double> v;
-    for (const Run& r : runs) v.push_back(100 * r.dead[c]);
-    const Estimate e = bootstrap_mean(v);
-    b.mean.push_back(e.mean);
-    b.lo.push_back(e.lo);
-    b.hi.push_back(e.hi);
+  std::vector<std::vector<double>> curves;
+  for (const Run& r : runs) {
+    curves.emplace_back();
+    for (double dead : r.dead) curves.back().push_back(100 * dead);
   }
-  return b;
+  return seed_band(label, x, curves);
 }
 
 std::vector<double> increase(const std::vector<Run>& runs) {

@@ -5,25 +5,25 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "inference.hpp"
+
 namespace activation_lab {
 
 using namespace eigrad;
 
-plot::Image small_plot(const std::vector<plot::Curve>& curves, const std::string& title,
-                       std::optional<double> y_min, std::optional<double> y_max) {
-  plot::LinePlotOptions o;
-  o.width = 360;
-  o.height = 240;
-  o.title = title;
-  o.y_min = y_min;
-  o.y_max = y_max;
-  for (const plot::Curve& c : curves)
-    for (double y : c.y)
-      if (std::isfinite(y)) return plot::render_line_plot(curves, o);
-  plot::Image empty(o.width, o.height);  // e.g. every run diverged
-  empty.draw_text(8, 8, title, plot::kBlack);
-  empty.draw_text(8, 24, "NO FINITE VALUES (DIVERGED)", plot::kBlack);
-  return empty;
+Band seed_band(const std::string& label, std::vector<double> x,
+               const std::vector<std::vector<double>>& curves, int resamples) {
+  Band b{label, std::move(x), {}, {}, {}};
+  for (size_t i = 0; i < b.x.size(); ++i) {
+    std::vector<double> at;
+    for (const std::vector<double>& c : curves)
+      if (i < c.size() && std::isfinite(c[i])) at.push_back(c[i]);
+    const Estimate e = bootstrap_mean(at, 1 + i, resamples);
+    b.mean.push_back(e.mean);
+    b.lo.push_back(e.lo);
+    b.hi.push_back(e.hi);
+  }
+  return b;
 }
 
 plot::Image band_plot(const std::vector<Band>& bands, const std::string& title,

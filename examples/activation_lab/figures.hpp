@@ -1,6 +1,6 @@
 #pragma once
-// The activation lab's figures: small line plots, and the list of PNGs the report links to,
-// written with the report at the end.
+// The activation lab's figures: line plots with intervals, heatmaps, and the list of PNGs the
+// report links to, written with the report at the end.
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -19,17 +19,18 @@ struct Figures {
   }
 };
 
-// A 360 x 240 plot, or a panel that says so where no curve has a finite value.
-eigrad::plot::Image small_plot(const std::vector<eigrad::plot::Curve>& curves,
-                               const std::string& title, std::optional<double> y_min = {},
-                               std::optional<double> y_max = {});
-
 // A curve with its 95 % interval: the mean drawn in its colour, the interval's ends as lighter
 // lines of the same colour. lo and hi may be empty (no interval); non-finite values break lines.
 struct Band {
   std::string label;
   std::vector<double> x, mean, lo, hi;
 };
+
+// The mean over seeds at each point of x with its 95 % interval (inference.hpp's expanded
+// bootstrap): curves[i] holds seed i's values at the points of x; values that are not finite are
+// left out at their point (the caller counts them).
+Band seed_band(const std::string& label, std::vector<double> x,
+               const std::vector<std::vector<double>>& curves, int resamples = 2000);
 
 // Line plots with intervals, axis labels (with units) and a legend of the bands' labels; a panel
 // that says so where no band has a finite value.

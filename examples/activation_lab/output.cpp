@@ -151,16 +151,12 @@ Report output_layer(const Lab& lab) {
 
   // Test accuracy after each epoch, the mean over seeds with its bootstrap interval.
   const auto band = [&](const std::string& label, const std::vector<Run>& runs) {
-    Band b{label, iota_curve(static_cast<std::size_t>(d.epochs)), {}, {}, {}};
-    for (std::size_t epoch = 0; epoch < static_cast<std::size_t>(d.epochs); ++epoch) {
-      std::vector<double> at;
-      for (const Run& r : runs) at.push_back(100 * r.curve[epoch]);
-      const Estimate m = bootstrap_mean(at);
-      b.mean.push_back(m.mean);
-      b.lo.push_back(m.lo);
-      b.hi.push_back(m.hi);
+    std::vector<std::vector<double>> curves;
+    for (const Run& r : runs) {
+      curves.emplace_back();
+      for (double accuracy : r.curve) curves.back().push_back(100 * accuracy);
     }
-    return b;
+    return seed_band(label, iota_curve(static_cast<std::size_t>(d.epochs)), curves);
   };
   const std::string curves_png = report.figures.add(
       "output_curves.png",

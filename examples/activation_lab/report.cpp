@@ -102,13 +102,6 @@ void write_atomically(const std::string& path, const std::string& text) {
 
 }  // namespace
 
-std::string show(const Interval& i, int digits, double scale) {
-  if (!std::isfinite(i.mean)) return "n/a";
-  if (!i.known()) return format("%.*f", digits, scale * i.mean);
-  return format("%.*f [%.*f, %.*f]", digits, scale * i.mean, digits, scale * i.lo, digits,
-                scale * i.hi);
-}
-
 std::string show(const Estimate& e, int digits, double scale) {
   if (!std::isfinite(e.mean)) return "n/a";
   if (!e.known()) return format("%.*f", digits, scale * e.mean);
@@ -145,11 +138,6 @@ void Report::row(const std::vector<std::string>& cells) {
   text << "|";
   for (const auto& c : cells) text << " " << table_cell(c) << " |";
   text << "\n";
-}
-
-void Report::verdict(const std::string& claim, Verdict v, const std::string& reason) {
-  text << "\n**Verdict (" << claim << "): " << verdict_name(v) << ".** " << reason << "\n";
-  summary.push_back({claim, verdict_name(v), reason});
 }
 
 void Report::finding(const std::string& claim, Finding f, const Estimate& e,

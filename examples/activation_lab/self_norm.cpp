@@ -118,16 +118,7 @@ Report self_normalisation(const Lab& lab) {
       cells.push_back(show(var));
       found[a].push_back(near_fixed_point(em, ev));
       shown[a].push_back(format("mean %s, variance %s", show(em).c_str(), show(var).c_str()));
-      Band band{input.name, iota_curve(static_cast<size_t>(depth)), {}, {}, {}};
-      for (size_t layer = 0; layer < static_cast<size_t>(depth); ++layer) {
-        std::vector<double> at;
-        for (const auto& c : curves) at.push_back(c[layer]);
-        const Estimate e = bootstrap_mean(at, 17 + layer, 2000);
-        band.mean.push_back(e.mean);
-        band.lo.push_back(e.lo);
-        band.hi.push_back(e.hi);
-      }
-      bands.push_back(band);
+      bands.push_back(seed_band(input.name, iota_curve(static_cast<size_t>(depth)), curves));
     }
     plot::Image image = band_plot(bands, lab.acts[a]->name + ": variance through depth", "layer",
                                   "log10 variance", {}, {}, 360, 240);

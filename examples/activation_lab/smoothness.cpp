@@ -185,17 +185,11 @@ Report smoothness(const Lab& lab) {
     solved[a] = wilson(below, runs[a].size());
     const Estimate log_error = bootstrap_mean(log_errors(runs[a], worst));
     // u(x) over the seeds that did not diverge: the mean and its 95 % interval at each x.
-    Band solution{
-        format("%s, %zu seeds", name.c_str(), runs[a].size() - diverged), fine_x, {}, {}, {}};
-    for (size_t i = 0; i < fine_x.size(); ++i) {
-      std::vector<double> at;
-      for (const PinnRun& r : runs[a])
-        if (std::isfinite(r.rel_l2)) at.push_back(r.u[i]);
-      const Interval u = mean_interval(at);
-      solution.mean.push_back(at.empty() ? kNaN : u.mean);
-      solution.lo.push_back(u.lo);
-      solution.hi.push_back(u.hi);
-    }
+    std::vector<std::vector<double>> solutions;
+    for (const PinnRun& r : runs[a])
+      if (std::isfinite(r.rel_l2)) solutions.push_back(r.u);
+    const Band solution = seed_band(
+        format("%s, %zu seeds", name.c_str(), runs[a].size() - diverged), fine_x, solutions);
     plot::Image image = band_plot(
         {exact, solution}, format("%s, %lld steps", name.c_str(), static_cast<long long>(steps)),
         "x (dimensionless)", "u (dimensionless)", -0.1, 1.3);

@@ -260,21 +260,9 @@ TimeRun train(Cell cell, int64_t length, int64_t steps, uint64_t seed, const Bat
   return run;
 }
 
-// The mean curve over seeds with its 95 % interval at each step (Student t over the seeds).
+// The mean curve over seeds with its 95 % bootstrap interval at each step.
 Band curve_band(const std::string& label, const std::vector<std::vector<double>>& curves) {
-  Band b{label, {}, {}, {}, {}};
-  if (curves.empty()) return b;
-  b.x = iota_curve(curves.front().size());
-  for (size_t t = 0; t < curves.front().size(); ++t) {
-    std::vector<double> at;
-    for (const auto& c : curves)
-      if (t < c.size()) at.push_back(c[t]);
-    const Interval i = mean_interval(at);
-    b.mean.push_back(i.mean);
-    b.lo.push_back(i.lo);
-    b.hi.push_back(i.hi);
-  }
-  return b;
+  return seed_band(label, iota_curve(curves.empty() ? 0 : curves.front().size()), curves);
 }
 
 // log10 of the test MSEs, a diverged run taking the worst value seen (at least the baseline's),

@@ -191,16 +191,9 @@ Band survival_band(const std::string& label, const std::vector<Run>& runs, doubl
 
 Band loss_band(const std::string& label, const std::vector<Run>& runs,
                const std::vector<double>& x) {
-  Band b{label, x, {}, {}, {}};
-  for (std::size_t c = 0; c < x.size(); ++c) {
-    std::vector<double> v;
-    for (const Run& r : runs) v.push_back(r.loss[c]);
-    const Estimate e = bootstrap_mean(v);
-    b.mean.push_back(e.mean);
-    b.lo.push_back(e.lo);
-    b.hi.push_back(e.hi);
-  }
-  return b;
+  std::vector<std::vector<double>> curves;
+  for (const Run& r : runs) curves.push_back(r.loss);
+  return seed_band(label, x, curves);
 }
 
 std::string median_text(const std::vector<Run>& runs) {
