@@ -46,17 +46,8 @@ TEST_CASE("paired differences subtract seed by seed") {
   CHECK(paired_difference({3, 5, 7}, {1, 1, 2}) == std::vector<double>{2, 4, 5});
 }
 
-TEST_CASE("a verdict follows from where the interval lies against the threshold") {
-  const Interval a = mean_interval({1, 2, 3, 4, 5});  // [1.037, 4.963]
-  CHECK(verdict_greater(a, 1.0) == Verdict::Supported);
-  CHECK(verdict_greater(a, 5.0) == Verdict::NotSupported);
-  CHECK(verdict_greater(a, 3.0) == Verdict::Mixed);
-  CHECK(verdict_less(a, 5.0) == Verdict::Supported);
-  CHECK(verdict_less(a, 1.0) == Verdict::NotSupported);
-  CHECK(verdict_less(a, 3.0) == Verdict::Mixed);
-  CHECK(verdict_greater(mean_interval({1.0}), 0.0) == Verdict::Mixed);  // unknown interval
-  CHECK(verdict_all({Verdict::Supported, Verdict::Supported}) == Verdict::Supported);
-  CHECK(verdict_all({Verdict::Supported, Verdict::Mixed}) == Verdict::Mixed);
-  CHECK(verdict_all({Verdict::Mixed, Verdict::NotSupported}) == Verdict::NotSupported);
-  CHECK(std::string(verdict_name(Verdict::NotSupported)) == "not supported");
+TEST_CASE("the mean of no values is unknown, and finite() keeps the finite values in order") {
+  CHECK(average({1, 2, 6}) == 3.0);
+  CHECK(std::isnan(average({})));
+  CHECK(finite({1, NAN, 2, INFINITY, -3}) == std::vector<double>{1, 2, -3});
 }

@@ -13,40 +13,39 @@ namespace {
 // Pixel statistics of the Fashion-MNIST training set, for standardising the inputs.
 constexpr float kPixelMean = 0.2860f, kPixelStd = 0.3530f;
 
-data::Dataset first_images(data::Dataset set, int64_t n, bool images) {
-  if (n < set.size()) {
-    std::vector<int64_t> first(static_cast<size_t>(n));
-    std::iota(first.begin(), first.end(), int64_t{0});
-    set.X = index_select(set.X, 0, first);
-    set.y.resize(first.size());
-  }
+// The whole set, standardised.
+data::Dataset standardised(data::Dataset set) {
   set.X = set.X.clone();
   set.X.mutable_array() = (set.X.array() - kPixelMean) / kPixelStd;
-  if (images) set.X = reshape(set.X, {set.size(), 1, 28, 28});
   return set;
 }
 
 }  // namespace
 
-Lab make_lab(const Settings& s, std::vector<const ActivationInfo*> acts,
-             std::vector<const ActivationInfo*> cnn_acts) {
+data::Dataset first_rows(const data::Dataset& set, int64_t n, bool images) {
+  n = std::min(n, set.size());
+  std::vector<int64_t> rows(static_cast<size_t>(n));
+  std::iota(rows.begin(), rows.end(), int64_t{0});
+  data::Dataset out = set;
+  out.X = index_select(set.X, 0, rows);
+  out.y.resize(rows.size());
+  if (images) out.X = reshape(out.X, {n, 1, 28, 28});
+  return out;
+}
+
+Lab make_lab(const Settings& s, std::vector<const ActivationInfo*> acts) {
   Lab lab;
   lab.settings = s;
   try {
-    const data::Dataset train = io::load_fashion_mnist(s.data, true);
-    const data::Dataset test = io::load_fashion_mnist(s.data, false);
-    lab.fashion_train = first_images(train, s.fashion_train, false);
-    lab.fashion_test = first_images(test, s.fashion_test, false);
-    lab.cnn_train = first_images(train, s.cnn_train, true);
-    lab.cnn_test = first_images(test, s.fashion_test, true);
+    lab.fashion_train = standardised(io::load_fashion_mnist(s.data, true));
+    lab.fashion_test = standardised(io::load_fashion_mnist(s.data, false));
   } catch (const Error& e) {
     throw Error(std::string("--data '") + s.data + "': " + e.what());
   }
   for (int64_t i = 1; i <= s.seeds; ++i) lab.seeds.push_back(static_cast<uint64_t>(i));
   for (const ActivationInfo* a : acts) lab.names.push_back(a->name);
   lab.acts = std::move(acts);
-  lab.cnn_acts = std::move(cnn_acts);
-  lab.spiral = data::make_spiral(3, s.spiral_points, 1);
+  lab.spiral = data::make_spiral(3, s.quick ? 50 : 100, 1);
   return lab;
 }
 

@@ -17,38 +17,31 @@ inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 struct Settings {
   bool quick = false;
-  int64_t seeds = 8;
+  int64_t seeds = 16;  // experiments that need more for their power raise their own count
   std::string out = "activation_lab";
-  std::vector<int64_t> depths{10, 20};
-  int64_t width = 64;
-  int64_t deep_steps = 150;  // full-batch SGD steps of the deep networks (sections 1 and 2)
-  int64_t dying_steps = 200;
-  double dying_lr = 0.2;
-  int64_t spiral_points = 100;  // per class, in the training set and in the test set
-  int64_t spiral_epochs = 300;
-  int64_t fashion_train = 6000, fashion_test = 5000, fashion_epochs = 4, fashion_width = 128;
-  int64_t cnn_train = 4000, cnn_epochs = 2;
-  double cnn_lr = 0.02;
-  std::vector<std::string> cnn_activations;  // empty: all of --activations
-  int64_t cost_elements = int64_t(1) << 22, cost_repetitions = 10;
   int64_t threads = 1;
   std::string data = eigrad::io::kFashionMnistDir;
+  std::vector<std::string> only;  // --only: the experiments to run (empty: all), checked names
 };
 
 struct Lab {
-  Settings settings;                                    // checked; depths sorted and unique
-  std::vector<const eigrad::ActivationInfo*> acts;      // in the report's order
-  std::vector<const eigrad::ActivationInfo*> cnn_acts;  // those of the CNN runs, among acts
-  std::vector<std::string> names;                       // acts' names
-  std::vector<uint64_t> seeds;                          // 1..settings.seeds
-  eigrad::data::Dataset spiral;                         // sections 1, 2 and 4
-  eigrad::data::Dataset fashion_train, fashion_test, cnn_train, cnn_test;  // standardised
+  Settings settings;                                // checked
+  std::vector<const eigrad::ActivationInfo*> acts;  // in the report's order
+  std::vector<std::string> names;                   // acts' names
+  std::vector<uint64_t> seeds;                      // 1..settings.seeds
+  eigrad::data::Dataset spiral;                     // 3 classes, 100 points each (--quick: 50)
+  // All 60000 training and 10000 test images of Fashion-MNIST, standardised, flat ([n, 784]);
+  // each experiment takes its own subset with first_rows.
+  eigrad::data::Dataset fashion_train, fashion_test;
 };
 
-// The seeds, the names, the spiral and the Fashion-MNIST subsets for checked settings; a data
+// The seeds, the names, the spiral and Fashion-MNIST for checked settings; a data
 // folder that cannot be read throws an Error naming --data.
-Lab make_lab(const Settings& s, std::vector<const eigrad::ActivationInfo*> acts,
-             std::vector<const eigrad::ActivationInfo*> cnn_acts);
+Lab make_lab(const Settings& s, std::vector<const eigrad::ActivationInfo*> acts);
+
+// The first n examples of `set` (all of them when it has fewer), as [n, 1, 28, 28] images when
+// `images`.
+eigrad::data::Dataset first_rows(const eigrad::data::Dataset& set, int64_t n, bool images = false);
 
 const eigrad::ActivationInfo* find_in(const std::vector<const eigrad::ActivationInfo*>& list,
                                       const std::string& name);
@@ -59,11 +52,16 @@ double seconds_since(std::chrono::steady_clock::time_point t0);
 // Progress on stderr, one line per experiment, so that stdout stays quiet in ctest logs.
 void note(const std::string& what);
 
-// The experiments, in the order main() runs them; each returns its sections of the report.
-Report vanishing_and_saturation(const Lab& lab);  // sections 1 and 2
-Report self_normalisation(const Lab& lab);        // section 3
-Report dying_units(const Lab& lab);               // section 4
-Report convergence_and_quality(const Lab& lab);   // section 5
-Report cost_against_ceiling(const Lab& lab);      // section 6
+// The experiments, in the order main() runs them, one file each; each returns its sections of
+// the report. --only names them by the key of kExperiments (main.cpp).
+Report cost(const Lab& lab);                // cost.cpp: per element in cache and from memory
+Report depth_grid(const Lab& lab);          // depth.cpp: saturation and vanishing through depth
+Report through_time(const Lab& lab);        // through_time.cpp: vanishing through time
+Report self_normalisation(const Lab& lab);  // self_norm.cpp: selu
+Report smoothness(const Lab& lab);          // smoothness.cpp: a PINN's second derivative
+Report zero_centring(const Lab& lab);       // zero_centring.cpp: sigmoid against sigmoid - 0.5
+Report dying_units(const Lab& lab);         // dying.cpp: dead and stuck units, prelu vs leaky
+Report quality(const Lab& lab);             // quality.cpp: convergence, swish and gelu vs relu
+Report output_layer(const Lab& lab);        // output.cpp: softmax against per-class sigmoids
 
 }  // namespace activation_lab

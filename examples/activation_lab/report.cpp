@@ -102,11 +102,16 @@ void write_atomically(const std::string& path, const std::string& text) {
 
 }  // namespace
 
-std::string show(const Interval& i, int digits, double scale) {
-  if (!std::isfinite(i.mean)) return "n/a";
-  if (!i.known()) return format("%.*f", digits, scale * i.mean);
-  return format("%.*f [%.*f, %.*f]", digits, scale * i.mean, digits, scale * i.lo, digits,
-                scale * i.hi);
+std::string show(const Estimate& e, int digits, double scale) {
+  if (!std::isfinite(e.mean)) return "n/a";
+  if (!e.known()) return format("%.*f", digits, scale * e.mean);
+  return format("%.*f [%.*f, %.*f]", digits, scale * e.mean, digits, scale * e.lo, digits,
+                scale * e.hi);
+}
+
+std::string show(const Proportion& p, int digits) {
+  return format("%.*f %% [%.*f, %.*f] (%zu/%zu)", digits, 100 * p.p, digits, 100 * p.lo, digits,
+                100 * p.hi, static_cast<size_t>(std::lround(p.p * static_cast<double>(p.n))), p.n);
 }
 
 std::string link(const std::string& path) {
@@ -135,9 +140,16 @@ void Report::row(const std::vector<std::string>& cells) {
   text << "\n";
 }
 
-void Report::verdict(const std::string& claim, Verdict v, const std::string& reason) {
-  text << "\n**Verdict (" << claim << "): " << verdict_name(v) << ".** " << reason << "\n";
-  summary.push_back({claim, verdict_name(v), reason});
+void Report::finding(const std::string& claim, Finding f, const Estimate& e,
+                     const std::string& reason) {
+  const std::string p = std::isfinite(e.p) ? format(" (p = %.3g)", e.p) : std::string();
+  text << "\n**Verdict (" << claim << "): " << finding_name(f) << ".** " << reason << p << "\n";
+  summary.push_back({claim, finding_name(f), reason, e.p});
+}
+
+void Report::finding(const std::string& claim, Finding f, const std::string& reason) {
+  text << "\n**Verdict (" << claim << "): " << finding_name(f) << ".** " << reason << "\n";
+  summary.push_back({claim, finding_name(f), reason});
 }
 
 void Report::not_tested(const std::string& claim, const std::string& missing) {
@@ -172,11 +184,18 @@ std::string header(const std::vector<uint64_t>& seeds, const std::string& comman
         "depends on the clock: the Date line, the Cost section, the cost rows of the summary "
         "and the run time. Data sets are fixed; the seed draws the initial weights and the "
         "batch order.\n";
-  md << "- Statistics: each figure is the mean over the seeds with its 95 % interval in "
-        "brackets, mean -+ t(0.975, n-1) s / sqrt(n) (Student t, s the sample standard "
-        "deviation). Comparisons between activations are paired by seed (same data, same "
-        "initial draws). A claim \"X > c\" is supported when the whole interval lies above c, "
-        "not supported when it lies at or below c, mixed when it straddles c.\n";
+  md << "- Statistics (second edition; the rules are fixed in inference.hpp before any number "
+        "is seen, and tests/test_activation_lab_inference.cpp checks them on synthetic data "
+        "where the truth is known): an effect is a paired difference (per seed: same data, same "
+        "initial draws), given as its mean and a 95 % expanded percentile bootstrap interval "
+        "over the pairs, with a sign-flip p-value. A claim \"A > B\" with an equivalence "
+        "margin m is *supported* when the interval lies above 0, *not supported* when it lies "
+        "below 0, *equivalent* when it straddles 0 inside (-m, m), and *inconclusive* "
+        "otherwise; each section states m and the smallest difference its design detects at "
+        "80 % power. Proportions carry Wilson intervals; times to a target are Kaplan-Meier "
+        "curves in which runs that never reach it are censored, not averaged; runs that "
+        "diverge are counted as failures and reported. The verdicts with a p-value form one "
+        "family, adjusted by Holm's procedure in the summary.\n";
   return md.str();
 }
 
@@ -207,10 +226,29 @@ void check_output_folder(const std::string& out) {
 
 std::string write_report(const std::string& out, const std::string& head, const Report& report) {
   std::ostringstream text;
-  text << head << "\n## Summary\n\n| claim | verdict | reason |\n|---|---|---|\n";
+  // Holm's step-down procedure over every verdict with a p-value: one family, 5 % family-wise.
+  std::vector<double> ps;
   for (const SummaryRow& r : report.summary)
-    text << "| " << table_cell(r.claim) << " | " << r.verdict << " | " << table_cell(r.reason)
-         << " |\n";
+    if (std::isfinite(r.p)) ps.push_back(r.p);
+  const std::vector<bool> kept = holm(ps);
+  text << head << "\n## Summary\n\n| claim | verdict | p | holds under Holm | reason |\n"
+       << "|---|---|---|---|---|\n";
+  size_t k = 0;
+  for (const SummaryRow& r : report.summary) {
+    std::string p = "-", held = "-";
+    if (std::isfinite(r.p)) {
+      p = format("%.3g", r.p);
+      held = kept[k++] ? "yes" : "no";
+    }
+    text << "| " << table_cell(r.claim) << " | " << r.verdict << " | " << p << " | " << held
+         << " | " << table_cell(r.reason) << " |\n";
+  }
+  text << "\n"
+       << ps.size()
+       << " verdicts carry a sign-flip p-value; they form one family, and \"holds under Holm\" "
+          "says whether the verdict's effect survives Holm's step-down procedure at a 5 % "
+          "family-wise error (a \"no\" there means the effect, though its own interval excludes "
+          "0, could be one of the family's chance findings).\n";
   text << report.text.str();
   for (const auto& [path, image] : report.figures.files)
     eigrad::plot::write_png((std::filesystem::path(out) / path).string(), image);

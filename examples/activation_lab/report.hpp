@@ -4,11 +4,13 @@
 // each atomically.
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "figures.hpp"
+#include "inference.hpp"
 #include "stats.hpp"
 
 namespace activation_lab {
@@ -22,13 +24,17 @@ std::string format(const char* f, A... args) {
 }
 
 // "m [lo, hi]" with `digits` decimals; "n/a" where unknown.
-std::string show(const Interval& i, int digits = 3, double scale = 1);
+std::string show(const Estimate& e, int digits = 3, double scale = 1);
+// A Wilson interval as percentages: "p % [lo, hi] (k/n)".
+std::string show(const Proportion& p, int digits = 1);
 
 // A markdown link to a figure.
 std::string link(const std::string& path);
 
 struct SummaryRow {
   std::string claim, verdict, reason;
+  double p = kNoP;  // the sign-flip p-value of a finding; NaN for timings and fixed rules
+  static constexpr double kNoP = std::numeric_limits<double>::quiet_NaN();
 };
 
 // Sections of the report, the verdicts they reach and the figures they link to. Each experiment
@@ -43,7 +49,12 @@ class Report {
                const std::vector<std::string>& covered);
   void table_header(const std::vector<std::string>& columns);
   void row(const std::vector<std::string>& cells);
-  void verdict(const std::string& claim, Verdict v, const std::string& reason);
+  // A verdict: one of the four findings of inference.hpp, reached by its
+  // rule from the estimate `e` (whose p-value joins the family Holm's procedure adjusts in the
+  // summary). `reason` states the rule's numbers, the power, and where the claim was tested.
+  void finding(const std::string& claim, Finding f, const Estimate& e, const std::string& reason);
+  // A finding with no p-value (a timing, or a count against a fixed rule).
+  void finding(const std::string& claim, Finding f, const std::string& reason);
   void not_tested(const std::string& claim, const std::string& missing);
   void append(Report&& part);
   void closing_note(double run_seconds);

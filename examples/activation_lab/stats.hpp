@@ -1,8 +1,9 @@
 #pragma once
-// Statistics of the activation lab: mean and 95 % interval over seeds (Student t, n - 1 degrees
-// of freedom), paired differences, the rule that turns an interval into a verdict, and the
-// means of values and curves over seeds. Header only, so that tests/test_activation_lab_stats.cpp
-// checks it against hand-computed values.
+// The activation lab's small statistics: Student t quantiles (for inference.hpp's expanded
+// bootstrap and power statements), the mean's Student-t interval (for the pinn and
+// gradient_penalty examples, whose seeds give unbounded values), paired differences, means and
+// the finite values. Header only,
+// so that tests/test_activation_lab_stats.cpp checks it against hand-computed values.
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -68,65 +69,10 @@ inline std::vector<double> paired_difference(const std::vector<double>& a,
   return d;
 }
 
-enum class Verdict { Supported, NotSupported, Mixed };
-
-inline const char* verdict_name(Verdict v) {
-  switch (v) {
-    case Verdict::Supported:
-      return "supported";
-    case Verdict::NotSupported:
-      return "not supported";
-    case Verdict::Mixed:
-      return "mixed";
-  }
-  return "?";
-}
-
-// The one rule behind every verdict: a claim "the quantity is greater than `threshold`" is
-// supported when the whole 95 % interval lies above it, not supported when the whole interval
-// lies at or below it, and mixed when the interval straddles it (or is unknown).
-inline Verdict verdict_greater(const Interval& i, double threshold) {
-  if (i.above(threshold)) return Verdict::Supported;
-  if (i.known() && i.hi <= threshold) return Verdict::NotSupported;
-  return Verdict::Mixed;
-}
-inline Verdict verdict_less(const Interval& i, double threshold) {
-  if (i.below(threshold)) return Verdict::Supported;
-  if (i.known() && i.lo >= threshold) return Verdict::NotSupported;
-  return Verdict::Mixed;
-}
-// A claim made of several parts holds when every part does, fails when one part fails.
-inline Verdict verdict_all(const std::vector<Verdict>& parts) {
-  bool all = true;
-  for (Verdict v : parts) {
-    if (v == Verdict::NotSupported) return Verdict::NotSupported;
-    all = all && v == Verdict::Supported;
-  }
-  return all ? Verdict::Supported : Verdict::Mixed;
-}
-
-// Where the claim's rule compares against the thresholds.
-inline Verdict verdict_within(const Interval& i, double lo, double hi) {
-  if (i.within(lo, hi)) return Verdict::Supported;
-  if (i.above(hi) || i.below(lo)) return Verdict::NotSupported;
-  return Verdict::Mixed;
-}
-
 // The plain mean; NaN for no values.
 inline double average(const std::vector<double>& v) {
   return v.empty() ? std::numeric_limits<double>::quiet_NaN()
                    : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
-}
-
-// The element-wise mean of equally long curves (one per seed).
-inline std::vector<double> mean_curve(const std::vector<std::vector<double>>& curves) {
-  std::vector<double> m;
-  if (curves.empty()) return m;
-  m.assign(curves[0].size(), 0.0);
-  for (const auto& c : curves)
-    for (std::size_t i = 0; i < m.size() && i < c.size(); ++i) m[i] += c[i];
-  for (double& v : m) v /= static_cast<double>(curves.size());
-  return m;
 }
 
 // The finite values: runs that diverged are counted in their own column instead.
